@@ -1,0 +1,44 @@
+//===- Pipelines.h - qopt's named pass pipelines ----------------*- C++ -*-===//
+//
+// Every named pipeline is a `build...Pipeline(OpPassManager &, const Options
+// &)` function that C++ drivers call directly, wrapped in a
+// PassPipelineRegistration so that `qopt --pass-pipeline=...` and
+// `qopt --<name>` reach the same code.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_PIPELINES_PIPELINES_H
+#define QOPT_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+namespace qopt {
+
+/// Options of `qopt-lower-quant-to-linalg`.
+struct LowerQuantToLinalgOptions
+    : public PassPipelineOptions<LowerQuantToLinalgOptions> {
+  PassOptions::Option<bool> expandLinear{
+      *this, "expand-linear",
+      llvm::cl::desc("Decompose qopt.weight_only_linear and "
+                     "qopt.quantized_linear too (off: keep them for fused "
+                     "kernels)"),
+      llvm::cl::init(true)};
+};
+
+/// Lowers all quantization constructs, upstream `quant.qcast`/`quant.dcast`
+/// on `!quant.uniform` types and qopt's ops, to linalg/arith/math/tensor on
+/// plain integer and float tensors, then cleans up. The result is ordinary
+/// MLIR that any upstream backend compiles. Upstream casts go through qopt's
+/// casts first, so both kinds round and clamp the same way.
+void buildLowerQuantToLinalgPipeline(OpPassManager &pm,
+                                     const LowerQuantToLinalgOptions &options);
+
+/// Registers all qopt pipelines with the global pass registry.
+void registerQOptPipelines();
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_PIPELINES_PIPELINES_H

@@ -1,0 +1,37 @@
+//===- Pipelines.cpp - qopt's named pass pipelines ------------------------===//
+
+#include "qopt/Pipelines/Pipelines.h"
+
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void qopt::buildLowerQuantToLinalgPipeline(
+    OpPassManager &pm, const LowerQuantToLinalgOptions &options) {
+  // Casts on !quant.uniform types become qopt casts (one definition of the
+  // rounding, and no dcast(qcast(x)) -> x fold). Upstream lowers what qopt
+  // cannot express; then quant types leave function signatures.
+  pm.addPass(createConvertQuantCasts());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
+  pm.addPass(quant::createStripFuncQuantTypes());
+  pm.addPass(createCanonicalizerPass());
+  ExpandQuantOpsOptions expandOptions;
+  expandOptions.expandLinear = options.expandLinear;
+  pm.addPass(createExpandQuantOps(expandOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void qopt::registerQOptPipelines() {
+  PassPipelineRegistration<LowerQuantToLinalgOptions>(
+      "qopt-lower-quant-to-linalg",
+      "Lower quant.* casts and qopt ops to linalg/arith on plain tensors",
+      buildLowerQuantToLinalgPipeline);
+}

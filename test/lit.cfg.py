@@ -1,0 +1,47 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QOPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+config.substitutions.append(("%qopt_src_root", config.qopt_src_root))
+config.substitutions.append(("%qopt_obj_root", config.qopt_obj_root))
+config.substitutions.append(("%qopt_libs", config.qopt_lib_dir))
+config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
+config.substitutions.append(("%cmake_generator", config.cmake_generator))
+config.substitutions.append(("%cmake", config.cmake_command))
+config.substitutions.append(("%cxx", config.cxx_compiler))
+config.substitutions.append(
+    ("%launcher", config.cxx_launcher or "")
+)
+config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
+config.substitutions.append(
+    ("%keep_fp_plugin",
+     os.path.join(config.qopt_lib_dir, "KeepFullPrecisionPlugin.so")))
+
+tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
+tools = [
+    "qopt",
+    ToolSubst("mlir-runner", unresolved="ignore"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+clang_format = os.path.join(config.llvm_tools_dir, "clang-format")
+if os.path.exists(clang_format):
+    config.available_features.add("clang-format")
+    config.substitutions.append(("%clang_format", clang_format))
+
+# The install test configures and builds a project: minutes, not seconds.
+if os.environ.get("QOPT_SKIP_INSTALL_TEST"):
+    config.available_features.add("skip-install-test")
