@@ -105,26 +105,36 @@ FailureOr<QOptParams> getParams(RankedTensorType tensorType,
   return params;
 }
 
-/// Matches a ranked tensor of a convertible quantized element type.
-FailureOr<QOptParams> matchQuantTensor(Type type,
-                                       RankedTensorType &tensorType) {
-  tensorType = dyn_cast<RankedTensorType>(type);
+/// What both casts need: the qopt parameters as constants and the tensor
+/// type holding the stored values.
+struct MaterializedParams {
+  SchemeAttr scheme;
+  Value scale, zeroPoint;
+  RankedTensorType storageType;
+};
+
+/// Matches a ranked tensor of a convertible quantized element type and
+/// materializes its parameters at `loc`.
+FailureOr<MaterializedParams> materializeParams(PatternRewriter &rewriter,
+                                                Location loc, Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
   if (!tensorType)
     return failure();
   auto quantType = dyn_cast<quant::QuantizedType>(tensorType.getElementType());
   if (!quantType)
     return failure();
-  return getParams(tensorType, quantType);
-}
-
-std::pair<Value, Value> materializeParams(PatternRewriter &rewriter,
-                                          Location loc,
-                                          const QOptParams &params) {
-  Value scale = arith::ConstantOp::create(rewriter, loc, params.scale);
-  Value zeroPoint;
-  if (params.zeroPoint)
-    zeroPoint = arith::ConstantOp::create(rewriter, loc, params.zeroPoint);
-  return {scale, zeroPoint};
+  FailureOr<QOptParams> params = getParams(tensorType, quantType);
+  if (failed(params))
+    return failure();
+  MaterializedParams result;
+  result.scheme = params->scheme;
+  result.scale = arith::ConstantOp::create(rewriter, loc, params->scale);
+  if (params->zeroPoint)
+    result.zeroPoint =
+        arith::ConstantOp::create(rewriter, loc, params->zeroPoint);
+  result.storageType = RankedTensorType::get(
+      tensorType.getShape(), params->scheme.getStorageElementType());
+  return result;
 }
 
 struct ConvertQCast : public OpRewritePattern<quant::QuantizeCastOp> {
@@ -132,17 +142,14 @@ struct ConvertQCast : public OpRewritePattern<quant::QuantizeCastOp> {
 
   LogicalResult matchAndRewrite(quant::QuantizeCastOp op,
                                 PatternRewriter &rewriter) const override {
-    RankedTensorType quantTensor;
-    FailureOr<QOptParams> params = matchQuantTensor(op.getType(), quantTensor);
+    FailureOr<MaterializedParams> params =
+        materializeParams(rewriter, op.getLoc(), op.getType());
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "not a convertible quant type");
-    Location loc = op.getLoc();
-    auto [scale, zeroPoint] = materializeParams(rewriter, loc, *params);
-    auto storageType = RankedTensorType::get(
-        quantTensor.getShape(), params->scheme.getStorageElementType());
     Value q =
-        QuantizeOp::create(rewriter, loc, storageType, op.getInput(), scale,
-                           zeroPoint, /*act_order=*/Value(), params->scheme);
+        QuantizeOp::create(rewriter, op.getLoc(), params->storageType,
+                           op.getInput(), params->scale, params->zeroPoint,
+                           /*act_order=*/Value(), params->scheme);
     rewriter.replaceOpWithNewOp<quant::StorageCastOp>(op, op.getType(), q);
     return success();
   }
@@ -153,20 +160,15 @@ struct ConvertDCast : public OpRewritePattern<quant::DequantizeCastOp> {
 
   LogicalResult matchAndRewrite(quant::DequantizeCastOp op,
                                 PatternRewriter &rewriter) const override {
-    RankedTensorType quantTensor;
-    FailureOr<QOptParams> params =
-        matchQuantTensor(op.getInput().getType(), quantTensor);
+    FailureOr<MaterializedParams> params =
+        materializeParams(rewriter, op.getLoc(), op.getInput().getType());
     if (failed(params))
       return rewriter.notifyMatchFailure(op, "not a convertible quant type");
-    Location loc = op.getLoc();
-    auto [scale, zeroPoint] = materializeParams(rewriter, loc, *params);
-    auto storageType = RankedTensorType::get(
-        quantTensor.getShape(), params->scheme.getStorageElementType());
-    Value storage =
-        quant::StorageCastOp::create(rewriter, loc, storageType, op.getInput());
-    rewriter.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), storage, scale,
-                                              zeroPoint, /*act_order=*/Value(),
-                                              params->scheme);
+    Value storage = quant::StorageCastOp::create(
+        rewriter, op.getLoc(), params->storageType, op.getInput());
+    rewriter.replaceOpWithNewOp<DequantizeOp>(
+        op, op.getType(), storage, params->scale, params->zeroPoint,
+        /*act_order=*/Value(), params->scheme);
     return success();
   }
 };

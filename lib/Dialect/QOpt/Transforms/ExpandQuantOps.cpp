@@ -253,37 +253,58 @@ template <typename OpTy> struct ExpandCast : public OpRewritePattern<OpTy> {
 // Packing
 //===----------------------------------------------------------------------===//
 
+/// Builds `resultType` from `input`, which differ only in the innermost
+/// dimension (result = input * mul / div), with a linalg.generic whose body
+/// computes each element from its indices and the input's innermost size.
+/// Pack and unpack both gather bits from neighbouring elements, so the body
+/// reads `input` with tensor.extract rather than through an indexing map.
+Value buildRepacking(
+    PatternRewriter &rewriter, Location loc, Value input,
+    RankedTensorType resultType, int64_t mul, int64_t div,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>, Value)>
+        element) {
+  unsigned rank = resultType.getRank();
+  Value inputSize = tensor::DimOp::create(rewriter, loc, input, rank - 1);
+  OpFoldResult resultSize =
+      resultType.isDynamicDim(rank - 1)
+          ? OpFoldResult(arith::DivUIOp::create(
+                rewriter, loc,
+                arith::MulIOp::create(rewriter, loc, inputSize,
+                                      indexConstant(rewriter, loc, mul)),
+                indexConstant(rewriter, loc, div)))
+          : OpFoldResult(rewriter.getIndexAttr(resultType.getShape().back()));
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, sizesWithInnermost(rewriter, loc, input, resultSize),
+      resultType.getElementType());
+  AffineMap identity =
+      AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext());
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{identity}, parallelIterators(rank),
+      [&](OpBuilder &b, Location loc, ValueRange) {
+        SmallVector<Value> indices;
+        for (unsigned d = 0; d < rank; ++d)
+          indices.push_back(linalg::IndexOp::create(b, loc, d));
+        yield(b, loc, element(b, loc, indices, inputSize));
+      });
+  Value result = generic.getResult(0);
+  if (result.getType() != resultType)
+    result = tensor::CastOp::create(rewriter, loc, resultType, result);
+  return result;
+}
+
 struct ExpandPack : public OpRewritePattern<PackOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(PackOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     Value input = op.getInput();
-    RankedTensorType resultType = op.getType();
-    unsigned rank = resultType.getRank();
     int64_t width = op.getInput().getType().getElementTypeBitWidth();
-
-    Value numValues = tensor::DimOp::create(rewriter, loc, input, rank - 1);
-    OpFoldResult numBytes =
-        resultType.isDynamicDim(rank - 1)
-            ? OpFoldResult(arith::DivUIOp::create(
-                  rewriter, loc,
-                  arith::MulIOp::create(rewriter, loc, numValues,
-                                        indexConstant(rewriter, loc, width)),
-                  indexConstant(rewriter, loc, 8)))
-            : OpFoldResult(rewriter.getIndexAttr(resultType.getShape().back()));
-    Value init = tensor::EmptyOp::create(
-        rewriter, loc, sizesWithInnermost(rewriter, loc, input, numBytes),
-        rewriter.getI8Type());
-
     // Byte j collects every value overlapping bits [8j, 8j + 8): at most
     // 7 / width + 2 of them, starting with value 8j / width.
     int64_t candidates = 7 / width + 2;
-    auto body = [&](OpBuilder &b, Location loc, ValueRange) {
-      SmallVector<Value> indices;
-      for (unsigned d = 0; d < rank; ++d)
-        indices.push_back(linalg::IndexOp::create(b, loc, d));
+    auto element = [&](OpBuilder &b, Location loc, ArrayRef<Value> indices,
+                       Value numValues) -> Value {
       Value byteBit = arith::MulIOp::create(b, loc, indices.back(),
                                             indexConstant(b, loc, 8));
       Value first =
@@ -316,18 +337,10 @@ struct ExpandPack : public OpRewritePattern<PackOp> {
         part = arith::SelectOp::create(b, loc, valid, part, zero32);
         acc = arith::OrIOp::create(b, loc, acc, part);
       }
-      yield(b, loc, arith::TruncIOp::create(b, loc, b.getI8Type(), acc));
+      return arith::TruncIOp::create(b, loc, b.getI8Type(), acc);
     };
-    AffineMap identity =
-        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext());
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()}, ValueRange{},
-        ValueRange{init}, ArrayRef<AffineMap>{identity},
-        parallelIterators(rank), body);
-    Value result = generic.getResult(0);
-    if (result.getType() != resultType)
-      result = tensor::CastOp::create(rewriter, loc, resultType, result);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, buildRepacking(rewriter, op.getLoc(), input,
+                                          op.getType(), width, 8, element));
     return success();
   }
 };
@@ -337,31 +350,13 @@ struct ExpandUnpack : public OpRewritePattern<UnpackOp> {
 
   LogicalResult matchAndRewrite(UnpackOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     Value input = op.getInput();
-    RankedTensorType resultType = op.getType();
-    unsigned rank = resultType.getRank();
-    int64_t width = resultType.getElementTypeBitWidth();
-
-    Value numBytes = tensor::DimOp::create(rewriter, loc, input, rank - 1);
-    OpFoldResult numValues =
-        resultType.isDynamicDim(rank - 1)
-            ? OpFoldResult(arith::DivUIOp::create(
-                  rewriter, loc,
-                  arith::MulIOp::create(rewriter, loc, numBytes,
-                                        indexConstant(rewriter, loc, 8)),
-                  indexConstant(rewriter, loc, width)))
-            : OpFoldResult(rewriter.getIndexAttr(resultType.getShape().back()));
-    Value init = tensor::EmptyOp::create(
-        rewriter, loc, sizesWithInnermost(rewriter, loc, input, numValues),
-        resultType.getElementType());
-
+    Type elementType = op.getType().getElementType();
+    int64_t width = op.getType().getElementTypeBitWidth();
     // Value e lives in bits [e*width, (e+1)*width) of the stream and so in
     // at most two neighbouring bytes.
-    auto body = [&](OpBuilder &b, Location loc, ValueRange) {
-      SmallVector<Value> indices;
-      for (unsigned d = 0; d < rank; ++d)
-        indices.push_back(linalg::IndexOp::create(b, loc, d));
+    auto element = [&](OpBuilder &b, Location loc, ArrayRef<Value> indices,
+                       Value numBytes) -> Value {
       Value bit = arith::MulIOp::create(b, loc, indices.back(),
                                         indexConstant(b, loc, width));
       Value lo = arith::DivUIOp::create(b, loc, bit, indexConstant(b, loc, 8));
@@ -385,20 +380,10 @@ struct ExpandUnpack : public OpRewritePattern<UnpackOp> {
       Value shifted = arith::ShRUIOp::create(
           b, loc, word,
           arith::IndexCastOp::create(b, loc, b.getI32Type(), offset));
-      yield(b, loc,
-            arith::TruncIOp::create(b, loc, resultType.getElementType(),
-                                    shifted));
+      return arith::TruncIOp::create(b, loc, elementType, shifted);
     };
-    AffineMap identity =
-        AffineMap::getMultiDimIdentityMap(rank, rewriter.getContext());
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()}, ValueRange{},
-        ValueRange{init}, ArrayRef<AffineMap>{identity},
-        parallelIterators(rank), body);
-    Value result = generic.getResult(0);
-    if (result.getType() != resultType)
-      result = tensor::CastOp::create(rewriter, loc, resultType, result);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, buildRepacking(rewriter, op.getLoc(), input,
+                                          op.getType(), 8, width, element));
     return success();
   }
 };
