@@ -8,6 +8,7 @@ from lit.llvm.subst import ToolSubst
 config.name = "QOPT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
+config.excludes_extra = []
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
@@ -33,6 +34,8 @@ config.substitutions.append(
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 tools = [
     "qopt",
+    "qopt-import",
+    "onnx-text2pb",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -138,6 +138,44 @@ def QOpt_UnpackOp : QOpt_Op<"unpack", [Pure]> {
 // Quantized compute
 //===----------------------------------------------------------------------===//
 
+def QOpt_LinearOp : QOpt_Op<"linear", [Pure]> {
+  let summary = "A full-precision linear layer: what quantization works on";
+  let description = [{
+    `y = x * W + bias` for `x : [..., K]` and `y : [..., N]`. `weight` is
+    `[K, N]` as in ONNX `MatMul`, or `[N, K]` (output channels first, as in
+    `torch.nn.Linear` and `Gemm` with `transB`) with `transpose_weight`.
+
+    The ONNX importer emits this op for every `MatMul`/`Gemm` whose weight is
+    a constant, with the ONNX node name as its location, so quantization
+    passes find every linear layer and its input in one walk and can honour
+    per-layer options by name. They rewrite it into
+    `qopt.weight_only_linear` or `qopt.quantized_linear`;
+    `qopt-expand-quant-ops` turns what is left into a contraction.
+
+    Example:
+
+    ```mlir
+    %y = qopt.linear %x, %w bias(%b : tensor<256xf32>) transpose_weight
+           : tensor<?x?x512xf32>, tensor<256x512xf32> -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins QOpt_FloatTensor:$input, QOpt_FloatTensor:$weight,
+                       Optional<QOpt_FloatTensor>:$bias,
+                       UnitAttr:$transpose_weight);
+  let results = (outs QOpt_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`transpose_weight` $transpose_weight^)? attr-dict `:` type($input) `,`
+    type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Output channels (N) and reduction size (K) of the weight.
+    int64_t getNumOutputChannels();
+    int64_t getNumInputChannels();
+  }];
+}
+
 def QOpt_WeightOnlyLinearOp : QOpt_Op<"weight_only_linear",
     [Pure, AttrSizedOperandSegments]> {
   let summary = "Linear layer with low-bit weights and float activations";

@@ -350,6 +350,32 @@ static LogicalResult verifyWeightScheme(Operation *op, SchemeAttr scheme,
   llvm_unreachable("unknown granularity");
 }
 
+int64_t LinearOp::getNumOutputChannels() {
+  return getWeight().getType().getDimSize(getTransposeWeight() ? 0 : 1);
+}
+
+int64_t LinearOp::getNumInputChannels() {
+  return getWeight().getType().getDimSize(getTransposeWeight() ? 1 : 0);
+}
+
+LogicalResult LinearOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType weightType = getWeight().getType();
+  if (inputType.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (weightType.getRank() != 2)
+    return emitOpError("weight must be 2-D, got ") << weightType;
+  if (weightType.getElementType() != inputType.getElementType() ||
+      getType().getElementType() != inputType.getElementType())
+    return emitOpError("input, weight and result must have one element type");
+  if (!sizesAgree(inputType.getShape().back(), getNumInputChannels()))
+    return emitOpError("input has K = ")
+           << inputType.getShape().back()
+           << " but the weight has K = " << getNumInputChannels();
+  return verifyLinearShapes(*this, inputType, getType(), getNumOutputChannels(),
+                            getBias());
+}
+
 RankedTensorType WeightOnlyLinearOp::getLogicalWeightType() {
   auto result =
       inferLogicalWeight([&] { return emitOpError(); }, getWeight().getType(),

@@ -429,7 +429,8 @@ struct ExpandSmooth : public OpRewritePattern<SmoothOp> {
 Value buildContraction(
     OpBuilder &b, Location loc, Value x, Value weight, Type accType,
     ArrayRef<Value> extraInputs, ArrayRef<AffineMap> extraMaps,
-    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+    function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body,
+    bool weightIsKN = false) {
   MLIRContext *ctx = b.getContext();
   auto xType = cast<RankedTensorType>(x.getType());
   unsigned rank = xType.getRank();
@@ -441,15 +442,17 @@ Value buildContraction(
   SmallVector<AffineExpr> outExprs(dims.begin(), dims.begin() + rank);
 
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-  sizes.back() = tensor::getMixedSize(b, loc, weight, 0);
+  sizes.back() = tensor::getMixedSize(b, loc, weight, weightIsKN ? 1 : 0);
   Value empty = tensor::EmptyOp::create(b, loc, sizes, accType);
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(accType));
   Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 
   SmallVector<Value> inputs = {x, weight};
   inputs.append(extraInputs.begin(), extraInputs.end());
-  SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, xExprs, ctx),
-                                 AffineMap::get(numLoops, 0, {n, k}, ctx)};
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(numLoops, 0, xExprs, ctx),
+      weightIsKN ? AffineMap::get(numLoops, 0, {k, n}, ctx)
+                 : AffineMap::get(numLoops, 0, {n, k}, ctx)};
   maps.append(extraMaps.begin(), extraMaps.end());
   maps.push_back(AffineMap::get(numLoops, 0, outExprs, ctx));
   SmallVector<utils::IteratorType> iterators = parallelIterators(numLoops);
@@ -470,6 +473,46 @@ Value unpackWeight(OpBuilder &b, Location loc, Value weight,
   return UnpackOp::create(b, loc, logicalType, weight);
 }
 
+/// `y = x * W + bias`, broadcasting bias along the output channels.
+Value addBias(OpBuilder &b, Location loc, Value y, Value bias) {
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = cast<RankedTensorType>(y.getType()).getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap channel =
+      AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{y.getType()}, ValueRange{bias}, ValueRange{y},
+             ArrayRef<AffineMap>{channel, identity}, parallelIterators(rank),
+             [](OpBuilder &b, Location loc, ValueRange args) {
+               yield(b, loc, arith::AddFOp::create(b, loc, args[1], args[0]));
+             })
+      .getResult(0);
+}
+
+Value floatMulAdd(OpBuilder &b, Location loc, ValueRange args, Value acc) {
+  Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
+  return arith::AddFOp::create(b, loc, acc, product);
+}
+
+struct ExpandLinear : public OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value result =
+        buildContraction(rewriter, loc, op.getInput(), op.getWeight(),
+                         op.getType().getElementType(), {}, {}, floatMulAdd,
+                         !op.getTransposeWeight());
+    if (Value bias = op.getBias())
+      result = addBias(rewriter, loc, result, bias);
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct ExpandWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -483,33 +526,14 @@ struct ExpandWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
         rewriter, loc, RankedTensorType::get(logical.getShape(), elementType),
         storage, op.getScale(), op.getZeroPoint(), op.getActOrder(),
         op.getScheme());
-    Value result = buildContraction(
-        rewriter, loc, op.getInput(), weight, elementType, {}, {},
-        [](OpBuilder &b, Location loc, ValueRange args, Value acc) -> Value {
-          Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
-          return arith::AddFOp::create(b, loc, acc, product);
-        });
+    Value result = buildContraction(rewriter, loc, op.getInput(), weight,
+                                    elementType, {}, {}, floatMulAdd);
     if (Value bias = op.getBias())
       result = addBias(rewriter, loc, result, bias);
     if (result.getType() != op.getType())
       result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
     rewriter.replaceOp(op, result);
     return success();
-  }
-
-  static Value addBias(OpBuilder &b, Location loc, Value y, Value bias) {
-    MLIRContext *ctx = b.getContext();
-    unsigned rank = cast<RankedTensorType>(y.getType()).getRank();
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    AffineMap channel =
-        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{y.getType()}, ValueRange{bias}, ValueRange{y},
-               ArrayRef<AffineMap>{channel, identity}, parallelIterators(rank),
-               [](OpBuilder &b, Location loc, ValueRange args) {
-                 yield(b, loc, arith::AddFOp::create(b, loc, args[1], args[0]));
-               })
-        .getResult(0);
   }
 };
 
@@ -646,7 +670,8 @@ struct ExpandQuantOpsPass
     // which op rather than leaving it for a backend to trip over.
     WalkResult result = getOperation()->walk([&](Operation *op) {
       if (!isa<QuantizeOp, DequantizeOp, PackOp, UnpackOp, SmoothOp>(op) &&
-          !(expandLinear && isa<WeightOnlyLinearOp, QuantizedLinearOp>(op)))
+          !(expandLinear &&
+            isa<LinearOp, WeightOnlyLinearOp, QuantizedLinearOp>(op)))
         return WalkResult::advance();
       op->emitError("qopt-expand-quant-ops could not expand this op");
       return WalkResult::interrupt();
@@ -663,6 +688,6 @@ void qopt::populateExpandQuantOpsPatterns(RewritePatternSet &patterns,
   patterns.add<ExpandCast<QuantizeOp>, ExpandCast<DequantizeOp>, ExpandPack,
                ExpandUnpack, ExpandSmooth>(patterns.getContext());
   if (expandLinear)
-    patterns.add<ExpandWeightOnlyLinear, ExpandQuantizedLinear>(
+    patterns.add<ExpandLinear, ExpandWeightOnlyLinear, ExpandQuantizedLinear>(
         patterns.getContext());
 }

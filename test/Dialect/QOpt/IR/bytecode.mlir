@@ -21,8 +21,11 @@ func.func @all_ops(%x: tensor<3x8xf32>, %s: tensor<2xf32>, %sg: tensor<2x1xf32>,
   %y2 = qopt.quantized_linear %xq, %p input_scale(%xs : tensor<3xf32>) weight_scale(%s : tensor<2xf32>) schemes(<storage = i8, granularity = per_token>, <storage = i4, granularity = per_channel, axis = 0>) : tensor<3x8xi8>, tensor<2x4xi8> -> tensor<3x2xf32>
   // CHECK: qopt.smooth
   %sx = qopt.smooth %x, %sm : tensor<3x8xf32>, tensor<8xf32>
+  // CHECK: qopt.linear {{.*}} transpose_weight
+  %lw = arith.constant dense<1.0> : tensor<8x8xf32>
+  %lin = qopt.linear %sx, %lw transpose_weight : tensor<3x8xf32>, tensor<8x8xf32> -> tensor<3x8xf32>
   // CHECK: qopt.observe %{{.*}} name "fc1:input" observer <kind = hessian> stats <samples = 8, hessian = dense_resource<hessian_blob> : tensor<8x8xf32>>
-  %o = qopt.observe %sx name "fc1:input" observer <kind = hessian> stats <samples = 8, hessian = dense_resource<hessian_blob> : tensor<8x8xf32>> : tensor<3x8xf32>
+  %o = qopt.observe %lin name "fc1:input" observer <kind = hessian> stats <samples = 8, hessian = dense_resource<hessian_blob> : tensor<8x8xf32>> : tensor<3x8xf32>
   // CHECK: qopt.quantize {{.*}} scheme <storage = f8E5M2, granularity = per_tensor>
   %s0 = tensor.extract_slice %s[0] [1] [1] : tensor<2xf32> to tensor<1xf32>
   %st = tensor.collapse_shape %s0 [] : tensor<1xf32> into tensor<f32>

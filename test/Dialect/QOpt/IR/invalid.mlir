@@ -631,3 +631,47 @@ func.func @unknown_attr(%a: f32) {
   %0 = arith.addf %a, %a {qopt.bogus} : f32
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// qopt.linear
+//===----------------------------------------------------------------------===//
+
+func.func @linear_weight_rank(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'qopt.linear' op weight must be 2-D, got 'tensor<8xf32>'}}
+  %y = qopt.linear %x, %w : tensor<2x8xf32>, tensor<8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_types(%x: tensor<2x8xf32>, %w: tensor<8x4xf16>) {
+  // expected-error @+1 {{'qopt.linear' op input, weight and result must have one element type}}
+  %y = qopt.linear %x, %w : tensor<2x8xf32>, tensor<8x4xf16> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_k(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qopt.linear' op input has K = 8 but the weight has K = 4}}
+  %y = qopt.linear %x, %w transpose_weight : tensor<2x8xf32>, tensor<8x4xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_rank(%x: tensor<f32>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qopt.linear' op input must have rank >= 1}}
+  %y = qopt.linear %x, %w : tensor<f32>, tensor<8x4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_n(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{'qopt.linear' op result has 5 output channels, weight has 4}}
+  %y = qopt.linear %x, %w : tensor<2x8xf32>, tensor<8x4xf32> -> tensor<2x5xf32>
+  return
+}

@@ -180,3 +180,14 @@ func.func @resource_weight(%x: tensor<3x8xf32>, %s: tensor<2xf32>) -> tensor<3x2
     }
   }
 #-}
+
+// -----
+
+// CHECK-LABEL: func.func @linear
+// CHECK: qopt.linear %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<64x32xf32> -> tensor<?x?x32xf32>
+// CHECK: qopt.linear %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<32xf32>) transpose_weight : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %x2: tensor<4x64xf32>, %wt: tensor<32x64xf32>, %b: tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<4x32xf32>) {
+  %0 = qopt.linear %x, %w : tensor<?x?x64xf32>, tensor<64x32xf32> -> tensor<?x?x32xf32>
+  %1 = qopt.linear %x2, %wt bias(%b : tensor<32xf32>) transpose_weight : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+  return %0, %1 : tensor<?x?x32xf32>, tensor<4x32xf32>
+}

@@ -227,3 +227,23 @@ func.func @observe_untouched(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = qopt.observe %x name "x" observer <kind = min_max> : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// A float linear layer: [K, N] weights are read as (k, n), [N, K] ones
+// (transpose_weight) as (n, k).
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[KN:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[NK:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @linear
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[KN]], #[[Y]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x?x64xf32>, tensor<64x32xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[NK]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg2, %arg3 : tensor<4x64xf32>, tensor<32x64xf32>)
+// CHECK: ins(%arg4 : tensor<32xf32>)
+// KEEP-LABEL: func.func @linear
+// KEEP-COUNT-2: qopt.linear
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %x2: tensor<4x64xf32>, %wt: tensor<32x64xf32>, %b: tensor<32xf32>) -> (tensor<?x?x32xf32>, tensor<4x32xf32>) {
+  %0 = qopt.linear %x, %w : tensor<?x?x64xf32>, tensor<64x32xf32> -> tensor<?x?x32xf32>
+  %1 = qopt.linear %x2, %wt bias(%b : tensor<32xf32>) transpose_weight : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+  return %0, %1 : tensor<?x?x32xf32>, tensor<4x32xf32>
+}

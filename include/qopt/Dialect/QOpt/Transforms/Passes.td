@@ -19,6 +19,7 @@ def ExpandQuantOps : Pass<"qopt-expand-quant-ops"> {
     * `qopt.pack` / `qopt.unpack`: bit-stream shifts and masks;
     * `qopt.smooth`: an elementwise division broadcast along the last
       dimension;
+    * `qopt.linear`: a contraction (plus the bias);
     * `qopt.weight_only_linear`: unpack + dequantize + a contraction;
     * `qopt.quantized_linear`: an integer (or fp8) contraction accumulating
       in i32 (f32) followed by one rescale.
@@ -32,7 +33,8 @@ def ExpandQuantOps : Pass<"qopt-expand-quant-ops"> {
   ];
   let options = [
     Option<"expandLinear", "expand-linear", "bool", /*default=*/"true",
-           "Also decompose qopt.weight_only_linear and qopt.quantized_linear "
+           "Also decompose qopt.linear, qopt.weight_only_linear and "
+           "qopt.quantized_linear "
            "(off: keep them for a backend with fused kernels)">
   ];
 }

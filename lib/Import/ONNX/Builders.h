@@ -1,0 +1,81 @@
+//===- Builders.h - IR building blocks for ONNX op handlers ----*- C++ -*-===//
+
+#ifndef QOPT_LIB_IMPORT_ONNX_BUILDERS_H
+#define QOPT_LIB_IMPORT_ONNX_BUILDERS_H
+
+#include "Importer.h"
+
+namespace mlir {
+namespace qopt {
+namespace onnx_import {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// numpy-style broadcast shape of `shapes`, or failure (with an error on the
+/// node) when two static sizes disagree. Dynamic sizes are assumed to match
+/// the other side unless that side is a static 1.
+FailureOr<SmallVector<int64_t>>
+broadcastShapes(NodeContext &ctx, ArrayRef<ArrayRef<int64_t>> shapes);
+
+/// An elementwise linalg.generic over the broadcast of `inputs`.
+FailureOr<Value> buildElementwise(NodeContext &ctx, ArrayRef<Value> inputs,
+                                  Type resultElementType, BodyFn body);
+
+/// Sizes of `value` as OpFoldResults.
+SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value value);
+
+/// `tensor.empty` of `sizes` filled with `fill`.
+Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   TypedAttr fill);
+
+/// A reduction of `input` over the sorted, normalized `axes`: `combine`
+/// folds (element, accumulator) into the accumulator, starting at `init`.
+Value buildReduction(OpBuilder &b, Location loc, Value input,
+                     ArrayRef<int64_t> axes, bool keepDims, TypedAttr init,
+                     BodyFn combine);
+
+/// A scalar constant of `type` (integer or float).
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
+
+/// Evaluates an elementwise op on host constants with numpy broadcasting;
+/// fails when the result would be larger than kMaxHostElements.
+std::optional<HostTensor>
+foldElementwise(ArrayRef<const HostTensor *> inputs, Type resultElementType,
+                function_ref<int64_t(ArrayRef<int64_t>)> intFn,
+                function_ref<double(ArrayRef<double>)> floatFn);
+
+/// Reads a 1-D integer constant input (axes, shapes, pads...) as values.
+std::optional<SmallVector<int64_t>> getConstantInts(const HostTensor *tensor);
+
+/// Builds a HostTensor of i64 values.
+HostTensor makeI64Tensor(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                         ArrayRef<int64_t> values);
+
+/// Index arithmetic on OpFoldResults that folds when both sides are known.
+OpFoldResult addIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult subIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult mulIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult divIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult ceilDivIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                          OpFoldResult y);
+OpFoldResult minIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult maxIndex(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+
+/// The static shape that `sizes` describe (dynamic where not constant).
+SmallVector<int64_t> getStaticShape(ArrayRef<OpFoldResult> sizes);
+
+/// A scalar tensor element converted to an index (negative values wrap
+/// around `dimSize`, as ONNX indices do).
+Value toIndex(OpBuilder &b, Location loc, Value scalar, Value dimSize);
+
+} // namespace onnx_import
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_LIB_IMPORT_ONNX_BUILDERS_H

@@ -1,0 +1,152 @@
+//===- NormalizationOps.cpp - ONNX LayerNormalization, BatchNormalization -===//
+
+#include "Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+
+namespace {
+
+Value meanOver(NodeContext &ctx, Value input, ArrayRef<int64_t> axes) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type type = cast<RankedTensorType>(input.getType()).getElementType();
+  Value sum =
+      buildReduction(b, loc, input, axes, /*keepDims=*/true,
+                     cast<TypedAttr>(b.getFloatAttr(type, 0.0)),
+                     [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                       return arith::AddFOp::create(nb, nl, args[1], args[0]);
+                     });
+  OpFoldResult count = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
+  for (int64_t axis : axes)
+    count = mulIndex(b, loc, count, sizes[axis]);
+  Value countValue = arith::SIToFPOp::create(
+      b, loc, type,
+      arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          getValueOrCreateConstantIndexOp(b, loc, count)));
+  FailureOr<Value> mean = buildElementwise(
+      ctx, {sum}, type, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        return arith::DivFOp::create(nb, nl, args[0], countValue).getResult();
+      });
+  return *mean;
+}
+
+LogicalResult importLayerNormalization(NodeContext &ctx) {
+  if (failed(ctx.requireAtMostOutputs(1)))
+    return failure();
+  RankedTensorType type = ctx.getInputType(0);
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType))
+    return ctx.emitError() << "expects a float input";
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> axis = ctx.normalizeAxis(ctx.getIntAttr("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  double epsilon = ctx.getFloatAttr("epsilon", 1e-5f);
+  SmallVector<int64_t> axes;
+  for (int64_t d = *axis; d < rank; ++d)
+    axes.push_back(d);
+  Value x = ctx.getInput(0);
+  Value mean = meanOver(ctx, x, axes);
+  FailureOr<Value> centered = buildElementwise(
+      ctx, {x, mean}, elementType,
+      [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return arith::SubFOp::create(b, loc, args[0], args[1]);
+      });
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> squared = buildElementwise(
+      ctx, {*centered}, elementType,
+      [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return arith::MulFOp::create(b, loc, args[0], args[0]);
+      });
+  if (failed(squared))
+    return failure();
+  Value variance = meanOver(ctx, *squared, axes);
+  SmallVector<Value> inputs = {*centered, variance, ctx.getInput(1)};
+  bool hasBias = ctx.hasInput(2);
+  if (hasBias)
+    inputs.push_back(ctx.getInput(2));
+  FailureOr<Value> result = buildElementwise(
+      ctx, inputs, elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value eps = scalarConstant(b, loc, elementType, epsilon);
+        Value inv = math::RsqrtOp::create(
+            b, loc, arith::AddFOp::create(b, loc, args[1], eps));
+        Value y = arith::MulFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, args[0], inv), args[2]);
+        if (hasBias)
+          y = arith::AddFOp::create(b, loc, y, args[3]);
+        return y;
+      });
+  if (failed(result))
+    return failure();
+  ctx.setResult(0, *result);
+  return success();
+}
+
+LogicalResult importBatchNormalization(NodeContext &ctx) {
+  if (ctx.getIntAttr("training_mode", 0) != 0)
+    return ctx.emitError() << "only inference (training_mode = 0) is supported";
+  if (failed(ctx.requireAtMostOutputs(1)))
+    return failure();
+  RankedTensorType type = ctx.getInputType(0);
+  Type elementType = type.getElementType();
+  int64_t rank = type.getRank();
+  if (rank < 2 || !isa<FloatType>(elementType))
+    return ctx.emitError() << "expects a float input of rank >= 2";
+  for (unsigned i = 1; i < 5; ++i)
+    if (ctx.getInputType(i).getRank() != 1)
+      return ctx.emitError() << "scale, bias, mean and var must be 1-D";
+  double epsilon = ctx.getFloatAttr("epsilon", 1e-5f);
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value x = ctx.getInput(0);
+  MLIRContext *context = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap channel =
+      AffineMap::get(rank, 0, {getAffineDimExpr(1, context)}, context);
+  SmallVector<Value> inputs = {x};
+  SmallVector<AffineMap> maps = {identity};
+  for (unsigned i = 1; i < 5; ++i) {
+    inputs.push_back(ctx.getInput(i));
+    maps.push_back(channel);
+  }
+  maps.push_back(identity);
+  Value init =
+      tensor::EmptyOp::create(b, loc, getSizes(b, loc, x), elementType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        // (x - mean) / sqrt(var + eps) * scale + bias
+        Value eps = scalarConstant(nb, nl, elementType, epsilon);
+        Value inv = math::RsqrtOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, args[4], eps));
+        Value y = arith::MulFOp::create(
+            nb, nl,
+            arith::MulFOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, args[0], args[3]), inv),
+            args[1]);
+        y = arith::AddFOp::create(nb, nl, y, args[2]);
+        linalg::YieldOp::create(nb, nl, ValueRange{y});
+      });
+  ctx.setResult(0, generic.getResult(0));
+  return success();
+}
+
+} // namespace
+
+void onnx_import::registerNormalizationOps(OpRegistry &r) {
+  r["LayerNormalization"] = importLayerNormalization;
+  r["BatchNormalization"] = importBatchNormalization;
+}

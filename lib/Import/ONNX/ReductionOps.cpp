@@ -1,0 +1,213 @@
+//===- ReductionOps.cpp - ONNX reductions and softmax ---------------------===//
+
+#include "Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+
+namespace {
+
+enum class Reduction { Sum, Mean, Max, Min };
+
+/// Axes of a Reduce* node: attribute before opset 18 (13 for ReduceSum),
+/// input since; none means all, unless noop_with_empty_axes.
+FailureOr<SmallVector<int64_t>> getReduceAxes(NodeContext &ctx, int64_t rank,
+                                              bool &noop) {
+  noop = false;
+  SmallVector<int64_t> axes;
+  if (std::optional<SmallVector<int64_t>> attr = ctx.getIntsAttr("axes")) {
+    axes = *attr;
+  } else if (ctx.hasInput(1)) {
+    std::optional<SmallVector<int64_t>> values =
+        getConstantInts(ctx.getConstantInput(1));
+    if (!values)
+      return ctx.emitError() << "axes must be a constant";
+    axes = *values;
+  }
+  if (axes.empty()) {
+    if (ctx.getIntAttr("noop_with_empty_axes", 0)) {
+      noop = true;
+      return axes;
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  for (int64_t &axis : axes) {
+    FailureOr<int64_t> normalized = ctx.normalizeAxis(axis, rank);
+    if (failed(normalized))
+      return failure();
+    axis = *normalized;
+  }
+  llvm::sort(axes);
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+/// Number of elements over `axes`, as a scalar of `type`.
+Value countOver(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+                Type type) {
+  OpFoldResult count = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
+  for (int64_t axis : axes)
+    count = mulIndex(b, loc, count, sizes[axis]);
+  Value index = getValueOrCreateConstantIndexOp(b, loc, count);
+  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return arith::SIToFPOp::create(b, loc, type, asInt);
+}
+
+TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
+                        bool isUnsigned) {
+  if (auto floatType = dyn_cast<FloatType>(type)) {
+    if (kind == Reduction::Max)
+      return b.getFloatAttr(type, -std::numeric_limits<double>::infinity());
+    if (kind == Reduction::Min)
+      return b.getFloatAttr(type, std::numeric_limits<double>::infinity());
+    return b.getFloatAttr(type, 0.0);
+  }
+  unsigned width = type.getIntOrFloatBitWidth();
+  if (kind == Reduction::Max)
+    return b.getIntegerAttr(type, isUnsigned ? APInt::getMinValue(width)
+                                             : APInt::getSignedMinValue(width));
+  if (kind == Reduction::Min)
+    return b.getIntegerAttr(type, isUnsigned ? APInt::getMaxValue(width)
+                                             : APInt::getSignedMaxValue(width));
+  return b.getIntegerAttr(type, 0);
+}
+
+Value combine(OpBuilder &b, Location loc, Reduction kind, Value x, Value acc,
+              bool isUnsigned) {
+  bool isFloat = isa<FloatType>(x.getType());
+  switch (kind) {
+  case Reduction::Sum:
+  case Reduction::Mean:
+    return isFloat ? arith::AddFOp::create(b, loc, acc, x).getResult()
+                   : arith::AddIOp::create(b, loc, acc, x).getResult();
+  case Reduction::Max:
+    if (isFloat)
+      return arith::MaximumFOp::create(b, loc, acc, x);
+    return isUnsigned ? arith::MaxUIOp::create(b, loc, acc, x).getResult()
+                      : arith::MaxSIOp::create(b, loc, acc, x).getResult();
+  case Reduction::Min:
+    if (isFloat)
+      return arith::MinimumFOp::create(b, loc, acc, x);
+    return isUnsigned ? arith::MinUIOp::create(b, loc, acc, x).getResult()
+                      : arith::MinSIOp::create(b, loc, acc, x).getResult();
+  }
+  llvm_unreachable("unknown reduction");
+}
+
+/// Reduces and, for Mean, divides by the element count.
+Value reduce(NodeContext &ctx, Value input, ArrayRef<int64_t> axes,
+             bool keepDims, Reduction kind, bool isUnsigned) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type type = cast<RankedTensorType>(input.getType()).getElementType();
+  Value result = buildReduction(
+      b, loc, input, axes, keepDims, reductionInit(b, type, kind, isUnsigned),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        return combine(nb, nl, kind, args[0], args[1], isUnsigned);
+      });
+  if (kind != Reduction::Mean)
+    return result;
+  Value count = countOver(b, loc, input, axes, type);
+  Value init = tensor::EmptyOp::create(b, loc, getSizes(b, loc, result), type);
+  MLIRContext *context = b.getContext();
+  int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{result},
+             ValueRange{init}, ArrayRef<AffineMap>{identity, identity},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value mean = arith::DivFOp::create(nb, nl, args[0], count);
+               linalg::YieldOp::create(nb, nl, ValueRange{mean});
+             })
+      .getResult(0);
+}
+
+OpHandler reduceOp(Reduction kind) {
+  return [kind](NodeContext &ctx) -> LogicalResult {
+    RankedTensorType type = ctx.getInputType(0);
+    if (kind == Reduction::Mean && !isa<FloatType>(type.getElementType()))
+      return ctx.emitError() << "ReduceMean of integers is not supported";
+    bool noop;
+    FailureOr<SmallVector<int64_t>> axes =
+        getReduceAxes(ctx, type.getRank(), noop);
+    if (failed(axes))
+      return failure();
+    if (noop) {
+      ctx.forwardInput(0, 0);
+      return success();
+    }
+    bool keepDims = ctx.getIntAttr("keepdims", 1) != 0;
+    bool isUnsigned = ctx.isUnsignedInput(0);
+    ctx.setResult(
+        0, reduce(ctx, ctx.getInput(0), *axes, keepDims, kind, isUnsigned),
+        isUnsigned);
+    return success();
+  };
+}
+
+/// Softmax and LogSoftmax along one axis (opset >= 13 semantics).
+OpHandler softmax(bool isLog) {
+  return [isLog](NodeContext &ctx) -> LogicalResult {
+    RankedTensorType type = ctx.getInputType(0);
+    Type elementType = type.getElementType();
+    if (!isa<FloatType>(elementType))
+      return ctx.emitError() << "expects a float input";
+    FailureOr<int64_t> axis =
+        ctx.normalizeAxis(ctx.getIntAttr("axis", -1), type.getRank());
+    if (failed(axis))
+      return failure();
+    Value x = ctx.getInput(0);
+    Value max = reduce(ctx, x, {*axis}, true, Reduction::Max, false);
+    FailureOr<Value> shifted = buildElementwise(
+        ctx, {x, max}, elementType,
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::SubFOp::create(b, loc, args[0], args[1]);
+        });
+    if (failed(shifted))
+      return failure();
+    FailureOr<Value> exps = buildElementwise(
+        ctx, {*shifted}, elementType,
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return math::ExpOp::create(b, loc, args[0]);
+        });
+    if (failed(exps))
+      return failure();
+    Value sum = reduce(ctx, *exps, {*axis}, true, Reduction::Sum, false);
+    FailureOr<Value> result = buildElementwise(
+        ctx, {isLog ? *shifted : *exps, sum}, elementType,
+        [isLog](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          if (isLog)
+            return arith::SubFOp::create(b, loc, args[0],
+                                         math::LogOp::create(b, loc, args[1]));
+          return arith::DivFOp::create(b, loc, args[0], args[1]);
+        });
+    if (failed(result))
+      return failure();
+    ctx.setResult(0, *result);
+    return success();
+  };
+}
+
+} // namespace
+
+void onnx_import::registerReductionOps(OpRegistry &r) {
+  r["ReduceSum"] = reduceOp(Reduction::Sum);
+  r["ReduceMean"] = reduceOp(Reduction::Mean);
+  r["ReduceMax"] = reduceOp(Reduction::Max);
+  r["ReduceMin"] = reduceOp(Reduction::Min);
+  r["Softmax"] = softmax(false);
+  r["LogSoftmax"] = softmax(true);
+}
