@@ -11,6 +11,7 @@ QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

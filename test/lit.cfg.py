@@ -9,7 +9,9 @@ config.name = "QOPT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.excludes_extra = []
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = [
+    "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "run_model.py"
+]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
 
@@ -27,6 +29,10 @@ config.substitutions.append(
     ("%launcher", config.cxx_launcher or "")
 )
 config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
+config.substitutions.append(("%onnx_proto_dir", config.onnx_proto_dir))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%mlir_runner", os.path.join(config.llvm_tools_dir, "mlir-runner")))
 config.substitutions.append(
     ("%keep_fp_plugin",
      os.path.join(config.qopt_lib_dir, "KeepFullPrecisionPlugin.so")))

@@ -5,6 +5,7 @@
 #include "qopt/Import/ONNX/ONNXImporter.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -51,6 +52,9 @@ int mlir::qopt::qoptImportMain(int argc, char **argv) {
   cl::opt<bool> listOps("list-ops",
                         cl::desc("Print the supported ONNX ops and exit"),
                         cl::cat(category));
+  // --mlir-print-debuginfo and friends, for the text form.
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   if (!cl::ParseCommandLineOptions(
           argc, argv, "qopt-import: ONNX models into MLIR\n", &llvm::errs()))
@@ -111,7 +115,7 @@ int mlir::qopt::qoptImportMain(int argc, char **argv) {
           if (failed(writeBytecodeToFile(*module, os)))
             return llvm::createStringError("cannot write bytecode");
         } else {
-          module->print(os);
+          module->print(os, OpPrintingFlags());
         }
         return llvm::Error::success();
       });

@@ -5,6 +5,10 @@
 // A test utility: lit tests keep their ONNX models in the readable ONNX text
 // format (onnx/defs/parser.h) and turn them into binary models with this.
 //
+// The text format of Debian's ONNX (1.12) cannot name nodes; by our
+// convention a string attribute `name` on a node becomes the node's name:
+//   Y = MatMul <name = "/model/fc1/MatMul"> (X, W)
+//
 //===----------------------------------------------------------------------===//
 
 #include "onnx/defs/parser.h"
@@ -35,6 +39,17 @@ int main(int argc, char **argv) {
     std::cerr << "onnx-text2pb: " << argv[1] << ": " << status.ErrorMessage()
               << "\n";
     return 1;
+  }
+  for (onnx::NodeProto &node : *model.mutable_graph()->mutable_node()) {
+    auto *attrs = node.mutable_attribute();
+    for (int i = 0; i < attrs->size(); ++i) {
+      if (attrs->Get(i).name() == "name" &&
+          attrs->Get(i).type() == onnx::AttributeProto::STRING) {
+        node.set_name(attrs->Get(i).s());
+        attrs->DeleteSubrange(i, 1);
+        break;
+      }
+    }
   }
   std::ofstream out(argv[2], std::ios::binary);
   if (!out || !model.SerializeToOstream(&out)) {

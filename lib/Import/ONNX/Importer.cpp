@@ -258,7 +258,19 @@ bool NodeContext::isConstantInput(unsigned i) {
   if (!hasInput(i))
     return false;
   ImportedValue &value = *importer.lookup(node.input(i));
-  return value.constantAttr != nullptr && !value.value;
+  return value.constantAttr != nullptr;
+}
+
+Value NodeContext::getTransposedConstant(unsigned i) {
+  if (!hasInput(i))
+    return {};
+  return importer.lookup(node.input(i))->transposedConstant;
+}
+
+void NodeContext::setTransposedConstant(unsigned i, Value constant) {
+  if (ImportedValue *value =
+          hasOutput(i) ? importer.lookup(node.output(i)) : nullptr)
+    value->transposedConstant = constant;
 }
 
 bool NodeContext::isUnsignedInput(unsigned i) {
@@ -322,10 +334,17 @@ void NodeContext::setConstantResult(unsigned i, HostTensor tensor) {
   importer.define(node.output(i), std::move(imported));
 }
 
+std::string onnx_import::describeNode(const onnx::NodeProto &node,
+                                      int64_t index) {
+  if (!node.name().empty())
+    return "node '" + node.name() + "'";
+  return "node #" + std::to_string(index);
+}
+
 InFlightDiagnostic NodeContext::emitError() {
   std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
   return mlir::emitError(loc)
-         << "node '" << node.name() << "' (" << node.op_type() << ", domain '"
+         << describeNode(node, index) << " (" << node.op_type() << ", domain '"
          << domain << "', opset " << opset << "): ";
 }
 
@@ -392,7 +411,9 @@ LogicalResult GraphImporter::checkOpsets() {
 LogicalResult GraphImporter::checkSupported() {
   const OpRegistry &registry = getOpRegistry();
   std::map<std::string, int> unsupported;
+  int64_t index = -1;
   for (const onnx::NodeProto &node : model->getModel().graph().node()) {
+    ++index;
     if (isDefaultDomain(node.domain()) && registry.count(node.op_type()))
       continue;
     std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
@@ -403,7 +424,7 @@ LogicalResult GraphImporter::checkSupported() {
           (isDefaultDomain(opset.domain()) && isDefaultDomain(node.domain())))
         version = opset.version();
     mlir::emitError(NameLoc::get(StringAttr::get(context, node.name())))
-        << "node '" << node.name() << "' (" << node.op_type() << ", domain '"
+        << describeNode(node, index) << " (" << node.op_type() << ", domain '"
         << domain << "', opset " << version << "): unsupported op";
     ++unsupported[isDefaultDomain(node.domain())
                       ? node.op_type()
@@ -647,11 +668,13 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   return result;
 }
 
-LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
+                                        int64_t index) {
   std::string name = node.name();
-  Location loc = NameLoc::get(
-      StringAttr::get(context, name.empty() ? node.op_type() : name));
-  NodeContext ctx(*this, node, defaultOpset, loc);
+  if (name.empty())
+    name = node.op_type() + "_" + std::to_string(index);
+  Location loc = NameLoc::get(StringAttr::get(context, name));
+  NodeContext ctx(*this, node, index, defaultOpset, loc);
   for (const std::string &input : node.input())
     if (!input.empty() && !lookup(input))
       return ctx.emitError() << "input '" << input
@@ -732,8 +755,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failedInitializer)
     return nullptr;
 
-  for (const onnx::NodeProto &node : graph.node())
-    if (failed(importNode(node)))
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
       return nullptr;
 
   SmallVector<Value> results;

@@ -68,6 +68,10 @@ struct ImportedValue {
   RankedTensorType elementsType;
   /// ONNX distinguishes uint8 from int8; MLIR tensors hold signless ints.
   bool isUnsigned = false;
+  /// Set when this value is the transpose of a 2-D constant (a tied
+  /// embedding used as the LM head): that constant, so a MatMul on it is
+  /// still a linear layer, reading the weight as [N, K] without a copy.
+  Value transposedConstant;
 };
 
 class GraphImporter;
@@ -76,8 +80,8 @@ class GraphImporter;
 class NodeContext {
 public:
   NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
-              int64_t opset, Location loc)
-      : importer(importer), node(node), opset(opset), loc(loc) {}
+              int64_t index, int64_t opset, Location loc)
+      : importer(importer), node(node), index(index), opset(opset), loc(loc) {}
 
   OpBuilder &getBuilder();
   Location getLoc() const { return loc; }
@@ -96,6 +100,10 @@ public:
   const HostTensor *getConstantInput(unsigned i);
   /// True for initializers and Constant results of any size (weights).
   bool isConstantInput(unsigned i);
+  /// The constant that input `i` is the 2-D transpose of, if any.
+  Value getTransposedConstant(unsigned i);
+  /// Marks result `i` as the transpose of `constant`.
+  void setTransposedConstant(unsigned i, Value constant);
   bool isUnsignedInput(unsigned i);
   /// The elements of a small rank-0/1 integer input (see
   /// ImportedValue::elements), from a constant or from shape tracking.
@@ -135,9 +143,13 @@ public:
 
 private:
   const onnx::NodeProto &node;
+  int64_t index;
   int64_t opset;
   Location loc;
 };
+
+/// How diagnostics name a node: its name, or its position when unnamed.
+std::string describeNode(const onnx::NodeProto &node, int64_t index);
 
 using OpHandler = std::function<LogicalResult(NodeContext &)>;
 using OpRegistry = llvm::StringMap<OpHandler>;
@@ -191,7 +203,7 @@ private:
   LogicalResult checkSupported();
   FailureOr<RankedTensorType> convertValueInfo(const onnx::ValueInfoProto &info,
                                                bool &isUnsigned);
-  LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
 
   std::shared_ptr<LoadedModel> model;
   const ONNXImportOptions &options;

@@ -131,6 +131,21 @@ LogicalResult importMatMul(NodeContext &ctx) {
     ctx.setResult(0, result);
     return success();
   }
+  // MatMul(x, Transpose(W)) with a constant W (a tied LM head).
+  if (Value weight = ctx.getTransposedConstant(1)) {
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    if (isa<FloatType>(aType.getElementType()) && aType.getRank() >= 2 &&
+        weightType.getElementType() == aType.getElementType() &&
+        (ShapedType::isDynamic(aType.getShape().back()) ||
+         aType.getShape().back() == weightType.getDimSize(1))) {
+      Value result = LinearOp::create(
+          ctx.getBuilder(), ctx.getLoc(),
+          linearResultType(aType, weightType.getDimSize(0)), ctx.getInput(0),
+          weight, /*bias=*/Value(), /*transpose_weight=*/true);
+      ctx.setResult(0, result);
+      return success();
+    }
+  }
   FailureOr<Value> result =
       buildBatchMatMul(ctx, ctx.getInput(0), ctx.getInput(1), false, false);
   if (failed(result))

@@ -445,6 +445,7 @@ LogicalResult importTranspose(NodeContext &ctx) {
       return ctx.emitError() << "perm is not a permutation";
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
+  bool fromConstant = ctx.isConstantInput(0);
   Value input = ctx.getInput(0);
   SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
   SmallVector<OpFoldResult> outSizes;
@@ -454,6 +455,8 @@ LogicalResult importTranspose(NodeContext &ctx) {
   Value result =
       linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0];
   ctx.setResult(0, result, ctx.isUnsignedInput(0));
+  if (rank == 2 && perm[0] == 1 && fromConstant)
+    ctx.setTransposedConstant(0, input);
   return success();
 }
 
