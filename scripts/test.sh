@@ -10,15 +10,27 @@ configure_and_build
 
 log "running the lit suite"
 results="$QOPT_BUILD/test/results.json"
+sanitized="$QOPT_BUILD/test/results-sanitized.json"
+rm -f "$results" "$sanitized"
 set +e
 "$LLVM_BIN/lit" -sv --order=lexical --output "$results" "$QOPT_BUILD/test" "$@"
 status=$?
+# The importer tests again, with the ASan + UBSan build of qopt-import.
+if [ -x "$QOPT_BUILD/bin/qopt-import-asan" ] && [ $# -eq 0 ]; then
+  log "running the importer tests under ASan + UBSan"
+  "$LLVM_BIN/lit" -sv --order=lexical --param sanitized-import=1 \
+    --param fuzz-seconds=5 --output "$sanitized" "$QOPT_BUILD/test/Import"
+  status=$(( status || $? ))
+fi
 set -e
 
 # One closing line that any CI reads the same way.
-python3 - "$results" <<'PY'
-import json, sys
-tests = json.load(open(sys.argv[1]))["tests"]
+python3 - "$results" "$sanitized" <<'PY'
+import json, os, sys
+tests = []
+for path in sys.argv[1:]:
+    if os.path.exists(path):
+        tests += json.load(open(path))["tests"]
 count = lambda *codes: sum(t["code"] in codes for t in tests)
 passed = count("PASS", "XFAIL")
 failed = count("FAIL", "XPASS", "UNRESOLVED", "TIMEOUT")

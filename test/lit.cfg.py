@@ -10,7 +10,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.excludes_extra = []
 config.excludes = [
-    "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "run_model.py"
+    "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "run_model.py",
+    "run_node_tests.py", "quick-cases.txt"
 ]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
@@ -38,9 +39,22 @@ config.substitutions.append(
      os.path.join(config.qopt_lib_dir, "KeepFullPrecisionPlugin.so")))
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
+# --param sanitized-import=1 runs every qopt-import in the tests with the
+# ASan + UBSan build of the importer.
+import_tool = "qopt-import"
+if lit_config.params.get("sanitized-import"):
+    import_tool = "qopt-import-asan"
+    config.environment["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
+if os.path.exists(os.path.join(config.qopt_tools_dir, "onnx-import-fuzzer")):
+    config.available_features.add("fuzzer")
+config.substitutions.append(
+    ("%fuzz_seconds", lit_config.params.get("fuzz-seconds", "30")))
 tools = [
     "qopt",
-    "qopt-import",
+    ToolSubst("qopt-import", command=os.path.join(config.qopt_tools_dir,
+                                                  import_tool)),
+    "onnx-import-fuzzer",
     "onnx-text2pb",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
@@ -50,6 +64,12 @@ clang_format = os.path.join(config.llvm_tools_dir, "clang-format")
 if os.path.exists(clang_format):
     config.available_features.add("clang-format")
     config.substitutions.append(("%clang_format", clang_format))
+
+# Debian's libonnx-testdata: the ONNX backend node tests.
+onnx_node_tests = "/usr/share/libonnx-testdata/data/node"
+if os.path.isdir(onnx_node_tests):
+    config.available_features.add("onnx-testdata")
+config.substitutions.append(("%onnx_node_tests", onnx_node_tests))
 
 # The install test configures and builds a project: minutes, not seconds.
 if os.environ.get("QOPT_SKIP_INSTALL_TEST"):

@@ -25,7 +25,9 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Alignment.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <map>
 
@@ -377,6 +379,7 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerReductionOps(r);
     registerNormalizationOps(r);
     registerQuantizationOps(r);
+    registerConvolutionOps(r);
     return r;
   }();
   return registry;
@@ -408,14 +411,55 @@ LogicalResult GraphImporter::checkOpsets() {
   return success();
 }
 
+/// The first opset from which an op's semantics are the ones its handler
+/// implements. Older versions of some ops differ (legacy `broadcast`
+/// attributes before 7, Softmax coerced to 2-D before 13, Clip/Pad/Resize
+/// attributes that later became inputs...): a model whose opset is older is
+/// refused for that op rather than imported wrongly.
+static int64_t getMinimumOpset(StringRef opType) {
+  return llvm::StringSwitch<int64_t>(opType)
+      .Cases({"Softmax", "LogSoftmax"}, 13)
+      .Cases({"Clip", "Pad", "Resize", "Range", "CumSum", "GatherND",
+              "GatherElements"},
+             11)
+      .Cases({"Slice", "QuantizeLinear", "DequantizeLinear"}, 10)
+      .Cases({"BatchNormalization", "Where", "ConstantOfShape", "IsNaN", "Erf"},
+             9)
+      .Cases({"Max", "Min", "Expand"}, 8)
+      .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
+              "And", "Or", "Gemm", "Cos", "Sin", "AveragePool"},
+             7)
+      .Cases({"Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log",
+              "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil",
+              "HardSigmoid"},
+             6)
+      .Case("Reshape", 5)
+      .Cases({"LessOrEqual", "GreaterOrEqual"}, 12)
+      .Cases({"Trilu", "HardSwish"}, 14)
+      .Case("LayerNormalization", 17)
+      .Case("Gelu", 20)
+      .Default(1);
+}
+
 LogicalResult GraphImporter::checkSupported() {
   const OpRegistry &registry = getOpRegistry();
   std::map<std::string, int> unsupported;
   int64_t index = -1;
+  bool tooOld = false;
   for (const onnx::NodeProto &node : model->getModel().graph().node()) {
     ++index;
-    if (isDefaultDomain(node.domain()) && registry.count(node.op_type()))
+    if (isDefaultDomain(node.domain()) && registry.count(node.op_type())) {
+      int64_t minimum = getMinimumOpset(node.op_type());
+      if (defaultOpset < minimum) {
+        mlir::emitError(NameLoc::get(StringAttr::get(context, node.name())))
+            << describeNode(node, index) << " (" << node.op_type()
+            << ", domain 'ai.onnx', opset " << defaultOpset
+            << "): supported from opset " << minimum
+            << ", whose semantics differ from earlier versions";
+        tooOld = true;
+      }
       continue;
+    }
     std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
     int64_t version = 0;
     for (const onnx::OperatorSetIdProto &opset :
@@ -431,7 +475,7 @@ LogicalResult GraphImporter::checkSupported() {
                       : node.domain() + "." + node.op_type()];
   }
   if (unsupported.empty())
-    return success();
+    return failure(tooOld);
   InFlightDiagnostic diag = mlir::emitError(fileLoc);
   diag << "the model uses " << unsupported.size()
        << " unsupported op type(s): ";
@@ -521,13 +565,17 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
     return mlir::emitError(loc) << what << " has unsupported type "
                                 << getONNXTypeName(tensor.data_type());
   SmallVector<int64_t> shape;
+  int64_t numElements = 1;
   for (int64_t dim : tensor.dims()) {
     if (dim < 0)
       return mlir::emitError(loc)
              << what << " has a negative dimension " << dim;
+    // Element counts must fit comfortably in memory-sized integers.
+    if (llvm::MulOverflow(numElements, dim, numElements) ||
+        numElements > (int64_t(1) << 48))
+      return mlir::emitError(loc) << what << " has too many elements";
     shape.push_back(dim);
   }
-  int64_t numElements = getNumElements(shape);
   auto type = RankedTensorType::get(shape, elementType);
   unsigned elementBytes = getRawElementBytes(elementType);
 
@@ -792,20 +840,38 @@ void qopt::registerONNXImportDialects(DialectRegistry &registry) {
                   math::MathDialect, tensor::TensorDialect, QOptDialect>();
 }
 
-OwningOpRef<ModuleOp> qopt::importONNXModel(MLIRContext *context,
-                                            StringRef path,
-                                            const ONNXImportOptions &options) {
+static OwningOpRef<ModuleOp>
+importLoaded(MLIRContext *context, StringRef path,
+             const ONNXImportOptions &options,
+             function_ref<std::shared_ptr<LoadedModel>(std::string &)> load) {
   DialectRegistry registry;
   registerONNXImportDialects(registry);
   context->appendDialectRegistry(registry);
   context->loadAllAvailableDialects();
   std::string error;
-  std::shared_ptr<LoadedModel> model = LoadedModel::load(path, error);
+  std::shared_ptr<LoadedModel> model = load(error);
   if (!model) {
     mlir::emitError(FileLineColLoc::get(context, path, 0, 0)) << error;
     return nullptr;
   }
   return GraphImporter(context, std::move(model), options).run();
+}
+
+OwningOpRef<ModuleOp> qopt::importONNXModel(MLIRContext *context,
+                                            StringRef path,
+                                            const ONNXImportOptions &options) {
+  return importLoaded(context, path, options, [&](std::string &error) {
+    return LoadedModel::load(path, error);
+  });
+}
+
+OwningOpRef<ModuleOp>
+qopt::importONNXModelFromBuffer(MLIRContext *context, StringRef bytes,
+                                StringRef path,
+                                const ONNXImportOptions &options) {
+  return importLoaded(context, path, options, [&](std::string &error) {
+    return LoadedModel::loadFromBuffer(bytes, path, error);
+  });
 }
 
 std::string qopt::parseInputShapeOption(StringRef value,

@@ -160,6 +160,7 @@ void registerShapeOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
+void registerConvolutionOps(OpRegistry &registry);
 
 /// The registry of every supported op of the default domain.
 const OpRegistry &getOpRegistry();

@@ -21,7 +21,12 @@ std::shared_ptr<LoadedModel> LoadedModel::load(llvm::StringRef path,
         ("cannot open '" + path + "': " + buffer.getError().message()).str();
     return nullptr;
   }
-  llvm::StringRef bytes = (*buffer)->getBuffer();
+  return loadFromBuffer((*buffer)->getBuffer(), path, error);
+}
+
+std::shared_ptr<LoadedModel> LoadedModel::loadFromBuffer(llvm::StringRef bytes,
+                                                         llvm::StringRef path,
+                                                         std::string &error) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
     error = ("'" + path +
              "' is over 2 GiB: store the weights as ONNX external data")

@@ -24,6 +24,11 @@ public:
   /// Parses `path`. On failure returns null and sets `error`.
   static std::shared_ptr<LoadedModel> load(llvm::StringRef path,
                                            std::string &error);
+  /// Parses a model held in memory; external data is looked up relative to
+  /// `path` (which need not exist). On failure returns null and sets `error`.
+  static std::shared_ptr<LoadedModel> loadFromBuffer(llvm::StringRef bytes,
+                                                     llvm::StringRef path,
+                                                     std::string &error);
 
   const onnx::ModelProto &getModel() const { return model; }
   llvm::StringRef getPath() const { return path; }

@@ -41,8 +41,6 @@ Value meanOver(NodeContext &ctx, Value input, ArrayRef<int64_t> axes) {
 }
 
 LogicalResult importLayerNormalization(NodeContext &ctx) {
-  if (failed(ctx.requireAtMostOutputs(1)))
-    return failure();
   RankedTensorType type = ctx.getInputType(0);
   Type elementType = type.getElementType();
   if (!isa<FloatType>(elementType))
@@ -72,6 +70,20 @@ LogicalResult importLayerNormalization(NodeContext &ctx) {
   if (failed(squared))
     return failure();
   Value variance = meanOver(ctx, *squared, axes);
+  // Optional outputs: the mean and 1 / sqrt(variance + epsilon).
+  ctx.setResult(1, mean);
+  if (ctx.hasOutput(2)) {
+    FailureOr<Value> invStdDev = buildElementwise(
+        ctx, {variance}, elementType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value eps = scalarConstant(b, loc, elementType, epsilon);
+          return math::RsqrtOp::create(
+              b, loc, arith::AddFOp::create(b, loc, args[0], eps));
+        });
+    if (failed(invStdDev))
+      return failure();
+    ctx.setResult(2, *invStdDev);
+  }
   SmallVector<Value> inputs = {*centered, variance, ctx.getInput(1)};
   bool hasBias = ctx.hasInput(2);
   if (hasBias)

@@ -99,6 +99,8 @@ def main():
         [args.qopt, '-', '--qopt-lower-quant-to-linalg',
          '--one-shot-bufferize=bufferize-function-boundaries',
          '--convert-linalg-to-loops', '--convert-scf-to-cf',
+         '--convert-math-to-funcs', '--convert-math-to-llvm',
+         '--convert-math-to-libm',
          '--expand-strided-metadata', '--lower-affine', '--convert-to-llvm',
          '--reconcile-unrealized-casts'],
         input=program.encode(), capture_output=True)

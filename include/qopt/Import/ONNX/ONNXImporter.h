@@ -34,8 +34,11 @@ struct ONNXImportOptions {
   std::string functionName = "main";
 };
 
-/// The supported opset range of the default ONNX domain.
-constexpr int64_t kMinONNXOpset = 13;
+/// The opset range of the default ONNX domain the importer takes. Exporters
+/// today emit 13 to 21, which every supported op handles; older models are
+/// accepted node by node, for ops whose semantics at that opset are the ones
+/// implemented (see getMinimumOpset in the importer).
+constexpr int64_t kMinONNXOpset = 1;
 constexpr int64_t kMaxONNXOpset = 21;
 
 /// Adds the dialects imported models use to `registry`.
@@ -48,6 +51,13 @@ void registerONNXImportDialects(DialectRegistry &registry);
 OwningOpRef<ModuleOp> importONNXModel(MLIRContext *context,
                                       llvm::StringRef path,
                                       const ONNXImportOptions &options);
+
+/// Imports a model held in memory; `path` names it in diagnostics and
+/// anchors relative external data locations.
+OwningOpRef<ModuleOp>
+importONNXModelFromBuffer(MLIRContext *context, llvm::StringRef bytes,
+                          llvm::StringRef path,
+                          const ONNXImportOptions &options);
 
 /// Parses an `--input-shape` value `name=1x128` (dimensions separated by
 /// `x`; `name=` alone is a scalar) into `options`. Returns an error message,

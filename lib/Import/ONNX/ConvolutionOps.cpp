@@ -1,0 +1,624 @@
+//===- ConvolutionOps.cpp - ONNX CNN ops ----------------------------------===//
+//
+// Conv, pooling, Pad and Resize over NC<spatial> tensors. Convolutions and
+// pooling are single linalg.generics whose affine maps carry strides,
+// dilations and groups; padding is an explicit tensor.pad before them.
+// Spatial sizes must be static (batch may be dynamic).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Builders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx_import;
+
+namespace {
+
+/// Window geometry shared by Conv and the pools.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, padBegin, padEnd, outSizes;
+};
+
+/// Reads kernel/strides/dilations/pads/auto_pad for `spatial` dims of
+/// `inSizes` (static). `ceilMode` rounds output sizes up (pools).
+FailureOr<Window> getWindow(NodeContext &ctx, ArrayRef<int64_t> inSizes,
+                            ArrayRef<int64_t> kernel, bool ceilMode) {
+  size_t n = inSizes.size();
+  Window w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  w.strides = ctx.getIntsAttr("strides").value_or(SmallVector<int64_t>(n, 1));
+  w.dilations =
+      ctx.getIntsAttr("dilations").value_or(SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> pads =
+      ctx.getIntsAttr("pads").value_or(SmallVector<int64_t>(2 * n, 0));
+  if (w.strides.size() != n || w.dilations.size() != n || pads.size() != 2 * n)
+    return ctx.emitError() << "strides, dilations and pads must match the " << n
+                           << " spatial dimensions";
+  w.padBegin.assign(pads.begin(), pads.begin() + n);
+  w.padEnd.assign(pads.begin() + n, pads.end());
+  std::string autoPad = ctx.getStringAttr("auto_pad").value_or("NOTSET");
+  for (size_t i = 0; i < n; ++i) {
+    if (w.strides[i] <= 0 || w.dilations[i] <= 0 || w.kernel[i] <= 0)
+      return ctx.emitError() << "kernel, strides and dilations must be "
+                                "positive";
+    int64_t extent = w.dilations[i] * (w.kernel[i] - 1) + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t out = (inSizes[i] + w.strides[i] - 1) / w.strides[i];
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * w.strides[i] + extent - inSizes[i]);
+      int64_t small = total / 2, large = total - small;
+      w.padBegin[i] = autoPad == "SAME_UPPER" ? small : large;
+      w.padEnd[i] = autoPad == "SAME_UPPER" ? large : small;
+    } else if (autoPad == "VALID") {
+      w.padBegin[i] = w.padEnd[i] = 0;
+    } else if (autoPad != "NOTSET") {
+      return ctx.emitError() << "unsupported auto_pad='" << autoPad << "'";
+    }
+    int64_t span = inSizes[i] + w.padBegin[i] + w.padEnd[i] - extent;
+    if (span < 0)
+      return ctx.emitError() << "the window is larger than the padded input";
+    int64_t out = ceilMode ? (span + w.strides[i] - 1) / w.strides[i] + 1
+                           : span / w.strides[i] + 1;
+    // With ceil_mode the last window must start inside the input or the
+    // leading padding, as ONNX and PyTorch require.
+    if (ceilMode && (out - 1) * w.strides[i] >= inSizes[i] + w.padBegin[i])
+      --out;
+    // Extra end padding so every window of the output is in bounds.
+    int64_t needed = (out - 1) * w.strides[i] + extent;
+    int64_t have = inSizes[i] + w.padBegin[i] + w.padEnd[i];
+    if (needed > have)
+      w.padEnd[i] += needed - have;
+    w.outSizes.push_back(out);
+  }
+  return w;
+}
+
+/// Pads the spatial dims (2..) of `input` with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value input,
+                 ArrayRef<int64_t> padBegin, ArrayRef<int64_t> padEnd,
+                 TypedAttr value) {
+  if (llvm::all_of(padBegin, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(padEnd, [](int64_t p) { return p == 0; }))
+    return input;
+  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)),
+      high(2, b.getIndexAttr(0));
+  for (int64_t p : padBegin)
+    low.push_back(b.getIndexAttr(p));
+  for (int64_t p : padEnd)
+    high.push_back(b.getIndexAttr(p));
+  Value padValue = arith::ConstantOp::create(b, loc, value);
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  for (size_t i = 0; i < padBegin.size(); ++i)
+    shape[i + 2] += padBegin[i] + padEnd[i];
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  return tensor::PadOp::create(b, loc, resultType, input, low, high, padValue);
+}
+
+/// Checks an NC<spatial> float input with static spatial sizes.
+FailureOr<SmallVector<int64_t>> getSpatialSizes(NodeContext &ctx,
+                                                RankedTensorType type) {
+  if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a float N x C x spatial... input";
+  SmallVector<int64_t> sizes(type.getShape().drop_front(2));
+  if (ShapedType::isDynamicShape(sizes))
+    return ctx.emitError() << "dynamic spatial sizes are not supported";
+  return sizes;
+}
+
+LogicalResult importConv(NodeContext &ctx) {
+  RankedTensorType xType = ctx.getInputType(0);
+  RankedTensorType wType = ctx.getInputType(1);
+  FailureOr<SmallVector<int64_t>> spatial = getSpatialSizes(ctx, xType);
+  if (failed(spatial))
+    return failure();
+  int64_t n = spatial->size();
+  if (wType.getRank() != n + 2 || !wType.hasStaticShape())
+    return ctx.emitError() << "weights must be F x C/group x kernel, static";
+  int64_t group = ctx.getIntAttr("group", 1);
+  int64_t c = xType.getDimSize(1), f = wType.getDimSize(0);
+  int64_t cg = wType.getDimSize(1);
+  if (group <= 0 || f % group != 0 ||
+      (!ShapedType::isDynamic(c) && c != cg * group))
+    return ctx.emitError() << "channels (" << c << ") and weights " << wType
+                           << " do not fit group " << group;
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  if (std::optional<SmallVector<int64_t>> ks = ctx.getIntsAttr("kernel_shape"))
+    if (*ks != kernel)
+      return ctx.emitError() << "kernel_shape does not match the weights";
+  FailureOr<Window> w = getWindow(ctx, *spatial, kernel, false);
+  if (failed(w))
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type elementType = xType.getElementType();
+  Value x = padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd,
+                       cast<TypedAttr>(b.getZeroAttr(elementType)));
+  // Loops: n, f, out spatial..., c (reduction), kernel... (reduction).
+  int64_t numLoops = 2 + n + 1 + n;
+  MLIRContext *context = b.getContext();
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  int64_t fg = f / group;
+  SmallVector<AffineExpr> xExprs = {dim(0),
+                                    dim(1).floorDiv(fg) * cg + dim(2 + n)};
+  SmallVector<AffineExpr> wExprs = {dim(1), dim(2 + n)};
+  SmallVector<AffineExpr> yExprs = {dim(0), dim(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    xExprs.push_back(dim(2 + i) * w->strides[i] +
+                     dim(3 + n + i) * w->dilations[i]);
+    wExprs.push_back(dim(3 + n + i));
+    yExprs.push_back(dim(2 + i));
+  }
+  SmallVector<OpFoldResult> outSizes = {getSizes(b, loc, x)[0],
+                                        b.getIndexAttr(f)};
+  for (int64_t size : w->outSizes)
+    outSizes.push_back(b.getIndexAttr(size));
+  Value init = createFilled(b, loc, outSizes,
+                            cast<TypedAttr>(b.getZeroAttr(elementType)));
+  SmallVector<utils::IteratorType> iterators(2 + n,
+                                             utils::IteratorType::parallel);
+  iterators.append(1 + n, utils::IteratorType::reduction);
+  auto conv = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{x, ctx.getInput(1)},
+      ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, context),
+                          AffineMap::get(numLoops, 0, wExprs, context),
+                          AffineMap::get(numLoops, 0, yExprs, context)},
+      iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value sum = arith::AddFOp::create(nb, nl, args[2], product);
+        linalg::YieldOp::create(nb, nl, ValueRange{sum});
+      });
+  Value result = conv.getResult(0);
+  if (ctx.hasInput(2)) {
+    int64_t rank = 2 + n;
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+    AffineMap channel = AffineMap::get(rank, 0, {dim(1)}, context);
+    result =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{result.getType()}, ValueRange{ctx.getInput(2)},
+            ValueRange{result}, ArrayRef<AffineMap>{channel, identity},
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &nb, Location nl, ValueRange args) {
+              Value sum = arith::AddFOp::create(nb, nl, args[1], args[0]);
+              linalg::YieldOp::create(nb, nl, ValueRange{sum});
+            })
+            .getResult(0);
+  }
+  ctx.setResult(0, result);
+  return success();
+}
+
+/// MaxPool and AveragePool.
+OpHandler pool(bool isMax) {
+  return [isMax](NodeContext &ctx) -> LogicalResult {
+    if (failed(ctx.requireAtMostOutputs(1)))
+      return failure();
+    RankedTensorType xType = ctx.getInputType(0);
+    FailureOr<SmallVector<int64_t>> spatial = getSpatialSizes(ctx, xType);
+    if (failed(spatial))
+      return failure();
+    int64_t n = spatial->size();
+    std::optional<SmallVector<int64_t>> kernel =
+        ctx.getIntsAttr("kernel_shape");
+    if (!kernel || static_cast<int64_t>(kernel->size()) != n)
+      return ctx.emitError() << "kernel_shape must give each spatial dimension";
+    bool ceilMode = ctx.getIntAttr("ceil_mode", 0) != 0;
+    FailureOr<Window> w = getWindow(ctx, *spatial, *kernel, ceilMode);
+    if (failed(w))
+      return failure();
+    bool countPad = ctx.getIntAttr("count_include_pad", 0) != 0;
+    OpBuilder &b = ctx.getBuilder();
+    Location loc = ctx.getLoc();
+    Type elementType = xType.getElementType();
+    MLIRContext *context = b.getContext();
+    auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+    // Loops: n, c, out spatial..., kernel... (reduction).
+    int64_t numLoops = 2 + 2 * n;
+    SmallVector<AffineExpr> xExprs = {dim(0), dim(1)};
+    SmallVector<AffineExpr> yExprs = {dim(0), dim(1)};
+    for (int64_t i = 0; i < n; ++i) {
+      xExprs.push_back(dim(2 + i) * w->strides[i] +
+                       dim(2 + n + i) * w->dilations[i]);
+      yExprs.push_back(dim(2 + i));
+    }
+    AffineMap xMap = AffineMap::get(numLoops, 0, xExprs, context);
+    AffineMap yMap = AffineMap::get(numLoops, 0, yExprs, context);
+    SmallVector<utils::IteratorType> iterators(2 + n,
+                                               utils::IteratorType::parallel);
+    iterators.append(n, utils::IteratorType::reduction);
+    SmallVector<OpFoldResult> inSizes = getSizes(b, loc, ctx.getInput(0));
+    SmallVector<OpFoldResult> outSizes = {inSizes[0], inSizes[1]};
+    for (int64_t size : w->outSizes)
+      outSizes.push_back(b.getIndexAttr(size));
+    // The kernel extent as a (shape-only) operand, so the reduction loops
+    // have bounds.
+    SmallVector<int64_t> kernelShape(*kernel);
+    Value window = tensor::EmptyOp::create(b, loc, kernelShape, elementType);
+    SmallVector<AffineExpr> kExprs;
+    for (int64_t i = 0; i < n; ++i)
+      kExprs.push_back(dim(2 + n + i));
+    AffineMap kMap = AffineMap::get(numLoops, 0, kExprs, context);
+
+    auto reduceWindow = [&](Value input, TypedAttr init, bool max) {
+      Value out = createFilled(b, loc, outSizes, init);
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{out.getType()}, ValueRange{input, window},
+                 ValueRange{out}, ArrayRef<AffineMap>{xMap, kMap, yMap},
+                 iterators,
+                 [max](OpBuilder &nb, Location nl, ValueRange args) {
+                   Value r =
+                       max ? arith::MaximumFOp::create(nb, nl, args[2], args[0])
+                                 .getResult()
+                           : arith::AddFOp::create(nb, nl, args[2], args[0])
+                                 .getResult();
+                   linalg::YieldOp::create(nb, nl, ValueRange{r});
+                 })
+          .getResult(0);
+    };
+    if (isMax) {
+      TypedAttr lowest =
+          b.getFloatAttr(elementType, -std::numeric_limits<double>::infinity());
+      Value x =
+          padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, lowest);
+      ctx.setResult(0, reduceWindow(x, lowest, true));
+      return success();
+    }
+    TypedAttr zero = b.getFloatAttr(elementType, 0.0);
+    Value x = padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, zero);
+    Value sum = reduceWindow(x, zero, false);
+    // Divisor: window elements inside the input (or inside the explicit
+    // padding with count_include_pad), counted on a tensor of ones.
+    SmallVector<int64_t> onesShape = {1, 1};
+    onesShape.append(spatial->begin(), spatial->end());
+    Value ones = createFilled(
+        b, loc, getAsIndexOpFoldResult(context, ArrayRef<int64_t>(onesShape)),
+        b.getFloatAttr(elementType, 1.0));
+    if (countPad) {
+      // Explicit pads count, the extra ceil_mode padding does not.
+      SmallVector<int64_t> explicitEnd =
+          ctx.getIntsAttr("pads").value_or(SmallVector<int64_t>(2 * n, 0));
+      SmallVector<int64_t> end(explicitEnd.begin() + n, explicitEnd.end());
+      ones = padSpatial(b, loc, ones, w->padBegin, end,
+                        b.getFloatAttr(elementType, 1.0));
+      SmallVector<int64_t> extra;
+      for (int64_t i = 0; i < n; ++i)
+        extra.push_back(w->padEnd[i] - end[i]);
+      ones = padSpatial(b, loc, ones, SmallVector<int64_t>(n, 0), extra, zero);
+    } else {
+      ones = padSpatial(b, loc, ones, w->padBegin, w->padEnd, zero);
+    }
+    SmallVector<OpFoldResult> countSizes = {b.getIndexAttr(1),
+                                            b.getIndexAttr(1)};
+    for (int64_t size : w->outSizes)
+      countSizes.push_back(b.getIndexAttr(size));
+    Value countInit = createFilled(b, loc, countSizes, zero);
+    Value count = linalg::GenericOp::create(
+                      b, loc, TypeRange{countInit.getType()},
+                      ValueRange{ones, window}, ValueRange{countInit},
+                      ArrayRef<AffineMap>{xMap, kMap, yMap}, iterators,
+                      [](OpBuilder &nb, Location nl, ValueRange args) {
+                        Value r =
+                            arith::AddFOp::create(nb, nl, args[2], args[0]);
+                        linalg::YieldOp::create(nb, nl, ValueRange{r});
+                      })
+                      .getResult(0);
+    FailureOr<Value> mean = buildElementwise(
+        ctx, {sum, count}, elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::DivFOp::create(nb, nl, args[0], args[1]);
+        });
+    if (failed(mean))
+      return failure();
+    ctx.setResult(0, *mean);
+    return success();
+  };
+}
+
+LogicalResult importGlobalAveragePool(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a float N x C x spatial... input";
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type elementType = type.getElementType();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    axes.push_back(d);
+  Value x = ctx.getInput(0);
+  Value sum =
+      buildReduction(b, loc, x, axes, /*keepDims=*/true,
+                     cast<TypedAttr>(b.getFloatAttr(elementType, 0.0)),
+                     [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                       return arith::AddFOp::create(nb, nl, args[1], args[0]);
+                     });
+  OpFoldResult count = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  for (int64_t axis : axes)
+    count = mulIndex(b, loc, count, sizes[axis]);
+  Value countValue = arith::SIToFPOp::create(
+      b, loc, elementType,
+      arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          getValueOrCreateConstantIndexOp(b, loc, count)));
+  FailureOr<Value> mean = buildElementwise(
+      ctx, {sum}, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::DivFOp::create(nb, nl, args[0], countValue);
+      });
+  if (failed(mean))
+    return failure();
+  ctx.setResult(0, *mean);
+  return success();
+}
+
+LogicalResult importPad(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  int64_t rank = type.getRank();
+  std::optional<SmallVector<int64_t>> pads =
+      getConstantInts(ctx.getConstantInput(1));
+  if (!pads)
+    return ctx.emitError() << "pads must be a constant";
+  SmallVector<int64_t> axes;
+  if (ctx.hasInput(3)) {
+    std::optional<SmallVector<int64_t>> values =
+        getConstantInts(ctx.getConstantInput(3));
+    if (!values)
+      return ctx.emitError() << "axes must be a constant";
+    for (int64_t axis : *values) {
+      FailureOr<int64_t> normalized = ctx.normalizeAxis(axis, rank);
+      if (failed(normalized))
+        return failure();
+      axes.push_back(*normalized);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  int64_t n = axes.size();
+  if (static_cast<int64_t>(pads->size()) != 2 * n)
+    return ctx.emitError() << "pads must have 2 x " << n << " entries";
+  SmallVector<int64_t> low(rank, 0), high(rank, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    low[axes[i]] = (*pads)[i];
+    high[axes[i]] = (*pads)[i + n];
+    if (low[axes[i]] < 0 || high[axes[i]] < 0)
+      return ctx.emitError() << "negative pads are not supported";
+  }
+  std::string mode = ctx.getStringAttr("mode").value_or("constant");
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type elementType = type.getElementType();
+  Value input = ctx.getInput(0);
+  SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
+  SmallVector<OpFoldResult> outSizes;
+  for (int64_t d = 0; d < rank; ++d)
+    outSizes.push_back(
+        addIndex(b, loc, inSizes[d], b.getIndexAttr(low[d] + high[d])));
+  if (mode == "constant") {
+    Value padValue;
+    if (ctx.hasInput(2))
+      padValue =
+          tensor::ExtractOp::create(b, loc, ctx.getInput(2), ValueRange{});
+    else
+      padValue = arith::ConstantOp::create(
+          b, loc, cast<TypedAttr>(b.getZeroAttr(elementType)));
+    SmallVector<OpFoldResult> lowOfr, highOfr;
+    for (int64_t d = 0; d < rank; ++d) {
+      lowOfr.push_back(b.getIndexAttr(low[d]));
+      highOfr.push_back(b.getIndexAttr(high[d]));
+    }
+    auto resultType =
+        RankedTensorType::get(getStaticShape(outSizes), elementType);
+    ctx.setResult(0,
+                  tensor::PadOp::create(b, loc, resultType, input, lowOfr,
+                                        highOfr, padValue),
+                  ctx.isUnsignedInput(0));
+    return success();
+  }
+  if (mode != "edge" && mode != "reflect")
+    return ctx.emitError() << "unsupported mode='" << mode << "'";
+  bool reflect = mode == "reflect";
+  // Out-of-range positions read a clamped (edge) or mirrored (reflect) one.
+  Value init = tensor::EmptyOp::create(b, loc, outSizes, elementType);
+  MLIRContext *context = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, context)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> at;
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = linalg::IndexOp::create(nb, nl, d);
+          Value size = getValueOrCreateConstantIndexOp(nb, nl, inSizes[d]);
+          Value last = arith::SubIOp::create(
+              nb, nl, size, arith::ConstantIndexOp::create(nb, nl, 1));
+          Value p = arith::SubIOp::create(
+              nb, nl, i, arith::ConstantIndexOp::create(nb, nl, low[d]));
+          if (reflect) {
+            // p < 0 -> -p; p > last -> 2 * last - p.
+            Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
+                                              p, zero);
+            p = arith::SelectOp::create(
+                nb, nl, neg, arith::SubIOp::create(nb, nl, zero, p), p);
+            Value over = arith::CmpIOp::create(
+                nb, nl, arith::CmpIPredicate::sgt, p, last);
+            Value mirrored = arith::SubIOp::create(
+                nb, nl, arith::AddIOp::create(nb, nl, last, last), p);
+            p = arith::SelectOp::create(nb, nl, over, mirrored, p);
+          }
+          p = arith::MaxSIOp::create(nb, nl, p, zero);
+          p = arith::MinSIOp::create(nb, nl, p, last);
+          at.push_back(p);
+        }
+        Value element = tensor::ExtractOp::create(nb, nl, input, at);
+        linalg::YieldOp::create(nb, nl, ValueRange{element});
+      });
+  ctx.setResult(0, generic.getResult(0), ctx.isUnsignedInput(0));
+  return success();
+}
+
+LogicalResult importResize(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  int64_t rank = type.getRank();
+  if (!type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a static float input";
+  std::string mode = ctx.getStringAttr("mode").value_or("nearest");
+  std::string coord = ctx.getStringAttr("coordinate_transformation_mode")
+                          .value_or("half_pixel");
+  std::string nearestMode =
+      ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
+  if (mode != "nearest" && mode != "linear")
+    return ctx.emitError() << "unsupported mode='" << mode << "'";
+  if (coord != "half_pixel" && coord != "asymmetric" &&
+      coord != "align_corners" && coord != "pytorch_half_pixel")
+    return ctx.emitError() << "unsupported coordinate_transformation_mode='"
+                           << coord << "'";
+  if (ctx.hasInput(3) && ctx.getAttr("axes"))
+    return ctx.emitError() << "axes is not supported";
+  SmallVector<double> scales(rank, 1.0);
+  SmallVector<int64_t> outShape(type.getShape());
+  if (const HostTensor *sizes = ctx.getConstantInput(3)) {
+    if (sizes->getNumElements() != rank)
+      return ctx.emitError() << "sizes must have one entry per dimension";
+    for (int64_t d = 0; d < rank; ++d) {
+      outShape[d] = sizes->getInt(d);
+      scales[d] = static_cast<double>(outShape[d]) / type.getDimSize(d);
+    }
+  } else if (const HostTensor *s = ctx.getConstantInput(2)) {
+    if (s->getNumElements() != rank)
+      return ctx.emitError() << "scales must have one entry per dimension";
+    for (int64_t d = 0; d < rank; ++d) {
+      scales[d] = s->getDouble(d);
+      outShape[d] =
+          static_cast<int64_t>(std::floor(type.getDimSize(d) * scales[d]));
+    }
+  } else {
+    return ctx.emitError() << "scales or sizes must be a constant";
+  }
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type elementType = type.getElementType();
+  Value input = ctx.getInput(0);
+  Value init = tensor::EmptyOp::create(b, loc, outShape, elementType);
+  MLIRContext *context = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, context)},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Type f32 = nb.getF32Type();
+        auto constF = [&](double v) -> Value {
+          return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
+        };
+        // Per dimension: the source coordinate, and for linear mode the two
+        // neighbours and the weight of the upper one.
+        SmallVector<Value> lowIdx, highIdx, weights;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = linalg::IndexOp::create(nb, nl, d);
+          Value fi = arith::UIToFPOp::create(
+              nb, nl, f32,
+              arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i));
+          int64_t inSize = type.getDimSize(d), outSize = outShape[d];
+          Value x;
+          if (coord == "asymmetric") {
+            x = arith::DivFOp::create(nb, nl, fi, constF(scales[d]));
+          } else if (coord == "align_corners") {
+            double ratio =
+                outSize > 1 ? double(inSize - 1) / double(outSize - 1) : 0.0;
+            x = arith::MulFOp::create(nb, nl, fi, constF(ratio));
+          } else {
+            // half_pixel (and pytorch_half_pixel for outputs longer than 1).
+            x = arith::SubFOp::create(
+                nb, nl,
+                arith::DivFOp::create(
+                    nb, nl, arith::AddFOp::create(nb, nl, fi, constF(0.5)),
+                    constF(scales[d])),
+                constF(0.5));
+            if (coord == "pytorch_half_pixel" && outSize == 1)
+              x = constF(0.0);
+          }
+          Value lastF = constF(inSize - 1);
+          Value zeroF = constF(0.0);
+          auto toIndexClamped = [&](Value v) -> Value {
+            v = arith::MaximumFOp::create(nb, nl, v, zeroF);
+            v = arith::MinimumFOp::create(nb, nl, v, lastF);
+            Value asInt = arith::FPToSIOp::create(nb, nl, nb.getI64Type(), v);
+            return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), asInt);
+          };
+          if (mode == "nearest") {
+            Value r;
+            if (nearestMode == "floor")
+              r = math::FloorOp::create(nb, nl, x);
+            else if (nearestMode == "ceil")
+              r = math::CeilOp::create(nb, nl, x);
+            else if (nearestMode == "round_prefer_ceil")
+              r = math::FloorOp::create(
+                  nb, nl, arith::AddFOp::create(nb, nl, x, constF(0.5)));
+            else // round_prefer_floor
+              r = math::CeilOp::create(
+                  nb, nl, arith::SubFOp::create(nb, nl, x, constF(0.5)));
+            lowIdx.push_back(toIndexClamped(r));
+            continue;
+          }
+          Value clamped = arith::MaximumFOp::create(nb, nl, x, zeroF);
+          Value lo = math::FloorOp::create(nb, nl, clamped);
+          weights.push_back(arith::SubFOp::create(nb, nl, clamped, lo));
+          lowIdx.push_back(toIndexClamped(lo));
+          highIdx.push_back(
+              toIndexClamped(arith::AddFOp::create(nb, nl, lo, constF(1.0))));
+        }
+        if (mode == "nearest") {
+          Value element = tensor::ExtractOp::create(nb, nl, input, lowIdx);
+          linalg::YieldOp::create(nb, nl, ValueRange{element});
+          return;
+        }
+        // Multilinear: sum over the 2^rank corners (dims that do not scale
+        // have weight 0 for the upper neighbour).
+        Value acc = constF(0.0);
+        for (int64_t corner = 0; corner < (int64_t(1) << rank); ++corner) {
+          SmallVector<Value> at;
+          Value weight = constF(1.0);
+          for (int64_t d = 0; d < rank; ++d) {
+            bool upper = (corner >> d) & 1;
+            at.push_back(upper ? highIdx[d] : lowIdx[d]);
+            Value w =
+                upper ? weights[d]
+                      : arith::SubFOp::create(nb, nl, constF(1.0), weights[d])
+                            .getResult();
+            weight = arith::MulFOp::create(nb, nl, weight, w);
+          }
+          Value element = tensor::ExtractOp::create(nb, nl, input, at);
+          element = convertScalar(nb, nl, element, f32, false, false);
+          acc = arith::AddFOp::create(
+              nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
+        }
+        acc = convertScalar(nb, nl, acc, elementType, false, false);
+        linalg::YieldOp::create(nb, nl, ValueRange{acc});
+      });
+  ctx.setResult(0, generic.getResult(0));
+  return success();
+}
+
+} // namespace
+
+void onnx_import::registerConvolutionOps(OpRegistry &r) {
+  r["Conv"] = importConv;
+  r["MaxPool"] = pool(true);
+  r["AveragePool"] = pool(false);
+  r["GlobalAveragePool"] = importGlobalAveragePool;
+  r["Pad"] = importPad;
+  r["Resize"] = importResize;
+}
