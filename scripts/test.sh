@@ -19,7 +19,7 @@ status=$?
 if [ -x "$QOPT_BUILD/bin/qopt-import-asan" ] && [ $# -eq 0 ]; then
   log "running the importer tests under ASan + UBSan"
   "$LLVM_BIN/lit" -sv --order=lexical --param sanitized-import=1 \
-    --param fuzz-seconds=5 --output "$sanitized" "$QOPT_BUILD/test/Import"
+    --output "$sanitized" "$QOPT_BUILD/test/Import"
   status=$(( status || $? ))
 fi
 set -e

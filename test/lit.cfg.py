@@ -44,6 +44,7 @@ tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 import_tool = "qopt-import"
 if lit_config.params.get("sanitized-import"):
     import_tool = "qopt-import-asan"
+    config.available_features.add("sanitized-import")
     config.environment["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
 if os.path.exists(os.path.join(config.qopt_tools_dir, "onnx-import-fuzzer")):

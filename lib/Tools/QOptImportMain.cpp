@@ -41,6 +41,11 @@ int mlir::qopt::qoptImportMain(int argc, char **argv) {
       cl::desc("Static shape for a graph input, e.g. input_ids=1x128 "
                "(repeatable)"),
       cl::value_desc("name=DxD..."), cl::cat(category));
+  cl::list<std::string> constantInputs(
+      "constant-input",
+      cl::desc("Bind a graph input to the value in a serialized ONNX "
+               "TensorProto file, e.g. axes=axes.pb (repeatable)"),
+      cl::value_desc("name=file.pb"), cl::cat(category));
   cl::opt<int64_t> resourceThreshold(
       "resource-threshold",
       cl::desc("Constants of at least this many bytes become dense_resource "
@@ -72,6 +77,13 @@ int mlir::qopt::qoptImportMain(int argc, char **argv) {
   ONNXImportOptions options;
   options.resourceThreshold = resourceThreshold;
   options.functionName = functionName;
+  for (const std::string &value : constantInputs) {
+    std::string error = parseConstantInputOption(value, options);
+    if (!error.empty()) {
+      llvm::errs() << "qopt-import: error: --constant-input: " << error << "\n";
+      return 2;
+    }
+  }
   for (const std::string &shape : inputShapes) {
     std::string error = parseInputShapeOption(shape, options);
     if (!error.empty()) {

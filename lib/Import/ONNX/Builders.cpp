@@ -163,6 +163,32 @@ Value onnx_import::buildReduction(OpBuilder &b, Location loc, Value input,
   return generic.getResult(0);
 }
 
+Value onnx_import::buildMean(NodeContext &ctx, Value input,
+                             ArrayRef<int64_t> axes, bool keepDims) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Type type = cast<RankedTensorType>(input.getType()).getElementType();
+  Value sum = buildReduction(
+      b, loc, input, axes, keepDims, cast<TypedAttr>(b.getFloatAttr(type, 0.0)),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::AddFOp::create(nb, nl, args[1], args[0]);
+      });
+  OpFoldResult count = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
+  for (int64_t axis : axes)
+    count = mulIndex(b, loc, count, sizes[axis]);
+  Value countValue = arith::SIToFPOp::create(
+      b, loc, type,
+      arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          getValueOrCreateConstantIndexOp(b, loc, count)));
+  // One operand, so broadcasting cannot fail.
+  return *buildElementwise(
+      ctx, {sum}, type, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        return arith::DivFOp::create(nb, nl, args[0], countValue).getResult();
+      });
+}
+
 Value onnx_import::scalarConstant(OpBuilder &b, Location loc, Type type,
                                   double value) {
   if (isa<FloatType>(type))

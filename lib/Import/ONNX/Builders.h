@@ -34,6 +34,11 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
                      ArrayRef<int64_t> axes, bool keepDims, TypedAttr init,
                      BodyFn combine);
 
+/// The float mean of `input` over the sorted, normalized `axes`: a sum
+/// reduction divided by the element count (dynamic sizes included).
+Value buildMean(NodeContext &ctx, Value input, ArrayRef<int64_t> axes,
+                bool keepDims);
+
 /// A scalar constant of `type` (integer or float).
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 

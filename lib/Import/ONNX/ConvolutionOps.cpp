@@ -107,8 +107,11 @@ Value padSpatial(OpBuilder &b, Location loc, Value input,
 
 /// Checks an NC<spatial> float input with static spatial sizes.
 FailureOr<SmallVector<int64_t>> getSpatialSizes(NodeContext &ctx,
-                                                RankedTensorType type) {
-  if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
+                                                RankedTensorType type,
+                                                bool allowIntegers = false) {
+  bool elementOk = isa<FloatType>(type.getElementType()) ||
+                   (allowIntegers && isa<IntegerType>(type.getElementType()));
+  if (type.getRank() < 3 || !elementOk)
     return ctx.emitError() << "expects a float N x C x spatial... input";
   SmallVector<int64_t> sizes(type.getShape().drop_front(2));
   if (ShapedType::isDynamicShape(sizes))
@@ -206,7 +209,8 @@ OpHandler pool(bool isMax) {
     if (failed(ctx.requireAtMostOutputs(1)))
       return failure();
     RankedTensorType xType = ctx.getInputType(0);
-    FailureOr<SmallVector<int64_t>> spatial = getSpatialSizes(ctx, xType);
+    FailureOr<SmallVector<int64_t>> spatial =
+        getSpatialSizes(ctx, xType, /*allowIntegers=*/isMax);
     if (failed(spatial))
       return failure();
     int64_t n = spatial->size();
@@ -251,33 +255,48 @@ OpHandler pool(bool isMax) {
       kExprs.push_back(dim(2 + n + i));
     AffineMap kMap = AffineMap::get(numLoops, 0, kExprs, context);
 
-    auto reduceWindow = [&](Value input, TypedAttr init, bool max) {
-      Value out = createFilled(b, loc, outSizes, init);
+    auto reduceWindow = [&](Value input, TypedAttr init, bool max,
+                            ArrayRef<OpFoldResult> sizes) {
+      Value out = createFilled(b, loc, sizes, init);
       return linalg::GenericOp::create(
                  b, loc, TypeRange{out.getType()}, ValueRange{input, window},
                  ValueRange{out}, ArrayRef<AffineMap>{xMap, kMap, yMap},
                  iterators,
-                 [max](OpBuilder &nb, Location nl, ValueRange args) {
-                   Value r =
-                       max ? arith::MaximumFOp::create(nb, nl, args[2], args[0])
-                                 .getResult()
-                           : arith::AddFOp::create(nb, nl, args[2], args[0])
-                                 .getResult();
+                 [max, &ctx](OpBuilder &nb, Location nl, ValueRange args) {
+                   Value r;
+                   if (!isa<FloatType>(args[0].getType()))
+                     r = ctx.isUnsignedInput(0)
+                             ? arith::MaxUIOp::create(nb, nl, args[2], args[0])
+                                   .getResult()
+                             : arith::MaxSIOp::create(nb, nl, args[2], args[0])
+                                   .getResult();
+                   else if (max)
+                     r = arith::MaximumFOp::create(nb, nl, args[2], args[0]);
+                   else
+                     r = arith::AddFOp::create(nb, nl, args[2], args[0]);
                    linalg::YieldOp::create(nb, nl, ValueRange{r});
                  })
           .getResult(0);
     };
     if (isMax) {
-      TypedAttr lowest =
-          b.getFloatAttr(elementType, -std::numeric_limits<double>::infinity());
+      TypedAttr lowest;
+      if (auto intType = dyn_cast<IntegerType>(elementType))
+        lowest = b.getIntegerAttr(
+            elementType, ctx.isUnsignedInput(0)
+                             ? APInt::getMinValue(intType.getWidth())
+                             : APInt::getSignedMinValue(intType.getWidth()));
+      else
+        lowest = b.getFloatAttr(elementType,
+                                -std::numeric_limits<double>::infinity());
       Value x =
           padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, lowest);
-      ctx.setResult(0, reduceWindow(x, lowest, true));
+      ctx.setResult(0, reduceWindow(x, lowest, true, outSizes),
+                    ctx.isUnsignedInput(0));
       return success();
     }
     TypedAttr zero = b.getFloatAttr(elementType, 0.0);
     Value x = padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, zero);
-    Value sum = reduceWindow(x, zero, false);
+    Value sum = reduceWindow(x, zero, false, outSizes);
     // Divisor: window elements inside the input (or inside the explicit
     // padding with count_include_pad), counted on a tensor of ones.
     SmallVector<int64_t> onesShape = {1, 1};
@@ -303,17 +322,7 @@ OpHandler pool(bool isMax) {
                                             b.getIndexAttr(1)};
     for (int64_t size : w->outSizes)
       countSizes.push_back(b.getIndexAttr(size));
-    Value countInit = createFilled(b, loc, countSizes, zero);
-    Value count = linalg::GenericOp::create(
-                      b, loc, TypeRange{countInit.getType()},
-                      ValueRange{ones, window}, ValueRange{countInit},
-                      ArrayRef<AffineMap>{xMap, kMap, yMap}, iterators,
-                      [](OpBuilder &nb, Location nl, ValueRange args) {
-                        Value r =
-                            arith::AddFOp::create(nb, nl, args[2], args[0]);
-                        linalg::YieldOp::create(nb, nl, ValueRange{r});
-                      })
-                      .getResult(0);
+    Value count = reduceWindow(ones, zero, false, countSizes);
     FailureOr<Value> mean = buildElementwise(
         ctx, {sum, count}, elementType,
         [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
@@ -330,36 +339,10 @@ LogicalResult importGlobalAveragePool(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
     return ctx.emitError() << "expects a float N x C x spatial... input";
-  OpBuilder &b = ctx.getBuilder();
-  Location loc = ctx.getLoc();
-  Type elementType = type.getElementType();
   SmallVector<int64_t> axes;
   for (int64_t d = 2; d < type.getRank(); ++d)
     axes.push_back(d);
-  Value x = ctx.getInput(0);
-  Value sum =
-      buildReduction(b, loc, x, axes, /*keepDims=*/true,
-                     cast<TypedAttr>(b.getFloatAttr(elementType, 0.0)),
-                     [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-                       return arith::AddFOp::create(nb, nl, args[1], args[0]);
-                     });
-  OpFoldResult count = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
-  for (int64_t axis : axes)
-    count = mulIndex(b, loc, count, sizes[axis]);
-  Value countValue = arith::SIToFPOp::create(
-      b, loc, elementType,
-      arith::IndexCastOp::create(
-          b, loc, b.getI64Type(),
-          getValueOrCreateConstantIndexOp(b, loc, count)));
-  FailureOr<Value> mean = buildElementwise(
-      ctx, {sum}, elementType,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::DivFOp::create(nb, nl, args[0], countValue);
-      });
-  if (failed(mean))
-    return failure();
-  ctx.setResult(0, *mean);
+  ctx.setResult(0, buildMean(ctx, ctx.getInput(0), axes, /*keepDims=*/true));
   return success();
 }
 
@@ -536,8 +519,10 @@ LogicalResult importResize(NodeContext &ctx) {
           if (coord == "asymmetric") {
             x = arith::DivFOp::create(nb, nl, fi, constF(scales[d]));
           } else if (coord == "align_corners") {
+            // ONNX uses the unrounded resized length (input x scale).
+            double resized = inSize * scales[d];
             double ratio =
-                outSize > 1 ? double(inSize - 1) / double(outSize - 1) : 0.0;
+                resized > 1 ? double(inSize - 1) / (resized - 1) : 0.0;
             x = arith::MulFOp::create(nb, nl, fi, constF(ratio));
           } else {
             // half_pixel (and pytorch_half_pixel for outputs longer than 1).

@@ -21,6 +21,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -747,6 +748,19 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   for (const onnx::TensorProto &tensor : graph.initializer())
     initializerNames.insert(tensor.name());
 
+  for (const auto &entry : options.constantInputs) {
+    bool found =
+        llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &i) {
+          return i.name() == entry.getKey() &&
+                 !initializerNames.contains(i.name());
+        });
+    if (!found)
+      return mlir::emitError(fileLoc)
+                 << "--constant-input names '" << entry.getKey()
+                 << "', which is not an input of the graph",
+             nullptr;
+  }
+
   for (const auto &entry : options.inputShapes) {
     bool found =
         llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &i) {
@@ -763,6 +777,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   SmallVector<bool> argUnsigned;
+  SmallVector<std::pair<std::string, ImportedValue>> boundInputs;
   for (const onnx::ValueInfoProto &input : graph.input()) {
     if (initializerNames.contains(input.name()))
       continue;
@@ -770,6 +785,30 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     FailureOr<RankedTensorType> type = convertValueInfo(input, isUnsigned);
     if (failed(type))
       return nullptr;
+    auto bound = options.constantInputs.find(input.name());
+    if (bound != options.constantInputs.end()) {
+      std::string error;
+      const onnx::TensorProto *tensor =
+          model->loadTensorFile(bound->second, error);
+      if (!tensor)
+        return mlir::emitError(fileLoc)
+                   << "--constant-input " << input.name() << ": " << error,
+               nullptr;
+      Location loc = NameLoc::get(StringAttr::get(context, input.name()));
+      FailureOr<ImportedValue> value =
+          importTensor(*tensor, loc, "--constant-input '" + input.name() + "'");
+      if (failed(value))
+        return nullptr;
+      auto valueType = cast<RankedTensorType>(value->constantAttr.getType());
+      if (valueType.getElementType() != type->getElementType() ||
+          failed(verifyCompatibleShape(valueType, *type)))
+        return mlir::emitError(fileLoc)
+                   << "--constant-input '" << input.name() << "' is "
+                   << valueType << ", but the graph input is " << *type,
+               nullptr;
+      boundInputs.emplace_back(input.name(), std::move(*value));
+      continue;
+    }
     argTypes.push_back(*type);
     argNames.push_back(input.name());
     argUnsigned.push_back(isUnsigned);
@@ -788,6 +827,9 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     value.isUnsigned = argUnsigned[i];
     define(name, value);
   }
+
+  for (auto &[name, value] : boundInputs)
+    define(name, std::move(value));
 
   bool failedInitializer = false;
   for (const onnx::TensorProto &tensor : graph.initializer()) {
@@ -893,6 +935,15 @@ std::string qopt::parseInputShapeOption(StringRef value,
     }
   }
   options.inputShapes[name] = std::move(shape);
+  return "";
+}
+
+std::string qopt::parseConstantInputOption(StringRef value,
+                                           ONNXImportOptions &options) {
+  auto [name, path] = value.split('=');
+  if (name.empty() || path.empty())
+    return "expected NAME=TENSOR.pb, got '" + value.str() + "'";
+  options.constantInputs[name] = path.str();
   return "";
 }
 

@@ -122,3 +122,29 @@ bool LoadedModel::getRawBytes(const onnx::TensorProto &tensor,
   bytes = file->getBuffer().substr(offset, length);
   return true;
 }
+
+const onnx::TensorProto *LoadedModel::loadTensorFile(llvm::StringRef path,
+                                                     std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    error =
+        ("cannot open '" + path + "': " + buffer.getError().message()).str();
+    return nullptr;
+  }
+  onnx::TensorProto &tensor = boundTensors.emplace_back();
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+      !tensor.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    boundTensors.pop_back();
+    error = ("'" + path + "' is not a serialized ONNX TensorProto").str();
+    return nullptr;
+  }
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    boundTensors.pop_back();
+    error =
+        ("'" + path + "' refers to external data; bind inline tensors").str();
+    return nullptr;
+  }
+  return &tensor;
+}

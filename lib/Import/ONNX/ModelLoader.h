@@ -9,6 +9,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -40,9 +41,16 @@ public:
   bool getRawBytes(const onnx::TensorProto &tensor, llvm::StringRef &bytes,
                    std::string &error);
 
+  /// Reads a serialized TensorProto (a graph input bound to a constant);
+  /// it lives as long as this model. Returns null and sets `error` on
+  /// failure.
+  const onnx::TensorProto *loadTensorFile(llvm::StringRef path,
+                                          std::string &error);
+
 private:
   std::string path;
   onnx::ModelProto model;
+  std::deque<onnx::TensorProto> boundTensors;
   /// External data files by resolved path, each mapped once.
   llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> externalFiles;
 };

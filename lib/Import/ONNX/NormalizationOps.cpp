@@ -14,32 +14,6 @@ using namespace mlir::qopt::onnx_import;
 
 namespace {
 
-Value meanOver(NodeContext &ctx, Value input, ArrayRef<int64_t> axes) {
-  OpBuilder &b = ctx.getBuilder();
-  Location loc = ctx.getLoc();
-  Type type = cast<RankedTensorType>(input.getType()).getElementType();
-  Value sum =
-      buildReduction(b, loc, input, axes, /*keepDims=*/true,
-                     cast<TypedAttr>(b.getFloatAttr(type, 0.0)),
-                     [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-                       return arith::AddFOp::create(nb, nl, args[1], args[0]);
-                     });
-  OpFoldResult count = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
-  for (int64_t axis : axes)
-    count = mulIndex(b, loc, count, sizes[axis]);
-  Value countValue = arith::SIToFPOp::create(
-      b, loc, type,
-      arith::IndexCastOp::create(
-          b, loc, b.getI64Type(),
-          getValueOrCreateConstantIndexOp(b, loc, count)));
-  FailureOr<Value> mean = buildElementwise(
-      ctx, {sum}, type, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        return arith::DivFOp::create(nb, nl, args[0], countValue).getResult();
-      });
-  return *mean;
-}
-
 LogicalResult importLayerNormalization(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   Type elementType = type.getElementType();
@@ -54,7 +28,7 @@ LogicalResult importLayerNormalization(NodeContext &ctx) {
   for (int64_t d = *axis; d < rank; ++d)
     axes.push_back(d);
   Value x = ctx.getInput(0);
-  Value mean = meanOver(ctx, x, axes);
+  Value mean = buildMean(ctx, x, axes, /*keepDims=*/true);
   FailureOr<Value> centered = buildElementwise(
       ctx, {x, mean}, elementType,
       [](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -69,7 +43,7 @@ LogicalResult importLayerNormalization(NodeContext &ctx) {
       });
   if (failed(squared))
     return failure();
-  Value variance = meanOver(ctx, *squared, axes);
+  Value variance = buildMean(ctx, *squared, axes, /*keepDims=*/true);
   // Optional outputs: the mean and 1 / sqrt(variance + epsilon).
   ctx.setResult(1, mean);
   if (ctx.hasOutput(2)) {

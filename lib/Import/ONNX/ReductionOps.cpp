@@ -52,18 +52,6 @@ FailureOr<SmallVector<int64_t>> getReduceAxes(NodeContext &ctx, int64_t rank,
   return axes;
 }
 
-/// Number of elements over `axes`, as a scalar of `type`.
-Value countOver(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-                Type type) {
-  OpFoldResult count = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
-  for (int64_t axis : axes)
-    count = mulIndex(b, loc, count, sizes[axis]);
-  Value index = getValueOrCreateConstantIndexOp(b, loc, count);
-  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  return arith::SIToFPOp::create(b, loc, type, asInt);
-}
-
 TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
                         bool isUnsigned) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
@@ -105,34 +93,19 @@ Value combine(OpBuilder &b, Location loc, Reduction kind, Value x, Value acc,
   llvm_unreachable("unknown reduction");
 }
 
-/// Reduces and, for Mean, divides by the element count.
+/// Reduces `input` over `axes` (Mean through buildMean).
 Value reduce(NodeContext &ctx, Value input, ArrayRef<int64_t> axes,
              bool keepDims, Reduction kind, bool isUnsigned) {
+  if (kind == Reduction::Mean)
+    return buildMean(ctx, input, axes, keepDims);
   OpBuilder &b = ctx.getBuilder();
-  Location loc = ctx.getLoc();
   Type type = cast<RankedTensorType>(input.getType()).getElementType();
-  Value result = buildReduction(
-      b, loc, input, axes, keepDims, reductionInit(b, type, kind, isUnsigned),
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        return combine(nb, nl, kind, args[0], args[1], isUnsigned);
-      });
-  if (kind != Reduction::Mean)
-    return result;
-  Value count = countOver(b, loc, input, axes, type);
-  Value init = tensor::EmptyOp::create(b, loc, getSizes(b, loc, result), type);
-  MLIRContext *context = b.getContext();
-  int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
-  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{result},
-             ValueRange{init}, ArrayRef<AffineMap>{identity, identity},
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value mean = arith::DivFOp::create(nb, nl, args[0], count);
-               linalg::YieldOp::create(nb, nl, ValueRange{mean});
-             })
-      .getResult(0);
+  return buildReduction(b, ctx.getLoc(), input, axes, keepDims,
+                        reductionInit(b, type, kind, isUnsigned),
+                        [&](OpBuilder &nb, Location nl, ValueRange args) {
+                          return combine(nb, nl, kind, args[0], args[1],
+                                         isUnsigned);
+                        });
 }
 
 OpHandler reduceOp(Reduction kind) {

@@ -64,6 +64,20 @@ Value createEmpty(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
+/// tensor.extract_slice, or tensor.empty when the slice has no elements
+/// (extract_slice wants offsets inside non-empty dimensions).
+Value extractSliceOrEmpty(OpBuilder &b, Location loc, Value input,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<OpFoldResult> sizes,
+                          ArrayRef<OpFoldResult> strides) {
+  if (llvm::any_of(sizes,
+                   [](OpFoldResult s) { return isConstantIntValue(s, 0); }))
+    return createEmpty(
+        b, loc, sizes,
+        cast<RankedTensorType>(input.getType()).getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
+}
+
 LogicalResult importShape(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
@@ -582,7 +596,9 @@ LogicalResult importSlice(NodeContext &ctx) {
                  ceilDivIndex(b, loc, subIndex(b, loc, end, start),
                               b.getIndexAttr(steps[k])),
                  b.getIndexAttr(0));
-    offsets[*axis] = start;
+    // An empty slice reads nothing; its offset must still be in bounds.
+    offsets[*axis] =
+        isConstantIntValue(length, 0) ? OpFoldResult(b.getIndexAttr(0)) : start;
     outSizes[*axis] = length;
     strides[*axis] = b.getIndexAttr(steps[k]);
   }
@@ -601,9 +617,10 @@ LogicalResult importSlice(NodeContext &ctx) {
       return success();
     }
   }
-  Value result = tensor::ExtractSliceOp::create(b, loc, ctx.getInput(0),
-                                                offsets, outSizes, strides);
-  ctx.setResult(0, result, ctx.isUnsignedInput(0));
+  ctx.setResult(
+      0,
+      extractSliceOrEmpty(b, loc, ctx.getInput(0), offsets, outSizes, strides),
+      ctx.isUnsignedInput(0));
   return success();
 }
 
@@ -650,10 +667,13 @@ LogicalResult importSplit(NodeContext &ctx) {
     SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
     SmallVector<OpFoldResult> partSizes = sizes;
     SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-    offsets[*axis] = offset;
+    // Empty parts read nothing; their offset must still be in bounds.
+    offsets[*axis] = isConstantIntValue(parts[i], 0)
+                         ? OpFoldResult(b.getIndexAttr(0))
+                         : offset;
     partSizes[*axis] = parts[i];
-    Value part = tensor::ExtractSliceOp::create(b, loc, input, offsets,
-                                                partSizes, strides);
+    Value part =
+        extractSliceOrEmpty(b, loc, input, offsets, partSizes, strides);
     ctx.setResult(i, part, ctx.isUnsignedInput(0));
     offset = addIndex(b, loc, offset, parts[i]);
   }

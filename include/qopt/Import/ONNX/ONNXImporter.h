@@ -32,6 +32,10 @@ struct ONNXImportOptions {
   int64_t resourceThreshold = 1024;
   /// Name of the imported function.
   std::string functionName = "main";
+  /// Graph inputs bound to constant values, by input name: the path of a
+  /// serialized ONNX TensorProto. They become constants instead of function
+  /// arguments (for inputs that carry shapes, axes or masks).
+  llvm::StringMap<std::string> constantInputs;
 };
 
 /// The opset range of the default ONNX domain the importer takes. Exporters
@@ -64,6 +68,11 @@ importONNXModelFromBuffer(MLIRContext *context, llvm::StringRef bytes,
 /// or an empty string on success.
 std::string parseInputShapeOption(llvm::StringRef value,
                                   ONNXImportOptions &options);
+
+/// Parses a `--constant-input` value `name=path/to/tensor.pb` into
+/// `options`. Returns an error message, or an empty string on success.
+std::string parseConstantInputOption(llvm::StringRef value,
+                                     ONNXImportOptions &options);
 
 /// Every op type the importer supports in the default domain, sorted.
 llvm::SmallVector<llvm::StringRef> getSupportedONNXOps();
