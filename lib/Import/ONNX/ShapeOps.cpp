@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
@@ -181,7 +182,26 @@ LogicalResult importConstantOfShape(NodeContext &ctx) {
   return success();
 }
 
-/// Reshape to `sizes` (static where known), through tensor.reshape.
+/// The dims of `type` grouped as `groups` say, checked to be a valid way
+/// to reshape between `small` (fewer dims) and `large`: dynamic dims may only
+/// stand alone on both sides, where they map one to one.
+static bool isSafeReassociation(RankedTensorType small, RankedTensorType large,
+                                ArrayRef<ReassociationIndices> groups) {
+  if (groups.size() != static_cast<size_t>(small.getRank()))
+    return false;
+  for (auto [i, group] : llvm::enumerate(groups)) {
+    bool dynamic = small.isDynamicDim(i) || llvm::any_of(group, [&](int64_t d) {
+                     return large.isDynamicDim(d);
+                   });
+    if (dynamic && group.size() != 1)
+      return false;
+  }
+  return true;
+}
+
+/// Reshape to `sizes` (static where known): tensor.expand_shape or
+/// tensor.collapse_shape when the reshape only splits or merges dims (what
+/// fusion and every backend handle), tensor.reshape otherwise.
 Value reshapeTo(OpBuilder &b, Location loc, Value input,
                 ArrayRef<OpFoldResult> sizes) {
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -189,6 +209,20 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input,
       RankedTensorType::get(getStaticShape(sizes), inputType.getElementType());
   if (resultType == inputType)
     return input;
+  if (inputType.getRank() != resultType.getRank()) {
+    bool expanding = resultType.getRank() > inputType.getRank();
+    RankedTensorType small = expanding ? inputType : resultType;
+    RankedTensorType large = expanding ? resultType : inputType;
+    std::optional<SmallVector<ReassociationIndices>> groups =
+        getReassociationIndicesForReshape(small, large);
+    if (groups && isSafeReassociation(small, large, *groups)) {
+      if (expanding)
+        return tensor::ExpandShapeOp::create(b, loc, resultType, input, *groups,
+                                             sizes);
+      return tensor::CollapseShapeOp::create(b, loc, resultType, input,
+                                             *groups);
+    }
+  }
   SmallVector<Value> values;
   for (OpFoldResult size : sizes)
     values.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
