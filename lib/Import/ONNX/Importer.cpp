@@ -748,31 +748,26 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   for (const onnx::TensorProto &tensor : graph.initializer())
     initializerNames.insert(tensor.name());
 
-  for (const auto &entry : options.constantInputs) {
-    bool found =
-        llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &i) {
-          return i.name() == entry.getKey() &&
-                 !initializerNames.contains(i.name());
-        });
-    if (!found)
-      return mlir::emitError(fileLoc)
-                 << "--constant-input names '" << entry.getKey()
-                 << "', which is not an input of the graph",
-             nullptr;
-  }
-
-  for (const auto &entry : options.inputShapes) {
-    bool found =
-        llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &i) {
-          return i.name() == entry.getKey() &&
-                 !initializerNames.contains(i.name());
-        });
-    if (!found)
-      return mlir::emitError(fileLoc)
-                 << "--input-shape names '" << entry.getKey()
-                 << "', which is not an input of the graph",
-             nullptr;
-  }
+  // Options must name real graph inputs (not initializers).
+  auto checkNamesInputs = [&](ArrayRef<StringRef> names,
+                              StringRef flag) -> LogicalResult {
+    for (StringRef name : names) {
+      bool found =
+          llvm::any_of(graph.input(), [&](const onnx::ValueInfoProto &i) {
+            return i.name() == name && !initializerNames.contains(i.name());
+          });
+      if (!found)
+        return mlir::emitError(fileLoc)
+               << flag << " names '" << name
+               << "', which is not an input of the graph";
+    }
+    return success();
+  };
+  SmallVector<StringRef> bound = llvm::to_vector(options.constantInputs.keys());
+  SmallVector<StringRef> shaped = llvm::to_vector(options.inputShapes.keys());
+  if (failed(checkNamesInputs(bound, "--constant-input")) ||
+      failed(checkNamesInputs(shaped, "--input-shape")))
+    return nullptr;
 
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;

@@ -12,8 +12,9 @@
 using namespace mlir::qopt;
 using namespace mlir::qopt::onnx_import;
 
-std::shared_ptr<LoadedModel> LoadedModel::load(llvm::StringRef path,
-                                               std::string &error) {
+/// Maps (or reads) a whole file; on failure sets `error`.
+static std::unique_ptr<llvm::MemoryBuffer> openFile(llvm::StringRef path,
+                                                    std::string &error) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {
@@ -21,7 +22,15 @@ std::shared_ptr<LoadedModel> LoadedModel::load(llvm::StringRef path,
         ("cannot open '" + path + "': " + buffer.getError().message()).str();
     return nullptr;
   }
-  return loadFromBuffer((*buffer)->getBuffer(), path, error);
+  return std::move(*buffer);
+}
+
+std::shared_ptr<LoadedModel> LoadedModel::load(llvm::StringRef path,
+                                               std::string &error) {
+  std::unique_ptr<llvm::MemoryBuffer> buffer = openFile(path, error);
+  if (!buffer)
+    return nullptr;
+  return loadFromBuffer(buffer->getBuffer(), path, error);
 }
 
 std::shared_ptr<LoadedModel> LoadedModel::loadFromBuffer(llvm::StringRef bytes,
@@ -125,15 +134,11 @@ bool LoadedModel::getRawBytes(const onnx::TensorProto &tensor,
 
 const onnx::TensorProto *LoadedModel::loadTensorFile(llvm::StringRef path,
                                                      std::string &error) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    error =
-        ("cannot open '" + path + "': " + buffer.getError().message()).str();
+  std::unique_ptr<llvm::MemoryBuffer> buffer = openFile(path, error);
+  if (!buffer)
     return nullptr;
-  }
   onnx::TensorProto &tensor = boundTensors.emplace_back();
-  llvm::StringRef bytes = (*buffer)->getBuffer();
+  llvm::StringRef bytes = buffer->getBuffer();
   if (bytes.size() > static_cast<size_t>(INT_MAX) ||
       !tensor.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     boundTensors.pop_back();
