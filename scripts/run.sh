@@ -16,11 +16,8 @@ install_deps
 configure_and_build
 
 example="$QOPT_ROOT/examples/int4-linear.mlir"
-log "lowering $example with qopt-lower-quant-to-linalg and running it"
-"$QOPT_BUILD/bin/qopt" "$example" --qopt-lower-quant-to-linalg \
-  --one-shot-bufferize="bufferize-function-boundaries" \
-  --convert-linalg-to-loops --convert-scf-to-cf --expand-strided-metadata \
-  --lower-affine --convert-to-llvm --reconcile-unrealized-casts \
+log "lowering $example with qopt-lower-to-llvm and running it"
+"$QOPT_BUILD/bin/qopt" "$example" --qopt-lower-to-llvm \
 | "$LLVM_BIN/mlir-runner" -e main -entry-point-result=void \
     -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so \
     -shared-libs=/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so

@@ -4,7 +4,11 @@
 
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Quant/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -29,7 +33,31 @@ void qopt::buildLowerQuantToLinalgPipeline(
   pm.addPass(createCSEPass());
 }
 
+void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const LowerToLLVMOptions &options) {
+  buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Integer powers become functions; what LLVM has intrinsics for goes to
+  // LLVM; the rest (erf) to libm.
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void qopt::registerQOptPipelines() {
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "qopt-lower-to-llvm",
+      "Lower quantized IR to the LLVM dialect for the host CPU (reference "
+      "path: loops, no vectorization)",
+      buildLowerToLLVMPipeline);
   PassPipelineRegistration<LowerQuantToLinalgOptions>(
       "qopt-lower-quant-to-linalg",
       "Lower quant.* casts and qopt ops to linalg/arith on plain tensors",

@@ -2,10 +2,7 @@
 // upstream CPU path and run it. Every expected number below is worked out by
 // hand in the comments, independently of the code under test.
 //
-// RUN: qopt %s --qopt-lower-quant-to-linalg \
-// RUN:   --one-shot-bufferize="bufferize-function-boundaries" \
-// RUN:   --convert-linalg-to-loops --convert-scf-to-cf --expand-strided-metadata \
-// RUN:   --lower-affine --convert-to-llvm --reconcile-unrealized-casts \
+// RUN: qopt %s --qopt-lower-to-llvm \
 // RUN: | mlir-runner -e main -entry-point-result=void \
 // RUN:   -shared-libs=%llvm_lib_dir/libmlir_runner_utils.so \
 // RUN:   -shared-libs=%llvm_lib_dir/libmlir_c_runner_utils.so \

@@ -35,6 +35,18 @@ struct LowerQuantToLinalgOptions
 void buildLowerQuantToLinalgPipeline(OpPassManager &pm,
                                      const LowerQuantToLinalgOptions &options);
 
+/// Options of `qopt-lower-to-llvm`.
+struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {};
+
+/// Lowers quantized IR to the LLVM dialect for the host CPU: everything
+/// `qopt-lower-quant-to-linalg` does, then one-shot bufferization (across
+/// function boundaries), linalg to loops, and upstream's conversions to LLVM
+/// (math functions without an LLVM intrinsic go through libm). This is the
+/// reference path that tests and `scripts/run.sh` run with `mlir-runner`;
+/// the optimizing CPU code generator (tiling, vectorization) replaces it.
+void buildLowerToLLVMPipeline(OpPassManager &pm,
+                              const LowerToLLVMOptions &options);
+
 /// Registers all qopt pipelines with the global pass registry.
 void registerQOptPipelines();
 

@@ -207,13 +207,7 @@ def run_case(case, args):
     end = text[:body_end].rstrip().rfind('}')
     program = text[:end] + '\n'.join(lines) + '\n' + text[end:]
     lowered = subprocess.run(
-        [os.path.join(args.bin, 'qopt'), '-', '--qopt-lower-quant-to-linalg',
-         '--one-shot-bufferize=bufferize-function-boundaries',
-         '--convert-math-to-funcs', '--convert-math-to-llvm',
-         '--convert-math-to-libm',
-         '--convert-linalg-to-loops', '--convert-scf-to-cf',
-         '--expand-strided-metadata', '--lower-affine', '--convert-to-llvm',
-         '--reconcile-unrealized-casts'],
+        [os.path.join(args.bin, 'qopt'), '-', '--qopt-lower-to-llvm'],
         input=program.encode(), capture_output=True, timeout=120)
     if lowered.returncode:
         return 'fail', 'lowering: ' + lowered.stderr.decode().strip().splitlines()[0][:200]

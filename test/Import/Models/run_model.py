@@ -96,13 +96,7 @@ def main():
             f'    %out = tensor.cast %dyn : {sig.group(2)} to {out_type}')
     program = text[:end] + entry + text[end:]
     lowered = subprocess.run(
-        [args.qopt, '-', '--qopt-lower-quant-to-linalg',
-         '--one-shot-bufferize=bufferize-function-boundaries',
-         '--convert-linalg-to-loops', '--convert-scf-to-cf',
-         '--convert-math-to-funcs', '--convert-math-to-llvm',
-         '--convert-math-to-libm',
-         '--expand-strided-metadata', '--lower-affine', '--convert-to-llvm',
-         '--reconcile-unrealized-casts'],
+        [args.qopt, '-', '--qopt-lower-to-llvm'],
         input=program.encode(), capture_output=True)
     if lowered.returncode:
         sys.exit('lowering failed:\n' + lowered.stderr.decode())
