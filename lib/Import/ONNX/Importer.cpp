@@ -359,6 +359,18 @@ LogicalResult NodeContext::requireAtMostOutputs(unsigned count) {
   return success();
 }
 
+OpFoldResult NodeContext::getInputDimSize(unsigned i, int64_t d) {
+  RankedTensorType type = getInputType(i);
+  OpBuilder &b = getBuilder();
+  if (!type.isDynamicDim(d))
+    return b.getIndexAttr(type.getDimSize(d));
+  Value size = tensor::DimOp::create(b, loc, getInput(i), d);
+  StringRef symbol = importer.getValueInfoDimParam(node.input(i), d);
+  if (!symbol.empty())
+    importer.setDimSymbol(size, symbol);
+  return size;
+}
+
 FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
   int64_t normalized = axis < 0 ? axis + rank : axis;
   if (normalized < 0 || normalized >= std::max<int64_t>(rank, 1))
@@ -528,6 +540,14 @@ GraphImporter::convertValueInfo(const onnx::ValueInfoProto &info,
     }
   }
   return RankedTensorType::get(shape, elementType);
+}
+
+StringRef GraphImporter::getValueInfoDimParam(StringRef name, int64_t d) const {
+  auto it = valueInfoDimParams.find(name);
+  if (it == valueInfoDimParams.end() ||
+      d >= static_cast<int64_t>(it->second.size()))
+    return {};
+  return it->second[d];
 }
 
 Value GraphImporter::materialize(ImportedValue &value, Location loc) {
@@ -742,6 +762,24 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failed(checkOpsets()) || failed(checkSupported()))
     return nullptr;
   const onnx::GraphProto &graph = model->getModel().graph();
+
+  // Symbolic dimension names the exporter recorded (torch.onnx names them
+  // "batch", "seq", ...), for the inputs, outputs and intermediate values.
+  auto recordDimParams = [&](const onnx::ValueInfoProto &info) {
+    if (!info.type().has_tensor_type() ||
+        !info.type().tensor_type().has_shape())
+      return;
+    SmallVector<std::string> params;
+    for (const auto &dim : info.type().tensor_type().shape().dim())
+      params.push_back(dim.has_dim_param() ? dim.dim_param() : "");
+    valueInfoDimParams[info.name()] = std::move(params);
+  };
+  for (const onnx::ValueInfoProto &info : graph.value_info())
+    recordDimParams(info);
+  for (const onnx::ValueInfoProto &info : graph.input())
+    recordDimParams(info);
+  for (const onnx::ValueInfoProto &info : graph.output())
+    recordDimParams(info);
 
   // Initializers first: ONNX (IR >= 4) may list them as inputs too.
   llvm::StringSet<> initializerNames;

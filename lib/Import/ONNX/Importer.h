@@ -136,6 +136,11 @@ public:
   /// Checks that outputs past `count` are unused (optional outputs the
   /// handler does not produce).
   LogicalResult requireAtMostOutputs(unsigned count);
+  /// The size of dimension `d` of input `i` as an OpFoldResult: a constant
+  /// when static, else a `tensor.dim` tagged with the dimension's symbolic
+  /// name from the model's value_info (see GraphImporter::getDimSymbol).
+  OpFoldResult getInputDimSize(unsigned i, int64_t d);
+
   /// Resolves a possibly negative axis against `rank`.
   FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
@@ -195,6 +200,20 @@ public:
   }
   /// The SSA value of `value`, creating its constant on first use.
   Value materialize(ImportedValue &value, Location loc);
+  /// The symbolic name (ONNX `dim_param`, e.g. "batch") of an index value
+  /// made by NodeContext::getInputDimSize, or empty. Equal names mean equal
+  /// sizes, which lets a Reshape's -1 stay static next to dynamic dims.
+  StringRef getDimSymbol(Value size) const {
+    auto it = dimSymbols.find(size);
+    return it == dimSymbols.end() ? StringRef() : StringRef(it->second);
+  }
+  void setDimSymbol(Value size, StringRef name) {
+    dimSymbols[size] = name.str();
+  }
+  /// The `dim_param` of dimension `d` of ONNX value `name` from the model's
+  /// value_info, inputs and outputs, or empty.
+  StringRef getValueInfoDimParam(StringRef name, int64_t d) const;
+
   /// Imports a TensorProto (initializer or Constant attribute).
   FailureOr<ImportedValue> importTensor(const onnx::TensorProto &tensor,
                                         Location loc, llvm::StringRef what);
@@ -211,6 +230,8 @@ private:
   Location fileLoc;
   int64_t defaultOpset = 0;
   llvm::StringMap<ImportedValue> values;
+  llvm::DenseMap<Value, std::string> dimSymbols;
+  llvm::StringMap<SmallVector<std::string>> valueInfoDimParams;
 };
 
 /// Element count of a static shape.

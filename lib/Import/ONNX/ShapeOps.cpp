@@ -91,16 +91,9 @@ LogicalResult importShape(NodeContext &ctx) {
   };
   start = clampAxis(start);
   end = std::max(clampAxis(end), start);
-  OpBuilder &b = ctx.getBuilder();
   SmallVector<OpFoldResult> elements;
-  for (int64_t d = start; d < end; ++d) {
-    if (!type.isDynamicDim(d))
-      elements.push_back(b.getIndexAttr(type.getDimSize(d)));
-    else
-      elements.push_back(
-          tensor::DimOp::create(b, ctx.getLoc(), ctx.getInput(0), d)
-              .getResult());
-  }
+  for (int64_t d = start; d < end; ++d)
+    elements.push_back(ctx.getInputDimSize(0, d));
   ctx.setShapeResult(0, elements, i64Vector(ctx.getContext(), end - start));
   return success();
 }
@@ -182,21 +175,30 @@ LogicalResult importConstantOfShape(NodeContext &ctx) {
   return success();
 }
 
-/// The dims of `type` grouped as `groups` say, checked to be a valid way
-/// to reshape between `small` (fewer dims) and `large`: dynamic dims may only
-/// stand alone on both sides, where they map one to one.
+/// Whether `groups` (from getReassociationIndicesForReshape) is a safe way
+/// to reshape between `small` (fewer dims) and `large`. With dynamic dims the
+/// grouping is a guess unless it is forced: a dynamic dim alone in its group
+/// maps one to one, and at most one group may merge several dims where any
+/// is dynamic (all others then fix its position).
 static bool isSafeReassociation(RankedTensorType small, RankedTensorType large,
                                 ArrayRef<ReassociationIndices> groups) {
   if (groups.size() != static_cast<size_t>(small.getRank()))
     return false;
+  int dynamicMerges = 0;
   for (auto [i, group] : llvm::enumerate(groups)) {
     bool dynamic = small.isDynamicDim(i) || llvm::any_of(group, [&](int64_t d) {
                      return large.isDynamicDim(d);
                    });
-    if (dynamic && group.size() != 1)
-      return false;
+    if (!dynamic)
+      continue;
+    if (group.size() == 1) {
+      if (small.isDynamicDim(i) != large.isDynamicDim(group[0]))
+        return false;
+      continue;
+    }
+    ++dynamicMerges;
   }
-  return true;
+  return dynamicMerges <= 1;
 }
 
 /// Reshape to `sizes` (static where known): tensor.expand_shape or
@@ -244,11 +246,7 @@ LogicalResult importReshape(NodeContext &ctx) {
   // Input sizes without materializing constants we may fold.
   SmallVector<OpFoldResult> inSizes;
   for (int64_t d = 0; d < inputType.getRank(); ++d)
-    inSizes.push_back(
-        inputType.isDynamicDim(d)
-            ? OpFoldResult(
-                  tensor::DimOp::create(b, loc, ctx.getInput(0), d).getResult())
-            : OpFoldResult(b.getIndexAttr(inputType.getDimSize(d))));
+    inSizes.push_back(ctx.getInputDimSize(0, d));
   SmallVector<OpFoldResult> sizes;
   int64_t inferred = -1;
   for (auto [k, element] : llvm::enumerate(*target)) {
@@ -269,15 +267,39 @@ LogicalResult importReshape(NodeContext &ctx) {
       sizes.push_back(element);
     }
   }
-  OpFoldResult total = b.getIndexAttr(1);
-  for (OpFoldResult size : inSizes)
-    total = mulIndex(b, loc, total, size);
   if (inferred >= 0) {
-    OpFoldResult known = b.getIndexAttr(1);
+    // Dynamic sizes with the same symbolic name on both sides cancel, so
+    // [batch, seq, 64] -> [batch, seq, -1, 16] infers a static 4.
+    SmallVector<OpFoldResult> totalFactors(inSizes);
+    SmallVector<OpFoldResult> knownFactors;
     for (auto [k, size] : llvm::enumerate(sizes))
       if (static_cast<int64_t>(k) != inferred)
-        known = mulIndex(b, loc, known, size);
-    sizes[inferred] = divIndex(b, loc, total, known);
+        knownFactors.push_back(size);
+    auto symbolOf = [&](OpFoldResult size) -> StringRef {
+      if (auto value = dyn_cast<Value>(size))
+        return ctx.importer.getDimSymbol(value);
+      return {};
+    };
+    for (auto it = knownFactors.begin(); it != knownFactors.end();) {
+      StringRef symbol = symbolOf(*it);
+      auto match = symbol.empty()
+                       ? totalFactors.end()
+                       : llvm::find_if(totalFactors, [&](OpFoldResult f) {
+                           return symbolOf(f) == symbol;
+                         });
+      if (match == totalFactors.end()) {
+        ++it;
+        continue;
+      }
+      totalFactors.erase(match);
+      it = knownFactors.erase(it);
+    }
+    OpFoldResult reducedTotal = b.getIndexAttr(1), known = b.getIndexAttr(1);
+    for (OpFoldResult factor : totalFactors)
+      reducedTotal = mulIndex(b, loc, reducedTotal, factor);
+    for (OpFoldResult factor : knownFactors)
+      known = mulIndex(b, loc, known, factor);
+    sizes[inferred] = divIndex(b, loc, reducedTotal, known);
   }
   SmallVector<int64_t> shape = getStaticShape(sizes);
   if (!inputType.hasStaticShape() || ShapedType::isDynamicShape(shape)) {
