@@ -439,6 +439,13 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
         return arith::OrIOp::create(b, loc, x, y);
       },
       [](ArrayRef<int64_t> a) -> int64_t { return a[0] || a[1]; });
+  r["Xor"] = logical(
+      [](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+        return arith::XOrIOp::create(b, loc, x, y);
+      },
+      [](ArrayRef<int64_t> a) -> int64_t {
+        return (a[0] != 0) != (a[1] != 0);
+      });
   r["Not"] = [](NodeContext &ctx) -> LogicalResult {
     if (!ctx.getInputType(0).getElementType().isInteger(1))
       return ctx.emitError() << "expects a bool input";

@@ -449,6 +449,9 @@ static int64_t getMinimumOpset(StringRef opType) {
       .Case("Reshape", 5)
       .Cases({"LessOrEqual", "GreaterOrEqual"}, 12)
       .Cases({"Trilu", "HardSwish"}, 14)
+      .Cases({"ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2",
+              "ReduceLogSum", "ReduceLogSumExp"},
+             1)
       .Case("LayerNormalization", 17)
       .Case("Gelu", 20)
       .Default(1);

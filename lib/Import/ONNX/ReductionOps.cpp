@@ -16,7 +16,7 @@ using namespace mlir::qopt::onnx_import;
 
 namespace {
 
-enum class Reduction { Sum, Mean, Max, Min };
+enum class Reduction { Sum, Mean, Max, Min, Prod };
 
 /// Axes of a Reduce* node: attribute before opset 18 (13 for ReduceSum),
 /// input since; none means all, unless noop_with_empty_axes.
@@ -59,7 +59,7 @@ TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
       return b.getFloatAttr(type, -std::numeric_limits<double>::infinity());
     if (kind == Reduction::Min)
       return b.getFloatAttr(type, std::numeric_limits<double>::infinity());
-    return b.getFloatAttr(type, 0.0);
+    return b.getFloatAttr(type, kind == Reduction::Prod ? 1.0 : 0.0);
   }
   unsigned width = type.getIntOrFloatBitWidth();
   if (kind == Reduction::Max)
@@ -68,7 +68,7 @@ TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
   if (kind == Reduction::Min)
     return b.getIntegerAttr(type, isUnsigned ? APInt::getMaxValue(width)
                                              : APInt::getSignedMaxValue(width));
-  return b.getIntegerAttr(type, 0);
+  return b.getIntegerAttr(type, kind == Reduction::Prod ? 1 : 0);
 }
 
 Value combine(OpBuilder &b, Location loc, Reduction kind, Value x, Value acc,
@@ -79,6 +79,9 @@ Value combine(OpBuilder &b, Location loc, Reduction kind, Value x, Value acc,
   case Reduction::Mean:
     return isFloat ? arith::AddFOp::create(b, loc, acc, x).getResult()
                    : arith::AddIOp::create(b, loc, acc, x).getResult();
+  case Reduction::Prod:
+    return isFloat ? arith::MulFOp::create(b, loc, acc, x).getResult()
+                   : arith::MulIOp::create(b, loc, acc, x).getResult();
   case Reduction::Max:
     if (isFloat)
       return arith::MaximumFOp::create(b, loc, acc, x);
@@ -108,11 +111,18 @@ Value reduce(NodeContext &ctx, Value input, ArrayRef<int64_t> axes,
                         });
 }
 
-OpHandler reduceOp(Reduction kind) {
-  return [kind](NodeContext &ctx) -> LogicalResult {
+/// Elementwise steps around a reduction (x^2 before ReduceSumSquare, log
+/// after ReduceLogSum, ...).
+using ScalarStep = Value (*)(OpBuilder &, Location, Value);
+
+OpHandler reduceOp(Reduction kind, ScalarStep pre = nullptr,
+                   ScalarStep post = nullptr) {
+  return [kind, pre, post](NodeContext &ctx) -> LogicalResult {
     RankedTensorType type = ctx.getInputType(0);
-    if (kind == Reduction::Mean && !isa<FloatType>(type.getElementType()))
-      return ctx.emitError() << "ReduceMean of integers is not supported";
+    if ((kind == Reduction::Mean || pre || post) &&
+        !isa<FloatType>(type.getElementType()))
+      return ctx.emitError()
+             << ctx.getOpType() << " of integers is not supported";
     bool noop;
     FailureOr<SmallVector<int64_t>> axes =
         getReduceAxes(ctx, type.getRank(), noop);
@@ -124,11 +134,47 @@ OpHandler reduceOp(Reduction kind) {
     }
     bool keepDims = ctx.getIntAttr("keepdims", 1) != 0;
     bool isUnsigned = ctx.isUnsignedInput(0);
-    ctx.setResult(
-        0, reduce(ctx, ctx.getInput(0), *axes, keepDims, kind, isUnsigned),
-        isUnsigned);
+    Type elementType = type.getElementType();
+    auto apply = [&](Value v, ScalarStep step) -> FailureOr<Value> {
+      return buildElementwise(
+          ctx, {v}, elementType,
+          [step](OpBuilder &b, Location loc, ValueRange args) -> Value {
+            return step(b, loc, args[0]);
+          });
+    };
+    Value input = ctx.getInput(0);
+    if (pre) {
+      FailureOr<Value> stepped = apply(input, pre);
+      if (failed(stepped))
+        return failure();
+      input = *stepped;
+    }
+    Value result = reduce(ctx, input, *axes, keepDims, kind, isUnsigned);
+    if (post) {
+      FailureOr<Value> stepped = apply(result, post);
+      if (failed(stepped))
+        return failure();
+      result = *stepped;
+    }
+    ctx.setResult(0, result, isUnsigned);
     return success();
   };
+}
+
+Value square(OpBuilder &b, Location loc, Value x) {
+  return arith::MulFOp::create(b, loc, x, x);
+}
+Value absolute(OpBuilder &b, Location loc, Value x) {
+  return math::AbsFOp::create(b, loc, x);
+}
+Value squareRoot(OpBuilder &b, Location loc, Value x) {
+  return math::SqrtOp::create(b, loc, x);
+}
+Value logarithm(OpBuilder &b, Location loc, Value x) {
+  return math::LogOp::create(b, loc, x);
+}
+Value exponential(OpBuilder &b, Location loc, Value x) {
+  return math::ExpOp::create(b, loc, x);
 }
 
 /// Softmax and LogSoftmax along one axis (opset >= 13 semantics).
@@ -181,6 +227,12 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
   r["ReduceMean"] = reduceOp(Reduction::Mean);
   r["ReduceMax"] = reduceOp(Reduction::Max);
   r["ReduceMin"] = reduceOp(Reduction::Min);
+  r["ReduceProd"] = reduceOp(Reduction::Prod);
+  r["ReduceSumSquare"] = reduceOp(Reduction::Sum, square);
+  r["ReduceL1"] = reduceOp(Reduction::Sum, absolute);
+  r["ReduceL2"] = reduceOp(Reduction::Sum, square, squareRoot);
+  r["ReduceLogSum"] = reduceOp(Reduction::Sum, nullptr, logarithm);
+  r["ReduceLogSumExp"] = reduceOp(Reduction::Sum, exponential, logarithm);
   r["Softmax"] = softmax(false);
   r["LogSoftmax"] = softmax(true);
 }

@@ -98,6 +98,18 @@ LogicalResult importShape(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult importSize(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  OpFoldResult count = ctx.getBuilder().getIndexAttr(1);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    count = mulIndex(ctx.getBuilder(), ctx.getLoc(), count,
+                     ctx.getInputDimSize(0, d));
+  ctx.setShapeResult(
+      0, {count},
+      RankedTensorType::get({}, IntegerType::get(ctx.getContext(), 64)));
+  return success();
+}
+
 LogicalResult importConstant(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   if (const onnx::AttributeProto *value = ctx.getAttr("value")) {
@@ -1113,6 +1125,7 @@ LogicalResult importCumSum(NodeContext &ctx) {
 
 void onnx_import::registerShapeOps(OpRegistry &r) {
   r["Shape"] = importShape;
+  r["Size"] = importSize;
   r["Constant"] = importConstant;
   r["ConstantOfShape"] = importConstantOfShape;
   r["Reshape"] = importReshape;
