@@ -189,6 +189,26 @@ Value onnx_import::buildMean(NodeContext &ctx, Value input,
       });
 }
 
+Value onnx_import::buildGenerated(
+    OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Type elementType,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element) {
+  int64_t rank = sizes.size();
+  Value init = tensor::EmptyOp::create(b, loc, sizes, elementType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{
+          AffineMap::getMultiDimIdentityMap(rank, b.getContext())},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        SmallVector<Value> indices;
+        for (int64_t d = 0; d < rank; ++d)
+          indices.push_back(linalg::IndexOp::create(nb, nl, d));
+        Value value = element(nb, nl, indices);
+        linalg::YieldOp::create(nb, nl, ValueRange{value});
+      });
+  return generic.getResult(0);
+}
+
 Value onnx_import::scalarConstant(OpBuilder &b, Location loc, Type type,
                                   double value) {
   if (isa<FloatType>(type))

@@ -39,6 +39,13 @@ Value buildReduction(OpBuilder &b, Location loc, Value input,
 Value buildMean(NodeContext &ctx, Value input, ArrayRef<int64_t> axes,
                 bool keepDims);
 
+/// A tensor of `sizes` whose every element `element` computes from its
+/// indices (a linalg.generic without inputs): for gathers and generated
+/// values that read their operands with tensor.extract.
+Value buildGenerated(
+    OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes, Type elementType,
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> element);
+
 /// A scalar constant of `type` (integer or float).
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
 

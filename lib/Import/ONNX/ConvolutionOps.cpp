@@ -414,17 +414,13 @@ LogicalResult importPad(NodeContext &ctx) {
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   bool reflect = mode == "reflect";
   // Out-of-range positions read a clamped (edge) or mirrored (reflect) one.
-  Value init = tensor::EmptyOp::create(b, loc, outSizes, elementType);
-  MLIRContext *context = b.getContext();
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, context)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
+  Value result = buildGenerated(
+      b, loc, outSizes, elementType,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
         SmallVector<Value> at;
         Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
         for (int64_t d = 0; d < rank; ++d) {
-          Value i = linalg::IndexOp::create(nb, nl, d);
+          Value i = indices[d];
           Value size = getValueOrCreateConstantIndexOp(nb, nl, inSizes[d]);
           Value last = arith::SubIOp::create(
               nb, nl, size, arith::ConstantIndexOp::create(nb, nl, 1));
@@ -446,10 +442,9 @@ LogicalResult importPad(NodeContext &ctx) {
           p = arith::MinSIOp::create(nb, nl, p, last);
           at.push_back(p);
         }
-        Value element = tensor::ExtractOp::create(nb, nl, input, at);
-        linalg::YieldOp::create(nb, nl, ValueRange{element});
+        return tensor::ExtractOp::create(nb, nl, input, at);
       });
-  ctx.setResult(0, generic.getResult(0), ctx.isUnsignedInput(0));
+  ctx.setResult(0, result, ctx.isUnsignedInput(0));
   return success();
 }
 
@@ -495,13 +490,11 @@ LogicalResult importResize(NodeContext &ctx) {
   Location loc = ctx.getLoc();
   Type elementType = type.getElementType();
   Value input = ctx.getInput(0);
-  Value init = tensor::EmptyOp::create(b, loc, outShape, elementType);
-  MLIRContext *context = b.getContext();
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, context)},
-      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
+  Value result = buildGenerated(
+      b, loc,
+      getAsIndexOpFoldResult(b.getContext(), ArrayRef<int64_t>(outShape)),
+      elementType,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
         Type f32 = nb.getF32Type();
         auto constF = [&](double v) -> Value {
           return arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(v));
@@ -510,7 +503,7 @@ LogicalResult importResize(NodeContext &ctx) {
         // neighbours and the weight of the upper one.
         SmallVector<Value> lowIdx, highIdx, weights;
         for (int64_t d = 0; d < rank; ++d) {
-          Value i = linalg::IndexOp::create(nb, nl, d);
+          Value i = indices[d];
           Value fi = arith::UIToFPOp::create(
               nb, nl, f32,
               arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i));
@@ -566,9 +559,7 @@ LogicalResult importResize(NodeContext &ctx) {
               toIndexClamped(arith::AddFOp::create(nb, nl, lo, constF(1.0))));
         }
         if (mode == "nearest") {
-          Value element = tensor::ExtractOp::create(nb, nl, input, lowIdx);
-          linalg::YieldOp::create(nb, nl, ValueRange{element});
-          return;
+          return tensor::ExtractOp::create(nb, nl, input, lowIdx);
         }
         // Multilinear: sum over the 2^rank corners (dims that do not scale
         // have weight 0 for the upper neighbour).
@@ -590,10 +581,9 @@ LogicalResult importResize(NodeContext &ctx) {
           acc = arith::AddFOp::create(
               nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
         }
-        acc = convertScalar(nb, nl, acc, elementType, false, false);
-        linalg::YieldOp::create(nb, nl, ValueRange{acc});
+        return convertScalar(nb, nl, acc, elementType, false, false);
       });
-  ctx.setResult(0, generic.getResult(0));
+  ctx.setResult(0, result);
   return success();
 }
 

@@ -865,17 +865,9 @@ LogicalResult importGatherND(NodeContext &ctx) {
   // Output: indices.shape[:-1] + data.shape[batch_dims + k:].
   SmallVector<OpFoldResult> outSizes(indexSizes.begin(), indexSizes.end() - 1);
   outSizes.append(dataSizes.begin() + batchDims + k, dataSizes.end());
-  int64_t outRank = outSizes.size();
-  Value init = createEmpty(b, loc, outSizes, dataType.getElementType());
-  MLIRContext *context = b.getContext();
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(outRank, context)},
-      SmallVector<utils::IteratorType>(outRank, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        SmallVector<Value> loops;
-        for (int64_t d = 0; d < outRank; ++d)
-          loops.push_back(linalg::IndexOp::create(nb, nl, d));
+  Value result = buildGenerated(
+      b, loc, outSizes, dataType.getElementType(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> loops) -> Value {
         SmallVector<Value> at(loops.begin(), loops.begin() + batchDims);
         for (int64_t j = 0; j < k; ++j) {
           SmallVector<Value> indexAt(loops.begin(),
@@ -887,10 +879,9 @@ LogicalResult importGatherND(NodeContext &ctx) {
           at.push_back(toIndex(nb, nl, raw, dim));
         }
         at.append(loops.begin() + indexRank - 1, loops.end());
-        Value element = tensor::ExtractOp::create(nb, nl, data, at);
-        linalg::YieldOp::create(nb, nl, ValueRange{element});
+        return tensor::ExtractOp::create(nb, nl, data, at);
       });
-  ctx.setResult(0, generic.getResult(0), ctx.isUnsignedInput(0));
+  ctx.setResult(0, result, ctx.isUnsignedInput(0));
   return success();
 }
 
@@ -1004,22 +995,16 @@ LogicalResult importRange(NodeContext &ctx) {
                ceilDivIndex(b, loc, subIndex(b, loc, limitValue, startValue),
                             deltaValue),
                b.getIndexAttr(0));
-  Value init = createEmpty(b, loc, {size}, elementType);
   Value startV = getValueOrCreateConstantIndexOp(b, loc, startValue);
   Value deltaV = getValueOrCreateConstantIndexOp(b, loc, deltaValue);
-  MLIRContext *context = b.getContext();
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
-      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(1, context)},
-      SmallVector<utils::IteratorType>(1, utils::IteratorType::parallel),
-      [&](OpBuilder &nb, Location nl, ValueRange) {
-        Value i = linalg::IndexOp::create(nb, nl, 0);
+  Value result = buildGenerated(
+      b, loc, {size}, elementType,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
         Value v = arith::AddIOp::create(
-            nb, nl, startV, arith::MulIOp::create(nb, nl, i, deltaV));
-        Value cast = arith::IndexCastOp::create(nb, nl, elementType, v);
-        linalg::YieldOp::create(nb, nl, ValueRange{cast});
+            nb, nl, startV, arith::MulIOp::create(nb, nl, indices[0], deltaV));
+        return arith::IndexCastOp::create(nb, nl, elementType, v);
       });
-  ctx.setResult(0, generic.getResult(0));
+  ctx.setResult(0, result);
   return success();
 }
 
