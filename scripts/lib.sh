@@ -11,6 +11,7 @@ QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
 )
 
@@ -45,4 +46,37 @@ configure_and_build() {
   fi
   log "building"
   cmake --build "$QOPT_BUILD"
+}
+
+# onnxruntime-node (CPU), the reference and baseline of the tests and
+# benchmarks (utils/ort/ort-run.mjs); never part of the build. Installs the
+# version pinned in utils/ort/package-lock.json into utils/ort/node_modules
+# unless it is there and loads; works offline once npm's cache holds it.
+# Silent on success; on failure prints npm's output and returns 1.
+ensure_ort() {
+  local dir="$QOPT_ROOT/utils/ort"
+  local check='
+    const dir = process.argv[1];
+    const want = require(dir + "/package.json").dependencies["onnxruntime-node"];
+    const ort = require(dir + "/node_modules/onnxruntime-node");
+    process.exit(ort.env.versions.node === want ? 0 : 1);'
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "ensure_ort: needs node and npm (Node.js 18 or later)"
+    return 1
+  fi
+  node -e "$check" "$dir" >/dev/null 2>&1 && return 0
+  local out npm_ci=(env ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+    --loglevel=error)
+  # The postinstall step would download CUDA binaries from NuGet; the CPU
+  # build is in the npm package itself. Try npm's cache alone first.
+  if ! (cd "$dir" && "${npm_ci[@]}" --offline) >/dev/null 2>&1 &&
+      ! out="$(cd "$dir" && "${npm_ci[@]}" --prefer-offline 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    log "ensure_ort: npm ci failed in $dir"
+    return 1
+  fi
+  if ! node -e "$check" "$dir" >/dev/null 2>&1; then
+    log "ensure_ort: onnxruntime-node installed but does not load: try node -e \"require('$dir/node_modules/onnxruntime-node')\""
+    return 1
+  fi
 }

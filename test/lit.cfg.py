@@ -33,6 +33,9 @@ config.substitutions.append(("%mlir_cmake_dir", config.mlir_cmake_dir))
 config.substitutions.append(("%onnx_proto_dir", config.onnx_proto_dir))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
+    ("%compare_npy", config.python_executable + " " +
+     os.path.join(config.qopt_src_root, "utils", "compare-npy.py")))
+config.substitutions.append(
     ("%mlir_runner", os.path.join(config.llvm_tools_dir, "mlir-runner")))
 config.substitutions.append(
     ("%keep_fp_plugin",
@@ -57,6 +60,8 @@ tools = [
                                                   import_tool)),
     "onnx-import-fuzzer",
     "onnx-text2pb",
+    "qopt-compile",
+    "qrun",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -2,6 +2,7 @@
 
 #include "qopt/InitAll.h"
 
+#include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -20,5 +21,6 @@ void mlir::qopt::registerAllDialects(DialectRegistry &registry) {
 void mlir::qopt::registerAllPasses() {
   mlir::registerAllPasses();
   registerQOptPasses();
+  registerQOptCodegenPasses();
   registerQOptPipelines();
 }

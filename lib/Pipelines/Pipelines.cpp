@@ -2,9 +2,11 @@
 
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -33,13 +35,8 @@ void qopt::buildLowerQuantToLinalgPipeline(
   pm.addPass(createCSEPass());
 }
 
-void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                    const LowerToLLVMOptions &options) {
-  buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+/// Loops, memrefs, math and vectors to the LLVM dialect.
+static void addConversionsToLLVM(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -48,11 +45,63 @@ void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                    const LowerToLLVMOptions &options) {
+  buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  addConversionsToLLVM(pm);
+}
+
+void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
+                                   const CPUCodegenOptions &options) {
+  buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  TileAndVectorizeOptions vectorize;
+  vectorize.vectorWidth = options.vectorWidth;
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorize(vectorize));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  if (options.ukernels) {
+    LowerToUKernelsOptions ukernels;
+    ukernels.packConstantWeights = options.packWeights;
+    pm.addPass(createLowerToUKernels(ukernels));
+  }
+  // Before deallocation, which cannot place its ownership flags inside a
+  // vector.mask region.
+  pm.addNestedPass<func::FuncOp>(createLowerVector());
+  // Artifacts run many times in one process: every buffer is freed. Results
+  // always come back owned by the caller (clones of arguments or constants).
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createCanonicalizerPass());
+  addConversionsToLLVM(pm);
+  pm.addPass(createCanonicalizerPass());
+}
+
 void qopt::registerQOptPipelines() {
+  PassPipelineRegistration<CPUCodegenOptions>(
+      "qopt-cpu-codegen",
+      "Lower quantized IR to the LLVM dialect for x86-64 with fusion, "
+      "vectorization and micro-kernels (the artifact path)",
+      buildCPUCodegenPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qopt-lower-to-llvm",
       "Lower quantized IR to the LLVM dialect for the host CPU (reference "

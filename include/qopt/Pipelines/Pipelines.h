@@ -47,6 +47,42 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {};
 void buildLowerToLLVMPipeline(OpPassManager &pm,
                               const LowerToLLVMOptions &options);
 
+/// Options of `qopt-cpu-codegen`.
+struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 elements per vector register: 8 for AVX2, 16 for "
+                     "AVX-512 (qopt-compile picks it from the target's "
+                     "features)"),
+      llvm::cl::init(8)};
+  PassOptions::Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Tile and vectorize linalg ops (off: scalar loops, "
+                     "which LLVM may still vectorize)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> ukernels{
+      *this, "ukernels",
+      llvm::cl::desc("Call the runtime's micro-kernels for f32 matmuls (off: "
+                     "vectorized loops only)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("Repack constant matmul weights into the micro-kernel "
+                     "layout at compile time"),
+      llvm::cl::init(true)};
+};
+
+/// The optimizing CPU code generator: lowers quantized (or plain) IR on
+/// tensors to the LLVM dialect. After `qopt-lower-quant-to-linalg`:
+/// elementwise fusion, tiling to vector-sized tiles and vectorization (masked
+/// where shapes are dynamic), one-shot bufferization, matmul-like
+/// contractions to runtime micro-kernels with compile-time packed weights,
+/// ownership-based buffer deallocation, and upstream's conversions to LLVM.
+/// The result references `qrt_uk_*` and `memrefCopy`, which libqrt provides;
+/// `qopt-compile` turns it into an artifact.
+void buildCPUCodegenPipeline(OpPassManager &pm,
+                             const CPUCodegenOptions &options);
+
 /// Registers all qopt pipelines with the global pass registry.
 void registerQOptPipelines();
 

@@ -1,0 +1,504 @@
+//===- ukernel_bench.cpp - Test and benchmark the runtime ukernels --------===//
+//
+// Part of the qopt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Standalone: builds against the kernel sources directly (see README.md).
+//
+//   ukernel_bench --check   compare every kernel against a naive reference
+//                           on random problems; exit 1 on any mismatch
+//   ukernel_bench [--quick] time sgemm and the weight-only kernels
+//
+// $QRT_UK_ISA=scalar|avx2|avx512 forces one implementation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Runtime/UKernels.h"
+
+#include "../../lib/Runtime/ThreadPool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::mt19937_64 rng(12345);
+
+std::vector<float> randomFloats(size_t n) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+int64_t randomInt(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int numFailures = 0;
+
+/// Compares C against the reference; `bound[i]` is sum |a||b| for element i,
+/// which scales the tolerance to the rounding error fp32 may make.
+bool compare(const char *what, const std::string &shape, const float *got,
+             const double *want, const double *bound, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    double tol = 1e-5 * bound[i] + 1e-6;
+    if (!(std::fabs(double(got[i]) - want[i]) <= tol)) {
+      std::printf("FAIL %s %s: element %zu is %.7g, expected %.7g\n", what,
+                  shape.c_str(), i, double(got[i]), want[i]);
+      ++numFailures;
+      return false;
+    }
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// sgemm
+//===----------------------------------------------------------------------===//
+
+void checkSgemm(int64_t M, int64_t N, int64_t K, bool transA, bool transB,
+                int64_t cStrideN, bool accumulate, bool packed) {
+  // Pad leading dimensions so that strides are not the tight ones.
+  int64_t padA = randomInt(0, 3), padB = randomInt(0, 3),
+          padC = randomInt(0, 3);
+  int64_t ldaM = transA ? 1 : K + padA, ldaK = transA ? M + padA : 1;
+  int64_t ldbK = transB ? 1 : N + padB, ldbN = transB ? K + padB : 1;
+  int64_t ldcN = cStrideN, ldcM = N * cStrideN + padC;
+  std::vector<float> A = randomFloats(
+                         std::max<int64_t>(1, M * K + 4 * padA * (M + K))),
+                     B = randomFloats(
+                         std::max<int64_t>(1, K * N + 4 * padB * (K + N))),
+                     C = randomFloats(std::max<int64_t>(1, M * ldcM + 1));
+  std::vector<float> c0 = C;
+  std::vector<double> want(M * N), bound(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = accumulate ? c0[m * ldcM + n * ldcN] : 0.0, b = std::fabs(s);
+      for (int64_t k = 0; k < K; ++k) {
+        double p = double(A[m * ldaM + k * ldaK]) * B[k * ldbK + n * ldbN];
+        s += p;
+        b += std::fabs(p);
+      }
+      want[m * N + n] = s;
+      bound[m * N + n] = b;
+    }
+  int32_t flags = accumulate ? QRT_UK_ACCUMULATE : 0;
+  if (packed) {
+    std::vector<float> Bp(qrt_uk_packed_b_f32_size(N, K) + 1);
+    qrt_uk_pack_b_f32(N, K, B.data(), ldbK, ldbN, Bp.data());
+    qrt_uk_sgemm_packed(M, N, K, A.data(), ldaM, ldaK, Bp.data(), C.data(),
+                        ldcM, ldcN, flags);
+  } else {
+    qrt_uk_sgemm(M, N, K, A.data(), ldaM, ldaK, B.data(), ldbK, ldbN, C.data(),
+                 ldcM, ldcN, flags);
+  }
+  std::vector<float> got(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n)
+      got[m * N + n] = C[m * ldcM + n * ldcN];
+  char shape[160];
+  std::snprintf(shape, sizeof(shape),
+                "M=%lld N=%lld K=%lld transA=%d transB=%d ldc_n=%lld acc=%d",
+                (long long)M, (long long)N, (long long)K, transA, transB,
+                (long long)ldcN, accumulate);
+  compare(packed ? "sgemm_packed" : "sgemm", shape, got.data(), want.data(),
+          bound.data(), got.size());
+  // Elements of C between rows and columns must be untouched.
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t j = 0; j < ldcM; ++j)
+      if ((j % ldcN != 0 || j / ldcN >= N) &&
+          C[m * ldcM + j] != c0[m * ldcM + j]) {
+        std::printf("FAIL %s: wrote outside C at row %lld\n", shape,
+                    (long long)m);
+        ++numFailures;
+        return;
+      }
+}
+
+//===----------------------------------------------------------------------===//
+// Weight-only
+//===----------------------------------------------------------------------===//
+
+struct QuantWeights {
+  int64_t N, K, G, numGroups, rowBytes;
+  int bits;
+  bool isSigned;
+  std::vector<uint8_t> q;
+  std::vector<float> scale, zp;
+  std::vector<int32_t> values; ///< q(n, k), for the reference.
+};
+
+QuantWeights makeQuantWeights(int64_t N, int64_t K, int bits, bool isSigned,
+                              int64_t G, bool withZp) {
+  QuantWeights w;
+  w.N = N;
+  w.K = K;
+  w.G = G;
+  w.bits = bits;
+  w.isSigned = isSigned;
+  w.numGroups = (K + G - 1) / G;
+  w.rowBytes = (K * bits + 7) / 8;
+  // One spare byte less would do; the kernels must not read past the end,
+  // which AddressSanitizer builds of this program check.
+  w.q.assign(N * w.rowBytes, 0);
+  w.values.resize(N * K);
+  int lo = isSigned ? -(1 << (bits - 1)) : 0;
+  int hi = isSigned ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      int v = int(randomInt(lo, hi));
+      w.values[n * K + k] = v;
+      uint32_t u = uint32_t(v) & ((1u << bits) - 1);
+      for (int b = 0; b < bits; ++b)
+        if (u >> b & 1) {
+          int64_t bit = k * bits + b;
+          w.q[n * w.rowBytes + bit / 8] |= uint8_t(1u << (bit % 8));
+        }
+    }
+  w.scale = randomFloats(N * w.numGroups);
+  for (float &s : w.scale)
+    s = 0.01f + std::fabs(s) * 0.05f;
+  if (withZp) {
+    w.zp.resize(N * w.numGroups);
+    for (float &z : w.zp)
+      z = float(randomInt(lo, hi));
+  }
+  return w;
+}
+
+void checkWo(int64_t M, int64_t N, int64_t K, int bits, bool isSigned,
+             int64_t G, bool withZp, bool accumulate) {
+  QuantWeights w = makeQuantWeights(N, K, bits, isSigned, G, withZp);
+  int64_t ldx = K + randomInt(0, 3), ldy = N + randomInt(0, 3);
+  std::vector<float> X = randomFloats(M * ldx), Y = randomFloats(M * ldy);
+  std::vector<float> y0 = Y;
+  std::vector<double> want(M * N), bound(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double s = accumulate ? y0[m * ldy + n] : 0.0, b = std::fabs(s);
+      for (int64_t k = 0; k < K; ++k) {
+        int64_t g = n * w.numGroups + k / G;
+        double wv = (w.values[n * K + k] - (withZp ? w.zp[g] : 0.0f)) *
+                    double(w.scale[g]);
+        double p = double(X[m * ldx + k]) * wv;
+        s += p;
+        // Folding the zero point out of the group sum rounds like the
+        // unfolded terms do.
+        b += std::fabs(p) +
+             (withZp ? std::fabs(X[m * ldx + k] * w.zp[g] * w.scale[g]) * 2
+                     : 0.0);
+      }
+      want[m * N + n] = s;
+      bound[m * N + n] = b;
+    }
+  qrt_uk_wo_gemm(M, N, K, X.data(), ldx, w.q.data(), bits, isSigned,
+                 w.scale.data(), withZp ? w.zp.data() : nullptr, G, Y.data(),
+                 ldy, accumulate ? QRT_UK_ACCUMULATE : 0);
+  std::vector<float> got(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n)
+      got[m * N + n] = Y[m * ldy + n];
+  char shape[160];
+  std::snprintf(shape, sizeof(shape),
+                "M=%lld N=%lld K=%lld bits=%d signed=%d G=%lld zp=%d acc=%d",
+                (long long)M, (long long)N, (long long)K, bits, isSigned,
+                (long long)G, withZp, accumulate);
+  compare("wo_gemm", shape, got.data(), want.data(), bound.data(), got.size());
+}
+
+//===----------------------------------------------------------------------===//
+// Thread pool
+//===----------------------------------------------------------------------===//
+
+/// Runs many small loops through the global pool (from one thread, from two
+/// threads at once, and nested) and checks that every iteration runs exactly
+/// once per loop.
+void checkThreadPool() {
+  qrt::ThreadPool &pool = qrt::getGlobalThreadPool();
+  auto runLoops = [&pool](int loops, uint64_t seed, bool nested) {
+    std::mt19937_64 gen(seed);
+    std::vector<int> hits;
+    for (int l = 0; l < loops; ++l) {
+      int64_t n = int64_t(gen() % 200), minChunk = int64_t(gen() % 8) + 1;
+      hits.assign(n, 0);
+      pool.parallelFor(
+          n,
+          [&](int64_t begin, int64_t end) {
+            if (begin % minChunk != 0 || begin >= end)
+              hits[0] = -1000;
+            for (int64_t i = begin; i < end; ++i) {
+              if (!nested) {
+                ++hits[i];
+                continue;
+              }
+              // A nested loop (serial on this thread when the outer loop
+              // runs on the pool, on the pool when the outer one is serial).
+              std::atomic<int64_t> inner{0};
+              pool.parallelFor(
+                  3, [&](int64_t b, int64_t e) { inner += e - b; }, 1);
+              hits[i] += int(inner.load()) - 2;
+            }
+          },
+          minChunk);
+      for (int64_t i = 0; i < n; ++i)
+        if (hits[i] != 1)
+          return false;
+    }
+    return true;
+  };
+  for (int threads : {2, 1, 3, 2}) {
+    pool.setNumThreads(threads);
+    bool ok = runLoops(5000, threads, false) && runLoops(500, 7, true);
+    bool okA = true, okB = true;
+    std::thread a([&] { okA = runLoops(3000, 11, false); });
+    std::thread b([&] { okB = runLoops(3000, 13, false); });
+    a.join();
+    b.join();
+    if (!ok || !okA || !okB) {
+      std::printf("FAIL thread pool with %d threads\n", threads);
+      ++numFailures;
+    }
+  }
+}
+
+int runChecks() {
+  checkThreadPool();
+  const int64_t sizes[] = {1, 3, 17, 100};
+  for (int threads : {1, 2}) {
+    qrt_set_num_threads(threads);
+    // Every combination of the small sizes and layouts.
+    for (int64_t M : sizes)
+      for (int64_t N : sizes)
+        for (int64_t K : sizes)
+          for (int layout = 0; layout < 4; ++layout)
+            for (bool packed : {false, true})
+              checkSgemm(M, N, K, layout & 1, layout & 2,
+                         randomInt(0, 3) == 0 ? 3 : 1, randomInt(0, 1), packed);
+    // Degenerate and large ones.
+    for (bool acc : {false, true})
+      for (bool packed : {false, true}) {
+        checkSgemm(0, 5, 7, false, false, 1, acc, packed);
+        checkSgemm(5, 0, 7, false, false, 1, acc, packed);
+        checkSgemm(5, 7, 0, false, false, 1, acc, packed);
+        checkSgemm(3, 21, 0, true, true, 2, acc, packed);
+        checkSgemm(1, 4095, 300, false, false, 1, acc, packed);
+        checkSgemm(1, 300, 4095, false, true, 1, acc, packed);
+        checkSgemm(4095, 17, 100, false, false, 1, acc, packed);
+        checkSgemm(7, 100, 4095, true, false, 1, acc, packed);
+        checkSgemm(300, 200, 600, false, false, 1, acc, packed);
+        checkSgemm(300, 200, 600, true, true, 2, acc, packed);
+        checkSgemm(13, 4096, 520, false, false, 1, acc, packed);
+        checkSgemm(200, 4111, 257, false, false, 1, acc, packed);
+      }
+
+    for (int bits : {8, 4, 3})
+      for (bool isSigned : {false, true})
+        for (bool withZp : {false, true})
+          for (int64_t M : {1, 2, 3, 4, 5, 8, 9, 17})
+            for (int64_t K : {1, 3, 17, 64, 100, 256, 520})
+              for (int64_t G :
+                   {int64_t(8), int64_t(20), int64_t(32), int64_t(128), K}) {
+                if (G > K)
+                  continue;
+                int64_t N = randomInt(1, 40);
+                checkWo(M, N, K, bits, isSigned, G, withZp, randomInt(0, 1));
+              }
+    for (int bits : {8, 4, 3}) {
+      checkWo(1, 4100, 1024, bits, true, 128, false, false);
+      checkWo(2, 300, 4095, bits, false, 4095, true, true);
+      checkWo(100, 260, 600, bits, true, 32, true, false);
+      checkWo(33, 100, 4095, bits, false, 64, false, true);
+    }
+  }
+  if (numFailures) {
+    std::printf("%d failures\n", numFailures);
+    return 1;
+  }
+  std::printf("all checks passed\n");
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Benchmarks
+//===----------------------------------------------------------------------===//
+
+/// Runs `fn` until `minTime` seconds have passed (at least twice, the first
+/// one a warm-up) and returns the best time of one call.
+template <typename Fn> double timeIt(Fn fn, double minTime) {
+  fn();
+  double best = 1e30, start = now();
+  int reps = 0;
+  do {
+    double t0 = now();
+    fn();
+    best = std::min(best, now() - t0);
+    ++reps;
+  } while (now() - start < minTime || reps < 2);
+  return best;
+}
+
+void benchSgemm(double minTime) {
+  std::printf("\nsgemm GFLOP/s (row-major A, B, C)\n");
+  std::printf("%-18s %10s %10s %10s %10s\n", "MxNxK", "1T", "2T", "packed 1T",
+              "packed 2T");
+  const int64_t N = 4096, K = 4096;
+  std::vector<float> B = randomFloats(K * N);
+  std::vector<float> Bp(qrt_uk_packed_b_f32_size(N, K));
+  qrt_uk_pack_b_f32(N, K, B.data(), N, 1, Bp.data());
+  for (int64_t M : {1, 8, 128, 512}) {
+    std::vector<float> A = randomFloats(M * K), C(M * N);
+    double flops = 2.0 * M * N * K, r[4];
+    for (int packed = 0; packed < 2; ++packed)
+      for (int threads = 1; threads <= 2; ++threads) {
+        qrt_set_num_threads(threads);
+        double t = timeIt(
+            [&] {
+              if (packed)
+                qrt_uk_sgemm_packed(M, N, K, A.data(), K, 1, Bp.data(),
+                                    C.data(), N, 1, 0);
+              else
+                qrt_uk_sgemm(M, N, K, A.data(), K, 1, B.data(), N, 1, C.data(),
+                             N, 1, 0);
+            },
+            minTime);
+        r[packed * 2 + threads - 1] = flops / t * 1e-9;
+      }
+    std::printf("%-18s %10.1f %10.1f %10.1f %10.1f\n",
+                (std::to_string(M) + "x4096x4096").c_str(), r[0], r[1], r[2],
+                r[3]);
+  }
+}
+
+/// Decode-shaped GEMV: fp32 packed sgemm against the weight-only kernels,
+/// each cycling through enough weight copies to overflow the last-level
+/// cache, so every call streams its weights from memory.
+void benchWeightOnly(double minTime) {
+  const size_t kStreamBytes = size_t(160) << 20;
+  struct Shape {
+    int64_t N, K;
+  } shapes[] = {{8192, 8192}, {4096, 14336}};
+  for (Shape s : shapes) {
+    std::printf("\ndecode 1x%lldx%lld (N=%lld, K=%lld): time per call, GB/s "
+                "of weights, speed-up over fp32\n",
+                (long long)s.N, (long long)s.K, (long long)s.N, (long long)s.K);
+    std::vector<float> X = randomFloats(s.K), Y(s.N);
+    double fp32Time[2] = {0, 0};
+    // fp32 first: it is the baseline of the speed-ups.
+    for (int bits : {32, 8, 4, 3}) {
+      size_t bytes = bits == 32 ? size_t(qrt_uk_packed_b_f32_size(s.N, s.K)) * 4
+                                : size_t(s.N) * ((s.K * bits + 7) / 8);
+      int copies = int(std::max<size_t>(1, (kStreamBytes + bytes - 1) / bytes));
+      std::vector<std::vector<float>> fp32;
+      std::vector<QuantWeights> quant;
+      if (bits == 32) {
+        std::vector<float> B = randomFloats(s.K * s.N);
+        for (int c = 0; c < copies; ++c) {
+          fp32.emplace_back(qrt_uk_packed_b_f32_size(s.N, s.K));
+          qrt_uk_pack_b_f32(s.N, s.K, B.data(), s.N, 1, fp32.back().data());
+        }
+      } else {
+        QuantWeights w = makeQuantWeights(s.N, s.K, bits, true, 128, false);
+        w.values.clear();
+        for (int c = 0; c < copies; ++c)
+          quant.push_back(w);
+      }
+      std::printf("  %-6s",
+                  bits == 32 ? "fp32" : ("int" + std::to_string(bits)).c_str());
+      for (int threads = 1; threads <= 2; ++threads) {
+        qrt_set_num_threads(threads);
+        int next = 0;
+        double t = timeIt(
+            [&] {
+              int c = next++ % copies;
+              if (bits == 32)
+                qrt_uk_sgemm_packed(1, s.N, s.K, X.data(), s.K, 1,
+                                    fp32[c].data(), Y.data(), s.N, 1, 0);
+              else
+                qrt_uk_wo_gemm(1, s.N, s.K, X.data(), s.K, quant[c].q.data(),
+                               bits, 1, quant[c].scale.data(), nullptr, 128,
+                               Y.data(), s.N, 0);
+            },
+            minTime);
+        if (bits == 32)
+          fp32Time[threads - 1] = t;
+        std::printf("   %dT: %7.3f ms %6.1f GB/s %5.2fx", threads, t * 1e3,
+                    double(bytes) / t * 1e-9, fp32Time[threads - 1] / t);
+      }
+      std::printf("\n");
+    }
+  }
+}
+
+void benchWeightOnlyPrefill(double minTime) {
+  std::printf("\nweight-only GFLOP/s for larger M (N=K=4096, G=128)\n");
+  const int64_t N = 4096, K = 4096;
+  for (int64_t M : {8, 16, 128}) {
+    std::vector<float> X = randomFloats(M * K), Y(M * N);
+    std::printf("  M=%-4lld", (long long)M);
+    for (int bits : {8, 4}) {
+      QuantWeights w = makeQuantWeights(N, K, bits, true, 128, true);
+      for (int threads = 1; threads <= 2; ++threads) {
+        qrt_set_num_threads(threads);
+        double t = timeIt(
+            [&] {
+              qrt_uk_wo_gemm(M, N, K, X.data(), K, w.q.data(), bits, 1,
+                             w.scale.data(), w.zp.data(), 128, Y.data(), N, 0);
+            },
+            minTime);
+        std::printf("  int%d %dT: %6.1f", bits, threads,
+                    2.0 * M * N * K / t * 1e-9);
+      }
+    }
+    std::printf("\n");
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool check = false, quick = false;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--check"))
+      check = true;
+    else if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strncmp(argv[i], "--only=", 7))
+      only = argv[i] + 7;
+    else {
+      std::fprintf(stderr,
+                   "usage: %s [--check | [--quick] "
+                   "[--only=sgemm|decode|prefill]]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  if (check)
+    return runChecks();
+  double minTime = quick ? 0.2 : 1.0;
+  if (only.empty() || only == "sgemm")
+    benchSgemm(minTime);
+  if (only.empty() || only == "decode")
+    benchWeightOnly(minTime);
+  if (only.empty() || only == "prefill")
+    benchWeightOnlyPrefill(minTime);
+  return 0;
+}

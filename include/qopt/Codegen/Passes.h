@@ -1,0 +1,31 @@
+//===- Passes.h - qopt CPU code generation passes ---------------*- C++ -*-===//
+
+#ifndef QOPT_CODEGEN_PASSES_H
+#define QOPT_CODEGEN_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace func {
+class FuncOp;
+} // namespace func
+
+namespace qopt {
+
+#define GEN_PASS_DECL
+#include "qopt/Codegen/Passes.h.inc"
+
+/// Whether `op` is a contraction that `qopt-lower-to-ukernels` sends to the
+/// f32 matmul micro-kernel: a linalg op over f32 whose body is a multiply-add,
+/// with exactly one reduction (k) and one n dimension, any m and batch
+/// dimensions, and projected-permutation indexing maps.
+/// Fusion and vectorization leave such ops alone.
+bool isUKernelContraction(Operation *op);
+
+#define GEN_PASS_REGISTRATION
+#include "qopt/Codegen/Passes.h.inc"
+
+} // namespace qopt
+} // namespace mlir
+
+#endif // QOPT_CODEGEN_PASSES_H

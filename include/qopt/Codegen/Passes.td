@@ -1,0 +1,139 @@
+//===- Passes.td - qopt CPU code generation passes ---------*- tablegen -*-===//
+//
+// Passes of the optimizing CPU code generator. They work on upstream
+// dialects only (linalg, tensor, memref, vector), after
+// `qopt-lower-quant-to-linalg` has removed every qopt op, and are put
+// together by the `qopt-cpu-codegen` pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CODEGEN_PASSES_TD
+#define QOPT_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise linalg chains into their consumers";
+  let description = [{
+    Upstream elementwise fusion (`linalg-fuse-elementwise-ops`) with one
+    difference: nothing is fused into a contraction that
+    `qopt-lower-to-ukernels` will hand to a micro-kernel, since a fused
+    body is no longer a plain multiply-add and would fall back to loops. The
+    producers then fuse with their other consumers, or stay as one
+    vectorized elementwise op.
+
+    ```mlir
+    %a = linalg.generic {iterator_types = ["parallel"]} ins(%x) outs(%e) {
+      ^bb0(%in: f32, %out: f32):
+        %0 = arith.mulf %in, %in : f32
+        linalg.yield %0 : f32 } -> tensor<8xf32>
+    %b = linalg.generic {iterator_types = ["parallel"]} ins(%a) outs(%e) {
+      ^bb0(%in: f32, %out: f32):
+        %0 = math.exp %in : f32
+        linalg.yield %0 : f32 } -> tensor<8xf32>
+    // becomes one linalg.generic computing exp(x * x)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "Tile linalg ops to vector-sized tiles and vectorize them";
+  let description = [{
+    Tiles every linalg op on tensors except micro-kernel contractions so that
+    the innermost loop dimension is split into tiles of `vector-width`
+    elements and all other dimensions into tiles of 1, then vectorizes each
+    tile with `linalg::vectorize`. Dynamic dimensions and partial tiles use
+    masked vectors, so one loop nest serves every shape; static sizes that
+    divide the vector width need no masks. Ops the vectorizer does not
+    handle (gathers through `tensor.extract` with computed indices, for
+    instance) stay tiled and become scalar loops later.
+
+    ```mlir
+    %r = linalg.generic {indexing_maps = [#id, #id],
+                         iterator_types = ["parallel", "parallel"]}
+           ins(%x : tensor<?x64xf32>) outs(%e : tensor<?x64xf32>) {...}
+    // becomes, with vector-width=16
+    scf.for %i = %c0 to %d step %c1 iter_args(...) {
+      scf.for %j = %c0 to %c64 step %c16 iter_args(...) {
+        %v = vector.transfer_read ... : tensor<1x16xf32>, vector<1x16xf32>
+        ...
+        vector.transfer_write ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "Elements of f32 per vector register (8 for AVX2, 16 for "
+           "AVX-512)">
+  ];
+}
+
+def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
+  let summary = "Lower f32 matmul-like contractions on buffers to ukernel "
+                "calls";
+  let description = [{
+    Rewrites every f32 `linalg` contraction on memrefs with one reduction
+    dimension, one `n` dimension and any number of `m` and batch dimensions
+    (plain, transposed and batched matmuls, linear layers on `[B, S, K]`
+    inputs, matrix-vector products) into loops over the batch and outer `m`
+    dimensions around a call to the runtime's `qrt_uk_sgemm` micro-kernel,
+    passing pointers and strides.
+    Operands in any strided layout are accepted.
+
+    When the `B` operand is a constant global of shape `[K, N]` or `[N, K]`,
+    the weights are repacked at compile time into the micro-kernel's panel
+    layout (panels of 16 columns, `Bp[((n / 16) * K + k) * 16 + n % 16]`)
+    and the call goes to `qrt_uk_sgemm_packed`: the artifact holds them
+    once, already in the order the kernel streams them.
+
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                     affine_map<(m, n, k) -> (n, k)>,
+                                     affine_map<(m, n, k) -> (m, n)>], ...}
+        ins(%x, %w : memref<?x64xf32>, memref<128x64xf32>)
+        outs(%y : memref<?x128xf32>) { mulf, addf }
+    // becomes
+    func.call @qrt_uk_sgemm_packed(%m, %c128, %c64, %xp, %c64, %c1, %wp,
+                                   %yp, %c128, %c1, %flags) : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"packConstantWeights", "pack-constant-weights", "bool",
+           /*default=*/"true",
+           "Repack constant B operands into the micro-kernel's layout at "
+           "compile time">
+  ];
+}
+
+def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {
+  let summary = "Lower n-D and masked vector ops to 1-D vector ops for LLVM";
+  let description = [{
+    Prepares the output of `qopt-tile-and-vectorize` for
+    `convert-vector-to-llvm`: drops unit dimensions so that tiles of
+    `1 x ... x 1 x W` become `W`-element vectors, lowers
+    `vector.multi_reduction`, masks, broadcasts, transposes and transfers to
+    loads, stores and 1-D arithmetic that map onto AVX2/AVX-512 registers.
+
+    ```mlir
+    %v = vector.transfer_read %m[%i, %j], %pad {in_bounds = [true, true]}
+           : memref<?x64xf32>, vector<1x16xf32>
+    // becomes
+    %v = vector.load %m[%i, %j] : memref<?x64xf32>, vector<16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+#endif // QOPT_CODEGEN_PASSES_TD

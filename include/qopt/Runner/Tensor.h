@@ -1,0 +1,54 @@
+//===- Tensor.h - host tensors for the runner -------------------*- C++ -*-===//
+//
+// The runner (qrun) is built without LLVM or MLIR, like libqrt: these are
+// small, self-contained readers and writers for the tensor files users
+// bring (NumPy .npy, ONNX TensorProto .pb).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_RUNNER_TENSOR_H
+#define QOPT_RUNNER_TENSOR_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qrun {
+
+/// A dense C-order tensor in host memory.
+struct Tensor {
+  std::string name;
+  int32_t dtype = 0; // a qart_dtype
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+
+  int64_t numElements() const;
+  /// Element `i` converted to double (for comparisons and summaries).
+  double at(int64_t i) const;
+};
+
+/// Reads a .npy file (format 1.0-3.0, little-endian, C order). Returns an
+/// error message, or "" on success.
+std::string readNpy(const std::string &path, Tensor &out);
+/// Writes `tensor` as .npy (to a temporary file renamed into place).
+std::string writeNpy(const std::string &path, const Tensor &tensor);
+
+/// Reads a serialized ONNX TensorProto (raw_data or typed fields).
+std::string readTensorProto(const std::string &path, Tensor &out);
+
+/// The op types (`domain::op` for other domains) of the ONNX model at `path`,
+/// sorted and unique, subgraphs included.
+std::string readModelOps(const std::string &path,
+                         std::vector<std::string> &ops);
+
+/// The graph inputs of the ONNX model at `path` that are not initializers,
+/// in order.
+std::string readModelInputs(const std::string &path,
+                            std::vector<std::string> &names);
+
+/// Reads `path` completely.
+std::string readFile(const std::string &path, std::string &out);
+
+} // namespace qrun
+
+#endif // QOPT_RUNNER_TENSOR_H

@@ -1,0 +1,99 @@
+//===- UKernels.h - Runtime micro-kernels called by generated code -*- C
+//-*-===//
+//
+// Part of the qopt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The C ABI of the runtime's micro-kernels ("ukernels") and of its thread
+// pool. Compiler-generated code calls these functions through libqrt, so the
+// interface is plain C: no C++ types, sizes and strides are int64_t, and every
+// stride is counted in elements, not bytes.
+//
+// All kernels choose the best implementation for the host CPU at run time
+// (AVX-512, AVX2+FMA or portable C++) and run on the process-wide thread pool
+// when the problem is large enough to pay for it. They may be called from
+// several threads at once; a call made from inside a pool worker runs
+// serially on that worker.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_RUNTIME_UKERNELS_H
+#define QOPT_RUNTIME_UKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Bit 0 of a kernel's `flags`: accumulate into the output (C += A*B) instead
+/// of overwriting it (C = A*B).
+#define QRT_UK_ACCUMULATE 1
+
+/// Number of columns in one panel of a packed B operand. The packed layout is
+/// the same on every ISA so that the compiler can pack weights ahead of time.
+#define QRT_UK_PACK_NR 16
+
+/// Sets the number of threads the runtime's kernels use, the calling thread
+/// included. `n <= 0` selects the number of CPUs the process may run on. Must
+/// not be called while a kernel is running on another thread.
+void qrt_set_num_threads(int n);
+
+/// Returns the number of threads the runtime's kernels use.
+int qrt_get_num_threads(void);
+
+/// General strided single-precision matrix multiply:
+///   C[m*ldc_m + n*ldc_n] = sum_k A[m*lda_m + k*lda_k] * B[k*ldb_k + n*ldb_n]
+/// (plus the old value of C when `flags & QRT_UK_ACCUMULATE`), for m < M,
+/// n < N, k < K. Any non-negative strides are accepted, so transposed A or B
+/// need no copy; unit `lda_k`/`ldb_n`/`ldc_n` are the fast cases. No alignment
+/// is assumed. With K == 0 the result is 0 (or C is left unchanged when
+/// accumulating).
+void qrt_uk_sgemm(int64_t M, int64_t N, int64_t K, const float *A,
+                  int64_t lda_m, int64_t lda_k, const float *B, int64_t ldb_k,
+                  int64_t ldb_n, float *C, int64_t ldc_m, int64_t ldc_n,
+                  int32_t flags);
+
+/// Matrix multiply with B packed ahead of time by qrt_uk_pack_b_f32():
+///   C[m*ldc_m + n*ldc_n] = sum_k A[m*lda_m + k*lda_k] * B(k, n)
+/// (plus C when `flags & QRT_UK_ACCUMULATE`). `Bp` holds B in panels of
+/// QRT_UK_PACK_NR columns: B(k, n) is Bp[((n/16)*K + k)*16 + n%16], with the
+/// columns past N of the last panel zero. For M == 1 this is a GEMV that reads
+/// Bp once, front to back.
+void qrt_uk_sgemm_packed(int64_t M, int64_t N, int64_t K, const float *A,
+                         int64_t lda_m, int64_t lda_k, const float *Bp,
+                         float *C, int64_t ldc_m, int64_t ldc_n, int32_t flags);
+
+/// Returns the number of floats a packed B of N columns and K rows occupies:
+/// ceil(N/16)*16*K.
+int64_t qrt_uk_packed_b_f32_size(int64_t N, int64_t K);
+
+/// Packs B(k, n) = B[k*ldb_k + n*ldb_n] into the layout qrt_uk_sgemm_packed()
+/// reads. `Bp` must have room for qrt_uk_packed_b_f32_size(N, K) floats. The
+/// compiler calls this at compile time, so it is plain, portable code.
+void qrt_uk_pack_b_f32(int64_t N, int64_t K, const float *B, int64_t ldb_k,
+                       int64_t ldb_n, float *Bp);
+
+/// Matrix multiply by a weight matrix stored in low-bit integers, dequantized
+/// in registers (the fp32 weights are never materialised in full):
+///   Y[m*ldy_m + n] = sum_k X[m*ldx_m + k] * w(n, k)   (+ Y if accumulating)
+///   w(n, k) = (q(n, k) - zp(n, k/G)) * scale(n, k/G),   G = group_size.
+/// `bits` is 8, 4 or 3. Row n of q is stored in row_bytes = ceil(K*bits/8)
+/// bytes from `Wq + n*row_bytes`; element k occupies bits [k*bits, k*bits +
+/// bits) of the row read as a little-endian bit stream (byte j holds bits 8j
+/// to 8j+7, bit 0 is the least significant). `is_signed` selects two's
+/// complement, otherwise q is unsigned. `scale` is a row-major float
+/// [N, ceil(K/G)] array; `zp` is NULL for symmetric quantization or a float
+/// array of the same shape holding the zero point in the integer domain.
+/// G == K means one scale per output channel.
+void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
+                    int64_t ldx_m, const uint8_t *Wq, int32_t bits,
+                    int32_t is_signed, const float *scale, const float *zp,
+                    int64_t group_size, float *Y, int64_t ldy_m, int32_t flags);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // QOPT_RUNTIME_UKERNELS_H

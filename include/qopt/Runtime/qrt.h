@@ -1,0 +1,124 @@
+/*===- qrt.h - the qopt runtime's C API ---------------------------*- C -*-===*
+ *
+ * libqrt loads artifacts written by `qopt-compile` and runs them. It has no
+ * dependency on LLVM or MLIR, so it runs on machines without them.
+ *
+ *   qrt_artifact *art;
+ *   if (qrt_artifact_load("model.so", &art) != QRT_OK)
+ *     fprintf(stderr, "%s\n", qrt_last_error());
+ *   qrt_session *s;
+ *   qrt_session_create(art, &s);
+ *   int64_t shape[2] = {1, 128};
+ *   qrt_session_set_input(s, "input_ids", QART_DTYPE_I64, 2, shape, ids);
+ *   qrt_session_run(s);
+ *   qrt_tensor logits;
+ *   qrt_session_get_output(s, "logits", &logits);
+ *   ...
+ *   qrt_session_free(s);
+ *   qrt_artifact_free(art);
+ *
+ * Every call returns a status; on failure, qrt_last_error() describes it (per
+ * thread, until the next failing call). Bad input never aborts the process.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef QOPT_RUNTIME_QRT_H
+#define QOPT_RUNTIME_QRT_H
+
+#include "qopt/Runtime/ArtifactABI.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this API: runtimes load artifacts of QART_ABI_VERSION only. */
+#define QRT_API_VERSION 1
+
+typedef enum qrt_status {
+  QRT_OK = 0,
+  QRT_ERROR_IO = 1,               /* a file is missing or unreadable */
+  QRT_ERROR_INVALID_ARTIFACT = 2, /* not a qopt artifact, or corrupt */
+  QRT_ERROR_VERSION_MISMATCH = 3, /* built for another ABI version */
+  QRT_ERROR_WEIGHTS = 4,          /* weights file missing or not matching */
+  QRT_ERROR_INVALID_ARGUMENT = 5, /* null pointer, bad index, ... */
+  QRT_ERROR_NOT_FOUND = 6,        /* no input or output of that name */
+  QRT_ERROR_DTYPE = 7,            /* wrong element type */
+  QRT_ERROR_SHAPE = 8,            /* wrong rank or dimension */
+  QRT_ERROR_UNBOUND_INPUT = 9,    /* run without every input bound */
+  QRT_ERROR_OUT_OF_MEMORY = 10,
+  QRT_ERROR_UNSUPPORTED = 11 /* the CPU lacks features the code needs */
+} qrt_status;
+
+typedef struct qrt_artifact qrt_artifact;
+typedef struct qrt_session qrt_session;
+
+/** A tensor owned by someone else: shape and data stay valid as the owning
+    call documents. */
+typedef struct qrt_tensor {
+  const char *name;
+  int32_t dtype; /* a qart_dtype */
+  int32_t rank;
+  const int64_t *shape; /* for signatures, -1 where dynamic */
+  const void *data;     /* null in signatures */
+  size_t num_bytes;
+} qrt_tensor;
+
+/** The message of the calling thread's last failure ("" if none). */
+const char *qrt_last_error(void);
+/** "f32", "i64", ...; "?" for unknown values. */
+const char *qrt_dtype_name(int32_t dtype);
+/** Bytes per element, 0 for unknown values. */
+size_t qrt_dtype_size(int32_t dtype);
+
+/** Whether `dtype` is an integer type (bool excluded). Inputs accept integer
+    data of either signedness for an integer of the same width: compiled code
+    sees bits, not signs. */
+int qrt_dtype_is_integer(int32_t dtype);
+
+/** Threads for kernels; n <= 0 selects the number of usable CPUs. */
+void qrt_set_num_threads(int n);
+int qrt_get_num_threads(void);
+
+/** Loads the artifact at `path` and maps its weights file. Refuses files that
+    are not qopt artifacts, other ABI versions, weights files that do not
+    belong to it, and code for CPU features this machine lacks. */
+qrt_status qrt_artifact_load(const char *path, qrt_artifact **out);
+void qrt_artifact_free(qrt_artifact *artifact);
+int qrt_artifact_num_inputs(const qrt_artifact *artifact);
+int qrt_artifact_num_outputs(const qrt_artifact *artifact);
+/** Signature of input/output `index` (data is null). */
+qrt_status qrt_artifact_input(const qrt_artifact *artifact, int index,
+                              qrt_tensor *out);
+qrt_status qrt_artifact_output(const qrt_artifact *artifact, int index,
+                               qrt_tensor *out);
+/** Name of the dynamic dimension `dim` of input `index`, or null. */
+const char *qrt_artifact_input_dim_name(const qrt_artifact *artifact, int index,
+                                        int dim);
+/** The CPU and feature string the artifact was compiled for. */
+const char *qrt_artifact_target(const qrt_artifact *artifact);
+
+/** A session holds bound inputs and the last run's outputs. Sessions of one
+    artifact may run concurrently on different threads. */
+qrt_status qrt_session_create(const qrt_artifact *artifact, qrt_session **out);
+void qrt_session_free(qrt_session *session);
+/** Binds input `name` to caller memory (C order, not copied: it must stay
+    valid until the next run returns). Checks dtype, rank and fixed dims. */
+qrt_status qrt_session_set_input(qrt_session *session, const char *name,
+                                 int32_t dtype, int32_t rank,
+                                 const int64_t *shape, const void *data);
+/** Runs the model on the bound inputs. Checks that every input is bound and
+    that dimensions sharing a name agree. */
+qrt_status qrt_session_run(qrt_session *session);
+/** Output `name` of the last run (C order); valid until the next run or
+    qrt_session_free. */
+qrt_status qrt_session_get_output(qrt_session *session, const char *name,
+                                  qrt_tensor *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QOPT_RUNTIME_QRT_H */

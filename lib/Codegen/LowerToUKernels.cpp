@@ -1,0 +1,267 @@
+//===- LowerToUKernels.cpp - matmul-like contractions to ukernel calls ----===//
+//
+// The f32 matmul is the one kernel where a hand-scheduled register tile
+// (BLIS-style packing, an MR x 16 FMA micro-kernel, threads over panels)
+// beats what generic tiling and vectorization produce by an order of
+// magnitude. Like IREE's ukernels, the runtime provides it and the compiler
+// calls it with pointers and strides, so every layout the bufferizer picks
+// is accepted without copies.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_LOWERTOUKERNELS
+#include "qopt/Codegen/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+/// Columns per panel of the packed B layout; fixed by the runtime's ABI
+/// (include/qopt/Runtime/UKernels.h), independent of the vector ISA.
+constexpr int64_t kPanelWidth = 16;
+
+/// Flag bit of the ukernel ABI: add to C instead of overwriting it.
+constexpr int32_t kAccumulate = 1;
+
+/// Returns the f32 data of a constant memref.global, or nullopt when the
+/// initializer is not available as f32 values.
+std::optional<SmallVector<float>> getGlobalData(memref::GlobalOp global) {
+  if (!global.getConstant())
+    return std::nullopt;
+  Attribute init = global.getInitialValue().value_or(Attribute());
+  int64_t count = global.getType().getNumElements();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto values = dense.getValues<float>();
+    return SmallVector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast_or_null<DenseF32ResourceElementsAttr>(init)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != count)
+      return std::nullopt;
+    return SmallVector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+struct LowerToUKernelsPass
+    : public qopt::impl::LowerToUKernelsBase<LowerToUKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  func::FuncOp getOrDeclare(StringRef name, FunctionType type);
+  /// The packed copy of constant `global` read through `map` ((k, n) or
+  /// (n, k) over the loops `kDim`, `nDim`), created once per global.
+  memref::GlobalOp getPackedGlobal(memref::GlobalOp global, bool kMajor);
+  LogicalResult lower(linalg::LinalgOp op);
+
+  SymbolTable *symbols = nullptr;
+  llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
+};
+
+func::FuncOp LowerToUKernelsPass::getOrDeclare(StringRef name,
+                                               FunctionType type) {
+  if (auto func = symbols->lookup<func::FuncOp>(name))
+    return func;
+  OpBuilder b(getOperation().getBodyRegion());
+  auto func = func::FuncOp::create(b, getOperation().getLoc(), name, type);
+  func.setPrivate();
+  symbols->insert(func);
+  return func;
+}
+
+memref::GlobalOp LowerToUKernelsPass::getPackedGlobal(memref::GlobalOp global,
+                                                      bool kMajor) {
+  auto key = std::make_pair(global.getOperation(), unsigned(kMajor));
+  if (memref::GlobalOp cached = packed.lookup(key))
+    return cached;
+  MemRefType type = global.getType();
+  if (type.getRank() != 2 || !type.hasStaticShape() ||
+      !type.getElementType().isF32())
+    return {};
+  std::optional<SmallVector<float>> data = getGlobalData(global);
+  if (!data)
+    return {};
+  int64_t k = type.getDimSize(kMajor ? 0 : 1);
+  int64_t n = type.getDimSize(kMajor ? 1 : 0);
+  int64_t panels = llvm::divideCeil(n, kPanelWidth);
+  SmallVector<float> packedData(panels * kPanelWidth * k, 0.0f);
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t row = 0; row < k; ++row)
+      packedData[((col / kPanelWidth) * k + row) * kPanelWidth +
+                 col % kPanelWidth] =
+          (*data)[kMajor ? row * n + col : col * k + row];
+
+  MLIRContext *ctx = &getContext();
+  auto packedType = MemRefType::get({static_cast<int64_t>(packedData.size())},
+                                    Float32Type::get(ctx));
+  std::string name = (global.getSymName() + "_packed").str();
+  auto init = DenseF32ResourceElementsAttr::get(
+      RankedTensorType::get(packedType.getShape(), Float32Type::get(ctx)), name,
+      HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef(packedData)));
+  OpBuilder b(global);
+  auto result = memref::GlobalOp::create(
+      b, global.getLoc(), name, b.getStringAttr("private"), packedType, init,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  symbols->insert(result);
+  packed[key] = result;
+  return result;
+}
+
+/// Pointer to element `offset` of `memref`'s aligned buffer, as `!llvm.ptr`.
+Value getElementPointer(OpBuilder &b, Location loc, Value memref,
+                        Value offset) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref)
+                   .getResult();
+  Value bytes = arith::MulIOp::create(
+      b, loc, offset, arith::ConstantIndexOp::create(b, loc, sizeof(float)));
+  Value address = arith::AddIOp::create(b, loc, base, bytes);
+  Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+  return LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext()), asInt);
+}
+
+Value toI64(OpBuilder &b, Location loc, Value index) {
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+}
+
+LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
+  linalg::ContractionDimensions dims = *linalg::inferContractionDims(op);
+  unsigned kDim = dims.k.front(), nDim = dims.n.front();
+  // The innermost m dimension is the kernel's M; outer ones (a [B, S, K]
+  // input to a linear layer) are looped over like batch dimensions, except
+  // that B does not move along them.
+  std::optional<unsigned> mDim;
+  SmallVector<unsigned> loopDims(dims.batch.begin(), dims.batch.end());
+  if (!dims.m.empty()) {
+    mDim = dims.m.back();
+    loopDims.append(dims.m.begin(), std::prev(dims.m.end()));
+  }
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+  auto loopSize = [&](unsigned dim) {
+    return getValueOrCreateConstantIndexOp(b, loc, ranges[dim].size);
+  };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value m = mDim ? loopSize(*mDim) : one;
+  Value n = loopSize(nDim), k = loopSize(kDim);
+
+  // Per operand: its strided metadata and, per loop dim, the stride along it
+  // (zero where the operand does not depend on that loop).
+  struct OperandInfo {
+    Value memref;
+    AffineMap map;
+    mutable memref::ExtractStridedMetadataOp meta;
+    Value strideAlong(unsigned dim, Value zero) const {
+      for (auto [i, expr] : llvm::enumerate(map.getResults()))
+        if (cast<AffineDimExpr>(expr).getPosition() == dim)
+          return meta.getStrides()[i];
+      return zero;
+    }
+  };
+  SmallVector<OperandInfo> operands;
+  for (OpOperand &operand : op->getOpOperands()) {
+    OperandInfo info{operand.get(), op.getMatchingIndexingMap(&operand), {}};
+    info.meta = memref::ExtractStridedMetadataOp::create(b, loc, operand.get());
+    operands.push_back(info);
+  }
+
+  // A constant 2-D B is repacked at compile time.
+  memref::GlobalOp packedB;
+  if (packConstantWeights && dims.batch.empty())
+    if (auto getGlobal =
+            operands[1].memref.getDefiningOp<memref::GetGlobalOp>())
+      if (auto global = symbols->lookup<memref::GlobalOp>(getGlobal.getName()))
+        packedB = getPackedGlobal(
+            global,
+            cast<AffineDimExpr>(operands[1].map.getResult(0)).getPosition() ==
+                kDim);
+
+  MLIRContext *ctx = &getContext();
+  Type i32 = b.getI32Type();
+
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned dim : loopDims) {
+    lbs.push_back(zero);
+    ubs.push_back(loopSize(dim));
+    steps.push_back(one);
+  }
+  scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        // Element offset of the current batch in each operand.
+        auto pointerTo = [&](const OperandInfo &info) {
+          Value offset = info.meta.getOffset();
+          for (auto [dim, iv] : llvm::zip(loopDims, ivs))
+            offset = arith::AddIOp::create(
+                b, loc, offset,
+                arith::MulIOp::create(b, loc, iv, info.strideAlong(dim, zero)));
+          return getElementPointer(b, loc, info.memref, offset);
+        };
+        const OperandInfo &a = operands[0], &bInfo = operands[1],
+                          &c = operands[2];
+        SmallVector<Value> args = {toI64(b, loc, m), toI64(b, loc, n),
+                                   toI64(b, loc, k), pointerTo(a)};
+        args.push_back(toI64(b, loc, mDim ? a.strideAlong(*mDim, zero) : zero));
+        args.push_back(toI64(b, loc, a.strideAlong(kDim, zero)));
+        StringRef callee;
+        if (packedB) {
+          callee = "qrt_uk_sgemm_packed";
+          Value global = memref::GetGlobalOp::create(b, loc, packedB.getType(),
+                                                     packedB.getSymName());
+          args.push_back(getElementPointer(b, loc, global, zero));
+        } else {
+          callee = "qrt_uk_sgemm";
+          args.push_back(pointerTo(bInfo));
+          args.push_back(toI64(b, loc, bInfo.strideAlong(kDim, zero)));
+          args.push_back(toI64(b, loc, bInfo.strideAlong(nDim, zero)));
+        }
+        args.push_back(pointerTo(c));
+        args.push_back(toI64(b, loc, mDim ? c.strideAlong(*mDim, zero) : zero));
+        args.push_back(toI64(b, loc, c.strideAlong(nDim, zero)));
+        args.push_back(arith::ConstantIntOp::create(b, loc, i32, kAccumulate));
+
+        SmallVector<Type> argTypes =
+            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
+        func::FuncOp decl =
+            getOrDeclare(callee, FunctionType::get(ctx, argTypes, {}));
+        func::CallOp::create(b, loc, decl, args);
+      });
+  op->erase();
+  return success();
+}
+
+void LowerToUKernelsPass::runOnOperation() {
+  SymbolTable table(getOperation());
+  symbols = &table;
+  SmallVector<linalg::LinalgOp> targets;
+  getOperation().walk([&](linalg::LinalgOp op) {
+    if (op.hasPureBufferSemantics() && qopt::isUKernelContraction(op))
+      targets.push_back(op);
+  });
+  for (linalg::LinalgOp op : targets)
+    if (failed(lower(op)))
+      return signalPassFailure();
+  symbols = nullptr;
+}
+
+} // namespace

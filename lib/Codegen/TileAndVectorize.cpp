@@ -1,0 +1,144 @@
+//===- TileAndVectorize.cpp - tile linalg ops to vectors and vectorize ----===//
+
+#include "qopt/Codegen/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_TILEANDVECTORIZE
+#include "qopt/Codegen/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+
+/// The tile (and vector) shape of `op`: 1 everywhere but the innermost loop,
+/// which gets `width` elements, or its whole static extent when that is
+/// smaller. A zero tile size leaves a dimension untiled.
+void chooseTiles(linalg::LinalgOp op, int64_t width,
+                 SmallVectorImpl<int64_t> &tileSizes,
+                 SmallVectorImpl<int64_t> &vectorSizes) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [i, range] : llvm::enumerate(ranges)) {
+    bool inner = i + 1 == ranges.size();
+    int64_t size = inner ? width : 1;
+    if (!ShapedType::isDynamic(range) && range <= size) {
+      tileSizes.push_back(0);
+      vectorSizes.push_back(std::max<int64_t>(range, 1));
+      continue;
+    }
+    tileSizes.push_back(size);
+    vectorSizes.push_back(size);
+  }
+}
+
+/// Whether every operand is read along a projected permutation of the loops
+/// (broadcasts allowed). Windowed accesses (`d2 + d4` in pools written as
+/// generics) are left to scalar loops: vectorizing them with 1-wide outer
+/// tiles miscomputes the window sums.
+bool hasPermutationMaps(linalg::LinalgOp op) {
+  return llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
+    return map.isProjectedPermutation(/*allowZeroInResults=*/true);
+  });
+}
+
+/// Whether a reduction reads an input only for its shape (the window of a
+/// pool that counts elements): the vectorizer then reduces one element per
+/// vector instead of the whole vector.
+bool reducesUnreadInput(linalg::LinalgOp op) {
+  if (op.getNumReductionLoops() == 0)
+    return false;
+  return llvm::any_of(op.getRegionInputArgs(),
+                      [](BlockArgument arg) { return arg.use_empty(); });
+}
+
+/// Whether the body reads a tensor at computed indices. Such reads become
+/// vector.gather, which LLVM lowering only handles on identity layouts; the
+/// scalar loop it leaves instead is what an embedding lookup wants anyway.
+bool hasGather(linalg::LinalgOp op) {
+  return !op->getRegion(0).getOps<tensor::ExtractOp>().empty();
+}
+
+struct TileAndVectorizePass
+    : public qopt::impl::TileAndVectorizeBase<TileAndVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> targets;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      // i1 vectors are bit-packed in memory while i1 memrefs hold a byte per
+      // element; ops on booleans stay scalar so both agree.
+      auto isBool = [](Value v) {
+        return getElementTypeOrSelf(v.getType()).isInteger(1);
+      };
+      // Convolutions and pools have their own vectorization scheme, which
+      // needs other tile shapes than the innermost-dimension one used here.
+      if (op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
+          !qopt::isUKernelContraction(op) &&
+          !linalg::isaConvolutionOpInterface(op) && !hasGather(op) &&
+          hasPermutationMaps(op) && !reducesUnreadInput(op) &&
+          llvm::none_of(op->getOperands(), isBool) &&
+          llvm::none_of(op->getResults(), isBool))
+        targets.push_back(op);
+    });
+
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : targets) {
+      // The vectorizer broadcasts values defined above the body but keeps
+      // constants inside it scalar, which mistypes their vector users.
+      for (Operation &inner :
+           llvm::make_early_inc_range(op->getRegion(0).getOps()))
+        if (inner.hasTrait<OpTrait::ConstantLike>())
+          inner.moveBefore(op);
+      SmallVector<int64_t> tileSizes, vectorSizes;
+      chooseTiles(op, vectorWidth, tileSizes, vectorSizes);
+      // Zero-sized static dimensions: nothing to compute, nothing to tile.
+      if (llvm::is_contained(op.getStaticLoopRanges(), 0))
+        continue;
+
+      rewriter.setInsertionPoint(op);
+      Operation *tile = op;
+      if (llvm::any_of(tileSizes, [](int64_t s) { return s != 0; })) {
+        scf::SCFTilingOptions options;
+        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tileSizes));
+        options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+        if (failed(tiled))
+          continue;
+        rewriter.replaceOp(op, tiled->replacements);
+        if (tiled->tiledOps.size() != 1)
+          continue;
+        tile = tiled->tiledOps.front();
+      }
+
+      // What the vectorizer rejects (gathers with computed indices, ops
+      // without a vectorization rule) stays a tiled scalar op.
+      // Scalable flags are spelled out: with an empty list the vectorizer
+      // builds some vector types whose flag list has the wrong length, which
+      // print like, but are not, the types they must match.
+      SmallVector<bool> scalable(vectorSizes.size(), false);
+      if (failed(linalg::vectorizeOpPrecondition(tile, vectorSizes, scalable)))
+        continue;
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vectorized =
+          linalg::vectorize(rewriter, tile, vectorSizes, scalable);
+      if (failed(vectorized))
+        continue;
+      if (vectorized->replacements.empty())
+        rewriter.eraseOp(tile);
+      else
+        rewriter.replaceOp(tile, vectorized->replacements);
+    }
+  }
+};
+
+} // namespace

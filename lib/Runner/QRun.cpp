@@ -1,0 +1,1057 @@
+//===- QRun.cpp - the qrun tool -------------------------------------------===//
+//
+// Built on libqrt only (no LLVM/MLIR). `conformance` compiles each test case
+// with the `qopt-compile` beside this executable and runs it in a child
+// process, so a miscompiled case cannot take the whole run down.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Runner/QRun.h"
+
+#include "qopt/Runner/Tensor.h"
+#include "qopt/Runtime/qrt.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <spawn.h>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char **environ;
+
+using namespace qrun;
+
+namespace {
+
+int usageError(const std::string &message) {
+  fprintf(stderr, "qrun: error: %s\n", message.c_str());
+  return 2;
+}
+
+int runError(const std::string &message) {
+  fprintf(stderr, "qrun: error: %s\n", message.c_str());
+  return 1;
+}
+
+/// Loaded artifact + session, freed together.
+struct Loaded {
+  qrt_artifact *artifact = nullptr;
+  qrt_session *session = nullptr;
+  ~Loaded() {
+    qrt_session_free(session);
+    qrt_artifact_free(artifact);
+  }
+  std::string load(const std::string &path) {
+    if (qrt_artifact_load(path.c_str(), &artifact) != QRT_OK)
+      return qrt_last_error();
+    if (qrt_session_create(artifact, &session) != QRT_OK)
+      return qrt_last_error();
+    return "";
+  }
+  std::string bind(const Tensor &tensor) {
+    if (qrt_session_set_input(session, tensor.name.c_str(), tensor.dtype,
+                              static_cast<int32_t>(tensor.shape.size()),
+                              tensor.shape.data(),
+                              tensor.data.data()) != QRT_OK)
+      return qrt_last_error();
+    return "";
+  }
+};
+
+std::string shapeString(const int64_t *shape, int rank) {
+  std::string text;
+  for (int i = 0; i < rank; ++i)
+    text += (i ? "x" : "") +
+            (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return text.empty() ? "scalar" : text;
+}
+
+double nowMs() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string jsonString(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buffer[8];
+        snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+        out += buffer;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out + "\"";
+}
+
+std::string jsonNumber(double value) {
+  if (!std::isfinite(value))
+    return "null";
+  char buffer[32];
+  snprintf(buffer, sizeof(buffer), "%.6g", value);
+  return buffer;
+}
+
+/// Parses `name=path`.
+bool splitAssignment(const std::string &text, std::string &name,
+                     std::string &value) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return false;
+  name = text.substr(0, eq);
+  value = text.substr(eq + 1);
+  return true;
+}
+
+std::string readTensorFile(const std::string &path, Tensor &out) {
+  if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".pb") == 0)
+    return readTensorProto(path, out);
+  return readNpy(path, out);
+}
+
+/// Takes the value of option `flag` from argv[i] ("--flag=v" or "--flag v").
+bool takeOption(int argc, char **argv, int &i, const char *flag,
+                std::string &value) {
+  size_t length = strlen(flag);
+  if (strncmp(argv[i], flag, length) != 0)
+    return false;
+  if (argv[i][length] == '=') {
+    value = argv[i] + length + 1;
+    return true;
+  }
+  if (argv[i][length] != 0)
+    return false;
+  if (i + 1 >= argc) {
+    value = "\x01missing";
+    return true;
+  }
+  value = argv[++i];
+  return true;
+}
+
+bool parseInt(const std::string &text, long long &value) {
+  char *end = nullptr;
+  errno = 0;
+  value = strtoll(text.c_str(), &end, 10);
+  return !text.empty() && *end == 0 && errno == 0;
+}
+
+/// A command's options: `--name value` or `--name=value` strings, lists and
+/// integers (with a minimum), `--name` flags, and positional arguments.
+struct ArgParser {
+  struct Int {
+    const char *flag;
+    long long *value;
+    long long minimum;
+  };
+  std::vector<std::pair<const char *, std::string *>> strings;
+  std::vector<std::pair<const char *, std::vector<std::string> *>> lists;
+  std::vector<Int> ints;
+  std::vector<std::pair<const char *, bool *>> flags;
+  std::vector<std::string> positionals;
+
+  /// Returns a usage error, or "" on success.
+  std::string parse(int argc, char **argv) {
+    for (int i = 0; i < argc; ++i) {
+      std::string value;
+      bool matched = false;
+      auto take = [&](const char *flag) {
+        if (matched || !takeOption(argc, argv, i, flag, value))
+          return false;
+        matched = true;
+        return true;
+      };
+      for (auto &[flag, target] : strings)
+        if (take(flag))
+          *target = value;
+      for (auto &[flag, target] : lists)
+        if (take(flag))
+          target->push_back(value);
+      for (Int &option : ints) {
+        if (!take(option.flag))
+          continue;
+        if (value != "\x01missing" &&
+            (!parseInt(value, *option.value) || *option.value < option.minimum))
+          return std::string(option.flag) + " takes an integer of at least " +
+                 std::to_string(option.minimum);
+      }
+      for (auto &[flag, target] : flags)
+        if (!matched && strcmp(argv[i], flag) == 0)
+          matched = *target = true;
+      if (value == "\x01missing")
+        return std::string("option '") + argv[i] + "' needs a value";
+      if (matched)
+        continue;
+      if (argv[i][0] == '-')
+        return std::string("unknown option '") + argv[i] + "'";
+      positionals.push_back(argv[i]);
+    }
+    return "";
+  }
+};
+
+void printSummary(const qrt_tensor &t) {
+  size_t count = t.num_bytes / std::max<size_t>(qrt_dtype_size(t.dtype), 1);
+  Tensor view;
+  view.dtype = t.dtype;
+  view.data.assign(static_cast<const char *>(t.data),
+                   static_cast<const char *>(t.data) + t.num_bytes);
+  double sum = 0, minimum = INFINITY, maximum = -INFINITY;
+  size_t nonFinite = 0;
+  for (size_t i = 0; i < count; ++i) {
+    double v = view.at(static_cast<int64_t>(i));
+    if (!std::isfinite(v)) {
+      ++nonFinite;
+      continue;
+    }
+    sum += v;
+    minimum = std::min(minimum, v);
+    maximum = std::max(maximum, v);
+  }
+  printf("  %s: %s %s  min %.6g  max %.6g  mean %.6g", t.name,
+         qrt_dtype_name(t.dtype), shapeString(t.shape, t.rank).c_str(),
+         count ? minimum : 0.0, count ? maximum : 0.0,
+         count ? sum / static_cast<double>(count - nonFinite ? count - nonFinite
+                                                             : 1)
+               : 0.0);
+  if (nonFinite)
+    printf("  (%zu non-finite)", nonFinite);
+  printf("\n");
+}
+
+//===----------------------------------------------------------------------===//
+// info
+//===----------------------------------------------------------------------===//
+
+int infoCommand(int argc, char **argv) {
+  if (argc != 1)
+    return usageError("usage: qrun info ARTIFACT");
+  Loaded loaded;
+  if (std::string error = loaded.load(argv[0]); !error.empty())
+    return runError(error);
+  printf("artifact: %s\ntarget: %s\n", argv[0],
+         qrt_artifact_target(loaded.artifact));
+  for (int i = 0; i < qrt_artifact_num_inputs(loaded.artifact); ++i) {
+    qrt_tensor t;
+    qrt_artifact_input(loaded.artifact, i, &t);
+    printf("input %d: %s %s %s\n", i, t.name, qrt_dtype_name(t.dtype),
+           shapeString(t.shape, t.rank).c_str());
+  }
+  for (int i = 0; i < qrt_artifact_num_outputs(loaded.artifact); ++i) {
+    qrt_tensor t;
+    qrt_artifact_output(loaded.artifact, i, &t);
+    printf("output %d: %s %s %s\n", i, t.name, qrt_dtype_name(t.dtype),
+           shapeString(t.shape, t.rank).c_str());
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// run
+//===----------------------------------------------------------------------===//
+
+int runCommand(int argc, char **argv) {
+  std::string outputDir;
+  std::vector<std::string> inputSpecs;
+  long long threads = 0, repeat = 1;
+  ArgParser args;
+  args.lists = {{"--input", &inputSpecs}};
+  args.strings = {{"--output-dir", &outputDir}};
+  args.ints = {{"--threads", &threads, 0}, {"--repeat", &repeat, 1}};
+  if (std::string error = args.parse(argc, argv); !error.empty())
+    return usageError(error);
+  if (args.positionals.size() > 1)
+    return usageError("more than one artifact given");
+  std::string artifactPath =
+      args.positionals.empty() ? "" : args.positionals.front();
+  if (artifactPath.empty())
+    return usageError("usage: qrun run ARTIFACT --input NAME=FILE.npy|.pb ... "
+                      "[--output-dir DIR] [--threads N] [--repeat N]");
+  qrt_set_num_threads(static_cast<int>(threads));
+
+  std::vector<Tensor> inputs(inputSpecs.size());
+  for (size_t i = 0; i < inputSpecs.size(); ++i) {
+    std::string name, path;
+    if (!splitAssignment(inputSpecs[i], name, path))
+      return usageError("--input takes NAME=FILE, got '" + inputSpecs[i] + "'");
+    if (std::string error = readTensorFile(path, inputs[i]); !error.empty())
+      return runError(error);
+    inputs[i].name = name;
+  }
+
+  Loaded loaded;
+  double loadStart = nowMs();
+  if (std::string error = loaded.load(artifactPath); !error.empty())
+    return runError(error);
+  double loadMs = nowMs() - loadStart;
+  for (const Tensor &input : inputs)
+    if (std::string error = loaded.bind(input); !error.empty())
+      return runError(error);
+  std::vector<double> times;
+  for (long long r = 0; r < repeat; ++r) {
+    double start = nowMs();
+    if (qrt_session_run(loaded.session) != QRT_OK)
+      return runError(qrt_last_error());
+    times.push_back(nowMs() - start);
+  }
+  std::sort(times.begin(), times.end());
+  printf("%s: loaded in %.2f ms, ran in %.3f ms%s (%d threads)\n",
+         artifactPath.c_str(), loadMs, times[times.size() / 2],
+         repeat > 1 ? " (median)" : "", qrt_get_num_threads());
+  if (!outputDir.empty())
+    mkdir(outputDir.c_str(), 0777);
+  for (int i = 0; i < qrt_artifact_num_outputs(loaded.artifact); ++i) {
+    qrt_tensor signature, t;
+    qrt_artifact_output(loaded.artifact, i, &signature);
+    if (qrt_session_get_output(loaded.session, signature.name, &t) != QRT_OK)
+      return runError(qrt_last_error());
+    printSummary(t);
+    if (outputDir.empty())
+      continue;
+    Tensor out;
+    out.dtype = t.dtype;
+    out.shape.assign(t.shape, t.shape + t.rank);
+    out.data.assign(static_cast<const char *>(t.data),
+                    static_cast<const char *>(t.data) + t.num_bytes);
+    std::string file = std::string(t.name);
+    std::replace(file.begin(), file.end(), '/', '_');
+    if (std::string error = writeNpy(outputDir + "/" + file + ".npy", out);
+        !error.empty())
+      return runError(error);
+  }
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// bench
+//===----------------------------------------------------------------------===//
+
+/// Random inputs of the given shapes (integers in [0, intRange)).
+std::string makeInputs(const qrt_artifact *artifact, const std::string &spec,
+                       long long intRange, std::vector<Tensor> &inputs) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  size_t begin = 0;
+  while (begin <= spec.size() && !spec.empty()) {
+    size_t end = spec.find(',', begin);
+    if (end == std::string::npos)
+      end = spec.size();
+    std::string item = spec.substr(begin, end - begin), name, dims;
+    begin = end + 1;
+    if (!splitAssignment(item, name, dims))
+      return "--shape takes NAME=DxD[,NAME=DxD...], got '" + spec + "'";
+    std::vector<int64_t> shape;
+    size_t at = 0;
+    while (at < dims.size()) {
+      size_t x = dims.find('x', at);
+      if (x == std::string::npos)
+        x = dims.size();
+      long long dim;
+      if (!parseInt(dims.substr(at, x - at), dim) || dim < 0)
+        return "bad dimension in '" + item + "'";
+      shape.push_back(dim);
+      at = x + 1;
+    }
+    shapes[name] = shape;
+  }
+  std::mt19937_64 rng(0);
+  inputs.clear();
+  for (int i = 0; i < qrt_artifact_num_inputs(artifact); ++i) {
+    qrt_tensor t;
+    qrt_artifact_input(artifact, i, &t);
+    Tensor input;
+    input.name = t.name;
+    input.dtype = t.dtype;
+    auto it = shapes.find(t.name);
+    if (it != shapes.end()) {
+      input.shape = it->second;
+    } else {
+      for (int d = 0; d < t.rank; ++d) {
+        if (t.shape[d] < 0)
+          return std::string("input '") + t.name +
+                 "' has dynamic dimensions: give its shape with --shape";
+        input.shape.push_back(t.shape[d]);
+      }
+    }
+    size_t count = static_cast<size_t>(input.numElements());
+    size_t size = qrt_dtype_size(t.dtype);
+    input.data.resize(count * size);
+    for (size_t e = 0; e < count; ++e) {
+      if (t.dtype == QART_DTYPE_F32) {
+        float v = std::uniform_real_distribution<float>(-1, 1)(rng);
+        memcpy(&input.data[e * 4], &v, 4);
+      } else if (t.dtype == QART_DTYPE_F64) {
+        double v = std::uniform_real_distribution<double>(-1, 1)(rng);
+        memcpy(&input.data[e * 8], &v, 8);
+      } else {
+        int64_t v = static_cast<int64_t>(
+            rng() % static_cast<uint64_t>(std::max(intRange, 1LL)));
+        memcpy(&input.data[e * size], &v, size); // little-endian low bytes
+      }
+    }
+    inputs.push_back(std::move(input));
+  }
+  return "";
+}
+
+int benchCommand(int argc, char **argv) {
+  std::vector<std::string> shapeSpecs;
+  long long threads = 0, warmup = 3, repeat = 10, intRange = 256;
+  bool json = false;
+  ArgParser args;
+  args.lists = {{"--shape", &shapeSpecs}};
+  args.ints = {{"--threads", &threads, 0},
+               {"--warmup", &warmup, 0},
+               {"--repeat", &repeat, 1},
+               {"--int-range", &intRange, 1}};
+  args.flags = {{"--json", &json}};
+  if (std::string error = args.parse(argc, argv); !error.empty())
+    return usageError(error);
+  if (args.positionals.size() > 1)
+    return usageError("more than one artifact given");
+  std::string artifactPath =
+      args.positionals.empty() ? "" : args.positionals.front();
+  if (artifactPath.empty())
+    return usageError("usage: qrun bench ARTIFACT [--shape NAME=DxD,...]... "
+                      "[--warmup N] [--repeat N] [--threads N] [--json]");
+  if (shapeSpecs.empty())
+    shapeSpecs.push_back("");
+  qrt_set_num_threads(static_cast<int>(threads));
+  Loaded loaded;
+  double loadStart = nowMs();
+  if (std::string error = loaded.load(artifactPath); !error.empty())
+    return runError(error);
+  double loadMs = nowMs() - loadStart;
+  if (json)
+    printf("{\"artifact\": %s, \"threads\": %d, \"load_ms\": %s, \"runs\": [",
+           jsonString(artifactPath).c_str(), qrt_get_num_threads(),
+           jsonNumber(loadMs).c_str());
+  else
+    printf("%s: loaded in %.2f ms; %d threads, %lld warm-up + %lld timed "
+           "runs\n",
+           artifactPath.c_str(), loadMs, qrt_get_num_threads(), warmup, repeat);
+  for (size_t s = 0; s < shapeSpecs.size(); ++s) {
+    std::vector<Tensor> inputs;
+    if (std::string error =
+            makeInputs(loaded.artifact, shapeSpecs[s], intRange, inputs);
+        !error.empty())
+      return usageError(error);
+    std::string label;
+    for (const Tensor &input : inputs) {
+      if (std::string error = loaded.bind(input); !error.empty())
+        return runError(error);
+      label +=
+          (label.empty() ? "" : ",") + input.name + "=" +
+          shapeString(input.shape.data(), static_cast<int>(input.shape.size()));
+    }
+    std::vector<double> times;
+    for (long long r = 0; r < warmup + repeat; ++r) {
+      double start = nowMs();
+      if (qrt_session_run(loaded.session) != QRT_OK)
+        return runError(qrt_last_error());
+      if (r >= warmup)
+        times.push_back(nowMs() - start);
+    }
+    std::sort(times.begin(), times.end());
+    double median = times[times.size() / 2];
+    if (json)
+      printf("%s{\"shape\": %s, \"median_ms\": %s, \"min_ms\": %s}",
+             s ? ", " : "", jsonString(label).c_str(),
+             jsonNumber(median).c_str(), jsonNumber(times.front()).c_str());
+    else
+      printf("  %-40s median %10.3f ms   min %10.3f ms\n", label.c_str(),
+             median, times.front());
+  }
+  if (json)
+    printf("]}\n");
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// conformance
+//===----------------------------------------------------------------------===//
+
+/// Runs `argv` with stdout and stderr to `logPath`; returns the exit status
+/// (128 + signal for a crash, -1 if it could not start, 124 on timeout).
+int spawn(const std::vector<std::string> &args, const std::string &logPath,
+          int timeoutSeconds) {
+  std::vector<char *> argv;
+  for (const std::string &arg : args)
+    argv.push_back(const_cast<char *>(arg.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0)
+    return -1;
+  int status = 0;
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+  while (true) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid)
+      break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return 124;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+std::string selfDirectory() {
+  char buffer[4096];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  if (n <= 0)
+    return ".";
+  buffer[n] = 0;
+  std::string path(buffer);
+  return path.substr(0, path.rfind('/'));
+}
+
+std::string selfPath() {
+  char buffer[4096];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  if (n <= 0)
+    return "qrun";
+  buffer[n] = 0;
+  return buffer;
+}
+
+std::vector<std::string> listDirectory(const std::string &path) {
+  std::vector<std::string> names;
+  if (DIR *dir = opendir(path.c_str())) {
+    while (dirent *entry = readdir(dir))
+      if (entry->d_name[0] != '.')
+        names.push_back(entry->d_name);
+    closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool exists(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string lastLine(const std::string &text) {
+  size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos)
+    return "";
+  size_t begin = text.rfind('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  return text.substr(begin, std::min<size_t>(end + 1 - begin, 300));
+}
+
+/// A case's name: its folder's name.
+std::string caseName(const std::string &entry) {
+  size_t slash = entry.find_last_of('/');
+  return slash == std::string::npos ? entry : entry.substr(slash + 1);
+}
+
+struct CaseResult {
+  std::string status = "failed"; // passed, failed, unsupported
+  double maxAbsErr = NAN;
+  std::string reason;
+  std::vector<std::string> ops; // unsupported ops
+};
+
+/// `qrun __case ART CASEDIR BOUND`: runs every data set of a case on a
+/// compiled artifact and prints one JSON object (status, max_abs_err,
+/// reason). BOUND lists (comma separated) input indices compiled in as
+/// constants.
+int caseCommand(int argc, char **argv) {
+  if (argc != 3)
+    return usageError("usage: qrun __case ARTIFACT CASE_DIR BOUND");
+  std::string artifactPath = argv[0], caseDir = argv[1];
+  std::set<int> bound;
+  for (const char *p = argv[2]; *p;) {
+    bound.insert(atoi(p));
+    const char *comma = strchr(p, ',');
+    p = comma ? comma + 1 : p + strlen(p);
+  }
+  auto report = [](const std::string &status, double err,
+                   const std::string &reason) {
+    printf("{\"status\": %s, \"max_abs_err\": %s, \"reason\": %s}\n",
+           jsonString(status).c_str(), jsonNumber(err).c_str(),
+           jsonString(reason).c_str());
+    return 0;
+  };
+  Loaded loaded;
+  if (std::string error = loaded.load(artifactPath); !error.empty())
+    return report("failed", NAN, error);
+  double maxErr = 0;
+  // Bound inputs must outlive the run.
+  std::vector<Tensor> inputs;
+  for (const std::string &set : listDirectory(caseDir)) {
+    if (set.compare(0, 14, "test_data_set_") != 0)
+      continue;
+    std::string dir = caseDir + "/" + set;
+    int argIndex = 0;
+    inputs.clear();
+    for (int k = 0; exists(dir + "/input_" + std::to_string(k) + ".pb"); ++k) {
+      if (bound.count(k))
+        continue;
+      Tensor input;
+      if (std::string error = readTensorProto(
+              dir + "/input_" + std::to_string(k) + ".pb", input);
+          !error.empty())
+        return report("unsupported", NAN, "test data: " + error);
+      qrt_tensor signature;
+      if (qrt_artifact_input(loaded.artifact, argIndex++, &signature) != QRT_OK)
+        return report("failed", NAN, "more test inputs than model inputs");
+      input.name = signature.name;
+      inputs.push_back(std::move(input));
+    }
+    for (const Tensor &input : inputs)
+      if (std::string error = loaded.bind(input); !error.empty())
+        return report("failed", NAN, error);
+    if (qrt_session_run(loaded.session) != QRT_OK)
+      return report("failed", NAN, qrt_last_error());
+    for (int k = 0; exists(dir + "/output_" + std::to_string(k) + ".pb"); ++k) {
+      Tensor expected;
+      if (std::string error = readTensorProto(
+              dir + "/output_" + std::to_string(k) + ".pb", expected);
+          !error.empty())
+        return report("unsupported", NAN, "test data: " + error);
+      qrt_tensor signature, actual;
+      if (qrt_artifact_output(loaded.artifact, k, &signature) != QRT_OK)
+        return report("failed", NAN, "model has fewer outputs than expected");
+      qrt_session_get_output(loaded.session, signature.name, &actual);
+      std::string what =
+          "output " + std::to_string(k) + " (" + signature.name + ")";
+      // MLIR integers are signless: u8 data comes back as i8 of the same
+      // bits.
+      if (qrt_dtype_size(actual.dtype) == qrt_dtype_size(expected.dtype) &&
+          qrt_dtype_is_integer(actual.dtype) &&
+          qrt_dtype_is_integer(expected.dtype))
+        actual.dtype = expected.dtype;
+      if (actual.dtype != expected.dtype)
+        return report("failed", NAN,
+                      what + ": dtype " + qrt_dtype_name(actual.dtype) +
+                          ", expected " + qrt_dtype_name(expected.dtype));
+      if (static_cast<size_t>(actual.rank) != expected.shape.size() ||
+          !std::equal(expected.shape.begin(), expected.shape.end(),
+                      actual.shape))
+        return report("failed", NAN,
+                      what + ": shape " +
+                          shapeString(actual.shape, actual.rank) +
+                          ", expected " +
+                          shapeString(expected.shape.data(),
+                                      static_cast<int>(expected.shape.size())));
+      Tensor got;
+      got.dtype = actual.dtype;
+      got.data.assign(static_cast<const char *>(actual.data),
+                      static_cast<const char *>(actual.data) +
+                          actual.num_bytes);
+      bool isFloat = expected.dtype == QART_DTYPE_F32 ||
+                     expected.dtype == QART_DTYPE_F64 ||
+                     expected.dtype == QART_DTYPE_F16 ||
+                     expected.dtype == QART_DTYPE_BF16;
+      int64_t count = expected.numElements();
+      for (int64_t e = 0; e < count; ++e) {
+        double a = got.at(e), b = expected.at(e);
+        if (std::isnan(a) && std::isnan(b))
+          continue;
+        if (std::isinf(a) || std::isinf(b)) {
+          if (a != b)
+            return report("failed", INFINITY,
+                          what + ": element " + std::to_string(e) + " is " +
+                              jsonNumber(a) + ", expected " + jsonNumber(b));
+          continue;
+        }
+        double err = std::fabs(a - b);
+        if (std::isnan(err)) {
+          return report("failed", NAN,
+                        what + ": element " + std::to_string(e) +
+                            " is NaN where a number is expected");
+        }
+        maxErr = std::max(maxErr, err);
+        // ONNX's backend test tolerances: rtol 1e-3, atol 1e-7; integers
+        // exactly.
+        bool close = isFloat ? err <= 1e-7 + 1e-3 * std::fabs(b) : a == b;
+        if (!close) {
+          char message[256];
+          snprintf(message, sizeof(message),
+                   ": element %lld is %.9g, expected %.9g",
+                   static_cast<long long>(e), a, b);
+          return report("failed", maxErr, what + message);
+        }
+      }
+    }
+  }
+  return report("passed", maxErr, "");
+}
+
+int conformanceCommand(int argc, char **argv) {
+  std::string jsonPath, compiler, filter, casesFile;
+  long long jobs = std::max(1u, std::thread::hardware_concurrency());
+  ArgParser args;
+  args.strings = {{"--json", &jsonPath},
+                  {"--compiler", &compiler},
+                  {"--filter", &filter},
+                  {"--cases", &casesFile}};
+  args.ints = {{"--jobs", &jobs, 1}};
+  if (std::string error = args.parse(argc, argv); !error.empty())
+    return usageError(error);
+  if (args.positionals.size() > 1)
+    return usageError("more than one directory given");
+  std::string root = args.positionals.empty() ? "" : args.positionals.front();
+  if (root.empty())
+    return usageError("usage: qrun conformance DIR [--json OUT] [--jobs N] "
+                      "[--filter SUBSTRING] [--cases FILE] [--compiler PATH]");
+  if (compiler.empty())
+    compiler = selfDirectory() + "/qopt-compile";
+  if (!exists(compiler))
+    return usageError("cannot find qopt-compile at '" + compiler +
+                      "' (use --compiler)");
+  std::string importer =
+      compiler.substr(0, compiler.rfind('/') + 1) + "qopt-import";
+
+  std::vector<std::string> cases;
+  if (!casesFile.empty()) {
+    std::string text;
+    if (std::string error = readFile(casesFile, text); !error.empty())
+      return usageError(error);
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find_first_of(" \n\t", at);
+      if (end == std::string::npos)
+        end = text.size();
+      if (end > at && text[at] != '#')
+        cases.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+  } else {
+    for (const std::string &name : listDirectory(root))
+      if (exists(root + "/" + name + "/model.onnx") &&
+          name.find(filter) != std::string::npos)
+        cases.push_back(name);
+  }
+  if (cases.empty())
+    return usageError("no test cases (folders with model.onnx) in '" + root +
+                      "'");
+
+  // The importer's op list tells which of a case's ops are unsupported.
+  std::set<std::string> supported;
+  {
+    char tmpl[] = "/tmp/qrun-ops-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0)
+      close(fd);
+    if (spawn({importer, "--list-ops"}, tmpl, 60) == 0) {
+      std::string text;
+      readFile(tmpl, text);
+      size_t at = 0;
+      while (at < text.size()) {
+        size_t end = text.find('\n', at);
+        if (end == std::string::npos)
+          end = text.size();
+        if (end > at)
+          supported.insert(text.substr(at, end - at));
+        at = end + 1;
+      }
+    }
+    unlink(tmpl);
+  }
+
+  char workTemplate[] = "/tmp/qrun-conformance-XXXXXX";
+  if (!mkdtemp(workTemplate))
+    return runError("cannot create a temporary directory");
+  std::string work = workTemplate;
+  std::string self = selfPath();
+
+  std::vector<CaseResult> results(cases.size());
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex printMutex;
+  auto runCase = [&](size_t index) {
+    const std::string &name = cases[index];
+    std::string caseDir = name[0] == '/' ? name : root + "/" + name;
+    CaseResult &result = results[index];
+    std::string art = work + "/" + std::to_string(index) + ".so";
+    std::string log = work + "/" + std::to_string(index) + ".log";
+
+    // Inputs of the first data set fix the shapes.
+    std::vector<std::string> names;
+    if (std::string error = readModelInputs(caseDir + "/model.onnx", names);
+        !error.empty()) {
+      result.status = "unsupported";
+      result.reason = "model: " + error;
+      return;
+    }
+    std::string data = caseDir + "/test_data_set_0";
+    std::vector<Tensor> inputs;
+    for (int k = 0; exists(data + "/input_" + std::to_string(k) + ".pb"); ++k) {
+      Tensor t;
+      if (std::string error =
+              readTensorProto(data + "/input_" + std::to_string(k) + ".pb", t);
+          !error.empty()) {
+        result.status = "unsupported";
+        result.reason = "test data: " + error;
+        return;
+      }
+      inputs.push_back(std::move(t));
+    }
+    for (int k = 0; exists(data + "/output_" + std::to_string(k) + ".pb");
+         ++k) {
+      Tensor t;
+      if (std::string error =
+              readTensorProto(data + "/output_" + std::to_string(k) + ".pb", t);
+          !error.empty()) {
+        result.status = "unsupported";
+        result.reason = "test data: " + error;
+        return;
+      }
+    }
+    if (names.size() != inputs.size()) {
+      result.reason = "graph has " + std::to_string(names.size()) +
+                      " inputs, test data " + std::to_string(inputs.size());
+      return;
+    }
+    auto compile = [&](const std::set<int> &bound) {
+      std::vector<std::string> args = {compiler, caseDir + "/model.onnx", "-o",
+                                       art};
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        if (bound.count(static_cast<int>(k))) {
+          args.push_back("--constant-input=" + names[k] + "=" + data +
+                         "/input_" + std::to_string(k) + ".pb");
+          continue;
+        }
+        std::string dims;
+        for (size_t d = 0; d < inputs[k].shape.size(); ++d)
+          dims += (d ? "x" : "") + std::to_string(inputs[k].shape[d]);
+        args.push_back("--input-shape=" + names[k] + "=" + dims);
+      }
+      return spawn(args, log, 300);
+    };
+    std::set<int> bound;
+    int rc = compile(bound);
+    std::string text;
+    readFile(log, text);
+    if (rc == 1 &&
+        (text.find("must be a constant") != std::string::npos ||
+         text.find("must be known") != std::string::npos ||
+         text.find("known element by element") != std::string::npos)) {
+      // Axes, shapes, pads or scales fed as graph inputs: real models hold
+      // them as constants, so compile the small 0-D/1-D inputs after the
+      // data (and small integer ones) in, with the test's values.
+      for (size_t k = 0; k < inputs.size(); ++k)
+        if ((k > 0 || inputs[k].dtype == QART_DTYPE_I64 ||
+             inputs[k].dtype == QART_DTYPE_I32) &&
+            inputs[k].numElements() <= 64 && inputs[k].shape.size() <= 1)
+          bound.insert(static_cast<int>(k));
+      rc = compile(bound);
+      readFile(log, text);
+    }
+    if (rc != 0) {
+      std::vector<std::string> ops;
+      readModelOps(caseDir + "/model.onnx", ops);
+      for (const std::string &op : ops)
+        if (!supported.count(op))
+          result.ops.push_back(op);
+      if (!result.ops.empty()) {
+        result.status = "unsupported";
+        result.reason = "unsupported ops";
+      } else if (rc == 1 && text.find("internal error") == std::string::npos) {
+        result.status = "unsupported";
+        result.reason = lastLine(text);
+      } else {
+        result.reason = (rc == 124 ? "compiler timed out: "
+                                   : "compiler failed (exit " +
+                                         std::to_string(rc) + "): ") +
+                        lastLine(text);
+      }
+      return;
+    }
+    std::string boundList;
+    for (int k : bound)
+      boundList += (boundList.empty() ? "" : ",") + std::to_string(k);
+    rc = spawn({self, "__case", art, caseDir, boundList}, log, 300);
+    readFile(log, text);
+    unlink(art.c_str());
+    unlink((art + ".weights").c_str());
+    if (rc != 0) {
+      result.reason = rc == 124 ? "timed out"
+                                : "crashed (exit " + std::to_string(rc) +
+                                      "): " + lastLine(text);
+      return;
+    }
+    // {"status": "...", "max_abs_err": x, "reason": "..."}
+    auto field = [&](const std::string &key) {
+      size_t at = text.find("\"" + key + "\": ");
+      if (at == std::string::npos)
+        return std::string();
+      at += key.size() + 4;
+      if (text[at] == '"') {
+        std::string value;
+        for (size_t i = at + 1; i < text.size() && text[i] != '"'; ++i) {
+          if (text[i] == '\\' && i + 1 < text.size())
+            ++i;
+          value += text[i];
+        }
+        return value;
+      }
+      size_t end = text.find_first_of(",}", at);
+      return text.substr(at, end - at);
+    };
+    result.status = field("status");
+    std::string err = field("max_abs_err");
+    result.maxAbsErr = err.empty() || err == "null" ? NAN : atof(err.c_str());
+    result.reason = field("reason");
+    if (result.status.empty()) {
+      result.status = "failed";
+      result.reason = "no result: " + lastLine(text);
+    }
+  };
+  auto worker = [&] {
+    for (size_t index; (index = next++) < cases.size();) {
+      runCase(index);
+      size_t finished = ++done;
+      std::lock_guard<std::mutex> lock(printMutex);
+      if (results[index].status != "passed")
+        fprintf(stderr, "%s: %s%s%s\n", caseName(cases[index]).c_str(),
+                results[index].status.c_str(),
+                results[index].reason.empty() ? "" : ": ",
+                results[index].reason.c_str());
+      if (isatty(2))
+        fprintf(stderr, "\r[%zu/%zu]\r", finished, cases.size());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (long long j = 0; j < jobs; ++j)
+    threads.emplace_back(worker);
+  for (std::thread &thread : threads)
+    thread.join();
+  rmdir(work.c_str());
+
+  std::map<std::string, int> counts, unsupportedOps;
+  for (const CaseResult &result : results) {
+    ++counts[result.status];
+    for (const std::string &op : result.ops)
+      ++unsupportedOps[op];
+  }
+  printf("%d passed, %d failed, %d unsupported\n", counts["passed"],
+         counts["failed"], counts["unsupported"]);
+  if (!unsupportedOps.empty()) {
+    printf("unsupported ops (cases):");
+    for (const auto &[op, n] : unsupportedOps)
+      printf(" %s (%d)", op.c_str(), n);
+    printf("\n");
+  }
+  if (!jsonPath.empty()) {
+    std::string out =
+        "{\"passed\": " + std::to_string(counts["passed"]) +
+        ", \"failed\": " + std::to_string(counts["failed"]) +
+        ", \"unsupported\": " + std::to_string(counts["unsupported"]) +
+        ", \"unsupported_ops\": {";
+    bool first = true;
+    for (const auto &[op, n] : unsupportedOps) {
+      out += (first ? "" : ", ") + jsonString(op) + ": " + std::to_string(n);
+      first = false;
+    }
+    out += "}, \"cases\": {";
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const CaseResult &r = results[i];
+      out += (i ? ",\n  " : "\n  ") + jsonString(caseName(cases[i])) +
+             ": {\"status\": " + jsonString(r.status) +
+             ", \"max_abs_err\": " + jsonNumber(r.maxAbsErr) +
+             ", \"reason\": " + jsonString(r.reason);
+      if (!r.ops.empty()) {
+        out += ", \"ops\": [";
+        for (size_t k = 0; k < r.ops.size(); ++k)
+          out += (k ? ", " : "") + jsonString(r.ops[k]);
+        out += "]";
+      }
+      out += "}";
+    }
+    out += "\n}}\n";
+    std::string tmp = jsonPath + ".tmp";
+    FILE *file = fopen(tmp.c_str(), "w");
+    if (!file || fwrite(out.data(), 1, out.size(), file) != out.size() ||
+        fclose(file) != 0 || rename(tmp.c_str(), jsonPath.c_str()) != 0) {
+      remove(tmp.c_str());
+      return runError("cannot write '" + jsonPath + "'");
+    }
+  }
+  return counts["failed"] ? 1 : 0;
+}
+
+const char *kUsage =
+    "usage: qrun <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run ARTIFACT --input NAME=FILE.npy|FILE.pb ... [--output-dir DIR]\n"
+    "      [--threads N] [--repeat N]\n"
+    "                      run once, print output summaries and timing\n"
+    "  bench ARTIFACT [--shape NAME=DxD,...]... [--warmup N] [--repeat N]\n"
+    "      [--threads N] [--json]\n"
+    "                      median latency per input shape (random inputs)\n"
+    "  info ARTIFACT       print the artifact's inputs, outputs and target\n"
+    "  conformance DIR [--json OUT] [--jobs N] [--filter S] [--cases FILE]\n"
+    "                      compile and check ONNX backend test cases\n";
+
+} // namespace
+
+int qrun::qrunMain(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  int rest = argc - 2;
+  char **args = argv + 2;
+  if (command == "run")
+    return runCommand(rest, args);
+  if (command == "bench")
+    return benchCommand(rest, args);
+  if (command == "info")
+    return infoCommand(rest, args);
+  if (command == "conformance")
+    return conformanceCommand(rest, args);
+  if (command == "__case")
+    return caseCommand(rest, args);
+  fprintf(stderr, "qrun: error: unknown command '%s'\n%s", command.c_str(),
+          kUsage);
+  return 2;
+}

@@ -1,0 +1,165 @@
+//===- UKernelsImpl.h - Internal interface of the ukernels ------*- C++ -*-===//
+//
+// Part of the qopt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The pieces that differ between ISAs. Each ISA's translation unit is built
+// with its own target flags and exports one table of function pointers; the
+// ISA-independent drivers (blocking, packing, threading) pick a table once,
+// at first use, with __builtin_cpu_supports. Code shared by files built for
+// different ISAs must not be an ordinary inline function: the linker would
+// keep one copy, possibly the AVX-512 one, for every caller. The helpers
+// below are therefore `static` (one private copy per file).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_RUNTIME_UKERNELS_UKERNELSIMPL_H
+#define QOPT_LIB_RUNTIME_UKERNELS_UKERNELSIMPL_H
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace qrt::uk {
+
+/// Columns of a micro-tile and of a packed B panel, on every ISA.
+constexpr int kNR = 16;
+
+/// Computes one micro-tile: C[i, j] (+)= sum_k A[k*mrMax + i] * B[k*ldb + j]
+/// for i < mr, j < 16, where A is a packed micro-panel of `mrMax` rows (the
+/// ISA's MR) and B points to kc rows of 16 consecutive floats, `ldb` floats
+/// apart (16 for a packed panel). C has unit column stride. Overwrites C when
+/// `accumulate` is 0. mr may be less than the ISA's MR.
+using SgemmMicroKernelFn = void (*)(int64_t kc, const float *a, const float *b,
+                                    int64_t ldb, float *c, int64_t ldc,
+                                    int accumulate, int mr);
+
+/// Blocking of one ISA's sgemm.
+struct SgemmArch {
+  const char *name;
+  SgemmMicroKernelFn kernel;
+  int mr; ///< Rows of a micro-tile.
+  int mc; ///< Rows of A packed at once (L2-sized block), a multiple of mr.
+  int kc; ///< Depth of a block (the B micro-panel stays in L1).
+};
+
+SgemmArch getSgemmArchScalar();
+SgemmArch getSgemmArchAVX2();
+SgemmArch getSgemmArchAVX512();
+
+/// The sgemm implementation for this CPU.
+const SgemmArch &getSgemmArch();
+
+/// Packs rows [i0, i0+mc) and depth [k0, k0+kc) of A(i, k) = A[i*ldaM +
+/// k*ldaK] as mr-row micro-panels: ap[(i/mr)*mr*kc + k*mr + i%mr]. Rows past
+/// the end of the last micro-panel are left uninitialised: the micro-kernel
+/// does not store them.
+void packAPanels(const float *A, int64_t ldaM, int64_t ldaK, int64_t i0,
+                 int64_t mc, int64_t k0, int64_t kc, int mr, float *ap);
+
+/// A grow-only, 64-byte aligned scratch buffer. Kernels keep one per thread
+/// and purpose (thread_local), so that steady-state calls allocate nothing.
+/// Only for the baseline-ISA drivers (see the note on inline code above).
+class ScratchBuffer {
+public:
+  ScratchBuffer() = default;
+  ScratchBuffer(const ScratchBuffer &) = delete;
+  ScratchBuffer &operator=(const ScratchBuffer &) = delete;
+  ~ScratchBuffer() { std::free(data); }
+
+  float *get(int64_t numFloats) {
+    if (numFloats > capacity) {
+      std::free(data);
+      size_t bytes = (size_t(numFloats) * sizeof(float) + 63) & ~size_t(63);
+      data = static_cast<float *>(std::aligned_alloc(64, bytes));
+      if (!data)
+        std::abort();
+      capacity = numFloats;
+    }
+    return data;
+  }
+
+private:
+  float *data = nullptr;
+  int64_t capacity = 0;
+};
+
+/// Parameters of a weight-only matrix multiply (see qrt_uk_wo_gemm).
+struct WoParams {
+  int64_t M, N, K;
+  const float *X;
+  int64_t ldxM;
+  const uint8_t *Wq;
+  int64_t rowBytes;
+  int bits;
+  bool isSigned;
+  const float *scale;
+  const float *zp;
+  int64_t groupSize;
+  int64_t numGroups;
+  float *Y;
+  int64_t ldyM;
+  bool accumulate;
+  /// Per-group sums of X, xGroupSum[m * numGroups + g] = sum of X[m, k] over
+  /// the k of group g, for the zero-point term; null when zp is null.
+  const float *xGroupSum;
+  /// For 4-bit weights with group sizes that are multiples of 64, when the
+  /// ISA asks for it (WoArch::wantsPermutedX4): X with each whole 64-element
+  /// block transposed as an 8x8 matrix, xPerm[m*K + b*64 + 8*j + i] =
+  /// X[m, b*64 + 8*i + j], and the sum of X over the whole blocks of each
+  /// group, xPermSum[m * numGroups + g]. Null otherwise.
+  const float *xPerm;
+  const float *xPermSum;
+};
+
+/// Computes Y[m, n] for all m < M (M <= kWoGemvMaxM) and n in [n0, n1) by
+/// dot products that unpack weights in registers.
+constexpr int kWoGemvMaxM = 4;
+using WoGemvFn = void (*)(const WoParams &p, int64_t n0, int64_t n1);
+
+/// Writes w(n0 + j, k0 + k) to tile[k * 16 + j] for j < 16, k < kc: one B
+/// panel for the sgemm micro-kernel. Columns past N are zero.
+using WoDequantTileFn = void (*)(const WoParams &p, int64_t n0, int64_t k0,
+                                 int64_t kc, float *tile);
+
+struct WoArch {
+  const char *name;
+  WoGemvFn gemv;
+  WoDequantTileFn dequantTile;
+  /// Whether gemv uses WoParams::xPerm and xPermSum.
+  bool wantsPermutedX4;
+};
+
+WoArch getWoArchScalar();
+WoArch getWoArchAVX2();
+WoArch getWoArchAVX512();
+
+/// The weight-only implementation for this CPU.
+const WoArch &getWoArch();
+
+/// Reads the `bits`-bit field at element k of a row (no sign extension).
+static inline uint32_t woExtractBits(const uint8_t *row, int64_t k, int bits) {
+  int64_t bit = k * bits;
+  const uint8_t *p = row + (bit >> 3);
+  unsigned shift = unsigned(bit & 7);
+  uint32_t v = p[0];
+  // Only touch the next byte when the field spills into it: the row may end
+  // with this byte.
+  if (shift + unsigned(bits) > 8)
+    v |= uint32_t(p[1]) << 8;
+  return (v >> shift) & ((1u << bits) - 1);
+}
+
+/// Returns q(n, k) as a float, sign-extended when `isSigned`.
+static inline float woLoadQ(const uint8_t *row, int64_t k, int bits,
+                            bool isSigned) {
+  uint32_t u = woExtractBits(row, k, bits);
+  int32_t v = int32_t(u);
+  if (isSigned && (u >> (bits - 1)))
+    v -= int32_t(1) << bits;
+  return float(v);
+}
+
+} // namespace qrt::uk
+
+#endif // QOPT_LIB_RUNTIME_UKERNELS_UKERNELSIMPL_H

@@ -1,0 +1,216 @@
+//===- QOptCompileMain.cpp - the qopt-compile tool ------------------------===//
+
+#include "qopt/Tools/QOptCompileMain.h"
+
+#include "qopt/Import/ONNX/ONNXImporter.h"
+#include "qopt/InitAll.h"
+#include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Target/CPU/Artifact.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+namespace cl = llvm::cl;
+
+namespace {
+enum class EmitKind { Artifact, Object, LLVMIR, MLIR };
+} // namespace
+
+int qopt::qoptCompileMain(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::OptionCategory category("qopt-compile options");
+  cl::opt<std::string> inputPath(cl::Positional,
+                                 cl::desc("<model.onnx | module.mlir(bc)>"),
+                                 cl::cat(category));
+  cl::opt<std::string> outputPath("o", cl::desc("Output file"),
+                                  cl::value_desc("file"), cl::cat(category));
+  cl::opt<EmitKind> emit(
+      "emit", cl::desc("What to write"), cl::init(EmitKind::Artifact),
+      cl::values(
+          clEnumValN(EmitKind::Artifact, "artifact",
+                     "shared library + .weights file (default)"),
+          clEnumValN(EmitKind::Object, "obj", "relocatable object file"),
+          clEnumValN(EmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR text"),
+          clEnumValN(EmitKind::MLIR, "mlir",
+                     "the module after the code generation pipeline")),
+      cl::cat(category));
+  cl::list<std::string> inputShapes(
+      "input-shape",
+      cl::desc("Static shape for an ONNX graph input, e.g. input_ids=1x128"),
+      cl::value_desc("name=DxD..."), cl::cat(category));
+  cl::list<std::string> constantInputs(
+      "constant-input",
+      cl::desc("Bind an ONNX graph input to a serialized TensorProto"),
+      cl::value_desc("name=file.pb"), cl::cat(category));
+  cl::opt<std::string> prePipeline(
+      "pre-pipeline",
+      cl::desc("Passes to run before code generation (quantization), in "
+               "--pass-pipeline syntax, e.g. 'builtin.module(...)'"),
+      cl::init(""), cl::cat(category));
+  cl::opt<std::string> entry("entry", cl::desc("Entry function"),
+                             cl::init("main"), cl::cat(category));
+  cl::opt<std::string> cpu("target-cpu",
+                           cl::desc("Target CPU: 'host' or an LLVM CPU name"),
+                           cl::init("host"), cl::cat(category));
+  cl::opt<std::string> features(
+      "target-features",
+      cl::desc("Target features, e.g. +avx2,+fma (default: those of "
+               "--target-cpu)"),
+      cl::init(""), cl::cat(category));
+  cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
+                             cl::init(3), cl::Prefix, cl::cat(category));
+  cl::opt<bool> ukernels("ukernels",
+                         cl::desc("Call runtime micro-kernels for matmuls"),
+                         cl::init(true), cl::cat(category));
+  cl::opt<bool> vectorize("vectorize",
+                          cl::desc("Tile and vectorize linalg ops"),
+                          cl::init(true), cl::cat(category));
+  cl::opt<uint64_t> weightsThreshold(
+      "weights-threshold",
+      cl::desc("Constants of at least this many bytes go to the weights file"),
+      cl::init(4096), cl::cat(category));
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerONNXImportDialects(registry);
+  registerArtifactTranslations(registry);
+  registerAllPasses();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  cl::HideUnrelatedOptions(category);
+  if (!cl::ParseCommandLineOptions(argc, argv,
+                                   "qopt-compile: models to native artifacts\n",
+                                   &llvm::errs()))
+    return 2;
+  auto usage = [](const Twine &message) {
+    llvm::errs() << "qopt-compile: error: " << message << "\n";
+    return 2;
+  };
+  if (inputPath.empty())
+    return usage("no input given");
+  if (outputPath.empty())
+    return usage("no output file given (-o)");
+  if (optLevel > 3)
+    return usage("-O must be 0 to 3");
+
+  MLIRContext context(registry);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    const char *severity = "error";
+    if (diag.getSeverity() == DiagnosticSeverity::Warning)
+      severity = "warning";
+    else if (diag.getSeverity() == DiagnosticSeverity::Note)
+      severity = "note";
+    else if (diag.getSeverity() == DiagnosticSeverity::Remark)
+      severity = "remark";
+    llvm::errs() << diag.getLocation() << ": " << severity << ": " << diag
+                 << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      llvm::errs() << note.getLocation() << ": note: " << note << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(inputPath).ends_with(".onnx")) {
+    ONNXImportOptions options;
+    options.functionName = entry;
+    for (const std::string &value : inputShapes)
+      if (std::string error = parseInputShapeOption(value, options);
+          !error.empty())
+        return usage("--input-shape: " + error);
+    for (const std::string &value : constantInputs)
+      if (std::string error = parseConstantInputOption(value, options);
+          !error.empty())
+        return usage("--constant-input: " + error);
+    module = importONNXModel(&context, inputPath, options);
+  } else {
+    if (!inputShapes.empty() || !constantInputs.empty())
+      return usage("--input-shape and --constant-input apply to ONNX models");
+    llvm::SourceMgr sourceMgr;
+    std::string error;
+    auto file = openInputFile(inputPath, &error);
+    if (!file) {
+      llvm::errs() << "qopt-compile: error: " << error << "\n";
+      return 1;
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  }
+  if (!module)
+    return 1;
+
+  auto func = module->lookupSymbol<func::FuncOp>(entry);
+  if (!func || func.isDeclaration()) {
+    llvm::errs() << "qopt-compile: error: '" << inputPath
+                 << "' has no function '" << entry << "' to compile\n";
+    return 1;
+  }
+  FailureOr<ArtifactSignature> signature = getArtifactSignature(func);
+  if (failed(signature))
+    return 1;
+  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+  // The signature has what the names say; LLVM IR has no place for them.
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    func.setArgAttrs(i, ArrayRef<NamedAttribute>());
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+    func.setResultAttrs(i, ArrayRef<NamedAttribute>());
+
+  ArtifactOptions options;
+  options.cpu = cpu;
+  options.features = features;
+  options.optLevel = optLevel;
+  options.weightsThreshold = weightsThreshold;
+  auto [resolvedCpu, resolvedFeatures] = resolveTarget(options);
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 2;
+  if (!prePipeline.empty()) {
+    std::string error;
+    llvm::raw_string_ostream errorStream(error);
+    if (failed(parsePassPipeline(prePipeline, pm, errorStream)))
+      return usage("--pre-pipeline: " + error);
+  }
+  CPUCodegenOptions codegen;
+  codegen.vectorWidth = getVectorWidth(resolvedFeatures);
+  codegen.ukernels = ukernels;
+  codegen.vectorize = vectorize;
+  buildCPUCodegenPipeline(pm, codegen);
+  if (failed(pm.run(*module)))
+    return 1;
+
+  if (emit == EmitKind::MLIR) {
+    std::string error;
+    auto out = openOutputFile(outputPath, &error);
+    if (!out) {
+      llvm::errs() << "qopt-compile: error: " << error << "\n";
+      return 1;
+    }
+    module->print(out->os());
+    out->keep();
+    return 0;
+  }
+  ArtifactOutput output = emit == EmitKind::Object ? ArtifactOutput::Object
+                          : emit == EmitKind::LLVMIR
+                              ? ArtifactOutput::LLVMIR
+                              : ArtifactOutput::SharedLibrary;
+  std::string error =
+      emitArtifact(*module, entry, *signature, options, output, outputPath);
+  if (!error.empty()) {
+    llvm::errs() << "qopt-compile: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+// RUN: qopt %s --split-input-file --qopt-lower-to-ukernels | FileCheck %s
+// RUN: qopt %s --split-input-file --qopt-lower-to-ukernels=pack-constant-weights=false | FileCheck %s --check-prefix=NOPACK
+
+// A plain matmul on buffers: pointers and strides go to the general kernel,
+// accumulating into C.
+// CHECK: func.func private @qrt_uk_sgemm(i64, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, i32)
+// CHECK-LABEL: func.func @matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: %[[M:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[ACC:.*]] = arith.constant 1 : i32
+// CHECK: call @qrt_uk_sgemm(%[[M]], {{.*}}, %[[ACC]]) : (i64, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, i32) -> ()
+func.func @matmul(%a: memref<?x64xf32>, %b: memref<64x32xf32>, %c: memref<?x32xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x32xf32>) outs(%c : memref<?x32xf32>)
+  return
+}
+
+// -----
+
+// A constant [N, K] weight (a linear layer) is repacked at compile time into
+// 16-column panels: N = 20 pads to 32 columns, 32 x 8 = 256 floats.
+// CHECK: memref.global "private" constant @w_packed : memref<256xf32> = dense_resource<w_packed> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @linear
+// CHECK: memref.get_global @w_packed
+// CHECK: call @qrt_uk_sgemm_packed
+// NOPACK-LABEL: func.func @linear
+// NOPACK-NOT: _packed
+// NOPACK: call @qrt_uk_sgemm(
+memref.global "private" constant @w : memref<20x8xf32> = dense<1.0>
+func.func @linear(%x: memref<4x8xf32>, %y: memref<4x20xf32>) {
+  %w = memref.get_global @w : memref<20x8xf32>
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (n, k)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x8xf32>, memref<20x8xf32>) outs(%y : memref<4x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Batch dimensions become loops around the kernel call.
+// CHECK-LABEL: func.func @batched
+// CHECK: scf.for
+// CHECK: call @qrt_uk_sgemm(
+func.func @batched(%a: memref<2x4x8xf32>, %b: memref<2x8x16xf32>, %c: memref<2x4x16xf32>) {
+  linalg.batch_matmul ins(%a, %b : memref<2x4x8xf32>, memref<2x8x16xf32>) outs(%c : memref<2x4x16xf32>)
+  return
+}
+
+// -----
+
+// Integer contractions and other bodies stay linalg.
+// CHECK-LABEL: func.func @int_matmul
+// CHECK: linalg.matmul
+// CHECK-NOT: call
+func.func @int_matmul(%a: memref<4x8xi32>, %b: memref<8x16xi32>, %c: memref<4x16xi32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xi32>, memref<8x16xi32>) outs(%c : memref<4x16xi32>)
+  return
+}
