@@ -81,6 +81,9 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
     LowerToUKernelsOptions ukernels;
     ukernels.packConstantWeights = options.packWeights;
     pm.addPass(createLowerToUKernels(ukernels));
+    // The unpacked originals of packed weights are dead now.
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createSymbolDCEPass());
   }
   // Before deallocation, which cannot place its ownership flags inside a
   // vector.mask region.

@@ -86,7 +86,9 @@ void qrt_uk_pack_b_f32(int64_t N, int64_t K, const float *B, int64_t ldb_k,
 /// complement, otherwise q is unsigned. `scale` is a row-major float
 /// [N, ceil(K/G)] array; `zp` is NULL for symmetric quantization or a float
 /// array of the same shape holding the zero point in the integer domain.
-/// G == K means one scale per output channel.
+/// G == K (or G <= 0) means one scale per output channel. M <= 4 runs as dot
+/// products over rows of q; larger M dequantizes cache-sized tiles of W for
+/// the sgemm micro-kernel.
 void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
                     int64_t ldx_m, const uint8_t *Wq, int32_t bits,
                     int32_t is_signed, const float *scale, const float *zp,

@@ -38,11 +38,11 @@ using namespace qrt::uk;
 
 namespace {
 
+enum class Isa { Scalar, AVX2, AVX512 };
+
 /// Returns the ISA named by $QRT_UK_ISA ("scalar", "avx2", "avx512") if set
 /// and supported, so that tests can exercise every implementation on one
 /// machine; otherwise the best one this CPU supports.
-enum class Isa { Scalar, AVX2, AVX512 };
-
 Isa selectIsa() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
