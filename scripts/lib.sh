@@ -8,7 +8,7 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # Debian 12 packages qopt needs to build and test. LLVM/MLIR 22 come from
 # bookworm's security/updates suites.
 QOPT_PACKAGES=(
-  cmake ninja-build ccache python3 git
+  cmake ninja-build ccache python3 git nodejs npm
   clang-22 lld-22 clang-format-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev

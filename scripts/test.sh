@@ -7,6 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 install_deps
 configure_and_build
+# ONNX Runtime (npm) is the reference of the agreement tests.
+ensure_ort
 
 log "running the lit suite"
 results="$QOPT_BUILD/test/results.json"

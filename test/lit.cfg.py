@@ -80,3 +80,11 @@ config.substitutions.append(("%onnx_node_tests", onnx_node_tests))
 # The install test configures and builds a project: minutes, not seconds.
 if os.environ.get("QOPT_SKIP_INSTALL_TEST"):
     config.available_features.add("skip-install-test")
+
+# onnxruntime-node (scripts/lib.sh: ensure_ort), the reference of the ONNX
+# Runtime agreement tests.
+ort_dir = os.path.join(config.qopt_src_root, "utils", "ort")
+if os.path.isdir(os.path.join(ort_dir, "node_modules", "onnxruntime-node")):
+    config.available_features.add("ort")
+config.substitutions.append(
+    ("%ort_run", "node " + os.path.join(ort_dir, "ort-run.mjs")))
