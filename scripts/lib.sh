@@ -8,7 +8,7 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # Debian 12 packages qopt needs to build and test. LLVM/MLIR 22 come from
 # bookworm's security/updates suites.
 QOPT_PACKAGES=(
-  cmake ninja-build ccache python3 git nodejs npm
+  cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev
@@ -23,6 +23,11 @@ install_deps() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$pkg")
   done
+  # Node.js and npm run ONNX Runtime for the tests and benchmarks. A Node.js
+  # from elsewhere (NodeSource bundles npm) conflicts with Debian's npm, so
+  # only install them when the commands are missing.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
   if [ ${#missing[@]} -eq 0 ]; then
     log "dependencies: all installed"
     return

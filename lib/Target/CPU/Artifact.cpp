@@ -21,6 +21,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/IR/ReplaceConstant.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -124,16 +125,33 @@ std::pair<std::string, std::string>
 qopt::resolveTarget(const ArtifactOptions &options) {
   std::string cpu = options.cpu;
   std::string features = options.features;
+  SmallVector<std::string> enabled;
   if (cpu == "host") {
     cpu = llvm::sys::getHostCPUName().str();
-    if (features.empty()) {
-      SmallVector<std::string> enabled;
+    if (features.empty())
       for (const auto &feature : llvm::sys::getHostCPUFeatures())
         if (feature.second)
           enabled.push_back("+" + feature.first().str());
-      llvm::sort(enabled);
-      features = llvm::join(enabled, ",");
+  } else if (features.empty()) {
+    // Spell out what a named CPU implies: the vector width follows from it,
+    // and the runtime checks each feature before it runs the code.
+    llvm::InitializeNativeTarget();
+    llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+    std::string error;
+    if (const llvm::Target *target =
+            llvm::TargetRegistry::lookupTarget(triple, error)) {
+      std::unique_ptr<llvm::MCSubtargetInfo> info(
+          target->createMCSubtargetInfo(triple, cpu, ""));
+      if (info)
+        for (const llvm::SubtargetFeatureKV &feature :
+             info->getAllProcessorFeatures())
+          if (info->checkFeatures(std::string("+") + feature.Key))
+            enabled.push_back(std::string("+") + feature.Key);
     }
+  }
+  if (!enabled.empty()) {
+    llvm::sort(enabled);
+    features = llvm::join(enabled, ",");
   }
   return {cpu, features};
 }
