@@ -23,7 +23,7 @@ struct FuseElementwisePass
     RewritePatternSet patterns(ctx);
     linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      if (!producer || qopt::isUKernelContraction(fused->getOwner()))
+      if (!producer || qopt::isUKernelOp(fused->getOwner()))
         return false;
       // Fusing a producer with several users recomputes it once per user;
       // that only pays when it is cheap, which we do not model yet.

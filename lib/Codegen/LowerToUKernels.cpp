@@ -16,6 +16,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -71,6 +72,9 @@ private:
   /// (n, k) over the loops `kDim`, `nDim`), created once per global.
   memref::GlobalOp getPackedGlobal(memref::GlobalOp global, bool kMajor);
   LogicalResult lower(linalg::LinalgOp op);
+  /// Lowers a `qopt_wo_gemm` contraction; leaves it as loops (returns
+  /// failure) when its buffers are not laid out as the kernel reads them.
+  LogicalResult lowerWeightOnly(linalg::GenericOp op);
 
   SymbolTable *symbols = nullptr;
   llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
@@ -130,8 +134,10 @@ Value getElementPointer(OpBuilder &b, Location loc, Value memref,
                         Value offset) {
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref)
                    .getResult();
+  int64_t elementBytes = llvm::divideCeil(
+      getElementTypeOrSelf(memref.getType()).getIntOrFloatBitWidth(), 8);
   Value bytes = arith::MulIOp::create(
-      b, loc, offset, arith::ConstantIndexOp::create(b, loc, sizeof(float)));
+      b, loc, offset, arith::ConstantIndexOp::create(b, loc, elementBytes));
   Value address = arith::AddIOp::create(b, loc, base, bytes);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
   return LLVM::IntToPtrOp::create(
@@ -250,17 +256,139 @@ LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
   return success();
 }
 
+/// Whether `type` has unit stride in its last dimension and, when
+/// `contiguous`, the strides of a packed row-major array: what the kernel's
+/// raw pointers assume.
+bool isKernelLayout(MemRefType type, bool contiguous) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  if (!strides.empty() && strides.back() != 1)
+    return false;
+  if (!contiguous)
+    return true;
+  return type.getLayout().isIdentity() ||
+         (type.hasStaticShape() &&
+          memref::isStaticShapeAndContiguousRowMajor(type));
+}
+
+LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
+  auto config =
+      op->getAttrOfType<DictionaryAttr>(qopt::kWeightOnlyGemmAttrName);
+  auto bits = config ? config.getAs<IntegerAttr>("bits") : nullptr;
+  auto isSigned = config ? config.getAs<BoolAttr>("signed") : nullptr;
+  auto groupSize = config ? config.getAs<IntegerAttr>("group_size") : nullptr;
+  if (!bits || !isSigned || !groupSize)
+    return failure();
+  unsigned numInputs = op.getNumDpsInputs();
+  if (numInputs != 3 && numInputs != 4)
+    return failure();
+  Value x = op.getDpsInputOperand(0)->get();
+  Value w = op.getDpsInputOperand(1)->get();
+  Value scale = op.getDpsInputOperand(2)->get();
+  Value zp = numInputs == 4 ? op.getDpsInputOperand(3)->get() : Value();
+  Value y = op.getDpsInitOperand(0)->get();
+  if (!isKernelLayout(cast<MemRefType>(x.getType()), false) ||
+      !isKernelLayout(cast<MemRefType>(y.getType()), false) ||
+      !isKernelLayout(cast<MemRefType>(w.getType()), true) ||
+      !isKernelLayout(cast<MemRefType>(scale.getType()), true) ||
+      (zp && !isKernelLayout(cast<MemRefType>(zp.getType()), true)))
+    return failure();
+
+  // Loops: outer dims..., n, k; the last outer dim is the kernel's M.
+  unsigned numLoops = op.getNumLoops();
+  unsigned rank = numLoops - 1;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Range> ranges =
+      cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc);
+  auto loopSize = [&](unsigned dim) {
+    return getValueOrCreateConstantIndexOp(b, loc, ranges[dim].size);
+  };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value m = rank >= 2 ? loopSize(rank - 2) : one;
+  Value n = loopSize(rank - 1), k = loopSize(rank);
+  auto xMeta = memref::ExtractStridedMetadataOp::create(b, loc, x);
+  auto yMeta = memref::ExtractStridedMetadataOp::create(b, loc, y);
+  auto wMeta = memref::ExtractStridedMetadataOp::create(b, loc, w);
+  auto sMeta = memref::ExtractStridedMetadataOp::create(b, loc, scale);
+  memref::ExtractStridedMetadataOp zMeta;
+  if (zp)
+    zMeta = memref::ExtractStridedMetadataOp::create(b, loc, zp);
+
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned dim = 0; dim + 2 < rank; ++dim) {
+    lbs.push_back(zero);
+    ubs.push_back(loopSize(dim));
+    steps.push_back(one);
+  }
+  MLIRContext *ctx = &getContext();
+  Type i32 = b.getI32Type();
+  scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        // x and y share the outer dims, which come first in both.
+        auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
+          Value offset = meta.getOffset();
+          for (auto [i, iv] : llvm::enumerate(ivs))
+            offset = arith::AddIOp::create(
+                b, loc, offset,
+                arith::MulIOp::create(b, loc, iv, meta.getStrides()[i]));
+          return getElementPointer(b, loc, memref, offset);
+        };
+        auto rowStride = [&](memref::ExtractStridedMetadataOp meta) {
+          return rank >= 2 ? Value(meta.getStrides()[rank - 2]) : zero;
+        };
+        Value zpPointer =
+            zp ? getElementPointer(b, loc, zp, zMeta.getOffset())
+               : LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx))
+                     .getResult();
+        SmallVector<Value> args = {
+            toI64(b, loc, m),
+            toI64(b, loc, n),
+            toI64(b, loc, k),
+            at(xMeta, x),
+            toI64(b, loc, rowStride(xMeta)),
+            getElementPointer(b, loc, w, wMeta.getOffset()),
+            arith::ConstantIntOp::create(b, loc, i32, bits.getInt()),
+            arith::ConstantIntOp::create(b, loc, i32, isSigned.getValue()),
+            getElementPointer(b, loc, scale, sMeta.getOffset()),
+            zpPointer,
+            arith::ConstantIntOp::create(b, loc, b.getI64Type(),
+                                         groupSize.getInt()),
+            at(yMeta, y),
+            toI64(b, loc, rowStride(yMeta)),
+            arith::ConstantIntOp::create(b, loc, i32, kAccumulate)};
+        SmallVector<Type> argTypes =
+            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
+        func::FuncOp decl = getOrDeclare("qrt_uk_wo_gemm",
+                                         FunctionType::get(ctx, argTypes, {}));
+        func::CallOp::create(b, loc, decl, args);
+      });
+  op->erase();
+  return success();
+}
+
 void LowerToUKernelsPass::runOnOperation() {
   SymbolTable table(getOperation());
   symbols = &table;
   SmallVector<linalg::LinalgOp> targets;
+  SmallVector<linalg::GenericOp> weightOnly;
   getOperation().walk([&](linalg::LinalgOp op) {
-    if (op.hasPureBufferSemantics() && qopt::isUKernelContraction(op))
+    if (!op.hasPureBufferSemantics())
+      return;
+    if (op->hasAttr(qopt::kWeightOnlyGemmAttrName))
+      weightOnly.push_back(cast<linalg::GenericOp>(op.getOperation()));
+    else if (qopt::isUKernelContraction(op))
       targets.push_back(op);
   });
   for (linalg::LinalgOp op : targets)
     if (failed(lower(op)))
       return signalPassFailure();
+  // A weight-only contraction the kernel cannot take stays a loop nest.
+  for (linalg::GenericOp op : weightOnly)
+    (void)lowerWeightOnly(op);
   symbols = nullptr;
 }
 

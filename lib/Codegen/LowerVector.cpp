@@ -3,6 +3,8 @@
 #include "qopt/Codegen/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -30,6 +32,14 @@ struct LowerVectorPass : public qopt::impl::LowerVectorBase<LowerVectorPass> {
       populate(patterns);
       return applyPatternsGreedily(getOperation(), std::move(patterns));
     };
+    // exp has no vector instruction: LLVM scalarizes vector exp into libm
+    // calls, whose underflow path (softmax of masked scores) is slow. A
+    // polynomial in registers is accurate to a few ulp.
+    if (failed(runStage([&](RewritePatternSet &patterns) {
+          populateMathPolynomialApproximationPatterns(
+              patterns, [](StringRef name) { return name == "math.exp"; });
+        })))
+      return signalPassFailure();
     // Masks first: other patterns create constants at their insertion
     // point, which inside a vector.mask region breaks its single-op rule.
     if (failed(runStage([&](RewritePatternSet &patterns) {

@@ -74,17 +74,18 @@ struct TileAndVectorizePass
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> targets;
     getOperation().walk([&](linalg::LinalgOp op) {
-      // i1 vectors are bit-packed in memory while i1 memrefs hold a byte per
-      // element; ops on booleans stay scalar so both agree.
+      // Vectors of sub-byte integers (i1, i4) are bit-packed in memory while
+      // memrefs of them hold a byte per element; ops on them stay scalar so
+      // both agree.
       auto isBool = [](Value v) {
-        return getElementTypeOrSelf(v.getType()).isInteger(1);
+        Type type = getElementTypeOrSelf(v.getType());
+        return type.isInteger() && type.getIntOrFloatBitWidth() < 8;
       };
       // Convolutions and pools have their own vectorization scheme, which
       // needs other tile shapes than the innermost-dimension one used here.
       if (op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
-          !qopt::isUKernelContraction(op) &&
-          !linalg::isaConvolutionOpInterface(op) && !hasGather(op) &&
-          hasPermutationMaps(op) && !reducesUnreadInput(op) &&
+          !qopt::isUKernelOp(op) && !linalg::isaConvolutionOpInterface(op) &&
+          !hasGather(op) && hasPermutationMaps(op) && !reducesUnreadInput(op) &&
           llvm::none_of(op->getOperands(), isBool) &&
           llvm::none_of(op->getResults(), isBool))
         targets.push_back(op);

@@ -29,3 +29,8 @@ bool qopt::isUKernelContraction(Operation *op) {
   return linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0))
              .getNumResults() == linalgOp.getNumParallelLoops();
 }
+
+bool qopt::isUKernelOp(Operation *op) {
+  return isUKernelContraction(op) ||
+         (op && op->hasAttr(kWeightOnlyGemmAttrName));
+}

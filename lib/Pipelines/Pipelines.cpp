@@ -62,6 +62,10 @@ void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
                                    const CPUCodegenOptions &options) {
+  // Low-bit linear layers become fused contractions before the generic
+  // expansion would materialize their full-precision weights.
+  if (options.ukernels)
+    pm.addNestedPass<func::FuncOp>(createPrepareWeightOnlyUKernels());
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
@@ -75,6 +79,10 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // libqrt always passes dense row-major buffers: identity layouts at the
+  // function boundary give the code (and the ukernels) static unit strides.
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   if (options.ukernels) {
@@ -99,6 +107,20 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void qopt::buildRTNWeightOnlyPipeline(OpPassManager &pm,
+                                      const RTNWeightOnlyOptions &options) {
+  QuantizeWeightsRTNOptions rtn;
+  rtn.bits = options.bits;
+  rtn.symmetric = options.symmetric;
+  rtn.granularity = options.granularity;
+  rtn.groupSize = options.groupSize;
+  rtn.quantizeHead = options.quantizeHead;
+  rtn.overrides.assign(options.overrides.begin(), options.overrides.end());
+  pm.addPass(createQuantizeWeightsRTN(rtn));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void qopt::registerQOptPipelines() {
   PassPipelineRegistration<CPUCodegenOptions>(
       "qopt-cpu-codegen",
@@ -114,4 +136,8 @@ void qopt::registerQOptPipelines() {
       "qopt-lower-quant-to-linalg",
       "Lower quant.* casts and qopt ops to linalg/arith on plain tensors",
       buildLowerQuantToLinalgPipeline);
+  PassPipelineRegistration<RTNWeightOnlyOptions>(
+      "qopt-rtn-weight-only",
+      "Round-to-nearest weight-only quantization of every linear layer",
+      buildRTNWeightOnlyPipeline);
 }

@@ -8,6 +8,8 @@
 
 #include "qopt/Runner/QRun.h"
 
+#include "qopt/Runner/Common.h"
+#include "qopt/Runner/Eval.h"
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
@@ -20,6 +22,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <map>
 #include <mutex>
 #include <random>
@@ -38,90 +41,12 @@ using namespace qrun;
 
 namespace {
 
-int usageError(const std::string &message) {
-  fprintf(stderr, "qrun: error: %s\n", message.c_str());
-  return 2;
-}
-
-int runError(const std::string &message) {
-  fprintf(stderr, "qrun: error: %s\n", message.c_str());
-  return 1;
-}
-
-/// Loaded artifact + session, freed together.
-struct Loaded {
-  qrt_artifact *artifact = nullptr;
-  qrt_session *session = nullptr;
-  ~Loaded() {
-    qrt_session_free(session);
-    qrt_artifact_free(artifact);
-  }
-  std::string load(const std::string &path) {
-    if (qrt_artifact_load(path.c_str(), &artifact) != QRT_OK)
-      return qrt_last_error();
-    if (qrt_session_create(artifact, &session) != QRT_OK)
-      return qrt_last_error();
-    return "";
-  }
-  std::string bind(const Tensor &tensor) {
-    if (qrt_session_set_input(session, tensor.name.c_str(), tensor.dtype,
-                              static_cast<int32_t>(tensor.shape.size()),
-                              tensor.shape.data(),
-                              tensor.data.data()) != QRT_OK)
-      return qrt_last_error();
-    return "";
-  }
-};
-
 std::string shapeString(const int64_t *shape, int rank) {
   std::string text;
   for (int i = 0; i < rank; ++i)
     text += (i ? "x" : "") +
             (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
   return text.empty() ? "scalar" : text;
-}
-
-double nowMs() {
-  return std::chrono::duration<double, std::milli>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buffer[8];
-        snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-        out += buffer;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out + "\"";
-}
-
-std::string jsonNumber(double value) {
-  if (!std::isfinite(value))
-    return "null";
-  char buffer[32];
-  snprintf(buffer, sizeof(buffer), "%.6g", value);
-  return buffer;
 }
 
 /// Parses `name=path`.
@@ -140,87 +65,6 @@ std::string readTensorFile(const std::string &path, Tensor &out) {
     return readTensorProto(path, out);
   return readNpy(path, out);
 }
-
-/// Takes the value of option `flag` from argv[i] ("--flag=v" or "--flag v").
-bool takeOption(int argc, char **argv, int &i, const char *flag,
-                std::string &value) {
-  size_t length = strlen(flag);
-  if (strncmp(argv[i], flag, length) != 0)
-    return false;
-  if (argv[i][length] == '=') {
-    value = argv[i] + length + 1;
-    return true;
-  }
-  if (argv[i][length] != 0)
-    return false;
-  if (i + 1 >= argc) {
-    value = "\x01missing";
-    return true;
-  }
-  value = argv[++i];
-  return true;
-}
-
-bool parseInt(const std::string &text, long long &value) {
-  char *end = nullptr;
-  errno = 0;
-  value = strtoll(text.c_str(), &end, 10);
-  return !text.empty() && *end == 0 && errno == 0;
-}
-
-/// A command's options: `--name value` or `--name=value` strings, lists and
-/// integers (with a minimum), `--name` flags, and positional arguments.
-struct ArgParser {
-  struct Int {
-    const char *flag;
-    long long *value;
-    long long minimum;
-  };
-  std::vector<std::pair<const char *, std::string *>> strings;
-  std::vector<std::pair<const char *, std::vector<std::string> *>> lists;
-  std::vector<Int> ints;
-  std::vector<std::pair<const char *, bool *>> flags;
-  std::vector<std::string> positionals;
-
-  /// Returns a usage error, or "" on success.
-  std::string parse(int argc, char **argv) {
-    for (int i = 0; i < argc; ++i) {
-      std::string value;
-      bool matched = false;
-      auto take = [&](const char *flag) {
-        if (matched || !takeOption(argc, argv, i, flag, value))
-          return false;
-        matched = true;
-        return true;
-      };
-      for (auto &[flag, target] : strings)
-        if (take(flag))
-          *target = value;
-      for (auto &[flag, target] : lists)
-        if (take(flag))
-          target->push_back(value);
-      for (Int &option : ints) {
-        if (!take(option.flag))
-          continue;
-        if (value != "\x01missing" &&
-            (!parseInt(value, *option.value) || *option.value < option.minimum))
-          return std::string(option.flag) + " takes an integer of at least " +
-                 std::to_string(option.minimum);
-      }
-      for (auto &[flag, target] : flags)
-        if (!matched && strcmp(argv[i], flag) == 0)
-          matched = *target = true;
-      if (value == "\x01missing")
-        return std::string("option '") + argv[i] + "' needs a value";
-      if (matched)
-        continue;
-      if (argv[i][0] == '-')
-        return std::string("unknown option '") + argv[i] + "'";
-      positionals.push_back(argv[i]);
-    }
-    return "";
-  }
-};
 
 void printSummary(const qrt_tensor &t) {
   size_t count = t.num_bytes / std::max<size_t>(qrt_dtype_size(t.dtype), 1);
@@ -594,7 +438,8 @@ struct CaseResult {
   std::string status = "failed"; // passed, failed, unsupported
   double maxAbsErr = NAN;
   std::string reason;
-  std::vector<std::string> ops; // unsupported ops
+  std::vector<std::string> ops;    // unsupported ops
+  std::vector<std::string> allOps; // every op of the model
 };
 
 /// `qrun __case ART CASEDIR BOUND`: runs every data set of a case on a
@@ -642,6 +487,11 @@ int caseCommand(int argc, char **argv) {
       if (qrt_artifact_input(loaded.artifact, argIndex++, &signature) != QRT_OK)
         return report("failed", NAN, "more test inputs than model inputs");
       input.name = signature.name;
+      // ONNX test data may carry 16-bit floats as their uint16 bits.
+      if (input.dtype == QART_DTYPE_U16 &&
+          (signature.dtype == QART_DTYPE_BF16 ||
+           signature.dtype == QART_DTYPE_F16))
+        input.dtype = signature.dtype;
       inputs.push_back(std::move(input));
     }
     for (const Tensor &input : inputs)
@@ -661,6 +511,9 @@ int caseCommand(int argc, char **argv) {
       qrt_session_get_output(loaded.session, signature.name, &actual);
       std::string what =
           "output " + std::to_string(k) + " (" + signature.name + ")";
+      if (expected.dtype == QART_DTYPE_U16 &&
+          (actual.dtype == QART_DTYPE_BF16 || actual.dtype == QART_DTYPE_F16))
+        expected.dtype = actual.dtype;
       // MLIR integers are signless: u8 data comes back as i8 of the same
       // bits.
       if (qrt_dtype_size(actual.dtype) == qrt_dtype_size(expected.dtype) &&
@@ -812,6 +665,7 @@ int conformanceCommand(int argc, char **argv) {
     std::string art = work + "/" + std::to_string(index) + ".so";
     std::string log = work + "/" + std::to_string(index) + ".log";
 
+    readModelOps(caseDir + "/model.onnx", result.allOps);
     // Inputs of the first data set fix the shapes.
     std::vector<std::string> names;
     if (std::string error = readModelInputs(caseDir + "/model.onnx", names);
@@ -885,9 +739,7 @@ int conformanceCommand(int argc, char **argv) {
       readFile(log, text);
     }
     if (rc != 0) {
-      std::vector<std::string> ops;
-      readModelOps(caseDir + "/model.onnx", ops);
-      for (const std::string &op : ops)
+      for (const std::string &op : result.allOps)
         if (!supported.count(op))
           result.ops.push_back(op);
       if (!result.ops.empty()) {
@@ -997,12 +849,15 @@ int conformanceCommand(int argc, char **argv) {
              ": {\"status\": " + jsonString(r.status) +
              ", \"max_abs_err\": " + jsonNumber(r.maxAbsErr) +
              ", \"reason\": " + jsonString(r.reason);
-      if (!r.ops.empty()) {
-        out += ", \"ops\": [";
-        for (size_t k = 0; k < r.ops.size(); ++k)
-          out += (k ? ", " : "") + jsonString(r.ops[k]);
+      auto list = [&](const char *key, const std::vector<std::string> &ops) {
+        out += std::string(", \"") + key + "\": [";
+        for (size_t k = 0; k < ops.size(); ++k)
+          out += (k ? ", " : "") + jsonString(ops[k]);
         out += "]";
-      }
+      };
+      list("ops", r.allOps);
+      if (!r.ops.empty())
+        list("unsupported_ops", r.ops);
       out += "}";
     }
     out += "\n}}\n";
@@ -1029,11 +884,19 @@ const char *kUsage =
     "                      median latency per input shape (random inputs)\n"
     "  info ARTIFACT       print the artifact's inputs, outputs and target\n"
     "  conformance DIR [--json OUT] [--jobs N] [--filter S] [--cases FILE]\n"
-    "                      compile and check ONNX backend test cases\n";
+    "                      compile and check ONNX backend test cases\n"
+    "  eval --baseline ART --candidate ART --suites DIR [--max-drop X]\n"
+    "      [--limit N] [--json OUT]\n"
+    "                      per-capability scores of a candidate against its\n"
+    "                      baseline; exit 1 when a suite drops too much\n";
 
 } // namespace
 
 int qrun::qrunMain(int argc, char **argv) {
+  // Models free and allocate the same large buffers on every run; glibc
+  // would return them to the kernel and page-fault them back in each time.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -1049,6 +912,8 @@ int qrun::qrunMain(int argc, char **argv) {
     return infoCommand(rest, args);
   if (command == "conformance")
     return conformanceCommand(rest, args);
+  if (command == "eval")
+    return evalCommand(rest, args);
   if (command == "__case")
     return caseCommand(rest, args);
   fprintf(stderr, "qrun: error: unknown command '%s'\n%s", command.c_str(),

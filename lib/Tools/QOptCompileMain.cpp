@@ -178,9 +178,15 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   if (failed(applyPassManagerCLOptions(pm)))
     return 2;
   if (!prePipeline.empty()) {
+    // Accept `builtin.module(...)` as --pass-pipeline spells it: on `pm`
+    // (which is anchored on the module already) that anchor would nest a
+    // module pass manager that never runs.
+    StringRef text = StringRef(prePipeline).trim();
+    if (text.consume_front("builtin.module(") && text.consume_back(")"))
+      text = text.trim();
     std::string error;
     llvm::raw_string_ostream errorStream(error);
-    if (failed(parsePassPipeline(prePipeline, pm, errorStream)))
+    if (failed(parsePassPipeline(text, pm, errorStream)))
       return usage("--pre-pipeline: " + error);
   }
   CPUCodegenOptions codegen;

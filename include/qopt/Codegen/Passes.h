@@ -22,6 +22,16 @@ namespace qopt {
 /// Fusion and vectorization leave such ops alone.
 bool isUKernelContraction(Operation *op);
 
+/// Name of the attribute that marks the fused weight-only contractions of
+/// `qopt-prepare-weight-only-ukernels` (a dictionary: bits, signed,
+/// group_size).
+constexpr llvm::StringLiteral kWeightOnlyGemmAttrName = "qopt_wo_gemm";
+
+/// Whether `op` will run as a micro-kernel call: an f32 contraction
+/// (isUKernelContraction) or a marked weight-only contraction. Fusion and
+/// vectorization leave such ops alone.
+bool isUKernelOp(Operation *op);
+
 #define GEN_PASS_REGISTRATION
 #include "qopt/Codegen/Passes.h.inc"
 

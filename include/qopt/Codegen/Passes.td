@@ -38,6 +38,42 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def PrepareWeightOnlyUKernels
+    : Pass<"qopt-prepare-weight-only-ukernels", "func::FuncOp"> {
+  let summary = "Rewrite low-bit weight-only linear layers into fused "
+                "contractions that a ukernel can take";
+  let description = [{
+    Rewrites each `qopt.weight_only_linear` with f32 activations, int8 or
+    int4 storage (signed or unsigned), `per_channel` or `per_group` scales and
+    no act-order into one `linalg.generic` that reads the packed bytes,
+    unpacks and dequantizes each weight in registers and multiply-adds it, so
+    the full-precision weight never exists in memory. The generic carries a
+    `qopt_wo_gemm` attribute (bits, signedness, group size) by which
+    `qopt-lower-to-ukernels` hands it, after bufferization, to the runtime's
+    `qrt_uk_wo_gemm`; left alone it still computes the right result as a
+    loop nest. Zero points and f16 scales are converted to f32 first (small
+    `[N, K / G]` tensors). Other weight-only layers (int3, act-order, fp8) stay
+    for `qopt-expand-quant-ops`.
+
+    ```mlir
+    %y = qopt.weight_only_linear %x, %w scale(%s : tensor<256x4xf32>)
+           scheme <storage = i4, granularity = per_group, axis = 1,
+                   group_size = 128>
+           : tensor<?x512xf32>, tensor<256x256xi8> -> tensor<?x256xf32>
+    // becomes
+    %y = linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
+                                          (m, n, k) -> (n, k floordiv 2),
+                                          (m, n, k) -> (n, k floordiv 128),
+                                          (m, n, k) -> (m, n)], ...}
+           ins(%x, %w, %s ...) outs(%zero ...) attrs = {qopt_wo_gemm = {
+             bits = 4, group_size = 128, signed = true}} { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tile linalg ops to vector-sized tiles and vectorize them";
   let description = [{
@@ -123,6 +159,8 @@ def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {
     `1 x ... x 1 x W` become `W`-element vectors, lowers
     `vector.multi_reduction`, masks, broadcasts, transposes and transfers to
     loads, stores and 1-D arithmetic that map onto AVX2/AVX-512 registers.
+    `math.exp` becomes a polynomial approximation in registers (LLVM would
+    scalarize it into libm calls).
 
     ```mlir
     %v = vector.transfer_read %m[%i, %j], %pad {in_bounds = [true, true]}
@@ -132,6 +170,7 @@ def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
 }

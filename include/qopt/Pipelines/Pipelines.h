@@ -83,6 +83,49 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
 void buildCPUCodegenPipeline(OpPassManager &pm,
                              const CPUCodegenOptions &options);
 
+/// Options of `qopt-rtn-weight-only`; those of `qopt-quantize-weights-rtn`.
+struct RTNWeightOnlyOptions : public PassPipelineOptions<RTNWeightOnlyOptions> {
+  PassOptions::Option<int64_t> bits{
+      *this, "bits",
+      llvm::cl::desc("Bits per weight: 8, 4, 3 (or 2, for deliberately "
+                     "broken candidates)"),
+      llvm::cl::init(4)};
+  PassOptions::Option<bool> symmetric{
+      *this, "symmetric",
+      llvm::cl::desc("Symmetric signed storage without zero points (off: "
+                     "unsigned storage with zero points)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> granularity{
+      *this, "granularity",
+      llvm::cl::desc("One scale per 'per-channel' (output channel), "
+                     "'per-group' or 'per-tensor'"),
+      llvm::cl::init("per-group")};
+  PassOptions::Option<int64_t> groupSize{
+      *this, "group-size",
+      llvm::cl::desc("Input channels per group for per-group (usually 32, 64 "
+                     "or 128)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<bool> quantizeHead{
+      *this, "quantize-head",
+      llvm::cl::desc("Quantize the output head too (a linear layer whose "
+                     "result is returned, or named *lm_head*)"),
+      llvm::cl::init(false)};
+  PassOptions::ListOption<std::string> overrides{
+      *this, "overrides",
+      llvm::cl::desc("Per-layer settings GLOB=SPEC, first match wins: GLOB "
+                     "matches the ONNX node name, SPEC is 'fp' or e.g. "
+                     "'int8', 'int4-g64', 'int4-pc', 'int3-g128-asym'")};
+};
+
+/// Round-to-nearest weight-only quantization: `qopt-quantize-weights-rtn`
+/// rewrites every `qopt.linear` with a constant f32 weight (the output head
+/// and `qopt.keep_full_precision` ops excepted, per-layer overrides
+/// honoured) into `qopt.weight_only_linear` with compile-time packed
+/// weights, scales and zero points; canonicalize and CSE then drop the f32
+/// weights nothing reads any more.
+void buildRTNWeightOnlyPipeline(OpPassManager &pm,
+                                const RTNWeightOnlyOptions &options);
+
 /// Registers all qopt pipelines with the global pass registry.
 void registerQOptPipelines();
 

@@ -71,4 +71,111 @@ def ConvertQuantCasts : Pass<"qopt-convert-quant-casts"> {
   ];
 }
 
+def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
+  let summary = "Round-to-nearest weight-only quantization of linear layers";
+  let description = [{
+    Rewrites every `qopt.linear` whose weight is a constant f32 tensor
+    (`dense` or `dense_resource`) into a `qopt.weight_only_linear`, computing
+    the quantized weight, its scales and its zero points at compile time with
+    the rounding of `qopt.quantize` (`qopt-expand-quant-ops` is the
+    reference): `q = clamp(round_half_even(w / s) + z, qmin, qmax)`, in f32.
+
+    Parameters, for every output channel (`per-channel`), every group of
+    `group-size` consecutive input channels of an output channel
+    (`per-group`), or the whole weight (`per-tensor`):
+
+    * symmetric (`symmetric=true`, the default): signed storage, narrow
+      range (`narrow_range = true`: `[-qmax, qmax]` with
+      `qmax = 2^(bits-1) - 1`), `s = max|w| / qmax`, no zero point;
+    * asymmetric: unsigned storage `[0, 2^bits - 1]`, the range first
+      widened to contain 0 (`lo = min(min w, 0)`, `hi = max(max w, 0)`),
+      `s = (hi - lo) / (2^bits - 1)`,
+      `z = clamp(round_half_even(-lo / s), 0, 2^bits - 1)`.
+
+    A range of zero (all weights 0) gets `s = 1` (and `z = 0`), so every
+    value quantizes to exactly 0.
+
+    The weight is stored as `qopt.weight_only_linear` wants it: logical
+    `[N, K]` (a `[K, N]` weight is transposed at compile time), and for fewer
+    than 8 bits packed as `qopt.pack` lays it out (`[N, K * bits / 8] x i8`,
+    a little-endian bit stream per row); the packed bytes are a constant, no
+    `qopt.pack` runs at run time. Scales are f32 (`[N]`, `[N, K / G]` or
+    rank 0), zero points of the storage type with the scale's shape.
+    Constants of at least `resource-threshold` bytes become `dense_resource`
+    blobs named `rtn.<layer>.{weight,scale,zero_point}`; smaller ones, and
+    zero points narrower than 8 bits (blobs have no sub-byte layout), stay
+    inline. A weight shared by several layers is quantized once per
+    setting. The original f32 weight is erased once nothing else uses it.
+
+    Which layers, in order of precedence:
+
+    1. ops with the `qopt.keep_full_precision` attribute stay as they are;
+    2. the first `overrides` entry `GLOB=SPEC` whose glob
+       (`llvm::GlobPattern`) matches the layer's name (the ONNX node name,
+       i.e. the first `NameLoc` of its location) decides: `SPEC` is `fp`
+       (stay f32) or `int<bits>[-g<G>|-pc|-pt][-sym|-asym]`, e.g. `int8`,
+       `int4-g64`, `int4-pc`, `int3-g128-asym`; what a spec leaves out comes
+       from the pass options;
+    3. the output head stays f32 unless `quantize-head`: a layer whose result
+       reaches a return only through reshapes (`tensor.expand_shape`,
+       `collapse_shape`, `reshape`, `cast`), or whose name contains
+       `lm_head`;
+    4. every other layer is quantized with the pass options.
+
+    Embeddings are gathers, not `qopt.linear`, so they always stay f32 (a
+    tied LM head keeps its f32 embedding table). Layers whose weight is not
+    a constant are skipped silently. Remarks and warnings explain layers the
+    pass cannot quantize as asked: per-group with `K` not a multiple of the
+    group size falls back to per-channel (remark); a `K` whose `bits`-bit
+    values do not fill whole bytes (for example `K % 8 != 0` at 3 bits), a
+    weight with non-finite values or one whose blob is unavailable stays f32
+    (warning). Invalid options are errors.
+
+    Example (`bits=4 symmetric=false granularity=per-group group-size=128`):
+
+    ```mlir
+    %y = qopt.linear %x, %w : tensor<?x512xf32>, tensor<512x256xf32>
+           -> tensor<?x256xf32> loc("fc1")
+    // becomes
+    %w4 = arith.constant dense_resource<rtn.fc1.weight> : tensor<256x256xi8>
+    %s = arith.constant dense_resource<rtn.fc1.scale> : tensor<256x4xf32>
+    %z = arith.constant dense<...> : tensor<256x4xi4>
+    %y = qopt.weight_only_linear %x, %w4 scale(%s : tensor<256x4xf32>)
+           zero_point(%z : tensor<256x4xi4>)
+           scheme <storage = ui4, granularity = per_group, axis = 1,
+                   group_size = 128, symmetric = false>
+           : tensor<?x512xf32>, tensor<256x256xi8> -> tensor<?x256xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+  ];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4",
+           "Bits per weight: 8, 4, 3 (or 2, for deliberately broken "
+           "candidates)">,
+    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+           "Symmetric signed storage without zero points (off: unsigned "
+           "storage with zero points)">,
+    Option<"granularity", "granularity", "std::string",
+           /*default=*/"\"per-group\"",
+           "One scale per 'per-channel' (output channel), 'per-group' "
+           "(group-size input channels of an output channel) or "
+           "'per-tensor'">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Input channels per group for per-group (usually 32, 64 or 128)">,
+    Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
+           "Quantize the output head too (a linear layer whose result is "
+           "returned, or named *lm_head*)">,
+    ListOption<"overrides", "overrides", "std::string",
+               "Per-layer settings GLOB=SPEC, first match wins: GLOB matches "
+               "the ONNX node name, SPEC is 'fp' or e.g. 'int8', 'int4-g64', "
+               "'int4-pc', 'int3-g128-asym'">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t",
+           /*default=*/"1024",
+           "New constants of at least this many bytes become dense_resource "
+           "blobs">
+  ];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

@@ -1,0 +1,74 @@
+//===- Common.h - helpers shared by qrun's commands -------------*- C++ -*-===//
+//
+// Option parsing, error reporting, JSON output and the artifact + session
+// pair, shared by the commands of qrun (QRun.cpp, Eval.cpp). Like the rest of
+// the runner, no LLVM or MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_RUNNER_COMMON_H
+#define QOPT_RUNNER_COMMON_H
+
+#include "qopt/Runner/Tensor.h"
+#include "qopt/Runtime/qrt.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace qrun {
+
+/// Prints "qrun: error: MESSAGE" and returns 2 (usage) or 1 (run).
+int usageError(const std::string &message);
+int runError(const std::string &message);
+
+/// Loaded artifact + session, freed together.
+struct Loaded {
+  qrt_artifact *artifact = nullptr;
+  qrt_session *session = nullptr;
+  Loaded() = default;
+  Loaded(const Loaded &) = delete;
+  Loaded &operator=(const Loaded &) = delete;
+  ~Loaded();
+  /// Returns an error message, or "" on success.
+  std::string load(const std::string &path);
+  std::string bind(const Tensor &tensor);
+};
+
+/// Milliseconds of a monotonic clock.
+double nowMs();
+
+/// `text` as a JSON string literal (quotes included).
+std::string jsonString(const std::string &text);
+/// `value` with 6 significant digits; "null" when not finite.
+std::string jsonNumber(double value);
+
+/// Takes the value of option `flag` from argv[i] ("--flag=v" or "--flag v").
+/// A flag without its value gives "\x01missing".
+bool takeOption(int argc, char **argv, int &i, const char *flag,
+                std::string &value);
+
+/// Parses a whole decimal integer.
+bool parseInt(const std::string &text, long long &value);
+
+/// A command's options: `--name value` or `--name=value` strings, lists and
+/// integers (with a minimum), `--name` flags, and positional arguments.
+struct ArgParser {
+  struct Int {
+    const char *flag;
+    long long *value;
+    long long minimum;
+  };
+  std::vector<std::pair<const char *, std::string *>> strings;
+  std::vector<std::pair<const char *, std::vector<std::string> *>> lists;
+  std::vector<Int> ints;
+  std::vector<std::pair<const char *, bool *>> flags;
+  std::vector<std::string> positionals;
+
+  /// Returns a usage error, or "" on success.
+  std::string parse(int argc, char **argv);
+};
+
+} // namespace qrun
+
+#endif // QOPT_RUNNER_COMMON_H
