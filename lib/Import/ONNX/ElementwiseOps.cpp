@@ -655,7 +655,15 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
           return ctx.emitError()
                  << "only inference (training_mode = false) is supported";
       }
-      if (failed(ctx.requireAtMostOutputs(1)))
+      // In inference every element is kept: the mask is all true.
+      if (ctx.hasOutput(1)) {
+        OpBuilder &b = ctx.getBuilder();
+        ctx.setResult(1,
+                      createFilled(b, ctx.getLoc(),
+                                   getSizes(b, ctx.getLoc(), ctx.getInput(0)),
+                                   b.getBoolAttr(true)));
+      }
+      if (failed(ctx.requireAtMostOutputs(2)))
         return failure();
     }
     ctx.forwardInput(0, 0);
