@@ -77,7 +77,7 @@ struct TileAndVectorizePass
       // Vectors of sub-byte integers (i1, i4) are bit-packed in memory while
       // memrefs of them hold a byte per element; ops on them stay scalar so
       // both agree.
-      auto isBool = [](Value v) {
+      auto isSubByteInteger = [](Value v) {
         Type type = getElementTypeOrSelf(v.getType());
         return type.isInteger() && type.getIntOrFloatBitWidth() < 8;
       };
@@ -86,8 +86,8 @@ struct TileAndVectorizePass
       if (op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
           !qopt::isUKernelOp(op) && !linalg::isaConvolutionOpInterface(op) &&
           !hasGather(op) && hasPermutationMaps(op) && !reducesUnreadInput(op) &&
-          llvm::none_of(op->getOperands(), isBool) &&
-          llvm::none_of(op->getResults(), isBool))
+          llvm::none_of(op->getOperands(), isSubByteInteger) &&
+          llvm::none_of(op->getResults(), isSubByteInteger))
         targets.push_back(op);
     });
 

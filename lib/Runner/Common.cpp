@@ -144,7 +144,11 @@ std::string ArgParser::parse(int argc, char **argv) {
       continue;
     if (argv[i][0] == '-')
       return std::string("unknown option '") + argv[i] + "'";
-    positionals.push_back(argv[i]);
+    if (!positionalName)
+      return std::string("unexpected argument '") + argv[i] + "'";
+    if (!positional.empty())
+      return std::string("more than one ") + positionalName + " given";
+    positional = argv[i];
   }
   return "";
 }

@@ -661,9 +661,6 @@ int qrun::evalCommand(int argc, char **argv) {
                {"--batch", &batch, 1}};
   if (std::string error = args.parse(argc, argv); !error.empty())
     return usageError(error + "\n" + kEvalUsage);
-  if (!args.positionals.empty())
-    return usageError("unexpected argument '" + args.positionals.front() +
-                      "'\n" + kEvalUsage);
   const std::pair<const std::string *, const char *> required[] = {
       {&baselinePath, "--baseline"},
       {&candidatePath, "--candidate"},

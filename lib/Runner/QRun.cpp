@@ -131,15 +131,13 @@ int runCommand(int argc, char **argv) {
   std::vector<std::string> inputSpecs;
   long long threads = 0, repeat = 1;
   ArgParser args;
+  args.positionalName = "artifact";
   args.lists = {{"--input", &inputSpecs}};
   args.strings = {{"--output-dir", &outputDir}};
   args.ints = {{"--threads", &threads, 0}, {"--repeat", &repeat, 1}};
   if (std::string error = args.parse(argc, argv); !error.empty())
     return usageError(error);
-  if (args.positionals.size() > 1)
-    return usageError("more than one artifact given");
-  std::string artifactPath =
-      args.positionals.empty() ? "" : args.positionals.front();
+  const std::string &artifactPath = args.positional;
   if (artifactPath.empty())
     return usageError("usage: qrun run ARTIFACT --input NAME=FILE.npy|.pb ... "
                       "[--output-dir DIR] [--threads N] [--repeat N]");
@@ -274,6 +272,7 @@ int benchCommand(int argc, char **argv) {
   long long threads = 0, warmup = 3, repeat = 10, intRange = 256;
   bool json = false;
   ArgParser args;
+  args.positionalName = "artifact";
   args.lists = {{"--shape", &shapeSpecs}};
   args.ints = {{"--threads", &threads, 0},
                {"--warmup", &warmup, 0},
@@ -282,10 +281,7 @@ int benchCommand(int argc, char **argv) {
   args.flags = {{"--json", &json}};
   if (std::string error = args.parse(argc, argv); !error.empty())
     return usageError(error);
-  if (args.positionals.size() > 1)
-    return usageError("more than one artifact given");
-  std::string artifactPath =
-      args.positionals.empty() ? "" : args.positionals.front();
+  const std::string &artifactPath = args.positional;
   if (artifactPath.empty())
     return usageError("usage: qrun bench ARTIFACT [--shape NAME=DxD,...]... "
                       "[--warmup N] [--repeat N] [--threads N] [--json]");
@@ -581,6 +577,7 @@ int conformanceCommand(int argc, char **argv) {
   std::string jsonPath, compiler, filter, casesFile;
   long long jobs = std::max(1u, std::thread::hardware_concurrency());
   ArgParser args;
+  args.positionalName = "directory";
   args.strings = {{"--json", &jsonPath},
                   {"--compiler", &compiler},
                   {"--filter", &filter},
@@ -588,9 +585,7 @@ int conformanceCommand(int argc, char **argv) {
   args.ints = {{"--jobs", &jobs, 1}};
   if (std::string error = args.parse(argc, argv); !error.empty())
     return usageError(error);
-  if (args.positionals.size() > 1)
-    return usageError("more than one directory given");
-  std::string root = args.positionals.empty() ? "" : args.positionals.front();
+  const std::string &root = args.positional;
   if (root.empty())
     return usageError("usage: qrun conformance DIR [--json OUT] [--jobs N] "
                       "[--filter SUBSTRING] [--cases FILE] [--compiler PATH]");

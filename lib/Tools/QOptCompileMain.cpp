@@ -6,6 +6,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Tools/ToolDiagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -108,17 +109,9 @@ int qopt::qoptCompileMain(int argc, char **argv) {
 
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    const char *severity = "error";
-    if (diag.getSeverity() == DiagnosticSeverity::Warning)
-      severity = "warning";
-    else if (diag.getSeverity() == DiagnosticSeverity::Note)
-      severity = "note";
-    else if (diag.getSeverity() == DiagnosticSeverity::Remark)
-      severity = "remark";
-    llvm::errs() << diag.getLocation() << ": " << severity << ": " << diag
-                 << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      llvm::errs() << note.getLocation() << ": note: " << note << "\n";
+    printToolDiagnostic(diag, [](llvm::raw_ostream &os, Diagnostic &d) {
+      os << d.getLocation();
+    });
     return success();
   });
 

@@ -3,6 +3,7 @@
 #include "qopt/Tools/QOptImportMain.h"
 
 #include "qopt/Import/ONNX/ONNXImporter.h"
+#include "qopt/Tools/ToolDiagnostics.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
@@ -95,16 +96,8 @@ int mlir::qopt::qoptImportMain(int argc, char **argv) {
   MLIRContext context;
   // Diagnostics name the model and, in their text, the node at fault.
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    const char *severity = "error";
-    if (diag.getSeverity() == DiagnosticSeverity::Warning)
-      severity = "warning";
-    else if (diag.getSeverity() == DiagnosticSeverity::Note)
-      severity = "note";
-    else if (diag.getSeverity() == DiagnosticSeverity::Remark)
-      severity = "remark";
-    llvm::errs() << inputPath << ": " << severity << ": " << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      llvm::errs() << inputPath << ": note: " << note << "\n";
+    printToolDiagnostic(
+        diag, [&](llvm::raw_ostream &os, Diagnostic &) { os << inputPath; });
     return success();
   });
   OwningOpRef<ModuleOp> module = importONNXModel(&context, inputPath, options);

@@ -63,7 +63,10 @@ struct ArgParser {
   std::vector<std::pair<const char *, std::vector<std::string> *>> lists;
   std::vector<Int> ints;
   std::vector<std::pair<const char *, bool *>> flags;
-  std::vector<std::string> positionals;
+  /// What the one positional argument is ("artifact"); null: none allowed.
+  const char *positionalName = nullptr;
+  /// The positional argument, "" when not given.
+  std::string positional;
 
   /// Returns a usage error, or "" on success.
   std::string parse(int argc, char **argv);
