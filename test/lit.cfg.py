@@ -62,6 +62,7 @@ tools = [
     "onnx-text2pb",
     "qopt-compile",
     "qrun",
+    "qrt-ukernel-bench",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -279,6 +279,78 @@ void checkThreadPool() {
   }
 }
 
+/// Softmax of `rows` rows of `cols` against a double reference: each output
+/// within 1e-6 relative plus the rounding of its shifted input (and 1e-30
+/// absolute, for flushed denormals); in
+/// place and with strides; rows of -inf and NaN become NaN.
+void checkSoftmax(int64_t rows, int64_t cols, bool strided, bool inPlace) {
+  int64_t ldxC = strided ? 2 : 1, ldyC = strided ? 3 : 1;
+  int64_t ldxR = cols * ldxC + 5, ldyR = cols * ldyC + 7;
+  std::vector<float> X(rows * ldxR + 1), Y(std::max(rows * ldyR, int64_t(1)));
+  std::uniform_real_distribution<float> dist(-30.0f, 30.0f);
+  for (float &x : X)
+    x = dist(rng);
+  // Masked entries, as attention's causal mask makes them.
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = r + 1; c < cols; c += 2)
+      X[r * ldxR + c * ldxC] = -INFINITY;
+  std::vector<float> original = X;
+  float *out = inPlace ? X.data() : Y.data();
+  int64_t outR = inPlace ? ldxR : ldyR, outC = inPlace ? ldxC : ldyC;
+  qrt_uk_softmax(rows, cols, X.data(), ldxR, ldxC, out, outR, outC);
+  std::string shape = std::to_string(rows) + "x" + std::to_string(cols) +
+                      (strided ? " strided" : "") +
+                      (inPlace ? " in place" : "");
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = original.data() + r * ldxR;
+    double max = -INFINITY, sum = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      max = std::max(max, double(x[c * ldxC]));
+    for (int64_t c = 0; c < cols; ++c)
+      sum += std::exp(double(x[c * ldxC]) - max);
+    for (int64_t c = 0; c < cols; ++c) {
+      double want = std::exp(double(x[c * ldxC]) - max) / sum;
+      float got = out[r * outR + c * outC];
+      // x - max is rounded to float before exp: a relative error of up to
+      // |x - max| * 2^-24 that every fp32 softmax makes.
+      double shift = std::fabs(double(x[c * ldxC]) - max);
+      double tol = want == 0 ? 0 : (1e-6 + shift * 6e-8) * want + 1e-30;
+      if (!(std::fabs(got - want) <= tol)) {
+        std::printf("softmax %s: row %lld col %lld: got %g, want %g\n",
+                    shape.c_str(), (long long)r, (long long)c, got, want);
+        ++numFailures;
+        return;
+      }
+    }
+  }
+  // Nothing between the rows of Y may be written.
+  if (!inPlace)
+    for (int64_t i = 0; i < rows * ldyR; ++i)
+      if (i % ldyR >= cols * ldyC || (i % ldyR) % ldyC != 0)
+        if (Y[i] != 0.0f) {
+          std::printf("softmax %s: wrote outside Y at %lld\n", shape.c_str(),
+                      (long long)i);
+          ++numFailures;
+          return;
+        }
+}
+
+/// Rows of only -inf, and rows holding a NaN, are NaN throughout.
+void checkSoftmaxSpecialRows() {
+  for (int64_t cols : {1, 7, 8, 33}) {
+    std::vector<float> X(2 * cols, -INFINITY), Y(2 * cols);
+    X[cols + cols / 2] = NAN;
+    qrt_uk_softmax(2, cols, X.data(), cols, 1, Y.data(), cols, 1);
+    for (float y : Y)
+      if (!std::isnan(y)) {
+        std::printf("softmax special rows (%lld cols): got %g, want NaN\n",
+                    (long long)cols, y);
+        ++numFailures;
+        return;
+      }
+  }
+}
+
 int runChecks() {
   checkThreadPool();
   const int64_t sizes[] = {1, 3, 17, 100};
@@ -327,6 +399,11 @@ int runChecks() {
       checkWo(100, 260, 600, bits, true, 32, true, false);
       checkWo(33, 100, 4095, bits, false, 64, false, true);
     }
+    for (int64_t rows : {1, 2, 5, 64, 300})
+      for (int64_t cols : {1, 3, 8, 15, 16, 17, 100, 512, 1000})
+        for (int variant = 0; variant < 3; ++variant)
+          checkSoftmax(rows, cols, variant == 1, variant == 2);
+    checkSoftmaxSpecialRows();
   }
   if (numFailures) {
     std::printf("%d failures\n", numFailures);

@@ -75,6 +75,8 @@ private:
   /// Lowers a `qopt_wo_gemm` contraction; leaves it as loops (returns
   /// failure) when its buffers are not laid out as the kernel reads them.
   LogicalResult lowerWeightOnly(linalg::GenericOp op);
+  /// Lowers a last-dimension f32 softmax on buffers to `qrt_uk_softmax`.
+  void lowerSoftmax(linalg::SoftmaxOp op);
 
   SymbolTable *symbols = nullptr;
   llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
@@ -146,6 +148,28 @@ Value getElementPointer(OpBuilder &b, Location loc, Value memref,
 
 Value toI64(OpBuilder &b, Location loc, Value index) {
   return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+}
+
+/// Pointer to the element of `memref` at indices `ivs` in its leading
+/// dimensions and 0 in the others.
+Value getLeadingPointer(OpBuilder &b, Location loc,
+                        memref::ExtractStridedMetadataOp meta, Value memref,
+                        ValueRange ivs) {
+  Value offset = meta.getOffset();
+  for (auto [i, iv] : llvm::enumerate(ivs))
+    offset = arith::AddIOp::create(
+        b, loc, offset,
+        arith::MulIOp::create(b, loc, iv, meta.getStrides()[i]));
+  return getElementPointer(b, loc, memref, offset);
+}
+
+/// The stride between rows (the second-to-last dimension) of a rank-`rank`
+/// memref; 0 for a single row.
+Value getRowStride(OpBuilder &b, Location loc,
+                   memref::ExtractStridedMetadataOp meta, int64_t rank) {
+  if (rank >= 2)
+    return meta.getStrides()[rank - 2];
+  return arith::ConstantIndexOp::create(b, loc, 0);
 }
 
 LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
@@ -330,15 +354,10 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         // x and y share the outer dims, which come first in both.
         auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
-          Value offset = meta.getOffset();
-          for (auto [i, iv] : llvm::enumerate(ivs))
-            offset = arith::AddIOp::create(
-                b, loc, offset,
-                arith::MulIOp::create(b, loc, iv, meta.getStrides()[i]));
-          return getElementPointer(b, loc, memref, offset);
+          return getLeadingPointer(b, loc, meta, memref, ivs);
         };
         auto rowStride = [&](memref::ExtractStridedMetadataOp meta) {
-          return rank >= 2 ? Value(meta.getStrides()[rank - 2]) : zero;
+          return getRowStride(b, loc, meta, rank);
         };
         Value zpPointer =
             zp ? getElementPointer(b, loc, zp, zMeta.getOffset())
@@ -370,11 +389,55 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
   return success();
 }
 
+void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
+  auto inputType = cast<MemRefType>(op.getInput().getType());
+  int64_t rank = inputType.getRank();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto xMeta = memref::ExtractStridedMetadataOp::create(b, loc, op.getInput());
+  auto yMeta = memref::ExtractStridedMetadataOp::create(b, loc, op.getOutput());
+  Value rows = rank >= 2 ? Value(xMeta.getSizes()[rank - 2]) : one;
+  Value cols = xMeta.getSizes()[rank - 1];
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t dim = 0; dim + 2 < rank; ++dim) {
+    lbs.push_back(zero);
+    ubs.push_back(xMeta.getSizes()[dim]);
+    steps.push_back(one);
+  }
+  MLIRContext *ctx = &getContext();
+  scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
+          return getLeadingPointer(b, loc, meta, memref, ivs);
+        };
+        auto rowStride = [&](memref::ExtractStridedMetadataOp meta) {
+          return toI64(b, loc, getRowStride(b, loc, meta, rank));
+        };
+        SmallVector<Value> args = {toI64(b, loc, rows),
+                                   toI64(b, loc, cols),
+                                   at(xMeta, op.getInput()),
+                                   rowStride(xMeta),
+                                   toI64(b, loc, xMeta.getStrides()[rank - 1]),
+                                   at(yMeta, op.getOutput()),
+                                   rowStride(yMeta),
+                                   toI64(b, loc, yMeta.getStrides()[rank - 1])};
+        SmallVector<Type> argTypes =
+            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
+        func::FuncOp decl = getOrDeclare("qrt_uk_softmax",
+                                         FunctionType::get(ctx, argTypes, {}));
+        func::CallOp::create(b, loc, decl, args);
+      });
+  op->erase();
+}
+
 void LowerToUKernelsPass::runOnOperation() {
   SymbolTable table(getOperation());
   symbols = &table;
   SmallVector<linalg::LinalgOp> targets;
   SmallVector<linalg::GenericOp> weightOnly;
+  SmallVector<linalg::SoftmaxOp> softmaxOps;
   getOperation().walk([&](linalg::LinalgOp op) {
     if (!op.hasPureBufferSemantics())
       return;
@@ -389,6 +452,17 @@ void LowerToUKernelsPass::runOnOperation() {
   // A weight-only contraction the kernel cannot take stays a loop nest.
   for (linalg::GenericOp op : weightOnly)
     (void)lowerWeightOnly(op);
+  // The kernel takes any strides. qopt-raise-softmax creates no other
+  // softmax (element type, axis) than the kernel's.
+  getOperation().walk([&](linalg::SoftmaxOp op) {
+    auto type = dyn_cast<MemRefType>(op.getInput().getType());
+    if (type && type.getElementType().isF32() &&
+        isa<MemRefType>(op.getOutput().getType()) &&
+        op.getDimension() + 1 == static_cast<uint64_t>(type.getRank()))
+      softmaxOps.push_back(op);
+  });
+  for (linalg::SoftmaxOp op : softmaxOps)
+    lowerSoftmax(op);
   symbols = nullptr;
 }
 

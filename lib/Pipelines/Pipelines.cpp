@@ -35,11 +35,20 @@ void qopt::buildLowerQuantToLinalgPipeline(
   pm.addPass(createCSEPass());
 }
 
-/// Loops, memrefs, math and vectors to the LLVM dialect.
-static void addConversionsToLLVM(OpPassManager &pm) {
+/// Loops, memrefs, math and vectors to the LLVM dialect. With
+/// `runtimeAllocator`, buffers are allocated through the generic
+/// `_mlir_memref_to_llvm_*` functions, which libqrt provides (with a cache
+/// of large blocks), instead of malloc.
+static void addConversionsToLLVM(OpPassManager &pm,
+                                 bool runtimeAllocator = false) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  if (runtimeAllocator) {
+    FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+    memrefOptions.useGenericFunctions = true;
+    pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  }
   // Integer powers become functions; what LLVM has intrinsics for goes to
   // LLVM; the rest (erf) to libm.
   pm.addPass(createConvertMathToFuncs());
@@ -67,6 +76,9 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   if (options.ukernels)
     pm.addNestedPass<func::FuncOp>(createPrepareWeightOnlyUKernels());
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  // Before fusion merges the chain's steps into other ops.
+  if (options.ukernels)
+    pm.addNestedPass<func::FuncOp>(createRaiseSoftmax());
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -103,7 +115,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createCanonicalizerPass());
-  addConversionsToLLVM(pm);
+  addConversionsToLLVM(pm, /*runtimeAllocator=*/true);
   pm.addPass(createCanonicalizerPass());
 }
 

@@ -6,6 +6,8 @@
 
 #include "qopt/Runtime/qrt.h"
 
+#include "Allocator.h"
+
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -113,7 +115,7 @@ struct qrt_session {
     std::set<void *> freed;
     for (Output &output : outputs) {
       if (output.allocated && freed.insert(output.allocated).second)
-        free(output.allocated);
+        _mlir_memref_to_llvm_free(output.allocated);
       output = Output();
     }
   }

@@ -62,3 +62,29 @@ func.func @int_matmul(%a: memref<4x8xi32>, %b: memref<8x16xi32>, %c: memref<4x16
   linalg.matmul ins(%a, %b : memref<4x8xi32>, memref<8x16xi32>) outs(%c : memref<4x16xi32>)
   return
 }
+
+// -----
+
+// A last-dimension softmax: loops over the leading dimensions, one call per
+// [rows, cols] matrix with row and column strides of input and output.
+// CHECK: func.func private @qrt_uk_softmax(i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64)
+// CHECK-LABEL: func.func @softmax
+// CHECK-NOT: linalg.softmax
+// CHECK: scf.for
+// CHECK-NOT: scf.for
+// CHECK: call @qrt_uk_softmax(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64) -> ()
+func.func @softmax(%x: memref<?x4x?xf32, strided<[?, ?, 2], offset: ?>>, %y: memref<?x4x?xf32>) {
+  linalg.softmax dimension(2) ins(%x : memref<?x4x?xf32, strided<[?, ?, 2], offset: ?>>) outs(%y : memref<?x4x?xf32>)
+  return
+}
+
+// -----
+
+// A softmax over another dimension is not the kernel's: it stays.
+// CHECK-LABEL: func.func @softmax_dim0
+// CHECK-NOT: qrt_uk_softmax
+// CHECK: linalg.softmax dimension(0)
+func.func @softmax_dim0(%x: memref<8x16xf32>, %y: memref<8x16xf32>) {
+  linalg.softmax dimension(0) ins(%x : memref<8x16xf32>) outs(%y : memref<8x16xf32>)
+  return
+}

@@ -10,10 +10,12 @@
 // CHECK-LABEL: llvm.func @layer
 // CHECK-NOT: linalg.
 // CHECK-NOT: memref.
+// Buffers come from libqrt's allocator, and every one is freed except the
+// result.
+// CHECK: %[[BUF:.*]] = llvm.call @_mlir_memref_to_llvm_alloc
 // CHECK: llvm.fmul {{.*}} : vector<8xf32>
 // CHECK: llvm.call @qrt_uk_sgemm_packed
-// Every buffer allocated is freed, except the result.
-// CHECK: llvm.call @free
+// CHECK: llvm.call @_mlir_memref_to_llvm_free(%[[BUF]])
 // CHECK: llvm.return
 // AVX512-LABEL: llvm.func @layer
 // AVX512: vector<16xf32>

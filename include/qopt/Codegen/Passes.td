@@ -74,6 +74,34 @@ def PrepareWeightOnlyUKernels
                            "::mlir::tensor::TensorDialect"];
 }
 
+def RaiseSoftmax : Pass<"qopt-raise-softmax", "func::FuncOp"> {
+  let summary = "Recognize softmax along the last dimension as linalg.softmax";
+  let description = [{
+    Finds the chain in which the importer (and most frontends) spell a
+    softmax along the last dimension of an f32 tensor, five linalg ops and
+    five passes over the tensor:
+
+    ```mlir
+    %max = linalg.generic {reduction over d3, max from -inf} ins(%x) ...
+    %sub = linalg.generic {elementwise subf} ins(%x, %max) ...
+    %exp = linalg.generic {elementwise math.exp} ins(%sub) ...
+    %sum = linalg.generic {reduction over d3, addf from 0} ins(%exp) ...
+    %y   = linalg.generic {elementwise divf} ins(%exp, %sum) ...
+    // becomes
+    %y = linalg.softmax dimension(3) ins(%x : tensor<?x8x?x?xf32>)
+           outs(%init : tensor<?x8x?x?xf32>) -> tensor<?x8x?x?xf32>
+    ```
+
+    The per-row tensors may keep the reduced dimension (`[..., 1]`) or drop
+    it; `arith.maximumf` and `arith.maxnumf` are both accepted (they differ
+    only for NaN, which makes the row NaN either way). Intermediates that
+    have other users stay. `qopt-lower-to-ukernels` turns the result into a
+    call to the runtime's `qrt_uk_softmax`, which makes one pass per row with
+    the row in L1, so the pass belongs in pipelines that run it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tile linalg ops to vector-sized tiles and vectorize them";
   let description = [{
@@ -136,6 +164,11 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
     // becomes
     func.call @qrt_uk_sgemm_packed(%m, %c128, %c64, %xp, %c64, %c1, %wp,
                                    %yp, %c128, %c1, %flags) : ...
+    ```
+
+    `linalg.softmax` along the last dimension becomes loops over all but the
+    last two dimensions around a call to `qrt_uk_softmax` (rows, columns,
+    pointers and strides of input and output).
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -94,6 +94,16 @@ void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
                     int32_t is_signed, const float *scale, const float *zp,
                     int64_t group_size, float *Y, int64_t ldy_m, int32_t flags);
 
+/// Softmax along the rows of a matrix:
+///   Y[r*ldy_r + c*ldy_c] = exp(X[r, c] - max_c X[r, c]) / sum_c exp(...)
+/// for r < rows, c < cols, with X[r, c] = X[r*ldx_r + c*ldx_c]. Unit column
+/// strides are the fast case; X and Y may be the same buffer (in place) but
+/// must not otherwise overlap. A row containing NaN, or only -inf, becomes
+/// NaN, as the definition gives. exp is computed to within 2 ulp (results
+/// below 1.2e-38 flush to 0).
+void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X, int64_t ldx_r,
+                    int64_t ldx_c, float *Y, int64_t ldy_r, int64_t ldy_c);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

@@ -71,35 +71,37 @@ Isa getIsa() {
   return isa;
 }
 
+/// One kernel family's table for this CPU's ISA.
+template <typename Arch>
+Arch selectArch(Arch (*scalar)(), Arch (*avx2)(), Arch (*avx512)()) {
+  switch (getIsa()) {
+  case Isa::AVX512:
+    return avx512();
+  case Isa::AVX2:
+    return avx2();
+  case Isa::Scalar:
+    break;
+  }
+  return scalar();
+}
+
 } // namespace
 
 const SgemmArch &qrt::uk::getSgemmArch() {
-  static const SgemmArch arch = [] {
-    switch (getIsa()) {
-    case Isa::AVX512:
-      return getSgemmArchAVX512();
-    case Isa::AVX2:
-      return getSgemmArchAVX2();
-    case Isa::Scalar:
-      break;
-    }
-    return getSgemmArchScalar();
-  }();
+  static const SgemmArch arch =
+      selectArch(getSgemmArchScalar, getSgemmArchAVX2, getSgemmArchAVX512);
   return arch;
 }
 
 const WoArch &qrt::uk::getWoArch() {
-  static const WoArch arch = [] {
-    switch (getIsa()) {
-    case Isa::AVX512:
-      return getWoArchAVX512();
-    case Isa::AVX2:
-      return getWoArchAVX2();
-    case Isa::Scalar:
-      break;
-    }
-    return getWoArchScalar();
-  }();
+  static const WoArch arch =
+      selectArch(getWoArchScalar, getWoArchAVX2, getWoArchAVX512);
+  return arch;
+}
+
+const SoftmaxArch &qrt::uk::getSoftmaxArch() {
+  static const SoftmaxArch arch = selectArch(
+      getSoftmaxArchScalar, getSoftmaxArchAVX2, getSoftmaxArchAVX512);
   return arch;
 }
 

@@ -17,8 +17,11 @@
 #ifndef QOPT_LIB_RUNTIME_UKERNELS_UKERNELSIMPL_H
 #define QOPT_LIB_RUNTIME_UKERNELS_UKERNELSIMPL_H
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 namespace qrt::uk {
 
@@ -159,6 +162,65 @@ static inline float woLoadQ(const uint8_t *row, int64_t k, int bits,
     v -= int32_t(1) << bits;
   return float(v);
 }
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+// exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 (ln 2 split in
+// two so that n ln 2 is exact), exp(r) by Cephes' degree-7 minimax
+// polynomial: within 2 ulp of expf on [kExpLo, kExpHi]. Below kExpLo the
+// result is 0 rather than a denormal (at most 1.2e-38 off); softmax shifts
+// its inputs to at most 0, so the upper clamp only matters for NaN and inf.
+constexpr float kExpHi = 88.0f;
+constexpr float kExpLo = -88.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;
+constexpr float kLn2Lo = -2.12194440e-4f;
+constexpr float kExpP0 = 1.9875691500e-4f;
+constexpr float kExpP1 = 1.3981999507e-3f;
+constexpr float kExpP2 = 8.3334519073e-3f;
+constexpr float kExpP3 = 4.1665795894e-2f;
+constexpr float kExpP4 = 1.6666665459e-1f;
+constexpr float kExpP5 = 5.0000001201e-1f;
+
+/// exp(x) by the algorithm above, one lane; the x86 kernels use it for row
+/// tails so that every element of a row is computed the same way.
+static inline float softmaxExpScalar(float x) {
+  if (std::isnan(x))
+    return x;
+  x = std::min(std::max(x, kExpLo), kExpHi);
+  float n = std::nearbyint(x * kLog2e);
+  float r = std::fma(-n, kLn2Hi, x);
+  r = std::fma(-n, kLn2Lo, r);
+  float p = kExpP0;
+  p = std::fma(p, r, kExpP1);
+  p = std::fma(p, r, kExpP2);
+  p = std::fma(p, r, kExpP3);
+  p = std::fma(p, r, kExpP4);
+  p = std::fma(p, r, kExpP5);
+  p = std::fma(p, r * r, r) + 1.0f;
+  int32_t e = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, sizeof(scale));
+  return p * scale;
+}
+
+/// Softmax of one contiguous row: y[i] = exp(x[i] - max) / sum; x and y may
+/// be the same array.
+using SoftmaxRowFn = void (*)(const float *x, float *y, int64_t n);
+
+struct SoftmaxArch {
+  const char *name;
+  SoftmaxRowFn row;
+};
+
+SoftmaxArch getSoftmaxArchScalar();
+SoftmaxArch getSoftmaxArchAVX2();
+SoftmaxArch getSoftmaxArchAVX512();
+
+/// The softmax implementation for this CPU.
+const SoftmaxArch &getSoftmaxArch();
 
 } // namespace qrt::uk
 
