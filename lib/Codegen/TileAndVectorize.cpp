@@ -115,6 +115,19 @@ struct TileAndVectorizePass
             rewriter, cast<TilingInterface>(op.getOperation()), options);
         if (failed(tiled))
           continue;
+        // Loops over parallel dimensions write disjoint tiles:
+        // qopt-outline-parallel-loops may run their iterations on threads.
+        SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+        unsigned loop = 0;
+        for (auto [dim, size] : llvm::enumerate(tileSizes)) {
+          if (size == 0)
+            continue;
+          if (loop < tiled->loops.size() &&
+              iterators[dim] == utils::IteratorType::parallel)
+            tiled->loops[loop]->setAttr(qopt::kParallelLoopAttrName,
+                                        rewriter.getUnitAttr());
+          ++loop;
+        }
         rewriter.replaceOp(op, tiled->replacements);
         if (tiled->tiledOps.size() != 1)
           continue;

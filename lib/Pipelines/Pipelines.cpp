@@ -40,7 +40,8 @@ void qopt::buildLowerQuantToLinalgPipeline(
 /// `_mlir_memref_to_llvm_*` functions, which libqrt provides (with a cache
 /// of large blocks), instead of malloc.
 static void addConversionsToLLVM(OpPassManager &pm,
-                                 bool runtimeAllocator = false) {
+                                 bool runtimeAllocator = false,
+                                 bool parallelCalls = false) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -57,6 +58,8 @@ static void addConversionsToLLVM(OpPassManager &pm,
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (parallelCalls)
+    pm.addPass(qopt::createLowerParallelCalls());
 }
 
 void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -115,7 +118,9 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createCanonicalizerPass());
-  addConversionsToLLVM(pm, /*runtimeAllocator=*/true);
+  if (options.parallel)
+    pm.addPass(createOutlineParallelLoops());
+  addConversionsToLLVM(pm, /*runtimeAllocator=*/true, options.parallel);
   pm.addPass(createCanonicalizerPass());
 }
 

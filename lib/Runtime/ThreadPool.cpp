@@ -232,3 +232,37 @@ extern "C" void qrt_set_num_threads(int n) {
 extern "C" int qrt_get_num_threads(void) {
   return getGlobalThreadPool().getNumThreads();
 }
+
+namespace {
+struct OffsetRange {
+  qrt::ThreadPool::RangeFn fn;
+  void *ctx;
+  int64_t begin;
+};
+} // namespace
+
+extern "C" void qrt_parallel_for(int64_t begin, int64_t end, int64_t grain,
+                                 void (*fn)(void *, int64_t, int64_t),
+                                 void *ctx) {
+  if (end <= begin)
+    return;
+  grain = std::max<int64_t>(grain, 1);
+  ThreadPool &pool = getGlobalThreadPool();
+  if (end - begin <= grain || pool.getNumThreads() <= 1 ||
+      ThreadPool::isInParallelRegion()) {
+    fn(ctx, begin, end);
+    return;
+  }
+  if (begin == 0) {
+    pool.parallelFor(end, fn, ctx, grain);
+    return;
+  }
+  OffsetRange range{fn, ctx, begin};
+  pool.parallelFor(
+      end - begin,
+      [](void *p, int64_t b, int64_t e) {
+        auto *r = static_cast<OffsetRange *>(p);
+        r->fn(r->ctx, r->begin + b, r->begin + e);
+      },
+      &range, grain);
+}

@@ -5,24 +5,37 @@
 // RUN: qopt %s --pass-pipeline='builtin.module(qopt-cpu-codegen{vector-width=16})' | FileCheck %s --check-prefix=AVX512
 // RUN: qopt %s --pass-pipeline='builtin.module(qopt-cpu-codegen{ukernels=false vectorize=false})' | FileCheck %s --check-prefix=SCALAR
 
+// RUN: qopt %s --pass-pipeline='builtin.module(qopt-cpu-codegen{parallel=false})' | FileCheck %s --check-prefix=SERIAL
+
 // CHECK-DAG: llvm.func @qrt_uk_sgemm_packed(i64, i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, !llvm.ptr, i64, i64, i32)
 // CHECK-DAG: llvm.mlir.global private constant @{{.*}}_packed
-// CHECK-LABEL: llvm.func @layer
+// The elementwise multiply runs on vectors, in a loop outlined for the
+// thread pool.
+// CHECK-LABEL: llvm.func @layer_parallel(
+// CHECK: llvm.fmul {{.*}} : vector<8xf32>
+// CHECK-LABEL: llvm.func internal @layer_parallel_task(
+// CHECK: llvm.call @layer_parallel(
+// CHECK-LABEL: llvm.func @layer(
 // CHECK-NOT: linalg.
 // CHECK-NOT: memref.
 // Buffers come from libqrt's allocator, and every one is freed except the
 // result.
 // CHECK: %[[BUF:.*]] = llvm.call @_mlir_memref_to_llvm_alloc
-// CHECK: llvm.fmul {{.*}} : vector<8xf32>
+// CHECK: llvm.call @qrt_parallel_for({{.*}}) : (i64, i64, i64, !llvm.ptr, !llvm.ptr) -> ()
 // CHECK: llvm.call @qrt_uk_sgemm_packed
 // CHECK: llvm.call @_mlir_memref_to_llvm_free(%[[BUF]])
 // CHECK: llvm.return
-// AVX512-LABEL: llvm.func @layer
+// AVX512-LABEL: llvm.func @layer_parallel(
 // AVX512: vector<16xf32>
-// SCALAR-LABEL: llvm.func @layer
+// SCALAR-LABEL: llvm.func @layer(
 // SCALAR-NOT: qrt_uk
 // SCALAR-NOT: vector<
 // SCALAR: llvm.return
+// SERIAL-NOT: qrt_parallel_for
+// SERIAL-NOT: @layer_parallel
+// SERIAL-LABEL: llvm.func @layer(
+// SERIAL: llvm.fmul {{.*}} : vector<8xf32>
+// SERIAL: llvm.call @qrt_uk_sgemm_packed
 func.func @layer(%x: tensor<?x8xf32>) -> tensor<?x20xf32> {
   %w = arith.constant dense<[[-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75], [-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5], [-0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25], [0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0], [0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25], [0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5], [0.75, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75], [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75], [-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5], [-0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25], [0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0], [0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25], [0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5], [0.75, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75], [-0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75], [-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5], [-0.25, 0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25], [0.0, 0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0], [0.25, 0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25], [0.5, 0.75, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5]]> : tensor<20x8xf32>
   %e = arith.constant dense<2.0> : tensor<8xf32>

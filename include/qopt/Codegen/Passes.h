@@ -32,6 +32,16 @@ constexpr llvm::StringLiteral kWeightOnlyGemmAttrName = "qopt_wo_gemm";
 /// vectorization leave such ops alone.
 bool isUKernelOp(Operation *op);
 
+/// Unit attribute on the `scf.for` loops `qopt-tile-and-vectorize` creates
+/// for parallel dimensions: their iterations write disjoint parts of the
+/// result and may run concurrently.
+constexpr llvm::StringLiteral kParallelLoopAttrName = "qopt_parallel";
+
+/// Attribute on the functions `qopt-outline-parallel-loops` creates, `(begin,
+/// end, captured values...)` bodies of parallel loop bands: the smallest
+/// number of iterations worth handing to a thread (an i64).
+constexpr llvm::StringLiteral kParallelBodyAttrName = "qopt_parallel_body";
+
 #define GEN_PASS_REGISTRATION
 #include "qopt/Codegen/Passes.h.inc"
 

@@ -169,7 +169,6 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
     `linalg.softmax` along the last dimension becomes loops over all but the
     last two dimensions around a call to `qrt_uk_softmax` (rows, columns,
     pointers and strides of input and output).
-    ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
@@ -182,6 +181,71 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
            "Repack constant B operands into the micro-kernel's layout at "
            "compile time">
   ];
+}
+
+def OutlineParallelLoops : Pass<"qopt-outline-parallel-loops", "ModuleOp"> {
+  let summary = "Move bands of parallel loops into functions of an "
+                "iteration range";
+  let description = [{
+    Takes every outermost `scf.for` marked `qopt_parallel` (by
+    `qopt-tile-and-vectorize`: it iterates over a parallel dimension, so its
+    iterations write disjoint tiles) together with the marked loops
+    perfectly nested in it whose bounds do not depend on the band. All loops
+    of the band but the innermost are collapsed into one linear range; their
+    body, with the innermost loop, moves into a new private function
+    `@<func>_parallel(%begin: index, %end: index, captured...)` that runs
+    iterations `[begin, end)` of that range, and the band becomes one call
+    over the whole range. The function carries `qopt_parallel_body`, the
+    smallest number of iterations worth giving a thread, from a rough count
+    of the operations one iteration runs.
+
+    ```mlir
+    scf.for %i = %c0 to %n step %c1 {
+      scf.for %j = %c0 to %m step %c8 { ... } {qopt_parallel}
+    } {qopt_parallel}
+    // becomes
+    func.call @f_parallel(%c0, %trips, ...) : (index, index, ...) -> ()
+    func.func private @f_parallel(%begin: index, %end: index, ...)
+        attributes {qopt_parallel_body = 64 : i64} {
+      scf.for %k = %begin to %end step %c1 {
+        %i = ... (from %k)
+        scf.for %j = %c0 to %m step %c8 { ... }
+      }
+      return
+    }
+    ```
+
+    The result is correct on its own (one call runs the whole range);
+    `qopt-lower-parallel-calls` makes the call parallel after lowering to
+    LLVM.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def LowerParallelCalls : Pass<"qopt-lower-parallel-calls", "ModuleOp"> {
+  let summary = "Run calls of outlined parallel bodies on the runtime's "
+                "thread pool";
+  let description = [{
+    On the LLVM dialect, after `qopt-outline-parallel-loops` and the
+    conversion to LLVM. For every function marked `qopt_parallel_body` it
+    adds a task `@<body>_task(ptr ctx, i64 begin, i64 end)` that loads the
+    captured values from `ctx` and calls the body, and rewrites each call of
+    the body (outside other bodies) into stores of the captured values to a
+    stack struct and a call to the runtime's
+    `qrt_parallel_for(begin, end, grain, @<body>_task, ctx)`.
+
+    ```mlir
+    llvm.call @f_parallel(%c0, %n, %ptr, %len) : (i64, i64, !llvm.ptr, i64) -> ()
+    // becomes
+    %ctx = llvm.alloca %c1 x !llvm.struct<(ptr, i64)> : (i64) -> !llvm.ptr
+    llvm.store %ptr, ... ; llvm.store %len, ...
+    llvm.call @qrt_parallel_for(%c0, %n, %grain, %task, %ctx)
+        : (i64, i64, i64, !llvm.ptr, !llvm.ptr) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {

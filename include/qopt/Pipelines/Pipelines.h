@@ -70,6 +70,12 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::desc("Repack constant matmul weights into the micro-kernel "
                      "layout at compile time"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the loop nests over parallel dimensions on the "
+                     "runtime's thread pool (off: they run on the calling "
+                     "thread; the kernels still use the pool)"),
+      llvm::cl::init(true)};
 };
 
 /// The optimizing CPU code generator: lowers quantized (or plain) IR on
@@ -77,8 +83,10 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
 /// elementwise fusion, tiling to vector-sized tiles and vectorization (masked
 /// where shapes are dynamic), one-shot bufferization, matmul-like
 /// contractions to runtime micro-kernels with compile-time packed weights,
-/// ownership-based buffer deallocation, and upstream's conversions to LLVM.
-/// The result references `qrt_uk_*` and `memrefCopy`, which libqrt provides;
+/// ownership-based buffer deallocation, outlining of parallel loop bands for
+/// the runtime's thread pool, and upstream's conversions to LLVM.
+/// The result references `qrt_uk_*`, `qrt_parallel_for`, `memrefCopy` and
+/// the `_mlir_memref_to_llvm_*` allocation functions, which libqrt provides;
 /// `qopt-compile` turns it into an artifact.
 void buildCPUCodegenPipeline(OpPassManager &pm,
                              const CPUCodegenOptions &options);

@@ -43,6 +43,15 @@ void qrt_set_num_threads(int n);
 /// Returns the number of threads the runtime's kernels use.
 int qrt_get_num_threads(void);
 
+/// Runs fn(ctx, b, e) over a partition of [begin, end) into contiguous
+/// chunks of at least `grain` iterations, one per thread at most, and returns
+/// when all are done. Runs fn(ctx, begin, end) on the calling thread when the
+/// range is at most one grain, the pool has one thread, or the caller is
+/// itself a pool worker. Compiled code calls it for outlined parallel loops.
+void qrt_parallel_for(int64_t begin, int64_t end, int64_t grain,
+                      void (*fn)(void *ctx, int64_t begin, int64_t end),
+                      void *ctx);
+
 /// General strided single-precision matrix multiply:
 ///   C[m*ldc_m + n*ldc_n] = sum_k A[m*lda_m + k*lda_k] * B[k*ldb_k + n*ldb_n]
 /// (plus the old value of C when `flags & QRT_UK_ACCUMULATE`), for m < M,
