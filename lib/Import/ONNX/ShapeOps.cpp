@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -585,6 +586,28 @@ LogicalResult importConcat(NodeContext &ctx) {
   return success();
 }
 
+/// `input` with the order of its elements along `axes` reversed (a gather:
+/// element i of an axis of size n reads element n - 1 - i).
+Value reverseAxes(OpBuilder &b, Location loc, Value input,
+                  ArrayRef<int64_t> axes) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, input);
+  // The last index of each reversed axis.
+  SmallVector<Value> lastIndex(sizes.size());
+  for (int64_t axis : axes)
+    lastIndex[axis] = getValueOrCreateConstantIndexOp(
+        b, loc, subIndex(b, loc, sizes[axis], b.getIndexAttr(1)));
+  return buildGenerated(
+      b, loc, sizes, type.getElementType(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
+        SmallVector<Value> source(indices.begin(), indices.end());
+        for (int64_t axis : axes)
+          source[axis] =
+              arith::SubIOp::create(nb, nl, lastIndex[axis], indices[axis]);
+        return tensor::ExtractOp::create(nb, nl, input, source);
+      });
+}
+
 LogicalResult importSlice(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
@@ -629,19 +652,28 @@ LogicalResult importSlice(NodeContext &ctx) {
   SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
   SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
   SmallVector<OpFoldResult> outSizes = sizes;
+  // Axes sliced with a negative step: sliced forwards, then reversed.
+  SmallVector<int64_t> reversedAxes;
   for (auto [k, rawAxis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> axis = ctx.normalizeAxis(rawAxis, rank);
     if (failed(axis))
       return failure();
-    if (steps[k] <= 0)
-      return ctx.emitError() << "step " << steps[k]
-                             << " is not supported (only positive steps)";
+    if (steps[k] == 0)
+      return ctx.emitError() << "step is zero";
+    bool backwards = steps[k] < 0;
+    int64_t stride = backwards ? -steps[k] : steps[k];
     OpFoldResult dim = sizes[*axis];
-    // Negative positions count from the end; then clamp to [0, dim].
+    // Negative positions count from the end; then clamp to [0, dim] going
+    // forwards, to [-1, dim - 1] going backwards.
+    OpFoldResult low = backwards ? b.getIndexAttr(-1) : b.getIndexAttr(0);
+    OpFoldResult high =
+        backwards ? subIndex(b, loc, dim, b.getIndexAttr(1)) : dim;
     auto normalize = [&](OpFoldResult position) -> OpFoldResult {
       std::optional<int64_t> v = getConstantIntValue(position);
-      if (v && *v >= 0 && *v >= (1LL << 40))
-        return dim; // INT64_MAX-style "to the end".
+      if (v && *v >= (1LL << 40))
+        return high; // INT64_MAX-style "to the end".
+      if (v && *v <= -(1LL << 40))
+        return low; // INT64_MIN-style "to the beginning".
       if (v && *v < 0)
         position = addIndex(b, loc, dim, position);
       else if (!v) {
@@ -654,24 +686,40 @@ LogicalResult importSlice(NodeContext &ctx) {
                        b, loc, negative, arith::AddIOp::create(b, loc, p, d), p)
                        .getResult();
       }
-      return minIndex(b, loc, maxIndex(b, loc, position, b.getIndexAttr(0)),
-                      dim);
+      return minIndex(b, loc, maxIndex(b, loc, position, low), high);
     };
     OpFoldResult start = normalize((*starts)[k]);
     OpFoldResult end = normalize((*ends)[k]);
+    // Going backwards, the elements start, start - s, ... > end are those
+    // of the forward slice from start - (length - 1) * s, reversed.
     OpFoldResult length =
-        maxIndex(b, loc,
-                 ceilDivIndex(b, loc, subIndex(b, loc, end, start),
-                              b.getIndexAttr(steps[k])),
-                 b.getIndexAttr(0));
+        backwards ? maxIndex(b, loc,
+                             ceilDivIndex(b, loc, subIndex(b, loc, start, end),
+                                          b.getIndexAttr(stride)),
+                             b.getIndexAttr(0))
+                  : maxIndex(b, loc,
+                             ceilDivIndex(b, loc, subIndex(b, loc, end, start),
+                                          b.getIndexAttr(stride)),
+                             b.getIndexAttr(0));
+    OpFoldResult first = start;
+    if (backwards) {
+      first = subIndex(
+          b, loc, start,
+          mulIndex(b, loc,
+                   maxIndex(b, loc, subIndex(b, loc, length, b.getIndexAttr(1)),
+                            b.getIndexAttr(0)),
+                   b.getIndexAttr(stride)));
+      first = maxIndex(b, loc, first, b.getIndexAttr(0));
+      reversedAxes.push_back(*axis);
+    }
     // An empty slice reads nothing; its offset must still be in bounds.
     offsets[*axis] =
-        isConstantIntValue(length, 0) ? OpFoldResult(b.getIndexAttr(0)) : start;
+        isConstantIntValue(length, 0) ? OpFoldResult(b.getIndexAttr(0)) : first;
     outSizes[*axis] = length;
-    strides[*axis] = b.getIndexAttr(steps[k]);
+    strides[*axis] = b.getIndexAttr(stride);
   }
   // Slicing a shape tensor picks elements.
-  if (rank == 1) {
+  if (rank == 1 && reversedAxes.empty()) {
     std::optional<SmallVector<OpFoldResult>> elements = ctx.getShapeElements(0);
     std::optional<int64_t> start = getConstantIntValue(offsets[0]);
     std::optional<int64_t> length = getConstantIntValue(outSizes[0]);
@@ -685,10 +733,11 @@ LogicalResult importSlice(NodeContext &ctx) {
       return success();
     }
   }
-  ctx.setResult(
-      0,
-      extractSliceOrEmpty(b, loc, ctx.getInput(0), offsets, outSizes, strides),
-      ctx.isUnsignedInput(0));
+  Value result =
+      extractSliceOrEmpty(b, loc, ctx.getInput(0), offsets, outSizes, strides);
+  if (!reversedAxes.empty())
+    result = reverseAxes(b, loc, result, reversedAxes);
+  ctx.setResult(0, result, ctx.isUnsignedInput(0));
   return success();
 }
 
@@ -971,11 +1020,55 @@ LogicalResult importRange(NodeContext &ctx) {
     ctx.setConstantResult(0, std::move(result));
     return success();
   }
-  if (!isa<IntegerType>(elementType))
-    return ctx.emitError() << "a float Range must have constant operands";
-  // Integer ranges over a dynamic extent (sequence positions).
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
+  if (auto floatType = dyn_cast<FloatType>(elementType)) {
+    // A run-time float range: the number of elements is computed in f64,
+    // as ONNX's reference (numpy.arange) does, the elements in the input's
+    // type.
+    for (unsigned i = 0; i < 3; ++i)
+      if (ctx.getInputType(i).getNumElements() != 1)
+        return ctx.emitError() << "operand " << i << " must be a scalar";
+    auto scalar = [&](unsigned i) -> Value {
+      RankedTensorType type = ctx.getInputType(i);
+      SmallVector<Value> zeros(type.getRank(),
+                               arith::ConstantIndexOp::create(b, loc, 0));
+      return tensor::ExtractOp::create(b, loc, ctx.getInput(i), zeros);
+    };
+    Value startV = scalar(0), limitV = scalar(1), deltaV = scalar(2);
+    Type f64 = b.getF64Type();
+    auto toF64 = [&](Value v) -> Value {
+      return floatType.getWidth() < 64 ? arith::ExtFOp::create(b, loc, f64, v)
+                                       : v;
+    };
+    Value count = math::CeilOp::create(
+        b, loc,
+        arith::DivFOp::create(
+            b, loc, arith::SubFOp::create(b, loc, toF64(limitV), toF64(startV)),
+            toF64(deltaV)));
+    // Non-positive counts (and NaN, from a zero delta) give no elements.
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, count, zeroF);
+    count = arith::SelectOp::create(b, loc, positive, count, zeroF);
+    Value size = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        arith::FPToSIOp::create(b, loc, b.getI64Type(), count));
+    Value result = buildGenerated(
+        b, loc, {OpFoldResult(size)}, elementType,
+        [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
+          Value i =
+              arith::IndexCastOp::create(nb, nl, nb.getI64Type(), indices[0]);
+          Value fi = arith::SIToFPOp::create(nb, nl, elementType, i);
+          return arith::AddFOp::create(
+              nb, nl, startV, arith::MulFOp::create(nb, nl, fi, deltaV));
+        });
+    ctx.setResult(0, result);
+    return success();
+  }
+  if (!isa<IntegerType>(elementType))
+    return ctx.emitError() << "expects integer or float operands";
+  // Integer ranges over a dynamic extent (sequence positions).
   std::optional<SmallVector<OpFoldResult>> s = ctx.getShapeElements(0);
   std::optional<SmallVector<OpFoldResult>> l = ctx.getShapeElements(1);
   std::optional<SmallVector<OpFoldResult>> d = ctx.getShapeElements(2);
