@@ -40,7 +40,7 @@ install_deps() {
     "${missing[@]}"
 }
 
-configure_and_build() {
+configure_and_build() {  # [TARGET...]: only these (default: everything)
   if [ ! -f "$QOPT_BUILD/build.ninja" ]; then
     log "configuring $QOPT_BUILD"
     cmake -G Ninja -S "$QOPT_ROOT" -B "$QOPT_BUILD" \
@@ -49,8 +49,13 @@ configure_and_build() {
       -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
       -DLLVM_USE_LINKER=lld -DQOPT_WERROR=ON
   fi
-  log "building"
-  cmake --build "$QOPT_BUILD"
+  if [ $# -gt 0 ]; then
+    log "building $*"
+    cmake --build "$QOPT_BUILD" --target "$@"
+  else
+    log "building"
+    cmake --build "$QOPT_BUILD"
+  fi
 }
 
 # onnxruntime-node (CPU), the reference and baseline of the tests and

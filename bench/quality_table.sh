@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The per-capability quality table of docs/quality.md: the bundled model
+# (models/bytellama) quantized with several RTN settings, each scored by
+# `qrun eval` against the fp32 baseline on all suites.
+#
+#   bench/quality_table.sh compile DIR [qopt-compile flags]
+#       compiles fp32 and every setting below into DIR (needs the build);
+#   bench/quality_table.sh eval DIR [qrun eval flags, e.g. --limit 60]
+#       evaluates each DIR/<setting>.so against DIR/fp32.so, writes
+#       DIR/<setting>.json and prints the table as markdown rows. Needs only
+#       qrun and libqrt ($QRUN, default build/bin/qrun), so the artifacts
+#       can be compiled here and evaluated on another machine.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode="${1:?usage: bench/quality_table.sh compile|eval DIR [flags]}"
+dir="${2:?usage: bench/quality_table.sh compile|eval DIR [flags]}"
+shift 2
+settings=(
+  "int8_pc|RTN int8 per channel|bits=8 granularity=per-channel"
+  "int4_g128|RTN int4 g128|bits=4 granularity=per-group group-size=128"
+  "int4_pc|RTN int4 per channel|bits=4 granularity=per-channel"
+  "int3_g128|RTN int3 g128|bits=3 granularity=per-group group-size=128"
+  "int3_g32|RTN int3 g32|bits=3 granularity=per-group group-size=32"
+  "int3_pc|RTN int3 per channel|bits=3 granularity=per-channel"
+  "int2_g32_asym|RTN int2 g32 asymmetric|bits=2 granularity=per-group group-size=32 symmetric=false"
+)
+case "$mode" in
+compile)
+  source "$root/scripts/lib.sh"
+  mkdir -p "$dir"
+  model="$root/models/bytellama/model.onnx"
+  "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/fp32.so" "$@"
+  for s in "${settings[@]}"; do
+    IFS='|' read -r name _ options <<<"$s"
+    "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/$name.so" \
+      --pre-pipeline="qopt-rtn-weight-only{$options}" "$@"
+  done
+  ;;
+eval)
+  qrun="${QRUN:-$root/build/bin/qrun}"
+  for s in "${settings[@]}"; do
+    IFS='|' read -r name _ _ <<<"$s"
+    # Exit code 1 is a failed gate, which is a result here.
+    "$qrun" eval --baseline "$dir/fp32.so" --candidate "$dir/$name.so" \
+      --suites "$root/evals" --json "$dir/$name.json" "$@" >/dev/null ||
+      [ $? -eq 1 ]
+  done
+  python3 - "$dir" "${settings[@]}" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+suites = ["chat", "code_gen", "json_tools", "long_context", "math"]
+first = None
+rows = []
+for spec in sys.argv[2:]:
+    name, label, _ = spec.split("|")
+    r = json.load(open(os.path.join(d, name + ".json")))
+    first = first or r
+    size = os.path.getsize(os.path.join(d, name + ".so.weights")) / 1e6
+    cells = [f'{r["suites"][s]["candidate"]:.3f} ({100 * r["suites"][s]["delta"]:+.1f}%)'
+             for s in suites]
+    p = r["perplexity"]
+    ppl = f'{p["candidate"]:.4f} ({100 * (p["candidate"] / p["baseline"] - 1):+.2f}%)'
+    rows.append(f'| {label} | {size:.1f} MB | ' + " | ".join(cells) +
+                f' | {ppl} | {"PASS" if r["passed"] else "FAIL"} |')
+n = first["suites"]["chat"]["n"]
+base = [f'{first["suites"][s]["baseline"]:.3f}' for s in suites]
+fp32 = os.path.getsize(os.path.join(d, "fp32.so.weights")) / 1e6
+print(f"{n} cases per suite")
+print("| setting | weights | " + " | ".join(suites) + " | perplexity | gate |")
+print("|---|---:|" + "---:|" * len(suites) + "---:|---|")
+print(f"| fp32 | {fp32:.1f} MB | " + " | ".join(base) +
+      f' | {first["perplexity"]["baseline"]:.4f} | — |')
+print("\n".join(rows))
+PY
+  ;;
+*)
+  echo "usage: bench/quality_table.sh compile|eval DIR [flags]" >&2
+  exit 2
+  ;;
+esac
