@@ -38,14 +38,18 @@ compile)
   ;;
 eval)
   qrun="${QRUN:-$root/build/bin/qrun}"
+  done_settings=()
   for s in "${settings[@]}"; do
     IFS='|' read -r name _ _ <<<"$s"
+    # A setting not compiled into DIR is left out of the table.
+    [ -f "$dir/$name.so" ] || continue
+    done_settings+=("$s")
     # Exit code 1 is a failed gate, which is a result here.
     "$qrun" eval --baseline "$dir/fp32.so" --candidate "$dir/$name.so" \
       --suites "$root/evals" --json "$dir/$name.json" "$@" >/dev/null ||
       [ $? -eq 1 ]
   done
-  python3 - "$dir" "${settings[@]}" <<'PY'
+  python3 - "$dir" "${done_settings[@]}" <<'PY'
 import json, os, sys
 d = sys.argv[1]
 suites = ["chat", "code_gen", "json_tools", "long_context", "math"]
