@@ -30,11 +30,14 @@ for model in decode_8192x8192 decode_4096x14336; do
   for scheme in fp32 int8 int4; do
     case "$scheme" in
       fp32) pre="" ;;
-      int8) pre='qopt-rtn-weight-only{bits=8 granularity=per-channel}' ;;
-      int4) pre='qopt-rtn-weight-only{bits=4 granularity=per-group group-size=128}' ;;
+      # Every layer's output is a graph output here, which RTN otherwise
+      # takes for the LM head and keeps in fp32.
+      int8) pre='qopt-rtn-weight-only{bits=8 granularity=per-channel quantize-head=true}' ;;
+      int4) pre='qopt-rtn-weight-only{bits=4 granularity=per-group group-size=128 quantize-head=true}' ;;
     esac
     art="$work/$model-$scheme.so"
-    if [ ! -f "$art" ] || [ "$art" -ot "$bin/qopt-compile" ]; then
+    if [ ! -f "$art" ] || [ "$art" -ot "$bin/qopt-compile" ] ||
+       [ "$art" -ot "${BASH_SOURCE[0]}" ]; then
       log "compiling $model ($scheme)"
       "$bin/qopt-compile" "$work/$model.onnx" ${pre:+--pre-pipeline="$pre"} -o "$art"
     fi
