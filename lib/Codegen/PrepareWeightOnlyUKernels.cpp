@@ -67,8 +67,9 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
                                 PatternRewriter &rewriter) const override {
     SchemeAttr scheme = op.getScheme();
     unsigned bits = scheme.isFloatStorage() ? 0 : scheme.getStorageWidth();
-    if ((bits != 8 && bits != 4) || op.getActOrder())
-      return rewriter.notifyMatchFailure(op, "not int8/int4 without act-order");
+    if ((bits != 8 && bits != 4 && bits != 3) || op.getActOrder())
+      return rewriter.notifyMatchFailure(
+          op, "not int8/int4/int3 without act-order");
     auto xType = cast<RankedTensorType>(op.getInput().getType());
     RankedTensorType logical = op.getLogicalWeightType();
     if (!xType.getElementType().isF32() || !logical.hasStaticShape() ||
@@ -86,6 +87,9 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
       return rewriter.notifyMatchFailure(op, "unsupported granularity");
     if (bits == 4 && k % 2 != 0)
       return rewriter.notifyMatchFailure(op, "odd K with int4");
+    // qopt.pack stores whole groups of eight i3 values (three bytes).
+    if (bits == 3 && k % 8 != 0)
+      return rewriter.notifyMatchFailure(op, "K not a multiple of 8 with int3");
 
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
@@ -112,7 +116,11 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
     SmallVector<Value> inputs = {op.getInput(), op.getWeight(), scale};
     SmallVector<AffineMap> maps = {
         AffineMap::get(numLoops, 0, xExprs, ctx),
-        AffineMap::get(numLoops, 0, {nDim, kDim.floorDiv(8 / bits)}, ctx),
+        // The byte holding the first bit of element k.
+        AffineMap::get(numLoops, 0,
+                       {nDim, 8 % bits == 0 ? kDim.floorDiv(8 / bits)
+                                            : (kDim * bits).floorDiv(8)},
+                       ctx),
         AffineMap::get(numLoops, 0, paramExprs, ctx)};
     if (Value zp = op.getZeroPoint()) {
       inputs.push_back(toF32(rewriter, loc, zp, isSigned));
@@ -133,12 +141,48 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
     SmallVector<utils::IteratorType> iterators = parallel(numLoops);
     iterators.back() = utils::IteratorType::reduction;
     bool hasZeroPoint = static_cast<bool>(op.getZeroPoint());
+    Value weight = op.getWeight();
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
         maps, iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
           Type f32 = b.getF32Type(), i32 = b.getI32Type();
           Value byte = args[1], q;
-          if (bits == 8) {
+          if (bits == 3) {
+            // Element k is bits [3k, 3k + 3) of the row's bit stream: in the
+            // byte the map reads, spilling into the next one when 3k % 8 > 5.
+            // That byte is read from the tensor directly (it is in bounds:
+            // (3k + 2) / 8 < 3K / 8).
+            Value kIndex = linalg::IndexOp::create(b, loc, rank);
+            Value nIndex = linalg::IndexOp::create(b, loc, rank - 1);
+            Value bit = arith::MulIOp::create(
+                b, loc, kIndex, arith::ConstantIndexOp::create(b, loc, 3));
+            Value eight = arith::ConstantIndexOp::create(b, loc, 8);
+            Value last = arith::DivUIOp::create(
+                b, loc,
+                arith::AddIOp::create(
+                    b, loc, bit, arith::ConstantIndexOp::create(b, loc, 2)),
+                eight);
+            Value next = tensor::ExtractOp::create(b, loc, weight,
+                                                   ValueRange{nIndex, last});
+            Value word = arith::OrIOp::create(
+                b, loc, arith::ExtUIOp::create(b, loc, i32, byte),
+                arith::ShLIOp::create(
+                    b, loc, arith::ExtUIOp::create(b, loc, i32, next),
+                    arith::ConstantIntOp::create(b, loc, i32, 8)));
+            Value shift = arith::IndexCastOp::create(
+                b, loc, i32, arith::RemUIOp::create(b, loc, bit, eight));
+            Value field = arith::AndIOp::create(
+                b, loc, arith::ShRUIOp::create(b, loc, word, shift),
+                arith::ConstantIntOp::create(b, loc, i32, 7));
+            if (isSigned) // sign-extend 3 bits: (v ^ 4) - 4
+              field = arith::SubIOp::create(
+                  b, loc,
+                  arith::XOrIOp::create(
+                      b, loc, field,
+                      arith::ConstantIntOp::create(b, loc, i32, 4)),
+                  arith::ConstantIntOp::create(b, loc, i32, 4));
+            q = arith::SIToFPOp::create(b, loc, f32, field);
+          } else if (bits == 8) {
             q = isSigned
                     ? arith::SIToFPOp::create(b, loc, f32, byte).getResult()
                     : arith::UIToFPOp::create(b, loc, f32, byte).getResult();

@@ -37,10 +37,34 @@ func.func @uint8_zp(%x: tensor<?x8xf32>, %w: tensor<4x8xi8>, %s: tensor<4xf16>, 
 
 // -----
 
-// int3 has no kernel: left for qopt-expand-quant-ops.
+// int3: element k is bits [3k, 3k + 3) of the row. The map reads the byte
+// of its first bit, the body the next byte (for fields that straddle two),
+// joins them, shifts by 3k % 8, masks and sign-extends.
+// CHECK-DAG: #[[W3:.*]] = affine_map<(d0, d1, d2) -> (d1, (d2 * 3) floordiv 8)>
 // CHECK-LABEL: func.func @int3
-// CHECK: qopt.weight_only_linear
+// CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<4x3xi8>
+// CHECK: linalg.generic {{.*}}#[[W3]]
+// CHECK-SAME: qopt_wo_gemm = {bits = 3 : i64, group_size = 8 : i64, signed = true}
+// CHECK: %[[K:.*]] = linalg.index 2
+// CHECK: %[[BIT:.*]] = arith.muli %[[K]], %c3
+// CHECK: %[[LAST:.*]] = arith.divui
+// CHECK: tensor.extract %[[W]][%{{.*}}, %[[LAST]]]
+// CHECK: arith.shli
+// CHECK: arith.remui %[[BIT]], %c8
+// CHECK: arith.andi {{.*}}, %c7_i32
+// CHECK: arith.xori {{.*}}, %c4_i32
+// CHECK-NOT: qopt.weight_only_linear
 func.func @int3(%x: tensor<2x8xf32>, %w: tensor<4x3xi8>, %s: tensor<4xf32>) -> tensor<2x4xf32> {
   %y = qopt.weight_only_linear %x, %w scale(%s : tensor<4xf32>) scheme <storage = i3, granularity = per_channel, axis = 0> : tensor<2x8xf32>, tensor<4x3xi8> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// int2 has no kernel: left for qopt-expand-quant-ops.
+// CHECK-LABEL: func.func @int2
+// CHECK: qopt.weight_only_linear
+func.func @int2(%x: tensor<2x8xf32>, %w: tensor<4x2xi8>, %s: tensor<4xf32>) -> tensor<2x4xf32> {
+  %y = qopt.weight_only_linear %x, %w scale(%s : tensor<4xf32>) scheme <storage = i2, granularity = per_channel, axis = 0> : tensor<2x8xf32>, tensor<4x2xi8> -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }

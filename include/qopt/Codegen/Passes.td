@@ -43,8 +43,8 @@ def PrepareWeightOnlyUKernels
   let summary = "Rewrite low-bit weight-only linear layers into fused "
                 "contractions that a ukernel can take";
   let description = [{
-    Rewrites each `qopt.weight_only_linear` with f32 activations, int8 or
-    int4 storage (signed or unsigned), `per_channel` or `per_group` scales and
+    Rewrites each `qopt.weight_only_linear` with f32 activations, int8, int4
+    or int3 storage (signed or unsigned), `per_channel` or `per_group` scales and
     no act-order into one `linalg.generic` that reads the packed bytes,
     unpacks and dequantizes each weight in registers and multiply-adds it, so
     the full-precision weight never exists in memory. The generic carries a
@@ -52,8 +52,10 @@ def PrepareWeightOnlyUKernels
     `qopt-lower-to-ukernels` hands it, after bufferization, to the runtime's
     `qrt_uk_wo_gemm`; left alone it still computes the right result as a
     loop nest. Zero points and f16 scales are converted to f32 first (small
-    `[N, K / G]` tensors). Other weight-only layers (int3, act-order, fp8) stay
-    for `qopt-expand-quant-ops`.
+    `[N, K / G]` tensors). An int3 weight's field can straddle two bytes: the
+    map reads the byte of its first bit and the body the next one. Other
+    weight-only layers (int2, act-order, fp8) stay for
+    `qopt-expand-quant-ops`.
 
     ```mlir
     %y = qopt.weight_only_linear %x, %w scale(%s : tensor<256x4xf32>)

@@ -5,7 +5,8 @@ y[m, n] = sum_k x[m, k] * (q[n, k] - zp[n, k / G]) * s[n, k / G].
 
 usage: weight_only_ref.py OUT_DIR
 Writes OUT_DIR/{x.npy, <case>.mlir, <case>.expected.npy} for the cases
-int4_sym_g32, int4_asym_g32 (ui4 with zero points), int8_sym_pc.
+int4_sym_g32, int4_asym_g32 (ui4 with zero points), int8_sym_pc,
+int3_sym_g32 and int3_asym_g16 (ui3 with zero points).
 """
 import os
 import random
@@ -43,6 +44,8 @@ def main():
         'int4_sym_g32': dict(bits=4, signed=True, group=32, zp=False),
         'int4_asym_g32': dict(bits=4, signed=False, group=32, zp=True),
         'int8_sym_pc': dict(bits=8, signed=True, group=K, zp=False),
+        'int3_sym_g32': dict(bits=3, signed=True, group=32, zp=False),
+        'int3_asym_g16': dict(bits=3, signed=False, group=16, zp=True),
     }
     for name, c in cases.items():
         bits, group = c['bits'], c['group']
@@ -70,13 +73,17 @@ def main():
             wtype = 'tensor<%dx%dxi8>' % (N, K)
         else:
             packed = []
+            mask = (1 << bits) - 1
             for row in q:
+                stream = 0
+                for k, v in enumerate(row):
+                    stream |= (v & mask) << (k * bits)
                 b = []
-                for k in range(0, K, 2):
-                    byte = (row[k] & 15) | ((row[k + 1] & 15) << 4)
+                for j in range(K * bits // 8):
+                    byte = (stream >> (8 * j)) & 255
                     b.append(str(byte - 256 if byte > 127 else byte))
                 packed.append(b)
-            wtype = 'tensor<%dx%dxi8>' % (N, K // 2)
+            wtype = 'tensor<%dx%dxi8>' % (N, K * bits // 8)
         storage = ('i' if c['signed'] else 'ui') + str(bits)
         if group == K:
             gran = 'granularity = per_channel, axis = 0'
@@ -91,7 +98,8 @@ def main():
         if c['zp']:
             ztype = 'tensor<%dx%dxi%d>' % (N, groups, bits)
             consts += '  %%z = arith.constant dense<%s> : %s\n' % (
-                dense([[str(v - 16 if v > 7 else v) for v in r] for r in zp]),
+                dense([[str(v - (1 << bits) if v >= (1 << (bits - 1)) else v)
+                        for v in r] for r in zp]),
                 ztype)
             zp_part = ' zero_point(%%z : %s)' % ztype
         sym = '' if not c['zp'] else ', symmetric = false'
