@@ -60,6 +60,22 @@ Value toF32(OpBuilder &b, Location loc, Value value, bool isSigned) {
       .getResult(0);
 }
 
+/// The `bits`-bit field of the i32 `word` starting at bit `shift`, as f32,
+/// sign-extended when `isSigned` ((v ^ 2^(bits-1)) - 2^(bits-1)).
+Value extractField(OpBuilder &b, Location loc, Value word, Value shift,
+                   unsigned bits, bool isSigned) {
+  Type i32 = b.getI32Type();
+  Value field = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, word, shift),
+      arith::ConstantIntOp::create(b, loc, i32, (1 << bits) - 1));
+  if (isSigned) {
+    Value half = arith::ConstantIntOp::create(b, loc, i32, 1 << (bits - 1));
+    field = arith::SubIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, field, half), half);
+  }
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), field);
+}
+
 struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -171,17 +187,7 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
                     arith::ConstantIntOp::create(b, loc, i32, 8)));
             Value shift = arith::IndexCastOp::create(
                 b, loc, i32, arith::RemUIOp::create(b, loc, bit, eight));
-            Value field = arith::AndIOp::create(
-                b, loc, arith::ShRUIOp::create(b, loc, word, shift),
-                arith::ConstantIntOp::create(b, loc, i32, 7));
-            if (isSigned) // sign-extend 3 bits: (v ^ 4) - 4
-              field = arith::SubIOp::create(
-                  b, loc,
-                  arith::XOrIOp::create(
-                      b, loc, field,
-                      arith::ConstantIntOp::create(b, loc, i32, 4)),
-                  arith::ConstantIntOp::create(b, loc, i32, 4));
-            q = arith::SIToFPOp::create(b, loc, f32, field);
+            q = extractField(b, loc, word, shift, bits, isSigned);
           } else if (bits == 8) {
             q = isSigned
                     ? arith::SIToFPOp::create(b, loc, f32, byte).getResult()
@@ -195,17 +201,7 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
                 b, loc, arith::IndexCastOp::create(b, loc, i32, odd),
                 arith::ConstantIntOp::create(b, loc, i32, 4));
             Value word = arith::ExtUIOp::create(b, loc, i32, byte);
-            Value nibble = arith::AndIOp::create(
-                b, loc, arith::ShRUIOp::create(b, loc, word, shift),
-                arith::ConstantIntOp::create(b, loc, i32, 15));
-            if (isSigned) // sign-extend 4 bits: (v ^ 8) - 8
-              nibble = arith::SubIOp::create(
-                  b, loc,
-                  arith::XOrIOp::create(
-                      b, loc, nibble,
-                      arith::ConstantIntOp::create(b, loc, i32, 8)),
-                  arith::ConstantIntOp::create(b, loc, i32, 8));
-            q = arith::SIToFPOp::create(b, loc, f32, nibble);
+            q = extractField(b, loc, word, shift, bits, isSigned);
           }
           if (hasZeroPoint)
             q = arith::SubFOp::create(b, loc, q, args[3]);
