@@ -150,6 +150,16 @@ Value toI64(OpBuilder &b, Location loc, Value index) {
   return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
 }
 
+/// Marks the loops around kernel calls as parallel: every iteration writes
+/// its own slice of the output. qopt-outline-parallel-loops then runs whole
+/// calls on threads (each kernel serially inside), which beats splitting
+/// each of many small calls across the pool.
+void markParallel(scf::LoopNest &nest) {
+  for (scf::ForOp loop : nest.loops)
+    loop->setAttr(qopt::kParallelLoopAttrName,
+                  UnitAttr::get(loop.getContext()));
+}
+
 /// Pointer to the element of `memref` at indices `ivs` in its leading
 /// dimensions and 0 in the others.
 Value getLeadingPointer(OpBuilder &b, Location loc,
@@ -236,7 +246,7 @@ LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
     ubs.push_back(loopSize(dim));
     steps.push_back(one);
   }
-  scf::buildLoopNest(
+  scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         // Element offset of the current batch in each operand.
         auto pointerTo = [&](const OperandInfo &info) {
@@ -276,6 +286,7 @@ LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
             getOrDeclare(callee, FunctionType::get(ctx, argTypes, {}));
         func::CallOp::create(b, loc, decl, args);
       });
+  markParallel(nest);
   op->erase();
   return success();
 }
@@ -350,7 +361,7 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
   }
   MLIRContext *ctx = &getContext();
   Type i32 = b.getI32Type();
-  scf::buildLoopNest(
+  scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         // x and y share the outer dims, which come first in both.
         auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
@@ -385,6 +396,7 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
                                          FunctionType::get(ctx, argTypes, {}));
         func::CallOp::create(b, loc, decl, args);
       });
+  markParallel(nest);
   op->erase();
   return success();
 }
@@ -407,7 +419,7 @@ void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
     steps.push_back(one);
   }
   MLIRContext *ctx = &getContext();
-  scf::buildLoopNest(
+  scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
           return getLeadingPointer(b, loc, meta, memref, ivs);
@@ -429,6 +441,7 @@ void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
                                          FunctionType::get(ctx, argTypes, {}));
         func::CallOp::create(b, loc, decl, args);
       });
+  markParallel(nest);
   op->erase();
 }
 

@@ -66,7 +66,13 @@ SmallVector<scf::ForOp> getBand(scf::ForOp root) {
   return band;
 }
 
-/// Estimated operations one execution of `block` runs.
+bool containsCall(scf::ForOp loop) {
+  return loop->walk([](func::CallOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Estimated operations one execution of `block` runs; a call (a kernel)
+/// counts as a whole chunk's worth.
 int64_t estimateCost(Block &block) {
   int64_t cost = 0;
   for (Operation &op : block) {
@@ -77,7 +83,7 @@ int64_t estimateCost(Block &block) {
       cost += trips * estimateCost(*loop.getBody());
       continue;
     }
-    cost += 1;
+    cost += isa<func::CallOp>(op) ? kMinChunkOps : 1;
     for (Region &region : op.getRegions())
       for (Block &inner : region)
         cost += estimateCost(inner);
@@ -98,8 +104,9 @@ void OutlineParallelLoopsPass::outline(func::FuncOp parent, scf::ForOp root,
   SmallVector<scf::ForOp> band = getBand(root);
   // The innermost loop of a longer band usually walks the vector tiles of a
   // row: keep it whole inside each iteration, so that the index arithmetic
-  // below runs once per row rather than once per vector.
-  if (band.size() > 1)
+  // below runs once per row rather than once per vector. Loops around
+  // kernel calls are collapsed entirely: each iteration is a whole call.
+  if (band.size() > 1 && !containsCall(band.back()))
     band.pop_back();
   scf::ForOp last = band.back();
 

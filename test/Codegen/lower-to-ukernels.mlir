@@ -73,6 +73,8 @@ func.func @int_matmul(%a: memref<4x8xi32>, %b: memref<8x16xi32>, %c: memref<4x16
 // CHECK: scf.for
 // CHECK-NOT: scf.for
 // CHECK: call @qrt_uk_softmax(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64) -> ()
+// Each iteration writes its own rows: the loop may run on threads.
+// CHECK: } {qopt_parallel}
 func.func @softmax(%x: memref<?x4x?xf32, strided<[?, ?, 2], offset: ?>>, %y: memref<?x4x?xf32>) {
   linalg.softmax dimension(2) ins(%x : memref<?x4x?xf32, strided<[?, ?, 2], offset: ?>>) outs(%y : memref<?x4x?xf32>)
   return

@@ -115,3 +115,28 @@ func.func @unmarked(%x: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// Loops around a kernel call (from qopt-lower-to-ukernels) collapse
+// entirely, and one call is worth a thread: grain 1.
+// CHECK-LABEL: func.func private @calls_parallel
+// CHECK-SAME: attributes {qopt_parallel_body = 1 : i64}
+// CHECK: scf.for %[[K:.*]] =
+// CHECK: arith.remui %[[K]]
+// CHECK-NOT: scf.for
+// CHECK: call @kernel
+// CHECK-LABEL: func.func @calls
+// CHECK: %[[TOTAL:.*]] = arith.muli
+// CHECK: call @calls_parallel(%{{.*}}, %[[TOTAL]]
+func.func private @kernel(index, index)
+func.func @calls(%b: index, %h: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %b step %c1 {
+    scf.for %j = %c0 to %h step %c1 {
+      func.call @kernel(%i, %j) : (index, index) -> ()
+    } {qopt_parallel}
+  } {qopt_parallel}
+  return
+}

@@ -171,6 +171,10 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
     `linalg.softmax` along the last dimension becomes loops over all but the
     last two dimensions around a call to `qrt_uk_softmax` (rows, columns,
     pointers and strides of input and output).
+
+    The loops around kernel calls (batch and leading dimensions) are marked
+    `qopt_parallel`: every iteration writes its own slice of the output, so
+    `qopt-outline-parallel-loops` can run whole calls on threads.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
@@ -193,13 +197,14 @@ def OutlineParallelLoops : Pass<"qopt-outline-parallel-loops", "ModuleOp"> {
     `qopt-tile-and-vectorize`: it iterates over a parallel dimension, so its
     iterations write disjoint tiles) together with the marked loops
     perfectly nested in it whose bounds do not depend on the band. All loops
-    of the band but the innermost are collapsed into one linear range; their
+    of the band but the innermost (all of them when the band wraps calls,
+    as around ukernels) are collapsed into one linear range; their
     body, with the innermost loop, moves into a new private function
     `@<func>_parallel(%begin: index, %end: index, captured...)` that runs
     iterations `[begin, end)` of that range, and the band becomes one call
     over the whole range. The function carries `qopt_parallel_body`, the
     smallest number of iterations worth giving a thread, from a rough count
-    of the operations one iteration runs.
+    of the operations one iteration runs (a call counts as a whole chunk).
 
     ```mlir
     scf.for %i = %c0 to %n step %c1 {
