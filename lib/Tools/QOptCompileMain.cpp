@@ -17,7 +17,10 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,6 +30,16 @@ using namespace mlir::qopt;
 namespace cl = llvm::cl;
 
 namespace {
+
+/// A crash reproducer nobody asked to keep.
+struct DiscardedReproducer : public ReproducerStream {
+  StringRef description() override {
+    return "nowhere (--crash-reproducer=FILE saves it)";
+  }
+  raw_ostream &os() override { return stream; }
+  llvm::raw_null_ostream stream;
+};
+
 enum class EmitKind { Artifact, Object, LLVMIR, MLIR };
 } // namespace
 
@@ -79,6 +92,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   cl::opt<bool> vectorize("vectorize",
                           cl::desc("Tile and vectorize linalg ops"),
                           cl::init(true), cl::cat(category));
+  cl::opt<std::string> crashReproducer(
+      "crash-reproducer",
+      cl::desc("Where to save the IR and pipeline of a failing or crashing "
+               "pass, for a bug report (default: not saved)"),
+      cl::value_desc("file"), cl::cat(category));
   cl::opt<uint64_t> weightsThreshold(
       "weights-threshold",
       cl::desc("Constants of at least this many bytes go to the weights file"),
@@ -170,6 +188,19 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 2;
+  // A pass that crashes (upstream MLIR has a few that do on valid input)
+  // must not take the process down. With a reproducer, the pass manager
+  // runs the pipeline under crash recovery and reports a crash as a failure
+  // naming the pass. The reproducer (the whole module) is only kept when
+  // asked for: a large model's would be as large as its weights.
+  llvm::CrashRecoveryContext::Enable();
+  if (!crashReproducer.empty())
+    pm.enableCrashReproducerGeneration(crashReproducer);
+  else
+    pm.enableCrashReproducerGeneration(
+        [](std::string &) -> std::unique_ptr<ReproducerStream> {
+          return std::make_unique<DiscardedReproducer>();
+        });
   if (!prePipeline.empty()) {
     // Accept `builtin.module(...)` as --pass-pipeline spells it: on `pm`
     // (which is anchored on the module already) that anchor would nest a
