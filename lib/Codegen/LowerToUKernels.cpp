@@ -68,6 +68,10 @@ struct LowerToUKernelsPass
 
 private:
   func::FuncOp getOrDeclare(StringRef name, FunctionType type);
+  /// Calls runtime kernel `name` with `args`, declaring it (with the
+  /// argument types) on first use.
+  void callKernel(OpBuilder &b, Location loc, StringRef name,
+                  ArrayRef<Value> args);
   /// The packed copy of constant `global` read through `map` ((k, n) or
   /// (n, k) over the loops `kDim`, `nDim`), created once per global.
   memref::GlobalOp getPackedGlobal(memref::GlobalOp global, bool kMajor);
@@ -91,6 +95,15 @@ func::FuncOp LowerToUKernelsPass::getOrDeclare(StringRef name,
   func.setPrivate();
   symbols->insert(func);
   return func;
+}
+
+void LowerToUKernelsPass::callKernel(OpBuilder &b, Location loc, StringRef name,
+                                     ArrayRef<Value> args) {
+  SmallVector<Type> argTypes =
+      llvm::map_to_vector(args, [](Value v) { return v.getType(); });
+  func::FuncOp decl =
+      getOrDeclare(name, FunctionType::get(&getContext(), argTypes, {}));
+  func::CallOp::create(b, loc, decl, args);
 }
 
 memref::GlobalOp LowerToUKernelsPass::getPackedGlobal(memref::GlobalOp global,
@@ -237,7 +250,6 @@ LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
             cast<AffineDimExpr>(operands[1].map.getResult(0)).getPosition() ==
                 kDim);
 
-  MLIRContext *ctx = &getContext();
   Type i32 = b.getI32Type();
 
   SmallVector<Value> lbs, ubs, steps;
@@ -280,11 +292,7 @@ LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
         args.push_back(toI64(b, loc, c.strideAlong(nDim, zero)));
         args.push_back(arith::ConstantIntOp::create(b, loc, i32, kAccumulate));
 
-        SmallVector<Type> argTypes =
-            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
-        func::FuncOp decl =
-            getOrDeclare(callee, FunctionType::get(ctx, argTypes, {}));
-        func::CallOp::create(b, loc, decl, args);
+        callKernel(b, loc, callee, args);
       });
   markParallel(nest);
   op->erase();
@@ -390,11 +398,7 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
             at(yMeta, y),
             toI64(b, loc, rowStride(yMeta)),
             arith::ConstantIntOp::create(b, loc, i32, kAccumulate)};
-        SmallVector<Type> argTypes =
-            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
-        func::FuncOp decl = getOrDeclare("qrt_uk_wo_gemm",
-                                         FunctionType::get(ctx, argTypes, {}));
-        func::CallOp::create(b, loc, decl, args);
+        callKernel(b, loc, "qrt_uk_wo_gemm", args);
       });
   markParallel(nest);
   op->erase();
@@ -418,7 +422,6 @@ void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
     ubs.push_back(xMeta.getSizes()[dim]);
     steps.push_back(one);
   }
-  MLIRContext *ctx = &getContext();
   scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
         auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
@@ -435,11 +438,7 @@ void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
                                    at(yMeta, op.getOutput()),
                                    rowStride(yMeta),
                                    toI64(b, loc, yMeta.getStrides()[rank - 1])};
-        SmallVector<Type> argTypes =
-            llvm::map_to_vector(args, [](Value v) { return v.getType(); });
-        func::FuncOp decl = getOrDeclare("qrt_uk_softmax",
-                                         FunctionType::get(ctx, argTypes, {}));
-        func::CallOp::create(b, loc, decl, args);
+        callKernel(b, loc, "qrt_uk_softmax", args);
       });
   markParallel(nest);
   op->erase();

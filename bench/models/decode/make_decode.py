@@ -25,12 +25,11 @@ usage: make_decode.py [--out DIR] [--force]
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "matmul"))
-from make_matmul import npy_bytes, uniform_f32, write, PROTO  # noqa: E402
+from make_matmul import encode_model, npy_bytes, uniform_f32, write  # noqa: E402,E501
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -94,12 +93,8 @@ def main():
                         f.write(chunk)
                         left -= len(chunk)
             os.replace(path + ".tmp", path)
-        pb = subprocess.run(
-            ["protoc", "--encode=onnx.ModelProto", "-I",
-             os.path.dirname(PROTO), os.path.basename(PROTO)],
-            input=model_text(k, n, data).encode(), capture_output=True,
-            check=True).stdout
-        write(os.path.join(args.out, name + ".onnx"), pb)
+        write(os.path.join(args.out, name + ".onnx"),
+              encode_model(model_text(k, n, data)))
         xname = f"X_{k}.npy"
         write(os.path.join(args.out, xname),
               npy_bytes([1, k], uniform_f32(SEED + k, k, 1.0)))

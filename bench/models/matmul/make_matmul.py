@@ -96,6 +96,19 @@ def model_text(m):
     ]) + "\n"
 
 
+def encode_model(text):
+    """The binary ModelProto of ONNX text proto `text`; exits on failure."""
+    try:
+        return subprocess.run(
+            ["protoc", "--encode=onnx.ModelProto", "-I",
+             os.path.dirname(PROTO), os.path.basename(PROTO)],
+            input=text.encode(), capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        err = getattr(e, "stderr", b"") or b""
+        sys.exit(f"{os.path.basename(sys.argv[0])}: protoc failed ({e}): "
+                 f"{err.decode()}\n(needs protobuf-compiler and libonnx-dev)")
+
+
 def sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -133,17 +146,7 @@ def main():
     for name, m in MODELS.items():
         if not need(name):
             continue
-        try:
-            pb = subprocess.run(
-                ["protoc", "--encode=onnx.ModelProto", "-I",
-                 os.path.dirname(PROTO), os.path.basename(PROTO)],
-                input=model_text(m).encode(), capture_output=True,
-                check=True).stdout
-        except (OSError, subprocess.CalledProcessError) as e:
-            err = getattr(e, "stderr", b"") or b""
-            sys.exit(f"make_matmul: protoc failed ({e}): {err.decode()}\n"
-                     f"(needs protobuf-compiler and libonnx-dev)")
-        write(os.path.join(args.out, name), pb)
+        write(os.path.join(args.out, name), encode_model(model_text(m)))
 
     manifest = {
         "models": {name: {"A": [m, K], "B": [K, N], "Y": [m, N],

@@ -25,23 +25,8 @@ namespace {
 /// pool costs more than the work.
 constexpr int64_t kMinParallelElements = int64_t(1) << 15;
 
-void softmaxRowScalar(const float *x, float *y, int64_t n) {
-  if (n <= 0)
-    return;
-  float max = x[0];
-  for (int64_t i = 1; i < n; ++i)
-    max = std::max(max, x[i]);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    y[i] = softmaxExpScalar(x[i] - max);
-    sum += y[i];
-  }
-  float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i)
-    y[i] *= inv;
-}
-
-/// A row with non-unit column strides, on any ISA.
+/// A row with any column strides; the portable implementation, and what
+/// every ISA uses for non-unit strides.
 void softmaxRowStrided(const float *x, int64_t ldxC, float *y, int64_t ldyC,
                        int64_t n) {
   if (n <= 0)
@@ -84,7 +69,9 @@ void softmaxTask(void *ctx, int64_t begin, int64_t end) {
 } // namespace
 
 SoftmaxArch qrt::uk::getSoftmaxArchScalar() {
-  return {"scalar", softmaxRowScalar};
+  return {"scalar", [](const float *x, float *y, int64_t n) {
+            softmaxRowStrided(x, 1, y, 1, n);
+          }};
 }
 
 extern "C" void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X,
