@@ -43,6 +43,7 @@ static void addConversionsToLLVM(OpPassManager &pm,
                                  bool runtimeAllocator = false,
                                  bool parallelCalls = false) {
   pm.addPass(createSCFToControlFlowPass());
+  pm.addNestedPass<func::FuncOp>(qopt::createExpandDynamicExpandShape());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   if (runtimeAllocator) {

@@ -255,6 +255,38 @@ def LowerParallelCalls : Pass<"qopt-lower-parallel-calls", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def ExpandDynamicExpandShape : Pass<"qopt-expand-dynamic-expand-shape",
+                                    "func::FuncOp"> {
+  let summary = "Spell memref.expand_shape with several dynamic sizes in one "
+                "group as a reinterpret_cast";
+  let description = [{
+    Upstream `expand-strided-metadata` computes the one dynamic size of each
+    reassociation group from the source size; a group with two or more
+    dynamic sizes (as in splitting `[B*S, 64]` back into `[B, S, 64]` when
+    both B and S are symbolic) trips an assertion there, or crashes a
+    release build. The sizes are known, though: they are the op's
+    `output_shape`. This pass rewrites such an op into the metadata of its
+    source and a `memref.reinterpret_cast` with those sizes and with strides
+    built from the source stride of each group, innermost first. Other
+    expand_shape ops are left to `expand-strided-metadata`. Run it before
+    that pass.
+
+    ```mlir
+    %e = memref.expand_shape %m [[0, 1], [2]] output_shape [%b, %s, 64]
+        : memref<?x64xf32> into memref<?x?x64xf32>
+    // becomes
+    %base, %off, %sz:2, %st:2 = memref.extract_strided_metadata %m
+        : memref<?x64xf32> -> memref<f32>, index, index, index, index, index
+    %st0 = arith.muli %s, %c64 : index
+    %e = memref.reinterpret_cast %base to offset: [0],
+        sizes: [%b, %s, 64], strides: [%st0, 64, 1]
+        : memref<f32> to memref<?x?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {
   let summary = "Lower n-D and masked vector ops to 1-D vector ops for LLVM";
   let description = [{
