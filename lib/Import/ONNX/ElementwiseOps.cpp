@@ -246,12 +246,8 @@ Value clamp(OpBuilder &b, Location loc, Value x, Value lo, Value hi) {
   return x;
 }
 
-LogicalResult importCast(NodeContext &ctx) {
-  bool toUnsigned;
-  int64_t to = ctx.getIntAttr("to", 0);
-  Type toType = convertONNXElementType(ctx.getContext(), to, toUnsigned);
-  if (!toType)
-    return ctx.emitError() << "cannot cast to " << getONNXTypeName(to);
+/// Cast of input 0 to `toType` (unsigned when `toUnsigned`).
+LogicalResult importCastTo(NodeContext &ctx, Type toType, bool toUnsigned) {
   bool fromUnsigned = ctx.isUnsignedInput(0);
   Type fromType = ctx.getInputType(0).getElementType();
   const HostTensor *constant = ctx.getConstantInput(0);
@@ -307,7 +303,160 @@ LogicalResult importCast(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult importCast(NodeContext &ctx) {
+  bool toUnsigned;
+  int64_t to = ctx.getIntAttr("to", 0);
+  Type toType = convertONNXElementType(ctx.getContext(), to, toUnsigned);
+  if (!toType)
+    return ctx.emitError() << "cannot cast to " << getONNXTypeName(to);
+  return importCastTo(ctx, toType, toUnsigned);
+}
+
+/// CastLike: Cast to the element type of input 1, whose values are unused.
+LogicalResult importCastLike(NodeContext &ctx) {
+  return importCastTo(ctx, ctx.getInputType(1).getElementType(),
+                      ctx.isUnsignedInput(1));
+}
+
 } // namespace
+
+/// numpy's legacy `np.random.seed(seed); np.random.uniform(0, 1, n)`:
+/// MT19937 seeded by init_genrand, each double made of two 32-bit draws
+/// (27 + 26 bits). ONNX's reference Dropout draws its mask this way, so a
+/// training-mode Dropout with the same seed drops the same elements.
+static std::vector<double> numpyUniform(uint32_t seed, int64_t count) {
+  constexpr int kN = 624, kM = 397;
+  std::vector<uint32_t> mt(kN);
+  mt[0] = seed;
+  for (int i = 1; i < kN; ++i)
+    mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + i;
+  int pos = kN;
+  auto next = [&]() -> uint32_t {
+    if (pos == kN) {
+      // In place: past kN - kM the twist reads words it already renewed,
+      // as the reference implementation does.
+      for (int k = 0; k < kN; ++k) {
+        uint32_t y = (mt[k] & 0x80000000u) | (mt[(k + 1) % kN] & 0x7fffffffu);
+        mt[k] = mt[(k + kM) % kN] ^ (y >> 1) ^ ((y & 1) ? 0x9908b0dfu : 0u);
+      }
+      pos = 0;
+    }
+    uint32_t y = mt[pos++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+  };
+  std::vector<double> values(count);
+  for (double &v : values) {
+    uint32_t a = next() >> 5, b = next() >> 6;
+    v = (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+  return values;
+}
+
+/// Dropout. In inference (training_mode absent or false) it is the identity
+/// with an all-true mask. In training mode the mask is drawn at compile time
+/// from the op's `seed` (0 when absent) with numpy's generator, as ONNX's
+/// reference does: element i is kept when u[i] >= ratio and scaled by
+/// 1 / (1 - ratio). The mask is the same on every run of the artifact.
+static LogicalResult importDropout(NodeContext &ctx) {
+  if (failed(ctx.requireAtMostOutputs(2)))
+    return failure();
+  bool training = false;
+  if (ctx.hasInput(2)) {
+    const HostTensor *mode = ctx.getConstantInput(2);
+    if (!mode || mode->getNumElements() != 1)
+      return ctx.emitError() << "training_mode must be a constant scalar";
+    training = mode->getInt(0) != 0;
+  }
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  if (!training) {
+    // In inference every element is kept: the mask is all true.
+    if (ctx.hasOutput(1))
+      ctx.setResult(1, createFilled(b, loc, getSizes(b, loc, ctx.getInput(0)),
+                                    b.getBoolAttr(true)));
+    ctx.forwardInput(0, 0);
+    return success();
+  }
+
+  RankedTensorType xType = ctx.getInputType(0);
+  auto elementType = dyn_cast<FloatType>(xType.getElementType());
+  if (!elementType)
+    return ctx.emitError() << "training-mode Dropout needs a float input";
+  if (!xType.hasStaticShape())
+    return ctx.emitError() << "training-mode Dropout needs a static input "
+                              "shape (its mask is drawn at compile time)";
+  constexpr int64_t kMaxMaskElements = int64_t(1) << 24;
+  if (xType.getNumElements() > kMaxMaskElements)
+    return ctx.emitError() << "training-mode Dropout input has "
+                           << xType.getNumElements()
+                           << " elements; masks drawn at compile time are "
+                              "limited to "
+                           << kMaxMaskElements;
+  int64_t seed = ctx.getIntAttr("seed", 0);
+  if (seed < 0 || seed > int64_t(UINT32_MAX))
+    return ctx.emitError() << "seed " << seed
+                           << " is outside [0, 2^32 - 1], numpy's seed range";
+  bool hasRatio = ctx.hasInput(1);
+  if (hasRatio) {
+    RankedTensorType ratioType = ctx.getInputType(1);
+    if (ratioType.getRank() != 0 || !isa<FloatType>(ratioType.getElementType()))
+      return ctx.emitError() << "ratio must be a float scalar";
+    if (const HostTensor *ratio = ctx.getConstantInput(1)) {
+      double r = ratio->getDouble(0);
+      if (!(r >= 0 && r < 1))
+        return ctx.emitError() << "ratio " << r << " is outside [0, 1)";
+    }
+  }
+
+  std::vector<double> draws = numpyUniform(seed, xType.getNumElements());
+  auto drawsType = RankedTensorType::get(xType.getShape(), b.getF64Type());
+  Value uniform = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(drawsType, ArrayRef<double>(draws)));
+  SmallVector<Value> inputs = {uniform};
+  if (hasRatio)
+    inputs.push_back(ctx.getInput(1));
+  auto ratioOf = [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+    if (hasRatio)
+      return args[1];
+    return arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0.5));
+  };
+  auto keep = [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+    Value ratio = convertScalar(nb, nloc, ratioOf(nb, nloc, args),
+                                nb.getF64Type(), false, false);
+    return arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OGE, args[0],
+                                 ratio);
+  };
+  if (ctx.hasOutput(1)) {
+    FailureOr<Value> mask = buildElementwise(ctx, inputs, b.getI1Type(), keep);
+    if (failed(mask))
+      return failure();
+    ctx.setResult(1, *mask);
+  }
+  inputs.insert(inputs.begin(), ctx.getInput(0));
+  FailureOr<Value> y = buildElementwise(
+      ctx, inputs, elementType,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+        // The scale in the ratio's precision, as the reference computes it.
+        Value ratio = ratioOf(nb, nloc, args.drop_front());
+        Type ratioType = ratio.getType();
+        Value one = scalarConstant(nb, nloc, ratioType, 1.0);
+        Value scale = arith::DivFOp::create(
+            nb, nloc, one, arith::SubFOp::create(nb, nloc, one, ratio));
+        scale = convertScalar(nb, nloc, scale, elementType, false, false);
+        Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
+        Value zero = scalarConstant(nb, nloc, elementType, 0.0);
+        return arith::SelectOp::create(
+            nb, nloc, keep(nb, nloc, args.drop_front()), scaled, zero);
+      });
+  if (failed(y))
+    return failure();
+  ctx.setResult(0, *y);
+  return success();
+}
 
 void onnx_import::registerElementwiseOps(OpRegistry &r) {
   using P = arith::CmpFPredicate;
@@ -646,29 +795,11 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
         nullptr, nullptr);
   };
   r["Cast"] = importCast;
+  r["CastLike"] = importCastLike;
   auto identity = [](NodeContext &ctx) -> LogicalResult {
-    // Dropout in inference (training_mode false or absent) is the identity.
-    if (ctx.getOpType() == "Dropout") {
-      if (ctx.hasInput(2)) {
-        const HostTensor *training = ctx.getConstantInput(2);
-        if (!training || training->getInt(0) != 0)
-          return ctx.emitError()
-                 << "only inference (training_mode = false) is supported";
-      }
-      // In inference every element is kept: the mask is all true.
-      if (ctx.hasOutput(1)) {
-        OpBuilder &b = ctx.getBuilder();
-        ctx.setResult(1,
-                      createFilled(b, ctx.getLoc(),
-                                   getSizes(b, ctx.getLoc(), ctx.getInput(0)),
-                                   b.getBoolAttr(true)));
-      }
-      if (failed(ctx.requireAtMostOutputs(2)))
-        return failure();
-    }
     ctx.forwardInput(0, 0);
     return success();
   };
   r["Identity"] = identity;
-  r["Dropout"] = identity;
+  r["Dropout"] = importDropout;
 }
