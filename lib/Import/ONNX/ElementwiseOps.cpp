@@ -106,6 +106,17 @@ LogicalResult checkSameElementTypes(NodeContext &ctx, unsigned first,
   return success();
 }
 
+/// All inputs of a variadic op (Max, Min, Sum, Mean): at least one, all of
+/// one element type.
+FailureOr<SmallVector<unsigned>> getVariadicInputs(NodeContext &ctx) {
+  unsigned n = ctx.getNumInputs();
+  if (n == 0)
+    return ctx.emitError() << "needs at least one input";
+  if (failed(checkSameElementTypes(ctx, 0, n)))
+    return failure();
+  return llvm::to_vector(llvm::seq<unsigned>(0, n));
+}
+
 /// Shared driver: fold on constants, else one elementwise generic.
 LogicalResult importElementwise(NodeContext &ctx, ArrayRef<unsigned> inputs,
                                 Type resultType, bool resultUnsigned,
@@ -479,17 +490,12 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
       [](ArrayRef<double> a) { return a[0] / a[1]; });
   auto minMax = [](bool isMax) -> OpHandler {
     return [isMax](NodeContext &ctx) -> LogicalResult {
-      unsigned n = ctx.getNumInputs();
-      if (n == 0)
-        return ctx.emitError() << "needs at least one input";
-      if (failed(checkSameElementTypes(ctx, 0, n)))
+      FailureOr<SmallVector<unsigned>> inputs = getVariadicInputs(ctx);
+      if (failed(inputs))
         return failure();
       bool isUnsigned = ctx.isUnsignedInput(0);
-      SmallVector<unsigned> inputs;
-      for (unsigned i = 0; i < n; ++i)
-        inputs.push_back(i);
       return importElementwise(
-          ctx, inputs, ctx.getInputType(0).getElementType(), isUnsigned,
+          ctx, *inputs, ctx.getInputType(0).getElementType(), isUnsigned,
           [&](OpBuilder &b, Location loc, ValueRange args) {
             Value acc = args[0];
             for (Value v : args.drop_front()) {
@@ -526,6 +532,68 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   };
   r["Max"] = minMax(true);
   r["Min"] = minMax(false);
+  // Sum and Mean of any number of broadcast inputs.
+  auto sumMean = [](bool isMean) -> OpHandler {
+    return [isMean](NodeContext &ctx) -> LogicalResult {
+      FailureOr<SmallVector<unsigned>> inputs = getVariadicInputs(ctx);
+      if (failed(inputs))
+        return failure();
+      Type type = ctx.getInputType(0).getElementType();
+      if (!isa<FloatType>(type))
+        return ctx.emitError() << "expects float inputs, got " << type;
+      unsigned n = inputs->size();
+      return importElementwise(
+          ctx, *inputs, type, false,
+          [&](OpBuilder &b, Location loc, ValueRange args) {
+            Value acc = args[0];
+            for (Value v : args.drop_front())
+              acc = arith::AddFOp::create(b, loc, acc, v);
+            if (isMean)
+              acc = arith::DivFOp::create(b, loc, acc,
+                                          constantLike(b, loc, acc, n));
+            return acc;
+          },
+          nullptr, nullptr);
+    };
+  };
+  r["Sum"] = sumMean(false);
+  r["Mean"] = sumMean(true);
+  // Mod: with fmod=0 the result takes the divisor's sign (Python's %),
+  // integers only; with fmod=1 the dividend's (C's fmod).
+  r["Mod"] = [](NodeContext &ctx) -> LogicalResult {
+    if (failed(checkSameElementTypes(ctx, 0, 2)))
+      return failure();
+    Type type = ctx.getInputType(0).getElementType();
+    bool fmod = ctx.getIntAttr("fmod", 0) != 0;
+    bool isFloat = isa<FloatType>(type);
+    if (isFloat && !fmod)
+      return ctx.emitError() << "fmod must be 1 for float inputs";
+    bool isUnsigned = ctx.isUnsignedInput(0);
+    return importElementwise(
+        ctx, {0, 1}, type, isUnsigned,
+        [=](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0], y = args[1];
+          if (isFloat)
+            return arith::RemFOp::create(b, loc, x, y);
+          if (isUnsigned)
+            return arith::RemUIOp::create(b, loc, x, y);
+          Value rem = arith::RemSIOp::create(b, loc, x, y);
+          if (fmod)
+            return rem;
+          // A nonzero remainder whose sign differs from the divisor's moves
+          // by one divisor.
+          Value zero = constantLike(b, loc, x, 0);
+          Value nonzero = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ne, rem, zero);
+          Value signsDiffer = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::slt,
+              arith::XOrIOp::create(b, loc, rem, y), zero);
+          Value adjust = arith::AndIOp::create(b, loc, nonzero, signsDiffer);
+          return arith::SelectOp::create(
+              b, loc, adjust, arith::AddIOp::create(b, loc, rem, y), rem);
+        },
+        nullptr, nullptr);
+  };
   r["Pow"] = [](NodeContext &ctx) -> LogicalResult {
     Type baseType = ctx.getInputType(0).getElementType();
     Type expType = ctx.getInputType(1).getElementType();
@@ -690,6 +758,168 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r["Ceil"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
     return math::CeilOp::create(b, loc, x);
   });
+  r["Tan"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::TanOp::create(b, loc, x);
+  });
+  r["Asin"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AsinOp::create(b, loc, x);
+  });
+  r["Acos"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AcosOp::create(b, loc, x);
+  });
+  r["Atan"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AtanOp::create(b, loc, x);
+  });
+  r["Sinh"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::SinhOp::create(b, loc, x);
+  });
+  r["Cosh"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::CoshOp::create(b, loc, x);
+  });
+  r["Asinh"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AsinhOp::create(b, loc, x);
+  });
+  r["Acosh"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AcoshOp::create(b, loc, x);
+  });
+  r["Atanh"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AtanhOp::create(b, loc, x);
+  });
+  // Round half to even, as numpy and ONNX do.
+  r["Round"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::RoundEvenOp::create(b, loc, x);
+  });
+  r["Softplus"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
+  });
+  r["Softsign"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
+    Value denominator = arith::AddFOp::create(
+        b, loc, constantLike(b, loc, x, 1), math::AbsFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, x, denominator);
+  });
+  // alpha (e^x - 1) below zero, x above.
+  auto expLinear = [](OpBuilder &b, Location loc, Value x, double alpha,
+                      double gamma) -> Value {
+    Value zero = constantLike(b, loc, x, 0);
+    Value negative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, x, zero);
+    Value below = arith::MulFOp::create(b, loc, constantLike(b, loc, x, alpha),
+                                        math::ExpM1Op::create(b, loc, x));
+    Value y = arith::SelectOp::create(b, loc, negative, below, x);
+    if (gamma == 1)
+      return y;
+    return arith::MulFOp::create(b, loc, constantLike(b, loc, x, gamma), y);
+  };
+  r["Elu"] = [=](NodeContext &ctx) -> LogicalResult {
+    double alpha = ctx.getFloatAttr("alpha", 1.0f);
+    return unaryFloat([=](OpBuilder &b, Location loc, Value x) {
+      return expLinear(b, loc, x, alpha, 1);
+    })(ctx);
+  };
+  r["Selu"] = [=](NodeContext &ctx) -> LogicalResult {
+    double alpha = ctx.getFloatAttr("alpha", 1.67326319217681884765625f);
+    double gamma = ctx.getFloatAttr("gamma", 1.05070102214813232421875f);
+    return unaryFloat([=](OpBuilder &b, Location loc, Value x) {
+      return expLinear(b, loc, x, alpha, gamma);
+    })(ctx);
+  };
+  // max(0, x) + min(0, alpha (e^(x / alpha) - 1)).
+  r["Celu"] = [](NodeContext &ctx) -> LogicalResult {
+    double alpha = ctx.getFloatAttr("alpha", 1.0f);
+    return unaryFloat([=](OpBuilder &b, Location loc, Value x) -> Value {
+      Value zero = constantLike(b, loc, x, 0);
+      Value a = constantLike(b, loc, x, alpha);
+      Value e = arith::MulFOp::create(
+          b, loc, a,
+          math::ExpM1Op::create(b, loc, arith::DivFOp::create(b, loc, x, a)));
+      return arith::AddFOp::create(b, loc,
+                                   arith::MaximumFOp::create(b, loc, zero, x),
+                                   arith::MinimumFOp::create(b, loc, zero, e));
+    })(ctx);
+  };
+  r["ThresholdedRelu"] = [](NodeContext &ctx) -> LogicalResult {
+    double alpha = ctx.getFloatAttr("alpha", 1.0f);
+    return unaryFloat([=](OpBuilder &b, Location loc, Value x) -> Value {
+      Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                          constantLike(b, loc, x, alpha));
+      return arith::SelectOp::create(b, loc, above, x,
+                                     constantLike(b, loc, x, 0));
+    })(ctx);
+  };
+  r["Shrink"] = [](NodeContext &ctx) -> LogicalResult {
+    double bias = ctx.getFloatAttr("bias", 0.0f);
+    double lambd = ctx.getFloatAttr("lambd", 0.5f);
+    return unaryFloat([=](OpBuilder &b, Location loc, Value x) -> Value {
+      Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x,
+                                          constantLike(b, loc, x, -lambd));
+      Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                          constantLike(b, loc, x, lambd));
+      Value zero = constantLike(b, loc, x, 0);
+      Value plus =
+          arith::AddFOp::create(b, loc, x, constantLike(b, loc, x, bias));
+      Value minus =
+          arith::SubFOp::create(b, loc, x, constantLike(b, loc, x, bias));
+      return arith::SelectOp::create(
+          b, loc, below, plus,
+          arith::SelectOp::create(b, loc, above, minus, zero));
+    })(ctx);
+  };
+  r["Sign"] = [](NodeContext &ctx) -> LogicalResult {
+    bool isUnsigned = ctx.isUnsignedInput(0);
+    return importElementwise(
+        ctx, {0}, ctx.getInputType(0).getElementType(), isUnsigned,
+        [=](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value zero = constantLike(b, loc, x, 0);
+          Value one = constantLike(b, loc, x, 1);
+          if (isa<FloatType>(x.getType())) {
+            // copysign(1, x) for nonzero x; zero and NaN pass through.
+            Value nonzero = arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::ONE, x, zero);
+            return arith::SelectOp::create(
+                b, loc, nonzero, math::CopySignOp::create(b, loc, one, x), x);
+          }
+          Value positive =
+              arith::CmpIOp::create(b, loc,
+                                    isUnsigned ? arith::CmpIPredicate::ugt
+                                               : arith::CmpIPredicate::sgt,
+                                    x, zero);
+          Value result = arith::SelectOp::create(b, loc, positive, one, zero);
+          if (isUnsigned)
+            return result;
+          Value negative =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero);
+          return arith::SelectOp::create(b, loc, negative,
+                                         constantLike(b, loc, x, -1), result);
+        },
+        nullptr, nullptr);
+  };
+  r["IsInf"] = [](NodeContext &ctx) -> LogicalResult {
+    if (!isa<FloatType>(ctx.getInputType(0).getElementType()))
+      return ctx.emitError() << "expects a float input";
+    bool negative = ctx.getIntAttr("detect_negative", 1) != 0;
+    bool positive = ctx.getIntAttr("detect_positive", 1) != 0;
+    return importElementwise(
+        ctx, {0}, IntegerType::get(ctx.getContext(), 1), false,
+        [=](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value inf = constantLike(b, loc, x, INFINITY);
+          Value result =
+              arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+          if (positive)
+            result = arith::OrIOp::create(
+                b, loc, result,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      inf));
+          if (negative)
+            result = arith::OrIOp::create(
+                b, loc, result,
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                      arith::NegFOp::create(b, loc, inf)));
+          return result;
+        },
+        nullptr, nullptr);
+  };
   r["Sigmoid"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
     Value one = constantLike(b, loc, x, 1);
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));

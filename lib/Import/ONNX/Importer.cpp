@@ -438,7 +438,7 @@ static int64_t getMinimumOpset(StringRef opType) {
       .Cases({"Slice", "QuantizeLinear", "DequantizeLinear"}, 10)
       .Cases({"BatchNormalization", "Where", "ConstantOfShape", "IsNaN", "Erf"},
              9)
-      .Cases({"Max", "Min", "Expand"}, 8)
+      .Cases({"Max", "Min", "Expand", "Sum", "Mean"}, 8)
       .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
               "And", "Or", "Gemm", "Cos", "Sin", "AveragePool"},
              7)

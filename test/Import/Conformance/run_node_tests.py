@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import struct
 import subprocess
 import sys
 
@@ -52,9 +53,11 @@ def literal(values, dims, dtype):
         return '[' + ', '.join(nest(vals[i * step:(i + 1) * step], shape[1:])
                                for i in range(shape[0])) + ']'
     if any(isinstance(v, str) for v in values) and dtype in (1, 11):
-        # Hex floats cannot be nested in a dense literal with decimals.
-        values = [v if not isinstance(v, str) else float(v) for v in values]
-        return 'dense<' + nest(values, dims).replace('nan', '0x7FC00000') + '>'
+        # Hex floats cannot be nested in a dense literal with decimals, and
+        # inf has no decimal spelling: give the whole tensor as raw bytes.
+        raw = struct.pack('<%d%s' % (len(values), 'f' if dtype == 1 else 'd'),
+                          *[float(v) for v in values])
+        return 'dense<"0x' + raw.hex().upper() + '">'
     return 'dense<' + nest(values, dims) + '>'
 
 
