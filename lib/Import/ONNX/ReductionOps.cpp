@@ -220,6 +220,118 @@ OpHandler softmax(bool isLog) {
   };
 }
 
+/// ArgMax / ArgMin: the int64 index of the first (or, with
+/// select_last_index, the last) extreme element along `axis`. One reduction
+/// carries the best value and its index; a strict comparison keeps the
+/// first of equal elements, a non-strict one the last.
+OpHandler argExtreme(bool isMax) {
+  return [isMax](NodeContext &ctx) -> LogicalResult {
+    Value input = ctx.getInput(0);
+    RankedTensorType type = ctx.getInputType(0);
+    int64_t rank = type.getRank();
+    if (rank == 0)
+      return ctx.emitError() << "expects an input of rank 1 or more";
+    FailureOr<int64_t> axis =
+        ctx.normalizeAxis(ctx.getIntAttr("axis", 0), rank);
+    if (failed(axis))
+      return failure();
+    if (ShapedType::isStatic(type.getDimSize(*axis)) &&
+        type.getDimSize(*axis) == 0)
+      return ctx.emitError() << "cannot reduce an empty axis";
+    bool keepDims = ctx.getIntAttr("keepdims", 1) != 0;
+    bool last = ctx.getIntAttr("select_last_index", 0) != 0;
+    Type elementType = type.getElementType();
+    bool isFloat = isa<FloatType>(elementType);
+    bool isUnsigned = ctx.isUnsignedInput(0);
+    if (!isFloat && !isa<IntegerType>(elementType))
+      return ctx.emitError() << "unsupported element type " << elementType;
+
+    OpBuilder &b = ctx.getBuilder();
+    Location loc = ctx.getLoc();
+    MLIRContext *context = b.getContext();
+    // The worst value of the type, so that any element replaces it.
+    TypedAttr worst;
+    if (auto floatType = dyn_cast<FloatType>(elementType)) {
+      worst = b.getFloatAttr(floatType, isMax ? -INFINITY : INFINITY);
+    } else {
+      unsigned width = elementType.getIntOrFloatBitWidth();
+      APInt bound = isUnsigned ? (isMax ? APInt::getMinValue(width)
+                                        : APInt::getMaxValue(width))
+                               : (isMax ? APInt::getSignedMinValue(width)
+                                        : APInt::getSignedMaxValue(width));
+      worst = b.getIntegerAttr(elementType, bound);
+    }
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<OpFoldResult> outSizes;
+    SmallVector<utils::IteratorType> iterators;
+    SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == *axis) {
+        iterators.push_back(utils::IteratorType::reduction);
+        if (keepDims) {
+          outExprs.push_back(getAffineConstantExpr(0, context));
+          outSizes.push_back(b.getIndexAttr(1));
+        }
+        continue;
+      }
+      iterators.push_back(utils::IteratorType::parallel);
+      outExprs.push_back(getAffineDimExpr(d, context));
+      outSizes.push_back(inSizes[d]);
+    }
+    Value bestInit = createFilled(b, loc, outSizes, worst);
+    Value indexInit = createFilled(b, loc, outSizes, b.getI64IntegerAttr(0));
+    AffineMap outMap = AffineMap::get(rank, 0, outExprs, context);
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, context), outMap, outMap};
+    int64_t reducedDim = *axis;
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{bestInit.getType(), indexInit.getType()},
+        ValueRange{input}, ValueRange{bestInit, indexInit}, maps, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value x = args[0], best = args[1], bestIndex = args[2];
+          Value better;
+          if (isFloat) {
+            // NaN counts as the extreme, as in numpy: the first NaN wins.
+            auto predicate = isMax ? (last ? arith::CmpFPredicate::UGE
+                                           : arith::CmpFPredicate::UGT)
+                                   : (last ? arith::CmpFPredicate::ULE
+                                           : arith::CmpFPredicate::ULT);
+            better = arith::CmpFOp::create(nb, nl, predicate, x, best);
+            // Once a NaN is the best, nothing replaces it.
+            Value bestIsNaN = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::UNO, best, best);
+            Value notNaN = arith::XOrIOp::create(
+                nb, nl, bestIsNaN,
+                arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true)));
+            better = arith::AndIOp::create(nb, nl, better, notNaN);
+          } else {
+            arith::CmpIPredicate predicate;
+            if (isUnsigned)
+              predicate = isMax ? (last ? arith::CmpIPredicate::uge
+                                        : arith::CmpIPredicate::ugt)
+                                : (last ? arith::CmpIPredicate::ule
+                                        : arith::CmpIPredicate::ult);
+            else
+              predicate = isMax ? (last ? arith::CmpIPredicate::sge
+                                        : arith::CmpIPredicate::sgt)
+                                : (last ? arith::CmpIPredicate::sle
+                                        : arith::CmpIPredicate::slt);
+            better = arith::CmpIOp::create(nb, nl, predicate, x, best);
+          }
+          Value index = arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(),
+              linalg::IndexOp::create(nb, nl, reducedDim));
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{
+                  arith::SelectOp::create(nb, nl, better, x, best),
+                  arith::SelectOp::create(nb, nl, better, index, bestIndex)});
+        });
+    ctx.setResult(0, generic.getResult(1));
+    return success();
+  };
+}
+
 } // namespace
 
 void onnx_import::registerReductionOps(OpRegistry &r) {
@@ -233,6 +345,8 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
   r["ReduceL2"] = reduceOp(Reduction::Sum, square, squareRoot);
   r["ReduceLogSum"] = reduceOp(Reduction::Sum, nullptr, logarithm);
   r["ReduceLogSumExp"] = reduceOp(Reduction::Sum, exponential, logarithm);
+  r["ArgMax"] = argExtreme(true);
+  r["ArgMin"] = argExtreme(false);
   r["Softmax"] = softmax(false);
   r["LogSoftmax"] = softmax(true);
 }
