@@ -125,37 +125,43 @@ FailureOr<Value> onnx_import::buildElementwise(NodeContext &ctx,
   return generic.getResult(0);
 }
 
-Value onnx_import::buildReduction(OpBuilder &b, Location loc, Value input,
-                                  ArrayRef<int64_t> axes, bool keepDims,
-                                  TypedAttr init, BodyFn combine) {
-  auto inputType = cast<RankedTensorType>(input.getType());
-  int64_t rank = inputType.getRank();
+ReductionLayout onnx_import::getReductionLayout(OpBuilder &b, Location loc,
+                                                Value input,
+                                                ArrayRef<int64_t> axes,
+                                                bool keepDims) {
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
   MLIRContext *context = b.getContext();
   llvm::SmallDenseSet<int64_t> reduced(axes.begin(), axes.end());
+  ReductionLayout layout;
   SmallVector<AffineExpr> outExprs;
-  SmallVector<OpFoldResult> outSizes;
-  SmallVector<utils::IteratorType> iterators;
   SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
   for (int64_t d = 0; d < rank; ++d) {
     if (reduced.contains(d)) {
-      iterators.push_back(utils::IteratorType::reduction);
+      layout.iterators.push_back(utils::IteratorType::reduction);
       if (keepDims) {
         outExprs.push_back(getAffineConstantExpr(0, context));
-        outSizes.push_back(b.getIndexAttr(1));
+        layout.outSizes.push_back(b.getIndexAttr(1));
       }
       continue;
     }
-    iterators.push_back(utils::IteratorType::parallel);
+    layout.iterators.push_back(utils::IteratorType::parallel);
     outExprs.push_back(getAffineDimExpr(d, context));
-    outSizes.push_back(inSizes[d]);
+    layout.outSizes.push_back(inSizes[d]);
   }
-  Value filled = createFilled(b, loc, outSizes, init);
-  SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(rank, context),
-      AffineMap::get(rank, 0, outExprs, context)};
+  layout.inMap = AffineMap::getMultiDimIdentityMap(rank, context);
+  layout.outMap = AffineMap::get(rank, 0, outExprs, context);
+  return layout;
+}
+
+Value onnx_import::buildReduction(OpBuilder &b, Location loc, Value input,
+                                  ArrayRef<int64_t> axes, bool keepDims,
+                                  TypedAttr init, BodyFn combine) {
+  ReductionLayout layout = getReductionLayout(b, loc, input, axes, keepDims);
+  Value filled = createFilled(b, loc, layout.outSizes, init);
+  SmallVector<AffineMap> maps = {layout.inMap, layout.outMap};
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{filled.getType()}, ValueRange{input},
-      ValueRange{filled}, maps, iterators,
+      ValueRange{filled}, maps, layout.iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         Value result = combine(nested, nestedLoc, args);
         linalg::YieldOp::create(nested, nestedLoc, ValueRange{result});

@@ -5,6 +5,8 @@
 
 #include "Importer.h"
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
 namespace mlir {
 namespace qopt {
 namespace onnx_import {
@@ -27,6 +29,17 @@ SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value value);
 /// `tensor.empty` of `sizes` filled with `fill`.
 Value createFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
                    TypedAttr fill);
+
+/// The iteration space of a reduction of `input` over `axes`: identity map
+/// for the input, the result's map and sizes (reduced dimensions dropped or
+/// kept as 1), and the iterator types.
+struct ReductionLayout {
+  AffineMap inMap, outMap;
+  SmallVector<OpFoldResult> outSizes;
+  SmallVector<utils::IteratorType> iterators;
+};
+ReductionLayout getReductionLayout(OpBuilder &b, Location loc, Value input,
+                                   ArrayRef<int64_t> axes, bool keepDims);
 
 /// A reduction of `input` over the sorted, normalized `axes`: `combine`
 /// folds (element, accumulator) into the accumulator, starting at `init`.

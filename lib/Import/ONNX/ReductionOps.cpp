@@ -248,7 +248,6 @@ OpHandler argExtreme(bool isMax) {
 
     OpBuilder &b = ctx.getBuilder();
     Location loc = ctx.getLoc();
-    MLIRContext *context = b.getContext();
     // The worst value of the type, so that any element replaces it.
     TypedAttr worst;
     if (auto floatType = dyn_cast<FloatType>(elementType)) {
@@ -261,33 +260,17 @@ OpHandler argExtreme(bool isMax) {
                                         : APInt::getSignedMaxValue(width));
       worst = b.getIntegerAttr(elementType, bound);
     }
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<OpFoldResult> outSizes;
-    SmallVector<utils::IteratorType> iterators;
-    SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
-    for (int64_t d = 0; d < rank; ++d) {
-      if (d == *axis) {
-        iterators.push_back(utils::IteratorType::reduction);
-        if (keepDims) {
-          outExprs.push_back(getAffineConstantExpr(0, context));
-          outSizes.push_back(b.getIndexAttr(1));
-        }
-        continue;
-      }
-      iterators.push_back(utils::IteratorType::parallel);
-      outExprs.push_back(getAffineDimExpr(d, context));
-      outSizes.push_back(inSizes[d]);
-    }
-    Value bestInit = createFilled(b, loc, outSizes, worst);
-    Value indexInit = createFilled(b, loc, outSizes, b.getI64IntegerAttr(0));
-    AffineMap outMap = AffineMap::get(rank, 0, outExprs, context);
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, context), outMap, outMap};
+    ReductionLayout layout =
+        getReductionLayout(b, loc, input, {*axis}, keepDims);
+    Value bestInit = createFilled(b, loc, layout.outSizes, worst);
+    Value indexInit =
+        createFilled(b, loc, layout.outSizes, b.getI64IntegerAttr(0));
+    SmallVector<AffineMap> maps = {layout.inMap, layout.outMap, layout.outMap};
     int64_t reducedDim = *axis;
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{bestInit.getType(), indexInit.getType()},
-        ValueRange{input}, ValueRange{bestInit, indexInit}, maps, iterators,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
+        ValueRange{input}, ValueRange{bestInit, indexInit}, maps,
+        layout.iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
           Value x = args[0], best = args[1], bestIndex = args[2];
           Value better;
           if (isFloat) {
