@@ -431,7 +431,7 @@ LogicalResult GraphImporter::checkOpsets() {
 /// refused for that op rather than imported wrongly.
 static int64_t getMinimumOpset(StringRef opType) {
   return llvm::StringSwitch<int64_t>(opType)
-      .Cases({"Softmax", "LogSoftmax"}, 13)
+      .Cases({"Softmax", "LogSoftmax", "Hardmax"}, 13)
       .Cases({"Clip", "Pad", "Resize", "Range", "CumSum", "GatherND",
               "GatherElements"},
              11)

@@ -224,95 +224,138 @@ OpHandler softmax(bool isLog) {
 /// select_last_index, the last) extreme element along `axis`. One reduction
 /// carries the best value and its index; a strict comparison keeps the
 /// first of equal elements, a non-strict one the last.
+FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
+                                 bool keepDims, bool isMax, bool last) {
+  Value input = ctx.getInput(0);
+  RankedTensorType type = ctx.getInputType(0);
+  int64_t rank = type.getRank();
+  if (rank == 0)
+    return ctx.emitError() << "expects an input of rank 1 or more";
+  FailureOr<int64_t> axis = ctx.normalizeAxis(axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  if (ShapedType::isStatic(type.getDimSize(*axis)) &&
+      type.getDimSize(*axis) == 0)
+    return ctx.emitError() << "cannot reduce an empty axis";
+  Type elementType = type.getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  bool isUnsigned = ctx.isUnsignedInput(0);
+  if (!isFloat && !isa<IntegerType>(elementType))
+    return ctx.emitError() << "unsupported element type " << elementType;
+
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  // The worst value of the type, so that any element replaces it.
+  TypedAttr worst;
+  if (auto floatType = dyn_cast<FloatType>(elementType)) {
+    worst = b.getFloatAttr(floatType, isMax ? -INFINITY : INFINITY);
+  } else {
+    unsigned width = elementType.getIntOrFloatBitWidth();
+    APInt bound = isUnsigned ? (isMax ? APInt::getMinValue(width)
+                                      : APInt::getMaxValue(width))
+                             : (isMax ? APInt::getSignedMinValue(width)
+                                      : APInt::getSignedMaxValue(width));
+    worst = b.getIntegerAttr(elementType, bound);
+  }
+  ReductionLayout layout = getReductionLayout(b, loc, input, {*axis}, keepDims);
+  Value bestInit = createFilled(b, loc, layout.outSizes, worst);
+  Value indexInit =
+      createFilled(b, loc, layout.outSizes, b.getI64IntegerAttr(0));
+  SmallVector<AffineMap> maps = {layout.inMap, layout.outMap, layout.outMap};
+  int64_t reducedDim = *axis;
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{bestInit.getType(), indexInit.getType()},
+      ValueRange{input}, ValueRange{bestInit, indexInit}, maps,
+      layout.iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value x = args[0], best = args[1], bestIndex = args[2];
+        Value better;
+        if (isFloat) {
+          // NaN counts as the extreme, as in numpy: the first NaN wins.
+          auto predicate = isMax ? (last ? arith::CmpFPredicate::UGE
+                                         : arith::CmpFPredicate::UGT)
+                                 : (last ? arith::CmpFPredicate::ULE
+                                         : arith::CmpFPredicate::ULT);
+          better = arith::CmpFOp::create(nb, nl, predicate, x, best);
+          // Once a NaN is the best, nothing replaces it.
+          Value bestIsNaN = arith::CmpFOp::create(
+              nb, nl, arith::CmpFPredicate::UNO, best, best);
+          Value notNaN = arith::XOrIOp::create(
+              nb, nl, bestIsNaN,
+              arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true)));
+          better = arith::AndIOp::create(nb, nl, better, notNaN);
+        } else {
+          arith::CmpIPredicate predicate;
+          if (isUnsigned)
+            predicate = isMax ? (last ? arith::CmpIPredicate::uge
+                                      : arith::CmpIPredicate::ugt)
+                              : (last ? arith::CmpIPredicate::ule
+                                      : arith::CmpIPredicate::ult);
+          else
+            predicate = isMax ? (last ? arith::CmpIPredicate::sge
+                                      : arith::CmpIPredicate::sgt)
+                              : (last ? arith::CmpIPredicate::sle
+                                      : arith::CmpIPredicate::slt);
+          better = arith::CmpIOp::create(nb, nl, predicate, x, best);
+        }
+        Value index = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(),
+            linalg::IndexOp::create(nb, nl, reducedDim));
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{
+                arith::SelectOp::create(nb, nl, better, x, best),
+                arith::SelectOp::create(nb, nl, better, index, bestIndex)});
+      });
+  return generic.getResult(1);
+}
+
 OpHandler argExtreme(bool isMax) {
   return [isMax](NodeContext &ctx) -> LogicalResult {
-    Value input = ctx.getInput(0);
-    RankedTensorType type = ctx.getInputType(0);
-    int64_t rank = type.getRank();
-    if (rank == 0)
-      return ctx.emitError() << "expects an input of rank 1 or more";
-    FailureOr<int64_t> axis =
-        ctx.normalizeAxis(ctx.getIntAttr("axis", 0), rank);
-    if (failed(axis))
+    FailureOr<Value> index = buildArgExtreme(
+        ctx, ctx.getIntAttr("axis", 0), ctx.getIntAttr("keepdims", 1) != 0,
+        isMax, ctx.getIntAttr("select_last_index", 0) != 0);
+    if (failed(index))
       return failure();
-    if (ShapedType::isStatic(type.getDimSize(*axis)) &&
-        type.getDimSize(*axis) == 0)
-      return ctx.emitError() << "cannot reduce an empty axis";
-    bool keepDims = ctx.getIntAttr("keepdims", 1) != 0;
-    bool last = ctx.getIntAttr("select_last_index", 0) != 0;
-    Type elementType = type.getElementType();
-    bool isFloat = isa<FloatType>(elementType);
-    bool isUnsigned = ctx.isUnsignedInput(0);
-    if (!isFloat && !isa<IntegerType>(elementType))
-      return ctx.emitError() << "unsupported element type " << elementType;
-
-    OpBuilder &b = ctx.getBuilder();
-    Location loc = ctx.getLoc();
-    // The worst value of the type, so that any element replaces it.
-    TypedAttr worst;
-    if (auto floatType = dyn_cast<FloatType>(elementType)) {
-      worst = b.getFloatAttr(floatType, isMax ? -INFINITY : INFINITY);
-    } else {
-      unsigned width = elementType.getIntOrFloatBitWidth();
-      APInt bound = isUnsigned ? (isMax ? APInt::getMinValue(width)
-                                        : APInt::getMaxValue(width))
-                               : (isMax ? APInt::getSignedMinValue(width)
-                                        : APInt::getSignedMaxValue(width));
-      worst = b.getIntegerAttr(elementType, bound);
-    }
-    ReductionLayout layout =
-        getReductionLayout(b, loc, input, {*axis}, keepDims);
-    Value bestInit = createFilled(b, loc, layout.outSizes, worst);
-    Value indexInit =
-        createFilled(b, loc, layout.outSizes, b.getI64IntegerAttr(0));
-    SmallVector<AffineMap> maps = {layout.inMap, layout.outMap, layout.outMap};
-    int64_t reducedDim = *axis;
-    auto generic = linalg::GenericOp::create(
-        b, loc, TypeRange{bestInit.getType(), indexInit.getType()},
-        ValueRange{input}, ValueRange{bestInit, indexInit}, maps,
-        layout.iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value x = args[0], best = args[1], bestIndex = args[2];
-          Value better;
-          if (isFloat) {
-            // NaN counts as the extreme, as in numpy: the first NaN wins.
-            auto predicate = isMax ? (last ? arith::CmpFPredicate::UGE
-                                           : arith::CmpFPredicate::UGT)
-                                   : (last ? arith::CmpFPredicate::ULE
-                                           : arith::CmpFPredicate::ULT);
-            better = arith::CmpFOp::create(nb, nl, predicate, x, best);
-            // Once a NaN is the best, nothing replaces it.
-            Value bestIsNaN = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::UNO, best, best);
-            Value notNaN = arith::XOrIOp::create(
-                nb, nl, bestIsNaN,
-                arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true)));
-            better = arith::AndIOp::create(nb, nl, better, notNaN);
-          } else {
-            arith::CmpIPredicate predicate;
-            if (isUnsigned)
-              predicate = isMax ? (last ? arith::CmpIPredicate::uge
-                                        : arith::CmpIPredicate::ugt)
-                                : (last ? arith::CmpIPredicate::ule
-                                        : arith::CmpIPredicate::ult);
-            else
-              predicate = isMax ? (last ? arith::CmpIPredicate::sge
-                                        : arith::CmpIPredicate::sgt)
-                                : (last ? arith::CmpIPredicate::sle
-                                        : arith::CmpIPredicate::slt);
-            better = arith::CmpIOp::create(nb, nl, predicate, x, best);
-          }
-          Value index = arith::IndexCastOp::create(
-              nb, nl, nb.getI64Type(),
-              linalg::IndexOp::create(nb, nl, reducedDim));
-          linalg::YieldOp::create(
-              nb, nl,
-              ValueRange{
-                  arith::SelectOp::create(nb, nl, better, x, best),
-                  arith::SelectOp::create(nb, nl, better, index, bestIndex)});
-        });
-    ctx.setResult(0, generic.getResult(1));
+    ctx.setResult(0, *index);
     return success();
   };
+}
+
+/// Hardmax (opset 13): 1 at the first maximum along `axis`, 0 elsewhere.
+LogicalResult importHardmax(NodeContext &ctx) {
+  int64_t axisAttr = ctx.getIntAttr("axis", -1);
+  FailureOr<Value> index = buildArgExtreme(ctx, axisAttr, /*keepDims=*/true,
+                                           /*isMax=*/true, /*last=*/false);
+  if (failed(index))
+    return failure();
+  RankedTensorType type = ctx.getInputType(0);
+  int64_t rank = type.getRank();
+  int64_t axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value input = ctx.getInput(0);
+  ReductionLayout layout = getReductionLayout(b, loc, input, {axis}, true);
+  Value init = tensor::EmptyOp::create(b, loc, getSizes(b, loc, input),
+                                       type.getElementType());
+  SmallVector<AffineMap> maps = {layout.outMap, layout.inMap};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{*index}, ValueRange{init},
+      maps,
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value position = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, axis));
+        Value hot = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                          args[0], position);
+        Type elementType = args[1].getType();
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(
+                nb, nl, hot, scalarConstant(nb, nl, elementType, 1),
+                scalarConstant(nb, nl, elementType, 0))});
+      });
+  ctx.setResult(0, generic.getResult(0));
+  return success();
 }
 
 } // namespace
@@ -330,6 +373,7 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
   r["ReduceLogSumExp"] = reduceOp(Reduction::Sum, exponential, logarithm);
   r["ArgMax"] = argExtreme(true);
   r["ArgMin"] = argExtreme(false);
+  r["Hardmax"] = importHardmax;
   r["Softmax"] = softmax(false);
   r["LogSoftmax"] = softmax(true);
 }

@@ -1142,6 +1142,135 @@ LogicalResult importTrilu(NodeContext &ctx) {
   return success();
 }
 
+/// Tile: out[i] = in[i mod size] along each axis, `repeats` times longer.
+LogicalResult importTile(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  int64_t rank = type.getRank();
+  FailureOr<SmallVector<int64_t>> repeats =
+      requireConstantInts(ctx, 1, "repeats");
+  if (failed(repeats))
+    return failure();
+  if (static_cast<int64_t>(repeats->size()) != rank)
+    return ctx.emitError() << "repeats has " << repeats->size()
+                           << " values for an input of rank " << rank;
+  if (llvm::any_of(*repeats, [](int64_t r) { return r < 0; }))
+    return ctx.emitError() << "repeats must not be negative";
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value input = ctx.getInput(0);
+  SmallVector<OpFoldResult> inSizes = getSizes(b, loc, input);
+  SmallVector<OpFoldResult> outSizes;
+  for (int64_t d = 0; d < rank; ++d)
+    outSizes.push_back(
+        mulIndex(b, loc, inSizes[d], b.getIndexAttr((*repeats)[d])));
+  SmallVector<Value> inDims;
+  for (OpFoldResult size : inSizes)
+    inDims.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  Value result = buildGenerated(
+      b, loc, outSizes, type.getElementType(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
+        SmallVector<Value> source;
+        for (int64_t d = 0; d < rank; ++d)
+          source.push_back(
+              (*repeats)[d] == 1
+                  ? indices[d]
+                  : arith::RemUIOp::create(nb, nl, indices[d], inDims[d])
+                        .getResult());
+        return tensor::ExtractOp::create(nb, nl, input, source);
+      });
+  ctx.setResult(0, result, ctx.isUnsignedInput(0));
+  return success();
+}
+
+/// EyeLike: ones on the k-th diagonal of a 2-D tensor shaped like the input.
+LogicalResult importEyeLike(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  if (type.getRank() != 2)
+    return ctx.emitError() << "input must have rank 2";
+  Type elementType = type.getElementType();
+  bool isUnsigned = ctx.isUnsignedInput(0);
+  if (const onnx::AttributeProto *dtype = ctx.getAttr("dtype")) {
+    elementType =
+        convertONNXElementType(ctx.getContext(), dtype->i(), isUnsigned);
+    if (!elementType)
+      return ctx.emitError()
+             << "unsupported dtype " << getONNXTypeName(dtype->i());
+  }
+  int64_t k = ctx.getIntAttr("k", 0);
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value result = buildGenerated(
+      b, loc, getSizes(b, loc, ctx.getInput(0)), elementType,
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
+        Value diff = arith::SubIOp::create(nb, nl, indices[1], indices[0]);
+        Value onDiagonal =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, diff,
+                                  arith::ConstantIndexOp::create(nb, nl, k));
+        return arith::SelectOp::create(nb, nl, onDiagonal,
+                                       scalarConstant(nb, nl, elementType, 1),
+                                       scalarConstant(nb, nl, elementType, 0));
+      });
+  ctx.setResult(0, result, isUnsigned);
+  return success();
+}
+
+/// OneHot: a new axis of size `depth` that holds values[1] where its index
+/// equals the (negative-wrapped) index, values[0] elsewhere.
+LogicalResult importOneHot(NodeContext &ctx) {
+  RankedTensorType indicesType = ctx.getInputType(0);
+  int64_t rank = indicesType.getRank() + 1;
+  FailureOr<int64_t> axis = ctx.normalizeAxis(ctx.getIntAttr("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  const HostTensor *depthTensor = ctx.getConstantInput(1);
+  if (!depthTensor || depthTensor->getNumElements() != 1)
+    return ctx.emitError() << "depth must be a constant scalar";
+  // Float depths are allowed and truncated.
+  int64_t depth = static_cast<int64_t>(depthTensor->getDouble(0));
+  if (depth <= 0)
+    return ctx.emitError() << "depth must be positive, got " << depth;
+  RankedTensorType valuesType = ctx.getInputType(2);
+  if (valuesType.getRank() != 1 ||
+      (valuesType.hasStaticShape() && valuesType.getDimSize(0) != 2))
+    return ctx.emitError() << "values must be a 1-D tensor of 2 elements";
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value indices = ctx.getInput(0);
+  Value values = ctx.getInput(2);
+  bool indicesUnsigned = ctx.isUnsignedInput(0);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, indices);
+  sizes.insert(sizes.begin() + *axis, b.getIndexAttr(depth));
+  Value result = buildGenerated(
+      b, loc, sizes, valuesType.getElementType(),
+      [&](OpBuilder &nb, Location nl, ArrayRef<Value> idx) -> Value {
+        SmallVector<Value> source(idx.begin(), idx.end());
+        source.erase(source.begin() + *axis);
+        Value index = tensor::ExtractOp::create(nb, nl, indices, source);
+        index = convertScalar(nb, nl, index, nb.getI64Type(), indicesUnsigned,
+                              false);
+        Value depthValue = arith::ConstantIntOp::create(nb, nl, depth, 64);
+        Value zero = arith::ConstantIntOp::create(nb, nl, 0, 64);
+        Value negative = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::slt, index, zero);
+        index = arith::SelectOp::create(
+            nb, nl, negative, arith::AddIOp::create(nb, nl, index, depthValue),
+            index);
+        Value position =
+            arith::IndexCastOp::create(nb, nl, nb.getI64Type(), idx[*axis]);
+        Value hot = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                          index, position);
+        Value on = tensor::ExtractOp::create(
+            nb, nl, values,
+            ValueRange{arith::ConstantIndexOp::create(nb, nl, 1)});
+        Value off = tensor::ExtractOp::create(
+            nb, nl, values,
+            ValueRange{arith::ConstantIndexOp::create(nb, nl, 0)});
+        return arith::SelectOp::create(nb, nl, hot, on, off);
+      });
+  ctx.setResult(0, result, ctx.isUnsignedInput(2));
+  return success();
+}
+
 LogicalResult importCumSum(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
@@ -1220,5 +1349,8 @@ void onnx_import::registerShapeOps(OpRegistry &r) {
   r["Expand"] = importExpand;
   r["Range"] = importRange;
   r["Trilu"] = importTrilu;
+  r["Tile"] = importTile;
+  r["EyeLike"] = importEyeLike;
+  r["OneHot"] = importOneHot;
   r["CumSum"] = importCumSum;
 }
