@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -65,6 +66,41 @@ bool reducesUnreadInput(linalg::LinalgOp op) {
 /// scalar loop it leaves instead is what an embedding lookup wants anyway.
 bool hasGather(linalg::LinalgOp op) {
   return !op->getRegion(0).getOps<tensor::ExtractOp>().empty();
+}
+
+/// The single linalg op in the body of `loop`, if there is exactly one.
+Operation *getOnlyLinalgOp(scf::ForOp loop) {
+  Operation *found = nullptr;
+  for (Operation &op : loop.getBody()->getOperations()) {
+    if (!isa<linalg::LinalgOp>(op))
+      continue;
+    if (found)
+      return nullptr;
+    found = &op;
+  }
+  return found;
+}
+
+/// Vectorizes one tile (masked where its shape is dynamic). What the
+/// vectorizer rejects (gathers with computed indices, ops without a
+/// vectorization rule) stays a tiled scalar op.
+void vectorizeTile(RewriterBase &rewriter, Operation *tile,
+                   ArrayRef<int64_t> vectorSizes) {
+  // Scalable flags are spelled out: with an empty list the vectorizer
+  // builds some vector types whose flag list has the wrong length, which
+  // print like, but are not, the types they must match.
+  SmallVector<bool> scalable(vectorSizes.size(), false);
+  if (failed(linalg::vectorizeOpPrecondition(tile, vectorSizes, scalable)))
+    return;
+  rewriter.setInsertionPoint(tile);
+  FailureOr<linalg::VectorizationResult> vectorized =
+      linalg::vectorize(rewriter, tile, vectorSizes, scalable);
+  if (failed(vectorized))
+    return;
+  if (vectorized->replacements.empty())
+    rewriter.eraseOp(tile);
+  else
+    rewriter.replaceOp(tile, vectorized->replacements);
 }
 
 struct TileAndVectorizePass
@@ -132,25 +168,26 @@ struct TileAndVectorizePass
         if (tiled->tiledOps.size() != 1)
           continue;
         tile = tiled->tiledOps.front();
+        // A vector-wide innermost loop over a dynamic extent would run
+        // every tile masked, and masked loads and stores are slow
+        // (microcoded stores on AMD). Peeling the last partial tile leaves
+        // full tiles, whose masks fold away. (Static extents are not
+        // peeled: their partial tile would get a static shape that
+        // canonicalization folds into the masked region, which the
+        // verifier rejects.)
+        if (tileSizes.back() == vectorWidth && !tiled->loops.empty()) {
+          auto inner = dyn_cast<scf::ForOp>(tiled->loops.back().getOperation());
+          scf::ForOp partial;
+          if (inner && !getConstantIntValue(inner.getUpperBound()) &&
+              succeeded(scf::peelForLoopAndSimplifyBounds(rewriter, inner,
+                                                          partial))) {
+            if (Operation *rest = getOnlyLinalgOp(partial))
+              vectorizeTile(rewriter, rest, vectorSizes);
+          }
+        }
       }
 
-      // What the vectorizer rejects (gathers with computed indices, ops
-      // without a vectorization rule) stays a tiled scalar op.
-      // Scalable flags are spelled out: with an empty list the vectorizer
-      // builds some vector types whose flag list has the wrong length, which
-      // print like, but are not, the types they must match.
-      SmallVector<bool> scalable(vectorSizes.size(), false);
-      if (failed(linalg::vectorizeOpPrecondition(tile, vectorSizes, scalable)))
-        continue;
-      rewriter.setInsertionPoint(tile);
-      FailureOr<linalg::VectorizationResult> vectorized =
-          linalg::vectorize(rewriter, tile, vectorSizes, scalable);
-      if (failed(vectorized))
-        continue;
-      if (vectorized->replacements.empty())
-        rewriter.eraseOp(tile);
-      else
-        rewriter.replaceOp(tile, vectorized->replacements);
+      vectorizeTile(rewriter, tile, vectorSizes);
     }
   }
 };

@@ -1,4 +1,7 @@
 // RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-tile-and-vectorize{vector-width=8}))' | FileCheck %s
+// The masks of full tiles fold away in the canonicalization that follows
+// the pass in the pipeline.
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-tile-and-vectorize{vector-width=8}),canonicalize)' | FileCheck %s --check-prefix=PEEL
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
@@ -26,11 +29,30 @@ func.func @elementwise(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
-// Dynamic sizes: one loop nest, masked vectors for the partial tile.
+// Dynamic sizes: the vector-wide loop is peeled into full tiles up to the
+// last multiple of 8 and one partial tile after it, each vectorized.
 // CHECK-LABEL: func.func @dynamic
+// CHECK: scf.for
+// CHECK: %[[FULL:.*]] = affine.apply
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[FULL]] step %c8
+// CHECK: } {qopt_parallel}
+// CHECK: scf.for %{{.*}} = %[[FULL]] to
 // CHECK: vector.create_mask
 // CHECK: vector.mask
 // CHECK-NOT: linalg.generic
+// After canonicalization the full tiles are static 1x8 slices without
+// masks; only the partial tile is masked.
+// PEEL-LABEL: func.func @dynamic
+// PEEL: %[[FULL:.*]] = affine.apply
+// PEEL: scf.for %{{.*}} = %c0 to %[[FULL]] step %c8
+// PEEL-NOT: vector.mask
+// PEEL: tensor.extract_slice {{.*}} [1, 8] [1, 1] : tensor<?x?xf32> to tensor<1x8xf32>
+// PEEL: vector.transfer_read {{.*}} : tensor<1x8xf32>, vector<1x8xf32>
+// PEEL-NOT: vector.mask
+// PEEL: } {qopt_parallel}
+// PEEL: scf.for %{{.*}} = %[[FULL]] to
+// PEEL: vector.create_mask
+// PEEL: vector.mask
 func.func @dynamic(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -112,7 +112,11 @@ def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     elements and all other dimensions into tiles of 1, then vectorizes each
     tile with `linalg::vectorize`. Dynamic dimensions and partial tiles use
     masked vectors, so one loop nest serves every shape; static sizes that
-    divide the vector width need no masks. Ops the vectorizer does not
+    divide the vector width need no masks. Where the width may not divide
+    the innermost extent, the loop over it is peeled: full tiles up to the
+    last multiple of the width, whose masks fold to all-true (masked loads
+    and stores are slow, microcoded stores on AMD), then one masked partial
+    tile. Ops the vectorizer does not
     handle (gathers through `tensor.extract` with computed indices, for
     instance) stay tiled and become scalar loops later.
 
