@@ -740,6 +740,47 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   return result;
 }
 
+/// The number of leading inputs an op requires (ONNX's schemas, for the
+/// opsets the handlers accept). Handlers check optional inputs themselves;
+/// this check keeps a malformed node from reaching them at all.
+static int getRequiredInputs(StringRef opType, int64_t opset) {
+  return llvm::StringSwitch<int>(opType)
+      .Case("Constant", 0)
+      .Cases({"Add",
+              "And",
+              "CastLike",
+              "Conv",
+              "CumSum",
+              "DequantizeLinear",
+              "Div",
+              "Equal",
+              "Expand",
+              "Gather",
+              "GatherElements",
+              "GatherND",
+              "Gemm",
+              "Greater",
+              "GreaterOrEqual",
+              "LayerNormalization",
+              "Less",
+              "LessOrEqual",
+              "MatMul",
+              "Mod",
+              "Mul",
+              "Or",
+              "Pow",
+              "QuantizeLinear",
+              "Reshape",
+              "Sub",
+              "Tile",
+              "Xor"},
+             2)
+      .Cases({"OneHot", "Range", "Where"}, 3)
+      .Case("Slice", opset >= 10 ? 3 : 1)
+      .Case("BatchNormalization", 5)
+      .Default(1);
+}
+
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         int64_t index) {
   std::string name = node.name();
@@ -747,6 +788,15 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     name = node.op_type() + "_" + std::to_string(index);
   Location loc = NameLoc::get(StringAttr::get(context, name));
   NodeContext ctx(*this, node, index, defaultOpset, loc);
+  int required = getRequiredInputs(node.op_type(), defaultOpset);
+  if (node.input_size() < required)
+    return ctx.emitError() << "has " << node.input_size()
+                           << " inputs, needs at least " << required;
+  for (int i = 0; i < required; ++i)
+    if (node.input(i).empty())
+      return ctx.emitError() << "input " << i << " is required but not given";
+  if (node.output_size() < 1 || node.output(0).empty())
+    return ctx.emitError() << "has no output";
   for (const std::string &input : node.input())
     if (!input.empty() && !lookup(input))
       return ctx.emitError() << "input '" << input
