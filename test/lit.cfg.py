@@ -59,6 +59,7 @@ tools = [
     ToolSubst("qopt-import", command=os.path.join(config.qopt_tools_dir,
                                                   import_tool)),
     "onnx-import-fuzzer",
+    "qrun-tensor-fuzzer",
     "onnx-text2pb",
     "qopt-compile",
     "qrun",

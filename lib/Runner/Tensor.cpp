@@ -134,10 +134,32 @@ static std::string headerField(const std::string &header,
   return header.substr(at, end - at);
 }
 
+/// The byte size of a tensor of `shape` with `elementSize`-byte elements;
+/// false when a dimension is negative or the size overflows.
+static bool getByteSize(const std::vector<int64_t> &shape, size_t elementSize,
+                        size_t &bytes) {
+  uint64_t total = elementSize;
+  for (int64_t d : shape) {
+    if (d < 0 ||
+        __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total))
+      return false;
+  }
+  // Element counts must also fit in int64_t (Tensor::numElements).
+  if (total > static_cast<uint64_t>(INT64_MAX))
+    return false;
+  bytes = static_cast<size_t>(total);
+  return true;
+}
+
 std::string qrun::readNpy(const std::string &path, Tensor &out) {
   std::string bytes;
   if (std::string error = readFile(path, bytes); !error.empty())
     return error;
+  return parseNpy(bytes, path, out);
+}
+
+std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
+                           Tensor &out) {
   auto bad = [&](const std::string &why) {
     return "'" + path + "' is not a valid .npy file: " + why;
   };
@@ -190,8 +212,9 @@ std::string qrun::readNpy(const std::string &path, Tensor &out) {
       return bad("bad shape " + shape);
     out.shape.push_back(dim);
   }
-  size_t need =
-      static_cast<size_t>(out.numElements()) * qrt_dtype_size(out.dtype);
+  size_t need;
+  if (!getByteSize(out.shape, qrt_dtype_size(out.dtype), need))
+    return bad("shape " + shape + " is too large");
   size_t dataStart = headerStart + headerLength;
   if (bytes.size() - dataStart < need)
     return bad("data is shorter than shape " + shape + " needs");
@@ -350,6 +373,11 @@ std::string qrun::readTensorProto(const std::string &path, Tensor &out) {
   std::string bytes;
   if (std::string error = readFile(path, bytes); !error.empty())
     return error;
+  return parseTensorProto(bytes, path, out);
+}
+
+std::string qrun::parseTensorProto(const std::string &bytes,
+                                   const std::string &path, Tensor &out) {
   Reader r{reinterpret_cast<const uint8_t *>(bytes.data()),
            reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size()};
   out = Tensor();
@@ -441,19 +469,36 @@ std::string qrun::readTensorProto(const std::string &path, Tensor &out) {
   for (int64_t d : out.shape)
     if (d < 0)
       return "'" + path + "': negative dimension";
-  size_t count = static_cast<size_t>(out.numElements());
   size_t elemSize = qrt_dtype_size(out.dtype);
+  size_t byteSize;
+  if (!getByteSize(out.shape, elemSize, byteSize))
+    return "'" + path + "': the shape is too large";
+  size_t count = byteSize / elemSize;
   if (hasRaw) {
-    if (raw.size() != count * elemSize)
+    if (raw.size() != byteSize)
       return "'" + path + "': raw_data has " + std::to_string(raw.size()) +
-             " bytes, the shape needs " + std::to_string(count * elemSize);
+             " bytes, the shape needs " + std::to_string(byteSize);
     out.data.assign(raw.begin(), raw.end());
     return "";
   }
-  size_t have = floats.size() + ints.size() + unsigneds.size();
-  if (have != count)
+  // The typed field that holds this element type: float_data/double_data
+  // for floats, uint64_data (or int64_data) for UINT32 and UINT64,
+  // int32_data or int64_data for the rest.
+  bool isFloat = out.dtype == QART_DTYPE_F32 || out.dtype == QART_DTYPE_F64;
+  bool fromUnsigned =
+      (out.dtype == QART_DTYPE_U64 || out.dtype == QART_DTYPE_U32) &&
+      !unsigneds.empty();
+  size_t have = isFloat        ? floats.size()
+                : fromUnsigned ? unsigneds.size()
+                               : ints.size();
+  size_t other = floats.size() + ints.size() + unsigneds.size() - have;
+  if (have != count || other != 0)
     return "'" + path + "': " + std::to_string(have) +
-           " values for a shape of " + std::to_string(count) + " elements";
+           " values of the element type's field for a shape of " +
+           std::to_string(count) + " elements" +
+           (other ? " (and " + std::to_string(other) +
+                        " in fields of other types)"
+                  : "");
   out.data.reserve(count * elemSize);
   for (size_t i = 0; i < count; ++i) {
     switch (out.dtype) {
@@ -475,16 +520,19 @@ std::string qrun::readTensorProto(const std::string &path, Tensor &out) {
       append<uint8_t>(out.data, static_cast<uint8_t>(ints[i]));
       break;
     case QART_DTYPE_I32:
-    case QART_DTYPE_U32:
       append<int32_t>(out.data, static_cast<int32_t>(ints[i]));
+      break;
+    case QART_DTYPE_U32:
+      append<uint32_t>(out.data, fromUnsigned
+                                     ? static_cast<uint32_t>(unsigneds[i])
+                                     : static_cast<uint32_t>(ints[i]));
       break;
     case QART_DTYPE_I64:
       append<int64_t>(out.data, ints[i]);
       break;
     case QART_DTYPE_U64:
-      append<uint64_t>(out.data, unsigneds.empty()
-                                     ? static_cast<uint64_t>(ints[i])
-                                     : unsigneds[i]);
+      append<uint64_t>(out.data, fromUnsigned ? unsigneds[i]
+                                              : static_cast<uint64_t>(ints[i]));
       break;
     }
   }

@@ -36,6 +36,14 @@ std::string writeNpy(const std::string &path, const Tensor &tensor);
 /// Reads a serialized ONNX TensorProto (raw_data or typed fields).
 std::string readTensorProto(const std::string &path, Tensor &out);
 
+/// The parsers behind readNpy and readTensorProto, on bytes already read;
+/// `path` only names the source in messages. On success `out.data` holds
+/// exactly the bytes its shape and dtype need.
+std::string parseNpy(const std::string &bytes, const std::string &path,
+                     Tensor &out);
+std::string parseTensorProto(const std::string &bytes, const std::string &path,
+                             Tensor &out);
+
 /// The op types (`domain::op` for other domains) of the ONNX model at `path`,
 /// sorted and unique, subgraphs included.
 std::string readModelOps(const std::string &path,
