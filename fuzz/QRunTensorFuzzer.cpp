@@ -1,7 +1,8 @@
 //===- QRunTensorFuzzer.cpp - libFuzzer target for qrun's tensor readers --===//
 //
 // Feeds arbitrary bytes to the .npy and TensorProto parsers that read user
-// inputs and conformance data. Any outcome but a clean error or a tensor
+// inputs and conformance data, and to the model readers of `qrun
+// conformance`. Any outcome but a clean error or a tensor
 // whose data holds exactly what its shape and dtype need is a bug;
 // ASan/UBSan report memory and UB errors. Run with a seed corpus:
 //
@@ -14,6 +15,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -40,5 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check(tensor);
   if (qrun::parseTensorProto(bytes, "fuzz.pb", tensor).empty())
     check(tensor);
+  // The model readers of `qrun conformance`.
+  std::vector<std::string> names;
+  (void)qrun::parseModelOps(bytes, "fuzz.onnx", names);
+  (void)qrun::parseModelInputs(bytes, "fuzz.onnx", names);
   return 0;
 }

@@ -599,6 +599,12 @@ std::string qrun::readModelOps(const std::string &path,
   std::string bytes;
   if (std::string error = readFile(path, bytes); !error.empty())
     return error;
+  return parseModelOps(bytes, path, result);
+}
+
+std::string qrun::parseModelOps(const std::string &bytes,
+                                const std::string &path,
+                                std::vector<std::string> &result) {
   Reader r{reinterpret_cast<const uint8_t *>(bytes.data()),
            reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size()};
   std::set<std::string> ops;
@@ -621,6 +627,12 @@ std::string qrun::readModelInputs(const std::string &path,
   std::string bytes;
   if (std::string error = readFile(path, bytes); !error.empty())
     return error;
+  return parseModelInputs(bytes, path, names);
+}
+
+std::string qrun::parseModelInputs(const std::string &bytes,
+                                   const std::string &path,
+                                   std::vector<std::string> &names) {
   Reader r{reinterpret_cast<const uint8_t *>(bytes.data()),
            reinterpret_cast<const uint8_t *>(bytes.data()) + bytes.size()};
   std::string graph;

@@ -54,6 +54,13 @@ std::string readModelOps(const std::string &path,
 std::string readModelInputs(const std::string &path,
                             std::vector<std::string> &names);
 
+/// The parsers behind readModelOps and readModelInputs, on bytes already
+/// read; `path` only names the source in messages.
+std::string parseModelOps(const std::string &bytes, const std::string &path,
+                          std::vector<std::string> &ops);
+std::string parseModelInputs(const std::string &bytes, const std::string &path,
+                             std::vector<std::string> &names);
+
 /// Reads `path` completely.
 std::string readFile(const std::string &path, std::string &out);
 
