@@ -432,6 +432,7 @@ LogicalResult GraphImporter::checkOpsets() {
 static int64_t getMinimumOpset(StringRef opType) {
   return llvm::StringSwitch<int64_t>(opType)
       .Cases({"Softmax", "LogSoftmax", "Hardmax"}, 13)
+      .Case("TopK", 11)
       .Cases({"Clip", "Pad", "Resize", "Range", "CumSum", "GatherND",
               "GatherElements"},
              11)
@@ -773,6 +774,7 @@ static int getRequiredInputs(StringRef opType, int64_t opset) {
               "Reshape",
               "Sub",
               "Tile",
+              "TopK",
               "Xor"},
              2)
       .Cases({"OneHot", "Range", "Where"}, 3)

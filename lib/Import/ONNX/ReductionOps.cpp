@@ -220,6 +220,18 @@ OpHandler softmax(bool isLog) {
   };
 }
 
+/// The normalized axis of an op that selects elements along one axis of a
+/// float or integer input of rank 1 or more (ArgMax, ArgMin, TopK).
+FailureOr<int64_t> getSelectionAxis(NodeContext &ctx, int64_t axisAttr) {
+  RankedTensorType type = ctx.getInputType(0);
+  if (type.getRank() == 0)
+    return ctx.emitError() << "expects an input of rank 1 or more";
+  Type elementType = type.getElementType();
+  if (!isa<FloatType, IntegerType>(elementType))
+    return ctx.emitError() << "unsupported element type " << elementType;
+  return ctx.normalizeAxis(axisAttr, type.getRank());
+}
+
 /// ArgMax / ArgMin: the int64 index of the first (or, with
 /// select_last_index, the last) extreme element along `axis`. One reduction
 /// carries the best value and its index; a strict comparison keeps the
@@ -228,10 +240,7 @@ FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
                                  bool keepDims, bool isMax, bool last) {
   Value input = ctx.getInput(0);
   RankedTensorType type = ctx.getInputType(0);
-  int64_t rank = type.getRank();
-  if (rank == 0)
-    return ctx.emitError() << "expects an input of rank 1 or more";
-  FailureOr<int64_t> axis = ctx.normalizeAxis(axisAttr, rank);
+  FailureOr<int64_t> axis = getSelectionAxis(ctx, axisAttr);
   if (failed(axis))
     return failure();
   if (ShapedType::isStatic(type.getDimSize(*axis)) &&
@@ -240,8 +249,6 @@ FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
   Type elementType = type.getElementType();
   bool isFloat = isa<FloatType>(elementType);
   bool isUnsigned = ctx.isUnsignedInput(0);
-  if (!isFloat && !isa<IntegerType>(elementType))
-    return ctx.emitError() << "unsupported element type " << elementType;
 
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
@@ -321,6 +328,117 @@ OpHandler argExtreme(bool isMax) {
   };
 }
 
+/// TopK: the k largest (or smallest) elements along `axis`, sorted, with
+/// their int64 indices; equal elements go in index order. Round r is one
+/// reduction that picks the best element sorting after the pick of round
+/// r - 1, so the cost is k passes over the axis: meant for the small k of
+/// sampling, hence the limit.
+LogicalResult importTopK(NodeContext &ctx) {
+  constexpr int64_t kMaxK = 256;
+  RankedTensorType type = ctx.getInputType(0);
+  FailureOr<int64_t> axis = getSelectionAxis(ctx, ctx.getIntAttr("axis", -1));
+  if (failed(axis))
+    return failure();
+  const HostTensor *kTensor = ctx.getConstantInput(1);
+  if (!kTensor || kTensor->getNumElements() != 1)
+    return ctx.emitError() << "k must be a constant with one element";
+  int64_t k = kTensor->getInt(0);
+  int64_t extent = type.getDimSize(*axis);
+  if (k < 1 || k > kMaxK)
+    return ctx.emitError() << "k = " << k << " is outside [1, " << kMaxK << "]";
+  if (ShapedType::isStatic(extent) && k > extent)
+    return ctx.emitError() << "k = " << k << " exceeds the axis size "
+                           << extent;
+  bool largest = ctx.getIntAttr("largest", 1) != 0;
+  Type elementType = type.getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  bool isUnsigned = ctx.isUnsignedInput(0);
+
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value input = ctx.getInput(0);
+  ReductionLayout layout = getReductionLayout(b, loc, input, {*axis}, true);
+  int64_t axisDim = *axis;
+  // x sorts before y: larger (or smaller) first.
+  auto before = [&](OpBuilder &nb, Location nl, Value x, Value y) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(nb, nl,
+                                   largest ? arith::CmpFPredicate::OGT
+                                           : arith::CmpFPredicate::OLT,
+                                   x, y);
+    arith::CmpIPredicate predicate =
+        largest ? (isUnsigned ? arith::CmpIPredicate::ugt
+                              : arith::CmpIPredicate::sgt)
+                : (isUnsigned ? arith::CmpIPredicate::ult
+                              : arith::CmpIPredicate::slt);
+    return arith::CmpIOp::create(nb, nl, predicate, x, y);
+  };
+  auto equal = [&](OpBuilder &nb, Location nl, Value x, Value y) -> Value {
+    if (isFloat)
+      return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x, y);
+    return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, x, y);
+  };
+  SmallVector<Value> values, indices;
+  for (int64_t round = 0; round < k; ++round) {
+    Value zeroValue = createFilled(
+        b, loc, layout.outSizes,
+        cast<TypedAttr>(isFloat ? Attribute(b.getFloatAttr(elementType, 0))
+                                : Attribute(b.getIntegerAttr(elementType, 0))));
+    // Index -1: nothing picked yet this round.
+    Value noIndex =
+        createFilled(b, loc, layout.outSizes, b.getI64IntegerAttr(-1));
+    SmallVector<Value> ins = {input};
+    SmallVector<AffineMap> maps = {layout.inMap};
+    if (round > 0) {
+      ins.append({values.back(), indices.back()});
+      maps.append({layout.outMap, layout.outMap});
+    }
+    maps.append({layout.outMap, layout.outMap});
+    bool first = round == 0;
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{zeroValue.getType(), noIndex.getType()}, ins,
+        ValueRange{zeroValue, noIndex}, maps, layout.iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value x = args[0];
+          Value best = args[first ? 1 : 3], bestIndex = args[first ? 2 : 4];
+          Value i = arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(),
+              linalg::IndexOp::create(nb, nl, axisDim));
+          Value none = arith::CmpIOp::create(
+              nb, nl, arith::CmpIPredicate::slt, bestIndex,
+              arith::ConstantIntOp::create(nb, nl, 0, 64));
+          // Strictly better keeps the lower index among equal elements.
+          Value take =
+              arith::OrIOp::create(nb, nl, none, before(nb, nl, x, best));
+          if (!first) {
+            Value previous = args[1], previousIndex = args[2];
+            Value after = arith::OrIOp::create(
+                nb, nl, before(nb, nl, previous, x),
+                arith::AndIOp::create(
+                    nb, nl, equal(nb, nl, x, previous),
+                    arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt, i,
+                                          previousIndex)));
+            take = arith::AndIOp::create(nb, nl, take, after);
+          }
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{arith::SelectOp::create(nb, nl, take, x, best),
+                         arith::SelectOp::create(nb, nl, take, i, bestIndex)});
+        });
+    values.push_back(generic.getResult(0));
+    indices.push_back(generic.getResult(1));
+  }
+  auto concat = [&](ArrayRef<Value> parts) -> Value {
+    if (parts.size() == 1)
+      return parts.front();
+    return tensor::ConcatOp::create(b, loc, axisDim, parts);
+  };
+  ctx.setResult(0, concat(values), isUnsigned);
+  if (ctx.hasOutput(1))
+    ctx.setResult(1, concat(indices));
+  return success();
+}
+
 /// Hardmax (opset 13): 1 at the first maximum along `axis`, 0 elsewhere.
 LogicalResult importHardmax(NodeContext &ctx) {
   int64_t axisAttr = ctx.getIntAttr("axis", -1);
@@ -374,6 +492,7 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
   r["ArgMax"] = argExtreme(true);
   r["ArgMin"] = argExtreme(false);
   r["Hardmax"] = importHardmax;
+  r["TopK"] = importTopK;
   r["Softmax"] = softmax(false);
   r["LogSoftmax"] = softmax(true);
 }
