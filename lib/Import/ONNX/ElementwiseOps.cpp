@@ -106,12 +106,11 @@ LogicalResult checkSameElementTypes(NodeContext &ctx, unsigned first,
   return success();
 }
 
-/// All inputs of a variadic op (Max, Min, Sum, Mean): at least one, all of
-/// one element type.
+/// All inputs of a variadic op (Max, Min, Sum, Mean), all of one element
+/// type. The importer has checked that there is at least one and that none
+/// is omitted.
 FailureOr<SmallVector<unsigned>> getVariadicInputs(NodeContext &ctx) {
   unsigned n = ctx.getNumInputs();
-  if (n == 0)
-    return ctx.emitError() << "needs at least one input";
   if (failed(checkSameElementTypes(ctx, 0, n)))
     return failure();
   return llvm::to_vector(llvm::seq<unsigned>(0, n));

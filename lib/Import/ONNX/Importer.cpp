@@ -741,10 +741,13 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
   return result;
 }
 
-/// The number of leading inputs an op requires (ONNX's schemas, for the
-/// opsets the handlers accept). Handlers check optional inputs themselves;
-/// this check keeps a malformed node from reaching them at all.
-static int getRequiredInputs(StringRef opType, int64_t opset) {
+/// The number of leading inputs a node of `opType` requires (ONNX's
+/// schemas, for the opsets the handlers accept): variadic ops need all the
+/// inputs they are given, and at least one. Handlers check optional inputs
+/// themselves; this check keeps a malformed node from reaching them at all.
+static int getRequiredInputs(StringRef opType, int64_t opset, int numInputs) {
+  if (llvm::is_contained({"Concat", "Max", "Mean", "Min", "Sum"}, opType))
+    return std::max(numInputs, 1);
   return llvm::StringSwitch<int>(opType)
       .Case("Constant", 0)
       .Cases({"Add",
@@ -790,7 +793,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     name = node.op_type() + "_" + std::to_string(index);
   Location loc = NameLoc::get(StringAttr::get(context, name));
   NodeContext ctx(*this, node, index, defaultOpset, loc);
-  int required = getRequiredInputs(node.op_type(), defaultOpset);
+  int required =
+      getRequiredInputs(node.op_type(), defaultOpset, node.input_size());
   if (node.input_size() < required)
     return ctx.emitError() << "has " << node.input_size()
                            << " inputs, needs at least " << required;
