@@ -426,44 +426,40 @@ static LogicalResult importDropout(NodeContext &ctx) {
   auto drawsType = RankedTensorType::get(xType.getShape(), b.getF64Type());
   Value uniform = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(drawsType, ArrayRef<double>(draws)));
-  SmallVector<Value> inputs = {uniform};
-  if (hasRatio)
-    inputs.push_back(ctx.getInput(1));
-  auto ratioOf = [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
-    if (hasRatio)
-      return args[1];
-    return arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0.5));
-  };
-  auto keep = [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
-    Value ratio = convertScalar(nb, nloc, ratioOf(nb, nloc, args),
-                                nb.getF64Type(), false, false);
-    return arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OGE, args[0],
-                                 ratio);
-  };
-  if (ctx.hasOutput(1)) {
-    FailureOr<Value> mask = buildElementwise(ctx, inputs, b.getI1Type(), keep);
-    if (failed(mask))
-      return failure();
-    ctx.setResult(1, *mask);
-  }
-  inputs.insert(inputs.begin(), ctx.getInput(0));
+  // A missing ratio is 0.5 (an f32 scalar, like the usual input).
+  Value ratio = hasRatio ? ctx.getInput(1)
+                         : arith::ConstantOp::create(
+                               b, loc,
+                               DenseElementsAttr::get(
+                                   RankedTensorType::get({}, b.getF32Type()),
+                                   b.getF32FloatAttr(0.5)));
+  FailureOr<Value> mask = buildElementwise(
+      ctx, {uniform, ratio}, b.getI1Type(),
+      [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+        Value r =
+            convertScalar(nb, nloc, args[1], nb.getF64Type(), false, false);
+        return arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OGE,
+                                     args[0], r);
+      });
+  if (failed(mask))
+    return failure();
   FailureOr<Value> y = buildElementwise(
-      ctx, inputs, elementType,
+      ctx, {ctx.getInput(0), *mask, ratio}, elementType,
       [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
         // The scale in the ratio's precision, as the reference computes it.
-        Value ratio = ratioOf(nb, nloc, args.drop_front());
-        Type ratioType = ratio.getType();
-        Value one = scalarConstant(nb, nloc, ratioType, 1.0);
+        Value r = args[2];
+        Value one = scalarConstant(nb, nloc, r.getType(), 1.0);
         Value scale = arith::DivFOp::create(
-            nb, nloc, one, arith::SubFOp::create(nb, nloc, one, ratio));
+            nb, nloc, one, arith::SubFOp::create(nb, nloc, one, r));
         scale = convertScalar(nb, nloc, scale, elementType, false, false);
         Value scaled = arith::MulFOp::create(nb, nloc, args[0], scale);
         Value zero = scalarConstant(nb, nloc, elementType, 0.0);
-        return arith::SelectOp::create(
-            nb, nloc, keep(nb, nloc, args.drop_front()), scaled, zero);
+        return arith::SelectOp::create(nb, nloc, args[1], scaled, zero);
       });
   if (failed(y))
     return failure();
+  if (ctx.hasOutput(1))
+    ctx.setResult(1, *mask);
   ctx.setResult(0, *y);
   return success();
 }
