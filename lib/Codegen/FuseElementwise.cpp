@@ -15,6 +15,33 @@ namespace mlir::qopt {
 
 using namespace mlir;
 
+/// Whether fusing the producer of `fused` into its owner computes the same
+/// values. Upstream fusion keeps a producer result as an extra output of the
+/// fused op when the producer's payload reads that result's init (an in-place
+/// update such as a bias added into `outs(%conv)`) or the result has other
+/// users. The fused op then writes that output at every iteration of the
+/// consumer, reading back what it wrote before, so the producer's update is
+/// applied once per consumer iteration that maps to the element: more than
+/// once unless the consumer visits each producer element exactly once, i.e.
+/// its indexing map for the operand is a permutation of parallel loops. A
+/// reduction consumer or a broadcasting or windowed read (a convolution's
+/// input) would apply a bias several times.
+static bool fusionPreservesValues(OpOperand *fused) {
+  auto producer = fused->get().getDefiningOp<linalg::LinalgOp>();
+  auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+  if (!producer || !consumer)
+    return false;
+  bool keepsProducerResult =
+      !producer->hasOneUse() ||
+      llvm::any_of(producer.getDpsInitsMutable(), [&](OpOperand &init) {
+        return producer.payloadUsesValueFromOperand(&init);
+      });
+  if (!keepsProducerResult)
+    return true;
+  return consumer.getNumReductionLoops() == 0 &&
+         consumer.getMatchingIndexingMap(fused).isPermutation();
+}
+
 namespace {
 struct FuseElementwisePass
     : public qopt::impl::FuseElementwiseBase<FuseElementwisePass> {
@@ -27,7 +54,7 @@ struct FuseElementwisePass
         return false;
       // Fusing a producer with several users recomputes it once per user;
       // that only pays when it is cheap, which we do not model yet.
-      return producer->hasOneUse();
+      return producer->hasOneUse() && fusionPreservesValues(fused);
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::FillOp::getCanonicalizationPatterns(patterns, ctx);
