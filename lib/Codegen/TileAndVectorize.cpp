@@ -2,6 +2,7 @@
 
 #include "qopt/Codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -10,7 +11,9 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_TILEANDVECTORIZE
@@ -66,6 +69,42 @@ bool reducesUnreadInput(linalg::LinalgOp op) {
 /// scalar loop it leaves instead is what an embedding lookup wants anyway.
 bool hasGather(linalg::LinalgOp op) {
   return !op->getRegion(0).getOps<tensor::ExtractOp>().empty();
+}
+
+/// Whether `op` may trap on operands it would never see as a scalar: the
+/// masked-off lanes of a partial tile hold poison. Integer division and
+/// remainder do (x86 has no vector integer division, so LLVM scalarizes it
+/// and those lanes divide by garbage: SIGFPE on a Div of 20 int32 elements)
+/// unless the divisor is a constant that cannot trap. MLIR marks remsi,
+/// remui and floordivsi speculatable, so they are named here.
+bool mayTrapOnPadding(Operation &op) {
+  if (!isa<arith::DivSIOp, arith::DivUIOp, arith::CeilDivSIOp,
+           arith::CeilDivUIOp, arith::FloorDivSIOp, arith::RemSIOp,
+           arith::RemUIOp>(op))
+    return !isSpeculatable(&op);
+  APInt divisor;
+  if (!matchPattern(op.getOperand(1), m_ConstantInt(&divisor)))
+    return true;
+  bool isSigned = isa<arith::DivSIOp, arith::CeilDivSIOp, arith::FloorDivSIOp,
+                      arith::RemSIOp>(op);
+  return divisor.isZero() || (isSigned && divisor.isAllOnes());
+}
+
+/// Whether the body has an op that must not run on the padding lanes of a
+/// vector. Such ops stay scalar; for integer division that costs nothing,
+/// since it would be scalarized anyway.
+bool hasTrappingOp(linalg::LinalgOp op) {
+  return llvm::any_of(op.getBlock()->without_terminator(), mayTrapOnPadding);
+}
+
+/// Whether loop `dim` of `op` indexes every output: only then do its
+/// iterations write disjoint elements. A parallel loop that an output does
+/// not depend on updates the same elements at every iteration, so it must
+/// not run on threads.
+bool writesDisjointOutputs(linalg::LinalgOp op, unsigned dim) {
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return op.getMatchingIndexingMap(&init).isFunctionOfDim(dim);
+  });
 }
 
 /// The single linalg op in the body of `loop`, if there is exactly one.
@@ -137,6 +176,7 @@ struct TileAndVectorizePass
           inner.moveBefore(op);
       SmallVector<int64_t> tileSizes, vectorSizes;
       chooseTiles(op, vectorWidth, tileSizes, vectorSizes);
+      bool vectorize = !hasTrappingOp(op);
       // Zero-sized static dimensions: nothing to compute, nothing to tile.
       if (llvm::is_contained(op.getStaticLoopRanges(), 0))
         continue;
@@ -159,7 +199,8 @@ struct TileAndVectorizePass
           if (size == 0)
             continue;
           if (loop < tiled->loops.size() &&
-              iterators[dim] == utils::IteratorType::parallel)
+              iterators[dim] == utils::IteratorType::parallel &&
+              writesDisjointOutputs(op, dim))
             tiled->loops[loop]->setAttr(qopt::kParallelLoopAttrName,
                                         rewriter.getUnitAttr());
           ++loop;
@@ -175,7 +216,8 @@ struct TileAndVectorizePass
         // peeled: their partial tile would get a static shape that
         // canonicalization folds into the masked region, which the
         // verifier rejects.)
-        if (tileSizes.back() == vectorWidth && !tiled->loops.empty()) {
+        if (vectorize && tileSizes.back() == vectorWidth &&
+            !tiled->loops.empty()) {
           auto inner = dyn_cast<scf::ForOp>(tiled->loops.back().getOperation());
           scf::ForOp partial;
           if (inner && !getConstantIntValue(inner.getUpperBound()) &&
@@ -187,7 +229,8 @@ struct TileAndVectorizePass
         }
       }
 
-      vectorizeTile(rewriter, tile, vectorSizes);
+      if (vectorize)
+        vectorizeTile(rewriter, tile, vectorSizes);
     }
   }
 };

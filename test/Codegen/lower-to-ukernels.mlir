@@ -90,3 +90,76 @@ func.func @softmax_dim0(%x: memref<8x16xf32>, %y: memref<8x16xf32>) {
   linalg.softmax dimension(0) ins(%x : memref<8x16xf32>) outs(%y : memref<8x16xf32>)
   return
 }
+
+// -----
+
+// The kernel computes `out + a * b` and nothing else: a body with any other
+// op (upstream's contraction check looks through unary ones) stays linalg.
+// CHECK-LABEL: func.func @unary_in_body
+// CHECK-NOT: call
+// CHECK: linalg.generic
+// CHECK: math.exp
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK-NOT: call
+func.func @unary_in_body(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (k, n)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %e = math.exp %x : f32
+    %p = arith.mulf %e, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (k, n)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    %n = arith.negf %s : f32
+    linalg.yield %n : f32
+  }
+  return
+}
+
+// -----
+
+// Every loop must be a batch, m, n or k dimension of the kernel call. A
+// parallel loop only C has (the product broadcast along it) and a reduction
+// only A reads would be dropped: the call would write one slice of C and sum
+// one slice of A.
+// CHECK-LABEL: func.func @unclassified_loops
+// CHECK-NOT: call
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-NOT: call
+func.func @unclassified_loops(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<3x4x16xf32>,
+                              %a3: memref<4x8x2xf32>, %c2: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(r, m, n, k) -> (m, k)>,
+                                   affine_map<(r, m, n, k) -> (k, n)>,
+                                   affine_map<(r, m, n, k) -> (r, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<3x4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k, j) -> (m, k, j)>,
+                                   affine_map<(m, n, k, j) -> (k, n)>,
+                                   affine_map<(m, n, k, j) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a3, %b : memref<4x8x2xf32>, memref<8x16xf32>) outs(%c2 : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -114,3 +114,68 @@ func.func @left_alone(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>, %c: tensor<4x16
   } -> tensor<3xf32>
   return %m, %n, %g : tensor<4x16xf32>, tensor<8xi1>, tensor<3xf32>
 }
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+
+// Integer division by a tensor stays scalar: the masked-off lanes of the
+// partial tile (20 = 8 + 8 + 4) hold poison, and dividing by it traps. A
+// constant divisor other than 0 and -1 cannot trap and is vectorized.
+// CHECK-LABEL: func.func @int_division
+// CHECK: scf.for
+// CHECK: linalg.generic
+// CHECK: arith.divsi {{.*}} : i32
+// CHECK: } {qopt_parallel}
+// CHECK: scf.for
+// CHECK: linalg.generic
+// CHECK: arith.remui {{.*}} : i32
+// CHECK: } {qopt_parallel}
+// CHECK: scf.for
+// CHECK: vector.mask
+// CHECK: arith.divsi {{.*}} : vector<8xi32>
+func.func @int_division(%x: tensor<20xi32>, %d: tensor<20xi32>) -> (tensor<20xi32>, tensor<20xi32>, tensor<20xi32>) {
+  %e = tensor.empty() : tensor<20xi32>
+  %q = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%x, %d : tensor<20xi32>, tensor<20xi32>) outs(%e : tensor<20xi32>) {
+  ^bb0(%a: i32, %b: i32, %out: i32):
+    %0 = arith.divsi %a, %b : i32
+    linalg.yield %0 : i32
+  } -> tensor<20xi32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%x, %d : tensor<20xi32>, tensor<20xi32>) outs(%e : tensor<20xi32>) {
+  ^bb0(%a: i32, %b: i32, %out: i32):
+    %0 = arith.remui %a, %b : i32
+    linalg.yield %0 : i32
+  } -> tensor<20xi32>
+  %h = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<20xi32>) outs(%e : tensor<20xi32>) {
+  ^bb0(%a: i32, %out: i32):
+    %c4 = arith.constant 4 : i32
+    %0 = arith.divsi %a, %c4 : i32
+    linalg.yield %0 : i32
+  } -> tensor<20xi32>
+  return %q, %r, %h : tensor<20xi32>, tensor<20xi32>, tensor<20xi32>
+}
+
+// -----
+
+// A parallel loop that the output does not depend on (every row adds into
+// the same accumulator) is not marked: its iterations on threads would race
+// on the same elements. The loop over the columns is.
+// CHECK-LABEL: func.func @broadcast_accumulator
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: } {qopt_parallel}
+// CHECK-NOT: qopt_parallel
+// CHECK: return
+func.func @broadcast_accumulator(%x: tensor<4x64xf32>, %init: tensor<64xf32>) -> tensor<64xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x64xf32>) outs(%init : tensor<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %0 = arith.addf %a, %acc : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}

@@ -16,9 +16,10 @@ namespace qopt {
 #include "qopt/Codegen/Passes.h.inc"
 
 /// Whether `op` is a contraction that `qopt-lower-to-ukernels` sends to the
-/// f32 matmul micro-kernel: a linalg op over f32 whose body is a multiply-add,
-/// with exactly one reduction (k) and one n dimension, any m and batch
-/// dimensions, and projected-permutation indexing maps.
+/// f32 matmul micro-kernel: a linalg op over f32 whose body is exactly
+/// `out + a * b`, with exactly one reduction (k) and one n dimension, any m
+/// and batch dimensions and no other loops, and projected-permutation
+/// indexing maps.
 /// Fusion and vectorization leave such ops alone.
 bool isUKernelContraction(Operation *op);
 
