@@ -345,4 +345,42 @@ def QOpt_ObserveOp : QOpt_Op<"observe", [
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Run-time checks
+//===----------------------------------------------------------------------===//
+
+def QOpt_CheckOp : QOpt_Op<"check", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Fail the run with a message unless a condition holds";
+  let description = [{
+    A contract that the compiler assumed at compile time and that only the
+    run-time values can confirm: that dynamic sizes broadcast, that a
+    reshape keeps the element count, that gather indices are in range. When
+    `condition` is false the model's run stops and its caller gets an error
+    carrying `message`, in which `{N}` stands for the run-time value of
+    `values[N]` (printed as a signed integer). The importer writes the ONNX
+    node and the shapes involved into the message.
+
+    The write effect keeps the check in place: memory reads that it guards
+    are never moved above it, and it is never dropped as dead. A check whose
+    condition folds to true is erased.
+
+    `qopt-lower-runtime-checks` lowers it to a call of libqrt's
+    `qrt_check_failed` (which ends the run with `QRT_ERROR_CHECK`) or, for
+    the reference path without libqrt, to `cf.assert`.
+
+    Example:
+
+    ```mlir
+    qopt.check %same, "node 'add_1' (Add): shapes [{0}, 4] and [{1}, 4] do not broadcast" (%n, %m : index, index)
+    ```
+  }];
+  let arguments = (ins I1:$condition, StrAttr:$message,
+                       Variadic<AnySignlessIntegerOrIndex>:$values);
+  let assemblyFormat = [{
+    $condition `,` $message (`(` $values^ `:` type($values) `)`)? attr-dict
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizeMethod = 1;
+}
+
 #endif // QOPT_DIALECT_QOPT_QOPTOPS_TD

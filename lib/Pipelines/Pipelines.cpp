@@ -38,11 +38,16 @@ void qopt::buildLowerQuantToLinalgPipeline(
 /// Loops, memrefs, math and vectors to the LLVM dialect. With
 /// `runtimeAllocator`, buffers are allocated through the generic
 /// `_mlir_memref_to_llvm_*` functions, which libqrt provides (with a cache
-/// of large blocks), instead of malloc.
+/// of large blocks), instead of malloc, and failed run-time checks end the
+/// run through libqrt instead of aborting.
 static void addConversionsToLLVM(OpPassManager &pm,
                                  bool runtimeAllocator = false,
                                  bool parallelCalls = false) {
   pm.addPass(createSCFToControlFlowPass());
+  // Without libqrt (the reference path) a failed check aborts.
+  qopt::LowerRuntimeChecksOptions checks;
+  checks.runtime = runtimeAllocator;
+  pm.addPass(qopt::createLowerRuntimeChecks(checks));
   pm.addNestedPass<func::FuncOp>(qopt::createExpandDynamicExpandShape());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -63,9 +68,21 @@ static void addConversionsToLLVM(OpPassManager &pm,
     pm.addPass(qopt::createLowerParallelCalls());
 }
 
+/// Run-time checks of the shape contracts of ops on tensors, while every op
+/// still stands for one ONNX node. Canonicalization then drops the checks
+/// that hold statically and folds the `tensor.dim`s they read back to their
+/// sources, so that they add no uses that would keep ops from fusing.
+static void addShapeChecks(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(qopt::createInsertShapeChecks());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                     const LowerToLLVMOptions &options) {
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  if (options.runtimeChecks)
+    addShapeChecks(pm);
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
@@ -80,6 +97,8 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   if (options.ukernels)
     pm.addNestedPass<func::FuncOp>(createPrepareWeightOnlyUKernels());
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  if (options.runtimeChecks)
+    addShapeChecks(pm);
   // Before fusion merges the chain's steps into other ops.
   if (options.ukernels)
     pm.addNestedPass<func::FuncOp>(createRaiseSoftmax());

@@ -45,6 +45,10 @@ public:
   }
 
   void *allocate(size_t size, size_t alignment) {
+    // Generated code passes a negative byte count (from a negative dimension)
+    // as a huge size_t; rounding it up would wrap to a tiny block.
+    if (size > static_cast<size_t>(PTRDIFF_MAX))
+      return nullptr;
     if (size < kMinCachedBytes || limit == 0)
       return allocateFromSystem(size, alignment);
     size_t rounded = roundUp(size);
@@ -142,22 +146,57 @@ BlockCache &getBlockCache() {
   return *cache;
 }
 
+thread_local qrt::AllocationScope *currentScope = nullptr;
+
 } // namespace
+
+namespace qrt {
+struct AllocationScopeAccess {
+  static void allocated(void *ptr) {
+    if (ptr && currentScope)
+      currentScope->live.insert(ptr);
+  }
+  static void released(void *ptr) {
+    if (ptr && currentScope)
+      currentScope->live.erase(ptr);
+  }
+};
+} // namespace qrt
+
+qrt::AllocationScope::AllocationScope() : previous(currentScope) {
+  currentScope = this;
+}
+
+qrt::AllocationScope::~AllocationScope() { currentScope = previous; }
+
+void qrt::AllocationScope::releaseAll() {
+  std::unordered_set<void *> blocks;
+  blocks.swap(live);
+  for (void *ptr : blocks)
+    getBlockCache().release(ptr);
+}
 
 extern "C" {
 
 // The functions MLIR's memref lowering calls with `use-generic-functions`.
 void *_mlir_memref_to_llvm_alloc(size_t size) {
-  return getBlockCache().allocate(size, kAlignment);
+  void *ptr = getBlockCache().allocate(size, kAlignment);
+  qrt::AllocationScopeAccess::allocated(ptr);
+  return ptr;
 }
 
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
   // aligned_alloc wants a power of two.
   if (alignment == 0 || (alignment & (alignment - 1)))
     return nullptr;
-  return getBlockCache().allocate(size, alignment);
+  void *ptr = getBlockCache().allocate(size, alignment);
+  qrt::AllocationScopeAccess::allocated(ptr);
+  return ptr;
 }
 
-void _mlir_memref_to_llvm_free(void *ptr) { getBlockCache().release(ptr); }
+void _mlir_memref_to_llvm_free(void *ptr) {
+  qrt::AllocationScopeAccess::released(ptr);
+  getBlockCache().release(ptr);
+}
 
 } // extern "C"

@@ -4,11 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qopt/Runtime/UKernels.h"
 #include "qopt/Runtime/qrt.h"
 
 #include "Allocator.h"
 
 #include <cerrno>
+#include <csetjmp>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +44,45 @@ qrt_status fail(qrt_status status, const char *format, ...) {
   va_end(args);
   lastError = buffer;
   return status;
+}
+
+/// Where qrt_check_failed jumps to on this thread (inside callEntry), and
+/// the message of the check that failed.
+thread_local jmp_buf *checkJump = nullptr;
+thread_local std::string checkMessage;
+
+/// Calls the artifact's entry point; false when a run-time check in it
+/// failed (the message is in checkMessage). The jump target lives in a frame
+/// of its own that holds no C++ objects, since longjmp skips destructors;
+/// the frames it skips are the artifact's.
+[[gnu::noinline]] bool callEntry(void (*entry)(void **), void **args) {
+  jmp_buf target;
+  jmp_buf *outer = checkJump;
+  checkJump = &target;
+  if (setjmp(target) != 0) {
+    checkJump = outer;
+    return false;
+  }
+  entry(args);
+  checkJump = outer;
+  return true;
+}
+
+/// checkMessage = `format` with each `{N}` replaced by `values[N]`.
+void formatCheckMessage(const char *format, int64_t count,
+                        const int64_t *values) {
+  checkMessage.clear();
+  for (const char *p = format; *p; ++p) {
+    char *end = nullptr;
+    unsigned long index = *p == '{' ? strtoul(p + 1, &end, 10) : 0;
+    if (*p != '{' || end == p + 1 || *end != '}' ||
+        index >= static_cast<uint64_t>(count)) {
+      checkMessage += *p;
+      continue;
+    }
+    checkMessage += std::to_string(values[index]);
+    p = end;
+  }
 }
 
 /// A mapped weights file, shared by every load of the same library: the
@@ -82,6 +123,26 @@ bool hostHasFeature(const std::string &name, bool &known) {
 std::string directoryOf(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+/// The bytes of a C-order tensor of `shape`; false when a dimension is
+/// negative or the bytes of the nonzero dimensions overflow int64_t. As in
+/// NumPy, a zero dimension does not excuse huge others: every stride and
+/// offset into a shape that passes fits in int64_t.
+bool getByteSize(const int64_t *shape, int rank, size_t elemSize,
+                 size_t &bytes) {
+  int64_t nonzeroBytes = static_cast<int64_t>(elemSize);
+  bool empty = false;
+  for (int d = 0; d < rank; ++d) {
+    if (shape[d] < 0)
+      return false;
+    if (shape[d] == 0)
+      empty = true;
+    else if (__builtin_mul_overflow(nonzeroBytes, shape[d], &nonzeroBytes))
+      return false;
+  }
+  bytes = empty ? 0 : static_cast<size_t>(nonzeroBytes);
+  return true;
 }
 
 } // namespace
@@ -534,16 +595,18 @@ qrt_status qrt_session_set_input(qrt_session *session, const char *name,
     return fail(QRT_ERROR_SHAPE, "input '%s' has rank %d %s, got rank %d %s",
                 name, t.rank, formatShape(t.dims, t.rank).c_str(), rank,
                 formatShape(shape, rank).c_str());
-  size_t elements = 1;
   for (int d = 0; d < rank; ++d) {
     if (shape[d] < 0 || (t.dims[d] >= 0 && shape[d] != t.dims[d]))
       return fail(QRT_ERROR_SHAPE,
                   "input '%s' has shape %s, got %s (dimension %d)", name,
                   formatShape(t.dims, t.rank).c_str(),
                   formatShape(shape, rank).c_str(), d);
-    elements *= static_cast<size_t>(shape[d]);
   }
-  if (elements && !data)
+  size_t bytes;
+  if (!getByteSize(shape, rank, qrt_dtype_size(t.dtype), bytes))
+    return fail(QRT_ERROR_SHAPE, "input '%s': shape %s is too large", name,
+                formatShape(shape, rank).c_str());
+  if (bytes && !data)
     return fail(QRT_ERROR_INVALID_ARGUMENT, "input '%s': null data", name);
   qrt_session::Input &input = session->inputs[index];
   input.data = data;
@@ -593,6 +656,7 @@ qrt_status qrt_session_run(qrt_session *session) {
     void *data = const_cast<void *>(input.data);
     memcpy(&d[0], &data, sizeof(void *));
     memcpy(&d[1], &data, sizeof(void *));
+    // No overflow: qrt_session_set_input checked the shape's byte size.
     int64_t stride = 1;
     for (int k = rank - 1; k >= 0; --k) {
       d[3 + k] = input.shape[k];
@@ -608,7 +672,14 @@ qrt_status qrt_session_run(qrt_session *session) {
   args[0] = results.data();
 
   session->releaseOutputs();
-  desc->entry(args.data());
+  session->ran = false;
+  {
+    qrt::AllocationScope scope;
+    if (!callEntry(desc->entry, args.data())) {
+      scope.releaseAll();
+      return fail(QRT_ERROR_CHECK, "%s", checkMessage.c_str());
+    }
+  }
   session->ran = true;
 
   // Results are fresh allocations; keep them (or a compact copy) until the
@@ -617,6 +688,7 @@ qrt_status qrt_session_run(qrt_session *session) {
   for (const qrt_session::Input &input : session->inputs)
     inputPointers.insert(const_cast<void *>(input.data));
   size_t word = 0;
+  qrt_status status = QRT_OK;
   for (int i = 0; i < desc->num_outputs; ++i) {
     const qart_tensor_desc &t = desc->outputs[i];
     qrt_session::Output &output = session->outputs[i];
@@ -627,20 +699,32 @@ qrt_status qrt_session_run(qrt_session *session) {
     memcpy(&aligned, &d[1], sizeof(void *));
     size_t elemSize = qrt_dtype_size(t.dtype);
     output.shape.assign(d + 3, d + 3 + t.rank);
-    size_t elements = 1;
+    Dl_info info;
+    bool owned = allocated && !inputPointers.count(allocated) &&
+                 !dladdr(allocated, &info);
+    output.allocated = owned ? allocated : nullptr;
+    // A negative or huge result shape is a bug of the generated code: fail
+    // the run instead of reading past the buffer (which is still freed).
+    if (!getByteSize(d + 3, t.rank, elemSize, output.numBytes)) {
+      std::string shape;
+      for (int k = 0; k < t.rank; ++k)
+        shape += (k ? ", " : "") + std::to_string(d[3 + k]);
+      if (status == QRT_OK)
+        status = fail(QRT_ERROR_SHAPE, "output '%s' has an invalid shape [%s]",
+                      t.name, shape.c_str());
+      continue;
+    }
+    if (status != QRT_OK)
+      continue;
+    size_t elements = output.numBytes / elemSize;
     bool contiguous = true;
     int64_t expected = 1;
     for (int k = t.rank - 1; k >= 0; --k) {
-      elements *= static_cast<size_t>(output.shape[k]);
       if (output.shape[k] != 1 && d[3 + t.rank + k] != expected)
         contiguous = false;
       expected *= output.shape[k];
     }
-    output.numBytes = elements * elemSize;
     const char *base = static_cast<const char *>(aligned) + d[2] * elemSize;
-    Dl_info info;
-    bool owned = allocated && !inputPointers.count(allocated) &&
-                 !dladdr(allocated, &info);
     if (contiguous) {
       output.data = base;
     } else {
@@ -659,9 +743,12 @@ qrt_status qrt_session_run(qrt_session *session) {
       }
       output.data = output.copy.data();
     }
-    output.allocated = owned ? allocated : nullptr;
   }
-  return QRT_OK;
+  if (status != QRT_OK) {
+    session->releaseOutputs();
+    session->ran = false;
+  }
+  return status;
 }
 
 qrt_status qrt_session_get_output(qrt_session *session, const char *name,
@@ -685,3 +772,12 @@ qrt_status qrt_session_get_output(qrt_session *session, const char *name,
 }
 
 } // extern "C"
+
+extern "C" void qrt_check_failed(const char *format, int64_t count,
+                                 const int64_t *values) {
+  formatCheckMessage(format, count, values);
+  if (checkJump)
+    longjmp(*checkJump, 1);
+  fprintf(stderr, "qopt: run-time check failed: %s\n", checkMessage.c_str());
+  abort();
+}

@@ -92,6 +92,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   cl::opt<bool> vectorize("vectorize",
                           cl::desc("Tile and vectorize linalg ops"),
                           cl::init(true), cl::cat(category));
+  cl::opt<bool> runtimeChecks(
+      "runtime-checks",
+      cl::desc("Check at run time that inputs fit the shapes the code was "
+               "compiled for (off: wrong shapes are undefined behaviour)"),
+      cl::init(true), cl::cat(category));
   cl::opt<std::string> crashReproducer(
       "crash-reproducer",
       cl::desc("Where to save the IR and pipeline of a failing or crashing "
@@ -217,6 +222,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   codegen.vectorWidth = getVectorWidth(resolvedFeatures);
   codegen.ukernels = ukernels;
   codegen.vectorize = vectorize;
+  codegen.runtimeChecks = runtimeChecks;
   buildCPUCodegenPipeline(pm, codegen);
   if (failed(pm.run(*module)))
     return 1;

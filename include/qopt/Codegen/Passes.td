@@ -22,6 +22,15 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
     producers then fuse with their other consumers, or stay as one
     vectorized elementwise op.
 
+    Fusion never changes values. Upstream keeps a producer's result as an
+    extra output of the fused op when the producer's payload reads its
+    `outs` (an in-place update, such as a bias added into a convolution's
+    result); the fused op writes that output at every iteration of the
+    consumer, so the update would be applied once per iteration that maps
+    to the element. Such a producer therefore fuses only into consumers
+    that read it through a permutation map and have no reduction loops, so
+    that every element is visited once.
+
     ```mlir
     %a = linalg.generic {iterator_types = ["parallel"]} ins(%x) outs(%e) {
       ^bb0(%in: f32, %out: f32):
@@ -257,6 +266,87 @@ def LowerParallelCalls : Pass<"qopt-lower-parallel-calls", "ModuleOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def InsertShapeChecks : Pass<"qopt-insert-shape-checks", "func::FuncOp"> {
+  let summary = "Check at run time the shape contracts that involve dynamic "
+                "sizes";
+  let description = [{
+    A model compiled with symbolic dimensions runs at shapes nobody checked
+    at compile time. Linalg and tensor ops carry contracts between their
+    operands' sizes that the verifiers only check where sizes are static;
+    broken at run time, they read and write out of bounds. For every op on
+    tensors outside a loop body this pass writes, before the op, one
+    `qopt.check` of the contracts that involve a dynamic size:
+
+    - linalg ops: every operand dimension indexed by the same loop has the
+      same size (elementwise broadcasting, a contraction's K), and a
+      compound index (a convolution window, a broadcast `0`) evaluated at the
+      last iteration is inside its operand, unless some loop is empty;
+    - `tensor.expand_shape` and `tensor.reshape`: the element count is kept;
+    - `tensor.cast`: a dynamic size cast to a static one has that size;
+    - `tensor.concat`: inputs agree outside the concatenated dimension;
+    - `tensor.extract_slice` / `insert_slice`: the slice is inside its
+      tensor; `tensor.extract`: the index is in bounds.
+
+    The message names the ONNX node (from the op's `NameLoc`) and shows the
+    operands' shapes with their run-time sizes. Checks whose conditions fold
+    to true disappear in canonicalization, so fully static models carry
+    none. Reads inside loop bodies depend on the data and are not checked
+    here: the importer checks gather indices before the gather.
+
+    Example:
+
+    ```mlir
+    %r = linalg.generic {indexing_maps = [#id, #id, #id], ...}
+        ins(%x, %y : tensor<?x4xf32>, tensor<?x4xf32>) outs(%e : tensor<?x4xf32>) {...}
+    // gets, before it:
+    %n = tensor.dim %x, %c0 : tensor<?x4xf32>
+    %m = tensor.dim %y, %c0 : tensor<?x4xf32>
+    %same = arith.cmpi eq, %n, %m : index
+    qopt.check %same, "node 'add_1': operands of shapes [{0}, 4] and [{1}, 4] do not fit together: ..." (%n, %m : index, index)
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def LowerRuntimeChecks : Pass<"qopt-lower-runtime-checks", "ModuleOp"> {
+  let summary = "Lower qopt.check to a branch that ends the run";
+  let description = [{
+    Runs after bufferization and `convert-scf-to-cf`, where functions are
+    in control-flow form. Every `qopt.check` splits its block: when the
+    condition holds, control falls through; otherwise a new block stores the
+    check's values to a stack array and calls libqrt's
+    `qrt_check_failed(message, count, values)`, which does not return (the
+    run ends with `QRT_ERROR_CHECK` and the formatted message).
+
+    With `runtime=false`, for code that runs without libqrt (the reference
+    path under `mlir-runner`), a check becomes `cf.assert` with its message,
+    each `{N}` shown as `?`: the process aborts with the message.
+
+    ```mlir
+    qopt.check %ok, "node 'add_1' (Add): shapes [{0}, 4] and [{1}, 4] do not broadcast" (%n, %m : index, index)
+    // becomes
+    cf.cond_br %ok, ^continue, ^failed
+    ^failed:
+      %values = llvm.alloca %c2 x i64 : (i64) -> !llvm.ptr
+      llvm.store ... ; (each value as i64)
+      llvm.call @qrt_check_failed(%message, %c2, %values)
+          : (!llvm.ptr, i64, !llvm.ptr) -> ()
+      llvm.unreachable
+    ^continue:
+    ```
+  }];
+  let options = [
+    Option<"runtime", "runtime", "bool", /*default=*/"true",
+           "Call libqrt's qrt_check_failed (false: cf.assert, which aborts)">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect"];
 }
 
 def ExpandDynamicExpandShape : Pass<"qopt-expand-dynamic-expand-shape",

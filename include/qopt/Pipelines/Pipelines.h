@@ -36,7 +36,14 @@ void buildLowerQuantToLinalgPipeline(OpPassManager &pm,
                                      const LowerQuantToLinalgOptions &options);
 
 /// Options of `qopt-lower-to-llvm`.
-struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {};
+struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
+  PassOptions::Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc("Check at run time the shape contracts that involve "
+                     "dynamic sizes (qopt-insert-shape-checks); a failed "
+                     "check aborts"),
+      llvm::cl::init(true)};
+};
 
 /// Lowers quantized IR to the LLVM dialect for the host CPU: everything
 /// `qopt-lower-quant-to-linalg` does, then one-shot bufferization (across
@@ -76,10 +83,18 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
                      "runtime's thread pool (off: they run on the calling "
                      "thread; the kernels still use the pool)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc("Check at run time the shape contracts that involve "
+                     "dynamic sizes (qopt-insert-shape-checks): inputs that "
+                     "break one end the run with QRT_ERROR_CHECK instead of "
+                     "reading out of bounds"),
+      llvm::cl::init(true)};
 };
 
 /// The optimizing CPU code generator: lowers quantized (or plain) IR on
-/// tensors to the LLVM dialect. After `qopt-lower-quant-to-linalg`:
+/// tensors to the LLVM dialect. After `qopt-lower-quant-to-linalg` and
+/// run-time checks of dynamic shape contracts (`qopt-insert-shape-checks`):
 /// elementwise fusion, tiling to vector-sized tiles and vectorization (masked
 /// where shapes are dynamic), one-shot bufferization, matmul-like
 /// contractions to runtime micro-kernels with compile-time packed weights,

@@ -18,6 +18,10 @@
  * int64_t strides[r];}` (all fields 8 bytes). Results are freshly
  * `malloc`ed buffers that the caller frees (through `allocated`).
  *
+ * `entry` may call `qrt_check_failed` (qopt/Runtime/UKernels.h) when its
+ * inputs break a contract it checks at run time; that call does not return
+ * to the artifact (version 2).
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef QOPT_RUNTIME_ARTIFACTABI_H
@@ -32,7 +36,7 @@ extern "C" {
 /** "QOPTART1" read as a little-endian integer. */
 #define QART_MAGIC 0x3154524154504f51ull
 /** Bumped whenever any structure below or the calling convention changes. */
-#define QART_ABI_VERSION 1u
+#define QART_ABI_VERSION 2u
 /** "QOPTWTS1" read as a little-endian integer. */
 #define QART_WEIGHTS_MAGIC 0x3153545754504f51ull
 /** Offset of the first weight in the weights file: one page, so mapped

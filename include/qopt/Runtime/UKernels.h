@@ -52,6 +52,15 @@ void qrt_parallel_for(int64_t begin, int64_t end, int64_t grain,
                       void (*fn)(void *ctx, int64_t begin, int64_t end),
                       void *ctx);
 
+/// Ends the model's run because a run-time check failed (a `qopt.check`:
+/// sizes that do not broadcast, a reshape that changes the element count, an
+/// index out of range). `format` is the check's message, in which `{N}`
+/// stands for `values[N]`. Never returns: control goes back to
+/// qrt_session_run, which frees the run's buffers and returns
+/// QRT_ERROR_CHECK with the formatted message. Called outside a run (or on a
+/// pool worker) it prints the message and aborts.
+void qrt_check_failed(const char *format, int64_t count, const int64_t *values);
+
 /// General strided single-precision matrix multiply:
 ///   C[m*ldc_m + n*ldc_n] = sum_k A[m*lda_m + k*lda_k] * B[k*ldb_k + n*ldb_n]
 /// (plus the old value of C when `flags & QRT_UK_ACCUMULATE`), for m < M,

@@ -49,7 +49,11 @@ typedef enum qrt_status {
   QRT_ERROR_SHAPE = 8,            /* wrong rank or dimension */
   QRT_ERROR_UNBOUND_INPUT = 9,    /* run without every input bound */
   QRT_ERROR_OUT_OF_MEMORY = 10,
-  QRT_ERROR_UNSUPPORTED = 11 /* the CPU lacks features the code needs */
+  QRT_ERROR_UNSUPPORTED = 11, /* the CPU lacks features the code needs */
+  /* The inputs break a contract that the model's code checks at run time
+     (sizes that do not broadcast, an index out of range); the error names
+     the ONNX node and the sizes. */
+  QRT_ERROR_CHECK = 12
 } qrt_status;
 
 typedef struct qrt_artifact qrt_artifact;
@@ -110,7 +114,10 @@ qrt_status qrt_session_set_input(qrt_session *session, const char *name,
                                  int32_t dtype, int32_t rank,
                                  const int64_t *shape, const void *data);
 /** Runs the model on the bound inputs. Checks that every input is bound and
-    that dimensions sharing a name agree. */
+    that dimensions sharing a name agree. Returns QRT_ERROR_CHECK, with no
+    outputs, when the inputs break a contract the compiled code checks at
+    run time (sizes that must match, indices in range); the error names the
+    ONNX node and the sizes. The session stays usable. */
 qrt_status qrt_session_run(qrt_session *session);
 /** Output `name` of the last run (C order); valid until the next run or
     qrt_session_free. */

@@ -2,6 +2,8 @@
 
 #include "Builders.h"
 
+#include "qopt/Dialect/QOpt/IR/QOpt.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -326,7 +328,12 @@ OpFoldResult onnx_import::addIndex(OpBuilder &b, Location loc, OpFoldResult x,
     return x;
   return indexBinary(
       b, loc, x, y,
-      [](int64_t p, int64_t q) -> std::optional<int64_t> { return p + q; },
+      [](int64_t p, int64_t q) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_add_overflow(p, q, &r))
+          return std::nullopt;
+        return r;
+      },
       [&](Value p, Value q) -> Value {
         return arith::AddIOp::create(b, loc, p, q);
       });
@@ -338,7 +345,12 @@ OpFoldResult onnx_import::subIndex(OpBuilder &b, Location loc, OpFoldResult x,
     return x;
   return indexBinary(
       b, loc, x, y,
-      [](int64_t p, int64_t q) -> std::optional<int64_t> { return p - q; },
+      [](int64_t p, int64_t q) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_sub_overflow(p, q, &r))
+          return std::nullopt;
+        return r;
+      },
       [&](Value p, Value q) -> Value {
         return arith::SubIOp::create(b, loc, p, q);
       });
@@ -352,7 +364,12 @@ OpFoldResult onnx_import::mulIndex(OpBuilder &b, Location loc, OpFoldResult x,
     return y;
   return indexBinary(
       b, loc, x, y,
-      [](int64_t p, int64_t q) -> std::optional<int64_t> { return p * q; },
+      [](int64_t p, int64_t q) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_mul_overflow(p, q, &r))
+          return std::nullopt;
+        return r;
+      },
       [&](Value p, Value q) -> Value {
         return arith::MulIOp::create(b, loc, p, q);
       });
@@ -365,7 +382,7 @@ OpFoldResult onnx_import::divIndex(OpBuilder &b, Location loc, OpFoldResult x,
   return indexBinary(
       b, loc, x, y,
       [](int64_t p, int64_t q) -> std::optional<int64_t> {
-        if (q == 0)
+        if (q == 0 || (p == INT64_MIN && q == -1))
           return std::nullopt;
         return p / q;
       },
@@ -381,7 +398,7 @@ OpFoldResult onnx_import::ceilDivIndex(OpBuilder &b, Location loc,
   return indexBinary(
       b, loc, x, y,
       [](int64_t p, int64_t q) -> std::optional<int64_t> {
-        if (q == 0)
+        if (q == 0 || (p == INT64_MIN && q == -1))
           return std::nullopt;
         return p / q + ((p % q != 0) && ((p < 0) == (q < 0)) ? 1 : 0);
       },
@@ -433,4 +450,61 @@ Value onnx_import::toIndex(OpBuilder &b, Location loc, Value scalar,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
   Value wrapped = arith::AddIOp::create(b, loc, index, dimSize);
   return arith::SelectOp::create(b, loc, negative, wrapped, index);
+}
+
+void onnx_import::emitCheck(NodeContext &ctx, Value condition,
+                            const Twine &what, ValueRange values) {
+  OpBuilder &b = ctx.getBuilder();
+  std::string node = "node";
+  if (auto name = dyn_cast<NameLoc>(ctx.getLoc()))
+    node += " '" + name.getName().str() + "'";
+  qopt::CheckOp::create(
+      b, ctx.getLoc(), condition,
+      b.getStringAttr(node + " (" + ctx.getOpType() + "): " + what), values);
+}
+
+void onnx_import::checkIndicesInRange(NodeContext &ctx, Value indices,
+                                      OpFoldResult size) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  auto type = cast<RankedTensorType>(indices.getType());
+  auto intType = dyn_cast<IntegerType>(type.getElementType());
+  if (!intType)
+    return;
+  unsigned width = intType.getWidth();
+  Type i64 = b.getI64Type();
+  auto extreme = [&](bool max) -> Value {
+    Value result = indices;
+    if (type.getRank() > 0) {
+      // Starts from the other end, so that no indices leave the range empty
+      // and the check holds.
+      APInt init = max ? APInt::getSignedMinValue(width)
+                       : APInt::getSignedMaxValue(width);
+      result = buildReduction(
+          b, loc, indices, llvm::to_vector(llvm::seq<int64_t>(type.getRank())),
+          /*keepDims=*/false, b.getIntegerAttr(intType, init),
+          [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            if (max)
+              return arith::MaxSIOp::create(nb, nl, args[1], args[0]);
+            return arith::MinSIOp::create(nb, nl, args[1], args[0]);
+          });
+    }
+    Value scalar = tensor::ExtractOp::create(b, loc, result, ValueRange());
+    if (width < 64)
+      scalar = arith::ExtSIOp::create(b, loc, i64, scalar);
+    return scalar;
+  };
+  Value lowest = extreme(false), highest = extreme(true);
+  Value n = arith::IndexCastOp::create(
+      b, loc, i64, getValueOrCreateConstantIndexOp(b, loc, size));
+  Value zero = arith::ConstantIntOp::create(b, loc, i64, 0);
+  Value minusN = arith::SubIOp::create(b, loc, zero, n);
+  Value ok = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, lowest, minusN),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, highest, n));
+  emitCheck(ctx, ok,
+            "indices range from {0} to {1}, outside [-{2}, {2}) of the "
+            "dimension they index",
+            ValueRange{lowest, highest, n});
 }

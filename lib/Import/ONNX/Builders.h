@@ -95,6 +95,17 @@ OpFoldResult maxIndex(OpBuilder &b, Location loc, OpFoldResult x,
 /// The static shape that `sizes` describe (dynamic where not constant).
 SmallVector<int64_t> getStaticShape(ArrayRef<OpFoldResult> sizes);
 
+/// Emits a run-time check (`qopt.check`) that `condition` holds: when it
+/// does not, the model's run ends with "node '<name>' (<op>): <what>", each
+/// `{N}` in `what` showing the run-time value of `values[N]`.
+void emitCheck(NodeContext &ctx, Value condition, const Twine &what,
+               ValueRange values);
+
+/// Emits a run-time check that every element of the integer tensor
+/// `indices` is in [-size, size), as gathers need: two reductions (min and
+/// max) over the indices, then one comparison.
+void checkIndicesInRange(NodeContext &ctx, Value indices, OpFoldResult size);
+
 /// A scalar tensor element converted to an index (negative values wrap
 /// around `dimSize`, as ONNX indices do).
 Value toIndex(OpBuilder &b, Location loc, Value scalar, Value dimSize);

@@ -41,9 +41,14 @@ using namespace mlir::qopt::onnx_import;
 //===----------------------------------------------------------------------===//
 
 int64_t onnx_import::getNumElements(ArrayRef<int64_t> shape) {
+  // Saturates instead of overflowing, so that size limits still reject
+  // shapes such as [2^62, 4] (or [2^62, 4, 0], whose count is 0).
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (llvm::MulOverflow(n, d, n))
+      return INT64_MAX;
   return n;
 }
 

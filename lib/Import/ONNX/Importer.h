@@ -234,7 +234,7 @@ private:
   llvm::StringMap<SmallVector<std::string>> valueInfoDimParams;
 };
 
-/// Element count of a static shape.
+/// Element count of a static shape; INT64_MAX when the product overflows.
 int64_t getNumElements(llvm::ArrayRef<int64_t> shape);
 
 } // namespace onnx_import

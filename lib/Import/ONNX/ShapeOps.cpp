@@ -839,6 +839,7 @@ LogicalResult importGather(NodeContext &ctx) {
   SmallVector<AffineExpr> indexExprs;
   for (int64_t d = 0; d < indexRank; ++d)
     indexExprs.push_back(getAffineDimExpr(*axis + d, context));
+  checkIndicesInRange(ctx, indices, dataSizes[*axis]);
   Value init = createEmpty(b, loc, outSizes, dataType.getElementType());
   Value axisSize = getValueOrCreateConstantIndexOp(b, loc, dataSizes[*axis]);
   auto generic = linalg::GenericOp::create(
@@ -874,6 +875,39 @@ LogicalResult importGatherElements(NodeContext &ctx) {
   Value init =
       createEmpty(b, loc, getSizes(b, loc, indices), dataType.getElementType());
   Value axisSize = tensor::DimOp::create(b, loc, data, *axis);
+  checkIndicesInRange(ctx, indices, axisSize);
+  // Outside the axis, the output's position is the data's.
+  SmallVector<Value> sizes;
+  Value fits = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d == *axis)
+      continue;
+    int64_t have = ctx.getInputType(1).getDimSize(d);
+    int64_t limit = dataType.getDimSize(d);
+    if (!ShapedType::isDynamic(have) && !ShapedType::isDynamic(limit)) {
+      if (have > limit)
+        return ctx.emitError()
+               << "indices have " << have << " elements in dimension " << d
+               << ", more than the data's " << limit;
+      continue;
+    }
+    Value haveValue = tensor::DimOp::create(b, loc, indices, d);
+    Value limitValue = tensor::DimOp::create(b, loc, data, d);
+    fits = arith::AndIOp::create(
+        b, loc, fits,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, haveValue,
+                              limitValue));
+    sizes.append({haveValue, limitValue});
+  }
+  if (!sizes.empty()) {
+    std::string what = "indices must not be larger than the data outside "
+                       "the axis (sizes, indices vs data:";
+    for (size_t i = 0; i < sizes.size(); i += 2)
+      what += (i ? ", {" : " {") + std::to_string(i) + "} vs {" +
+              std::to_string(i + 1) + "}";
+    what += ")";
+    emitCheck(ctx, fits, what, sizes);
+  }
   MLIRContext *context = b.getContext();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
   auto generic = linalg::GenericOp::create(

@@ -604,3 +604,45 @@ LogicalResult ObserveOp::verify() {
   }
   llvm_unreachable("unknown observer kind");
 }
+
+//===----------------------------------------------------------------------===//
+// CheckOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CheckOp::verify() {
+  StringRef message = getMessage();
+  llvm::SmallBitVector used(getValues().size());
+  for (size_t i = 0; i < message.size(); ++i) {
+    if (message[i] == '}')
+      return emitOpError("message has an unmatched '}' at offset ") << i;
+    if (message[i] != '{')
+      continue;
+    size_t close = message.find('}', i);
+    unsigned index;
+    if (close == StringRef::npos ||
+        message.slice(i + 1, close).getAsInteger(10, index))
+      return emitOpError("message placeholder at offset ")
+             << i << " is not of the form {N}";
+    if (index >= getValues().size())
+      return emitOpError("message refers to value ")
+             << index << " but the check has " << getValues().size()
+             << " values";
+    used.set(index);
+    i = close;
+  }
+  for (Value value : getValues())
+    if (!value.getType().isIndex() &&
+        value.getType().getIntOrFloatBitWidth() > 64)
+      return emitOpError("values must be index or at most 64-bit integers");
+  if (!used.all())
+    return emitOpError("value ")
+           << used.find_first_unset() << " is not used in the message";
+  return success();
+}
+
+LogicalResult CheckOp::canonicalize(CheckOp op, PatternRewriter &rewriter) {
+  if (!matchPattern(op.getCondition(), m_One()))
+    return failure();
+  rewriter.eraseOp(op);
+  return success();
+}

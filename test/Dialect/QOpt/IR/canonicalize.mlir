@@ -141,3 +141,19 @@ func.func @observe_kept(%x: tensor<4xf32>) {
   %1 = qopt.observe %x name "a" observer <kind = min_max> : tensor<4xf32>
   return
 }
+
+// -----
+
+// A check that holds is erased; one that may fail, or always fails, stays.
+// CHECK-LABEL: func.func @check_folds
+// CHECK-NOT: "holds"
+// CHECK: qopt.check %{{.*}}, "may fail {0}"
+// CHECK: qopt.check %{{.*}}, "fails"
+func.func @check_folds(%ok: i1, %n: index) {
+  %true = arith.constant true
+  %false = arith.constant false
+  qopt.check %true, "holds"
+  qopt.check %ok, "may fail {0}" (%n : index)
+  qopt.check %false, "fails"
+  return
+}

@@ -675,3 +675,47 @@ func.func @linear_n(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) {
   %y = qopt.linear %x, %w : tensor<2x8xf32>, tensor<8x4xf32> -> tensor<2x5xf32>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// qopt.check
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @check_missing_value(%ok: i1, %n: index) {
+  // expected-error @+1 {{message refers to value 1 but the check has 1 values}}
+  qopt.check %ok, "sizes {0} and {1}" (%n : index)
+  return
+}
+
+// -----
+
+func.func @check_unused_value(%ok: i1, %n: index, %m: index) {
+  // expected-error @+1 {{value 1 is not used in the message}}
+  qopt.check %ok, "size {0}" (%n, %m : index, index)
+  return
+}
+
+// -----
+
+func.func @check_bad_placeholder(%ok: i1, %n: index) {
+  // expected-error @+1 {{message placeholder at offset 5 is not of the form {N}}}
+  qopt.check %ok, "size {x} {0}" (%n : index)
+  return
+}
+
+// -----
+
+func.func @check_unmatched_brace(%ok: i1, %n: index) {
+  // expected-error @+1 {{message has an unmatched '}' at offset 8}}
+  qopt.check %ok, "size {0}}" (%n : index)
+  return
+}
+
+// -----
+
+func.func @check_wide_value(%ok: i1, %n: i128) {
+  // expected-error @+1 {{values must be index or at most 64-bit integers}}
+  qopt.check %ok, "size {0}" (%n : i128)
+  return
+}

@@ -191,3 +191,14 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %x2: tensor<4x6
   %1 = qopt.linear %x2, %wt bias(%b : tensor<32xf32>) transpose_weight : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
   return %0, %1 : tensor<?x?x32xf32>, tensor<4x32xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @check
+// CHECK: qopt.check %{{.*}}, "node 'a' (Add): sizes {0} and {1} differ"(%{{.*}}, %{{.*}} : index, i64)
+// CHECK: qopt.check %{{.*}}, "always"
+func.func @check(%ok: i1, %n: index, %m: i64) {
+  qopt.check %ok, "node 'a' (Add): sizes {0} and {1} differ" (%n, %m : index, i64)
+  qopt.check %ok, "always"
+  return
+}
