@@ -2,9 +2,8 @@
 //
 // Feeds arbitrary bytes to the importer as a model. Any outcome but a clean
 // error or a module that verifies is a bug; ASan/UBSan report memory and UB
-// errors. Run with a seed corpus of real models:
-//
-//   onnx-import-fuzzer -max_total_time=60 CORPUS_DIR
+// errors. test/Import/fuzz.test runs it deterministically; bench/fuzz.sh
+// explores for longer.
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,15 +4,15 @@
 // inputs and conformance data, and to the model readers of `qrun
 // conformance`. Any outcome but a clean error or a tensor
 // whose data holds exactly what its shape and dtype need is a bug;
-// ASan/UBSan report memory and UB errors. Run with a seed corpus:
-//
-//   qrun-tensor-fuzzer -max_total_time=60 CORPUS_DIR
+// ASan/UBSan report memory and UB errors. test/Runner/tensor-fuzz.test runs
+// it deterministically; bench/fuzz.sh explores for longer.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -20,13 +20,27 @@
 namespace {
 
 void check(const qrun::Tensor &tensor) {
-  size_t bytes = qrt_dtype_size(tensor.dtype);
+  // The readers' contract, computed independently of qrun::getShapeSize: no
+  // negative dimension, and the bytes of the nonzero dimensions fit in
+  // int64_t even when a zero dimension makes the tensor empty.
+  size_t elemSize = qrt_dtype_size(tensor.dtype);
+  if (elemSize == 0)
+    abort();
+  uint64_t bytes = elemSize;
+  bool empty = false;
   for (int64_t d : tensor.shape) {
     if (d < 0)
       abort();
-    bytes *= static_cast<size_t>(d);
+    if (d == 0)
+      empty = true;
+    else if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
+             bytes > static_cast<uint64_t>(INT64_MAX))
+      abort();
   }
-  if (tensor.data.size() != bytes)
+  if (empty)
+    bytes = 0;
+  if (tensor.data.size() != bytes ||
+      tensor.numElements() != static_cast<int64_t>(bytes / elemSize))
     abort();
   // Every element must be readable.
   for (int64_t i = 0, e = tensor.numElements(); i < e; ++i)

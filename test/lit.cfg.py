@@ -52,8 +52,6 @@ if lit_config.params.get("sanitized-import"):
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
 if os.path.exists(os.path.join(config.qopt_tools_dir, "onnx-import-fuzzer")):
     config.available_features.add("fuzzer")
-config.substitutions.append(
-    ("%fuzz_seconds", lit_config.params.get("fuzz-seconds", "30")))
 tools = [
     "qopt",
     ToolSubst("qopt-import", command=os.path.join(config.qopt_tools_dir,
@@ -78,6 +76,16 @@ onnx_node_tests = "/usr/share/libonnx-testdata/data/node"
 if os.path.isdir(onnx_node_tests):
     config.available_features.add("onnx-testdata")
 config.substitutions.append(("%onnx_node_tests", onnx_node_tests))
+
+# valgrind (Debian's package): memory checks of compiled code. Exit status 99
+# on any error it reports, so that a test tells its errors from the
+# program's own failures; leaks are not what those tests look for.
+import shutil
+valgrind = shutil.which("valgrind")
+if valgrind:
+    config.available_features.add("valgrind")
+    config.substitutions.append(
+        ("%valgrind", valgrind + " -q --error-exitcode=99 --leak-check=no"))
 
 # The install test configures and builds a project: minutes, not seconds.
 if os.environ.get("QOPT_SKIP_INSTALL_TEST"):

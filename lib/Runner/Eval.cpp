@@ -510,7 +510,11 @@ std::string runModel(Model &model,
     rows = model.batchDim;
   if (model.seqDim > 0)
     cols = model.seqDim;
-  model.ids.assign(static_cast<size_t>(rows * cols), 0);
+  int64_t count;
+  if (__builtin_mul_overflow(rows, cols, &count))
+    return model.path + ": token ids [" + std::to_string(rows) + ", " +
+           std::to_string(cols) + "] are too many";
+  model.ids.assign(static_cast<size_t>(count), 0);
   for (size_t r = 0; r < sequences.size(); ++r)
     std::copy(sequences[r]->begin(), sequences[r]->end(),
               model.ids.begin() + static_cast<int64_t>(r) * cols);

@@ -246,9 +246,16 @@ std::string makeInputs(const qrt_artifact *artifact, const std::string &spec,
         input.shape.push_back(t.shape[d]);
       }
     }
-    size_t count = static_cast<size_t>(input.numElements());
     size_t size = qrt_dtype_size(t.dtype);
-    input.data.resize(count * size);
+    int64_t elements;
+    size_t bytes;
+    if (!getShapeSize(input.shape, size, elements, bytes))
+      return std::string("input '") + t.name + "': the shape " +
+             shapeString(input.shape.data(),
+                         static_cast<int>(input.shape.size())) +
+             " is too large";
+    size_t count = static_cast<size_t>(elements);
+    input.data.resize(bytes);
     for (size_t e = 0; e < count; ++e) {
       if (t.dtype == QART_DTYPE_F32) {
         float v = std::uniform_real_distribution<float>(-1, 1)(rng);

@@ -14,11 +14,29 @@
 
 using namespace qrun;
 
+bool qrun::getShapeSize(const std::vector<int64_t> &shape, size_t elementSize,
+                        int64_t &elements, size_t &bytes) {
+  if (elementSize == 0 || elementSize > static_cast<size_t>(INT64_MAX))
+    return false;
+  int64_t nonzeroBytes = static_cast<int64_t>(elementSize);
+  bool empty = false;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return false;
+    if (d == 0)
+      empty = true;
+    else if (__builtin_mul_overflow(nonzeroBytes, d, &nonzeroBytes))
+      return false;
+  }
+  bytes = empty ? 0 : static_cast<size_t>(nonzeroBytes);
+  elements = static_cast<int64_t>(bytes / elementSize);
+  return true;
+}
+
 int64_t Tensor::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  int64_t elements;
+  size_t bytes;
+  return getShapeSize(shape, 1, elements, bytes) ? elements : -1;
 }
 
 static float halfToFloat(uint16_t h) {
@@ -134,23 +152,6 @@ static std::string headerField(const std::string &header,
   return header.substr(at, end - at);
 }
 
-/// The byte size of a tensor of `shape` with `elementSize`-byte elements;
-/// false when a dimension is negative or the size overflows.
-static bool getByteSize(const std::vector<int64_t> &shape, size_t elementSize,
-                        size_t &bytes) {
-  uint64_t total = elementSize;
-  for (int64_t d : shape) {
-    if (d < 0 ||
-        __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total))
-      return false;
-  }
-  // Element counts must also fit in int64_t (Tensor::numElements).
-  if (total > static_cast<uint64_t>(INT64_MAX))
-    return false;
-  bytes = static_cast<size_t>(total);
-  return true;
-}
-
 std::string qrun::readNpy(const std::string &path, Tensor &out) {
   std::string bytes;
   if (std::string error = readFile(path, bytes); !error.empty())
@@ -212,8 +213,9 @@ std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
       return bad("bad shape " + shape);
     out.shape.push_back(dim);
   }
+  int64_t count;
   size_t need;
-  if (!getByteSize(out.shape, qrt_dtype_size(out.dtype), need))
+  if (!getShapeSize(out.shape, qrt_dtype_size(out.dtype), count, need))
     return bad("shape " + shape + " is too large");
   size_t dataStart = headerStart + headerLength;
   if (bytes.size() - dataStart < need)
@@ -470,10 +472,11 @@ std::string qrun::parseTensorProto(const std::string &bytes,
     if (d < 0)
       return "'" + path + "': negative dimension";
   size_t elemSize = qrt_dtype_size(out.dtype);
+  int64_t elements;
   size_t byteSize;
-  if (!getByteSize(out.shape, elemSize, byteSize))
+  if (!getShapeSize(out.shape, elemSize, elements, byteSize))
     return "'" + path + "': the shape is too large";
-  size_t count = byteSize / elemSize;
+  size_t count = static_cast<size_t>(elements);
   if (hasRaw) {
     if (raw.size() != byteSize)
       return "'" + path + "': raw_data has " + std::to_string(raw.size()) +

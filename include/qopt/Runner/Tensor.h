@@ -22,10 +22,20 @@ struct Tensor {
   std::vector<int64_t> shape;
   std::vector<char> data;
 
+  /// The number of elements, or -1 when the shape is not valid (see
+  /// getShapeSize). The readers only produce valid shapes.
   int64_t numElements() const;
   /// Element `i` converted to double (for comparisons and summaries).
   double at(int64_t i) const;
 };
+
+/// The element count and byte size of a C-order tensor of `shape` with
+/// `elementSize`-byte elements. False when a dimension is negative, the
+/// element size is 0, or the bytes of the nonzero dimensions overflow
+/// int64_t: as in NumPy, a zero dimension does not excuse huge others, so that
+/// every stride and offset into a valid shape fits in int64_t too.
+bool getShapeSize(const std::vector<int64_t> &shape, size_t elementSize,
+                  int64_t &elements, size_t &bytes);
 
 /// Reads a .npy file (format 1.0-3.0, little-endian, C order). Returns an
 /// error message, or "" on success.
