@@ -6,13 +6,18 @@ QOPT_BUILD="${QOPT_BUILD:-$QOPT_ROOT/build}"
 LLVM_BIN=/usr/lib/llvm-22/bin
 
 # Debian 12 packages qopt needs to build and test. LLVM/MLIR 22 come from
-# bookworm's security/updates suites.
+# bookworm's security/updates suites. libclang-rt-22-dev (libFuzzer, ASan,
+# UBSan runtimes) is only a Recommends of clang-22, which --no-install-recommends
+# skips. valgrind checks that compiled code never reads out of bounds on
+# wrong input shapes. scripts/fresh-debian-check.sh proves this list on a
+# fresh root.
 QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
-  clang-22 lld-22 clang-format-22
+  clang-22 lld-22 clang-format-22 libclang-rt-22-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  valgrind
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -40,15 +45,18 @@ install_deps() {
     "${missing[@]}"
 }
 
+configure_build() {  # once: later builds let ninja re-run cmake as needed
+  [ -f "$QOPT_BUILD/build.ninja" ] && return
+  log "configuring $QOPT_BUILD"
+  cmake -G Ninja -S "$QOPT_ROOT" -B "$QOPT_BUILD" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DLLVM_USE_LINKER=lld -DQOPT_WERROR=ON
+}
+
 configure_and_build() {  # [TARGET...]: only these (default: everything)
-  if [ ! -f "$QOPT_BUILD/build.ninja" ]; then
-    log "configuring $QOPT_BUILD"
-    cmake -G Ninja -S "$QOPT_ROOT" -B "$QOPT_BUILD" \
-      -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-      -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
-      -DLLVM_USE_LINKER=lld -DQOPT_WERROR=ON
-  fi
+  configure_build
   if [ $# -gt 0 ]; then
     log "building $*"
     cmake --build "$QOPT_BUILD" --target "$@"
@@ -62,7 +70,8 @@ configure_and_build() {  # [TARGET...]: only these (default: everything)
 # benchmarks (utils/ort/ort-run.mjs); never part of the build. Installs the
 # version pinned in utils/ort/package-lock.json into utils/ort/node_modules
 # unless it is there and loads; works offline once npm's cache holds it.
-# Silent on success; on failure prints npm's output and returns 1.
+# One log line when it installs; on failure prints npm's output and
+# returns 1.
 ensure_ort() {
   local dir="$QOPT_ROOT/utils/ort"
   local check='
@@ -79,6 +88,8 @@ ensure_ort() {
     --loglevel=error)
   # The postinstall step would download CUDA binaries from NuGet; the CPU
   # build is in the npm package itself. Try npm's cache alone first.
+  # (The log line marks the npm phase in fresh-debian-check.sh's timings.)
+  log "installing onnxruntime-node $(node -p "require('$dir/package.json').dependencies['onnxruntime-node']") (npm ci)"
   if ! (cd "$dir" && "${npm_ci[@]}" --offline) >/dev/null 2>&1 &&
       ! out="$(cd "$dir" && "${npm_ci[@]}" --prefer-offline 2>&1)"; then
     printf '%s\n' "$out" >&2
