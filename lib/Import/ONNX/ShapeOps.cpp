@@ -948,6 +948,45 @@ LogicalResult importGatherND(NodeContext &ctx) {
   // Output: indices.shape[:-1] + data.shape[batch_dims + k:].
   SmallVector<OpFoldResult> outSizes(indexSizes.begin(), indexSizes.end() - 1);
   outSizes.append(dataSizes.begin() + batchDims + k, dataSizes.end());
+  // The batch dimensions are shared: the output's position is the data's.
+  SmallVector<Value> batchSizes;
+  Value sameBatch = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (int64_t d = 0; d < batchDims; ++d) {
+    int64_t have = indicesType.getDimSize(d), want = dataType.getDimSize(d);
+    if (!ShapedType::isDynamic(have) && !ShapedType::isDynamic(want)) {
+      if (have != want)
+        return ctx.emitError()
+               << "batch dimension " << d << " of indices (" << have
+               << ") differs from the data's (" << want << ")";
+      continue;
+    }
+    Value haveValue = getValueOrCreateConstantIndexOp(b, loc, indexSizes[d]);
+    Value wantValue = getValueOrCreateConstantIndexOp(b, loc, dataSizes[d]);
+    sameBatch = arith::AndIOp::create(
+        b, loc, sameBatch,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, haveValue,
+                              wantValue));
+    batchSizes.append({haveValue, wantValue});
+  }
+  if (!batchSizes.empty()) {
+    std::string what = "the batch dimensions of indices and data differ "
+                       "(indices vs data:";
+    for (size_t i = 0; i < batchSizes.size(); i += 2)
+      what += (i ? ", {" : " {") + std::to_string(i) + "} vs {" +
+              std::to_string(i + 1) + "}";
+    emitCheck(ctx, sameBatch, what + ")", batchSizes);
+  }
+  // Index j of each tuple picks along data dimension batch_dims + j.
+  for (int64_t j = 0; j < k; ++j) {
+    SmallVector<OpFoldResult> offsets(indexRank, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes(indexSizes);
+    SmallVector<OpFoldResult> strides(indexRank, b.getIndexAttr(1));
+    offsets.back() = b.getIndexAttr(j);
+    sizes.back() = b.getIndexAttr(1);
+    Value column = tensor::ExtractSliceOp::create(b, loc, indices, offsets,
+                                                  sizes, strides);
+    checkIndicesInRange(ctx, column, dataSizes[batchDims + j]);
+  }
   Value result = buildGenerated(
       b, loc, outSizes, dataType.getElementType(),
       [&](OpBuilder &nb, Location nl, ArrayRef<Value> loops) -> Value {
