@@ -1,16 +1,14 @@
-//===- Eval.cpp - qrun eval: per-capability regression gate ---------------===//
+//===- Eval.cpp - qrun eval: suites, scoring, gate and output -------------===//
 //
-// Scores a baseline and a candidate artifact on every suite (DIR/*.jsonl) with
-// exact match of the greedy continuation, plus perplexity on held-out prose,
-// and fails the candidate when a suite's score drops by more than --max-drop
-// relative to the baseline. docs/eval.md describes the file format, the
-// metric, the table and the JSON.
+// The library half of `qrun eval` (Eval.h): suites, the two models run side
+// by side, per-case and per-token scores, the gate and the output formats.
+// The statistics are in EvalStats.cpp, the command line in EvalCommand.cpp.
+// docs/eval.md describes the formats, the metrics and the statistics.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Runner/Eval.h"
 
-#include "qopt/Runner/Common.h"
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
@@ -18,66 +16,28 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
-#include <memory>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace qrun;
+using namespace qrun::eval;
 
 namespace {
-
-const char *kEvalUsage =
-    "usage: qrun eval --baseline ART --candidate ART --suites DIR\n"
-    "    [--max-drop X] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
-    "    [--ppl-file FILE]";
-
-/// Perplexity chunks hold at most this many tokens (the bundled model's
-/// context; less when an artifact has a smaller static sequence length).
-constexpr int64_t kPerplexityChunk = 1024;
-
-/// A batch holds at most --batch sequences and, beyond one sequence, at most
-/// this many tokens (rows x padded length). Batching pays for short
-/// sequences, where one sequence leaves the kernels little work; for long
-/// ones the attention's [batch, heads, seq, seq] scores outgrow the caches and
-/// one sequence at a time is faster.
-constexpr int64_t kMaxBatchTokens = 1024;
 
 //===----------------------------------------------------------------------===//
 // Suites: a small, strict JSON-line parser
 //===----------------------------------------------------------------------===//
 
-/// One eval case as token ids.
-struct Case {
-  std::vector<int64_t> prompt, answer;
-  size_t line = 0;
-  /// The tokens fed to the model: prompt + answer without its last token.
-  int64_t length() const {
-    return static_cast<int64_t>(prompt.size() + answer.size()) - 1;
-  }
-};
-
-struct Suite {
-  std::string name, path;
-  std::vector<Case> cases;
-  long long passed[2] = {0, 0};
-  double seconds = 0;
-};
-
-/// Parses one line of a suite: a JSON object with "prompt" and "answer"
-/// (strings; their UTF-8 bytes are the tokens) or "prompt_ids" and
-/// "answer_ids" (arrays of non-negative integers). Other fields may hold any
-/// JSON value and are skipped. Strict: one object, nothing after it.
+/// The strict JSON-line parser behind parseCase.
 class CaseParser {
 public:
   explicit CaseParser(const std::string &text) : text(text) {}
 
   /// Returns an error message, or "" on success.
-  std::string parse(Case &out) {
+  std::string parse(Case &out, std::string &metric) {
+    metric.clear();
     bool havePrompt = false, haveAnswer = false, havePromptIds = false,
          haveAnswerIds = false;
     std::vector<std::string> keys;
@@ -112,6 +72,10 @@ public:
           for (unsigned char c : value)
             ids.push_back(c);
           (key == "prompt" ? havePrompt : haveAnswer) = true;
+        } else if (key == "metric") {
+          if (peek() != '"')
+            return fail("\"metric\" must be a string"), error;
+          ok = parseString(metric);
         } else if (key == "prompt_ids" || key == "answer_ids") {
           ok = parseIds(key, key == "prompt_ids" ? out.prompt : out.answer);
           (key == "prompt_ids" ? havePromptIds : haveAnswerIds) = true;
@@ -399,11 +363,62 @@ private:
   }
 };
 
-/// Reads the cases of `suite.path` (the first `limit` if limit > 0).
-std::string readSuite(Suite &suite, long long limit) {
+std::string baseName(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+struct MetricInfo {
+  Metric metric;
+  const char *name;
+};
+constexpr MetricInfo kMetrics[kNumMetrics] = {
+    {Metric::ExactMatch, "exact_match"},
+    {Metric::TokenAccuracy, "token_accuracy"},
+    {Metric::KLD, "kld"},
+    {Metric::Top1Agreement, "top1_agreement"}};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Metrics and suites
+//===----------------------------------------------------------------------===//
+
+const char *eval::metricName(Metric metric) {
+  return kMetrics[static_cast<int>(metric)].name;
+}
+
+bool eval::parseMetric(const std::string &name, Metric &metric) {
+  for (const MetricInfo &info : kMetrics)
+    if (name == info.name) {
+      metric = info.metric;
+      return true;
+    }
+  return false;
+}
+
+DeltaKind eval::metricDeltaKind(Metric metric) {
+  return metric == Metric::KLD ? DeltaKind::Absolute : DeltaKind::Relative;
+}
+
+std::string eval::parseCase(const std::string &line, Case &out,
+                            std::string &metric) {
+  return CaseParser(line).parse(out, metric);
+}
+
+std::string eval::readSuite(const std::string &path, long long limit,
+                            Suite &suite) {
+  suite = Suite();
+  suite.path = path;
+  suite.name = baseName(path);
+  if (suite.name.size() > 6 &&
+      suite.name.compare(suite.name.size() - 6, 6, ".jsonl") == 0)
+    suite.name.resize(suite.name.size() - 6);
   std::string text;
-  if (std::string error = readFile(suite.path, text); !error.empty())
+  if (std::string error = readFile(path, text); !error.empty())
     return error;
+  std::string firstMetric;
+  size_t firstMetricLine = 0;
   size_t at = 0, lineNumber = 0;
   while (at < text.size()) {
     size_t end = text.find('\n', at);
@@ -416,30 +431,121 @@ std::string readSuite(Suite &suite, long long limit) {
       continue; // blank lines (e.g. a trailing one) are allowed
     Case c;
     c.line = lineNumber;
-    if (std::string error = CaseParser(line).parse(c); !error.empty())
-      return suite.path + ":" + std::to_string(lineNumber) + ": " + error;
+    std::string metric;
+    std::string where = path + ":" + std::to_string(lineNumber) + ": ";
+    if (std::string error = parseCase(line, c, metric); !error.empty())
+      return where + error;
+    if (!metric.empty()) {
+      Metric parsed;
+      if (!parseMetric(metric, parsed))
+        return where + "unknown metric \"" + metric +
+               "\" (exact_match, token_accuracy, kld or top1_agreement)";
+      if (firstMetricLine == 0) {
+        firstMetric = metric;
+        firstMetricLine = lineNumber;
+        suite.metric = parsed;
+      } else if (metric != firstMetric) {
+        // Mixing metrics would make the suite's score mean nothing.
+        return where + "metric \"" + metric + "\" differs from \"" +
+               firstMetric + "\" on line " + std::to_string(firstMetricLine) +
+               " (one metric per suite)";
+      }
+    }
     // Every line is checked, but only the first `limit` cases are kept.
     if (limit <= 0 || static_cast<long long>(suite.cases.size()) < limit)
       suite.cases.push_back(std::move(c));
   }
   if (suite.cases.empty())
-    return suite.path + ": no cases";
+    return path + ": no cases";
   return "";
+}
+
+std::string eval::readSuites(const std::string &dir, long long limit,
+                             std::vector<Suite> &out) {
+  out.clear();
+  DIR *handle = opendir(dir.c_str());
+  if (!handle)
+    return "cannot read the suites directory '" + dir + "': " + strerror(errno);
+  std::vector<std::string> names;
+  while (dirent *entry = readdir(handle)) {
+    std::string name = entry->d_name;
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, ".jsonl") == 0)
+      names.push_back(name);
+  }
+  closedir(handle);
+  std::sort(names.begin(), names.end());
+  if (names.empty())
+    return "no suites (*.jsonl) in '" + dir + "'";
+  for (const std::string &name : names) {
+    out.emplace_back();
+    if (std::string error = readSuite(dir + "/" + name, limit, out.back());
+        !error.empty())
+      return error;
+  }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Logits
+//===----------------------------------------------------------------------===//
+
+int64_t eval::argmax(const float *logits, int64_t vocab) {
+  int64_t best = 0;
+  float bestValue = -INFINITY;
+  for (int64_t k = 0; k < vocab; ++k)
+    if (logits[k] > bestValue) {
+      bestValue = logits[k];
+      best = k;
+    }
+  return best;
+}
+
+namespace {
+
+/// log(sum_k exp(logits[k])) in double with the maximum subtracted; NaN
+/// when no logit is finite or one is NaN.
+double logSumExp(const float *logits, int64_t vocab) {
+  double maximum = -INFINITY;
+  for (int64_t k = 0; k < vocab; ++k)
+    maximum = std::max(maximum, static_cast<double>(logits[k]));
+  if (!std::isfinite(maximum))
+    return NAN;
+  double sum = 0;
+  for (int64_t k = 0; k < vocab; ++k)
+    sum += std::exp(static_cast<double>(logits[k]) - maximum);
+  return maximum + std::log(sum);
+}
+
+} // namespace
+
+double eval::negativeLogLikelihood(const float *logits, int64_t vocab,
+                                   int64_t target) {
+  return logSumExp(logits, vocab) - static_cast<double>(logits[target]);
+}
+
+double eval::klDivergence(const float *baseline, const float *candidate,
+                          int64_t vocab) {
+  double normP = logSumExp(baseline, vocab);
+  double normQ = logSumExp(candidate, vocab);
+  if (std::isnan(normP) || std::isnan(normQ))
+    return NAN;
+  double sum = 0;
+  for (int64_t k = 0; k < vocab; ++k) {
+    double logP = static_cast<double>(baseline[k]) - normP;
+    double p = std::exp(logP);
+    // 0 log 0 = 0, also where Q_k = 0 (which would give 0 * inf = NaN).
+    if (p == 0)
+      continue;
+    sum += p * (logP - (static_cast<double>(candidate[k]) - normQ));
+  }
+  return sum;
 }
 
 //===----------------------------------------------------------------------===//
 // Models
 //===----------------------------------------------------------------------===//
 
-/// An artifact that takes token ids [batch, seq] (int64) and returns logits
-/// [batch, seq, vocab] (f32). -1 where a dimension is dynamic.
-struct Model {
-  std::string path;
-  Loaded loaded;
-  std::string input, output;
-  int64_t batchDim = -1, seqDim = -1, vocab = -1;
-  std::vector<int64_t> ids; // the bound input
-};
+namespace {
 
 std::string signatureText(const qrt_tensor &t) {
   std::string text = std::string(t.name) + " " + qrt_dtype_name(t.dtype) + " [";
@@ -449,10 +555,29 @@ std::string signatureText(const qrt_tensor &t) {
   return text + "]";
 }
 
-std::string loadModel(Model &model) {
-  if (std::string error = model.loaded.load(model.path); !error.empty())
+std::string vocabularyMismatch(int64_t baseline, int64_t candidate) {
+  return "the baseline has a vocabulary of " + std::to_string(baseline) +
+         " tokens, the candidate " + std::to_string(candidate);
+}
+
+/// An error naming the first token id of `c` outside `vocab`, or "".
+std::string badToken(const Suite &suite, const Case &c, int64_t vocab) {
+  for (const std::vector<int64_t> *ids : {&c.prompt, &c.answer})
+    for (int64_t id : *ids)
+      if (id >= vocab)
+        return suite.path + ":" + std::to_string(c.line) + ": token id " +
+               std::to_string(id) + " is outside the model's vocabulary (" +
+               std::to_string(vocab) + " tokens)";
+  return "";
+}
+
+} // namespace
+
+std::string LanguageModel::load(const std::string &path) {
+  this->path = path;
+  if (std::string error = loaded.load(path); !error.empty())
     return error;
-  const qrt_artifact *artifact = model.loaded.artifact;
+  const qrt_artifact *artifact = loaded.artifact;
   int inputs = qrt_artifact_num_inputs(artifact);
   int outputs = qrt_artifact_num_outputs(artifact);
   qrt_tensor in{}, out{};
@@ -475,64 +600,50 @@ std::string loadModel(Model &model) {
         have += (have.empty() ? "" : ", ") + std::string("output ") +
                 signatureText(t);
     }
-    return model.path +
+    return path +
            ": qrun eval needs one input of token ids (i64 [batch, seq]) and "
            "one output of logits (f32 [batch, seq, vocab]); the artifact has " +
            (have.empty() ? std::string("neither") : have);
   }
-  model.input = in.name;
-  model.output = out.name;
-  model.batchDim = in.shape[0];
-  model.seqDim = in.shape[1];
-  model.vocab = out.shape[2];
+  input = in.name;
+  output = out.name;
+  batchDim = in.shape[0];
+  seqDim = in.shape[1];
+  vocab = out.shape[2];
   return "";
 }
 
-/// Logits of one run: [rows, cols, vocab], valid until the model's next run.
-struct Logits {
-  const float *data = nullptr;
-  int64_t rows = 0, cols = 0, vocab = 0;
-  const float *at(int64_t row, int64_t position) const {
-    return data + (row * cols + position) * vocab;
-  }
-};
-
-/// Runs `model` on `sequences`, right-padded with token 0 to the longest one
-/// (or to the artifact's static sequence length) and, for a static batch
-/// dimension, padded with rows of zeros.
-std::string runModel(Model &model,
-                     const std::vector<const std::vector<int64_t> *> &sequences,
-                     Logits &logits) {
+std::string
+LanguageModel::run(const std::vector<const std::vector<int64_t> *> &sequences,
+                   Logits &logits) {
   int64_t rows = static_cast<int64_t>(sequences.size()), cols = 0;
   for (const std::vector<int64_t> *sequence : sequences)
     cols = std::max(cols, static_cast<int64_t>(sequence->size()));
-  if (model.batchDim > 0)
-    rows = model.batchDim;
-  if (model.seqDim > 0)
-    cols = model.seqDim;
+  if (batchDim > 0)
+    rows = batchDim;
+  if (seqDim > 0)
+    cols = seqDim;
   int64_t count;
   if (__builtin_mul_overflow(rows, cols, &count))
-    return model.path + ": token ids [" + std::to_string(rows) + ", " +
+    return path + ": token ids [" + std::to_string(rows) + ", " +
            std::to_string(cols) + "] are too many";
-  model.ids.assign(static_cast<size_t>(count), 0);
+  ids.assign(static_cast<size_t>(count), 0);
   for (size_t r = 0; r < sequences.size(); ++r)
     std::copy(sequences[r]->begin(), sequences[r]->end(),
-              model.ids.begin() + static_cast<int64_t>(r) * cols);
+              ids.begin() + static_cast<int64_t>(r) * cols);
   int64_t shape[2] = {rows, cols};
   qrt_tensor out;
-  if (qrt_session_set_input(model.loaded.session, model.input.c_str(),
-                            QART_DTYPE_I64, 2, shape,
-                            model.ids.data()) != QRT_OK ||
-      qrt_session_run(model.loaded.session) != QRT_OK ||
-      qrt_session_get_output(model.loaded.session, model.output.c_str(),
-                             &out) != QRT_OK)
-    return model.path + ": " + qrt_last_error();
+  if (qrt_session_set_input(loaded.session, input.c_str(), QART_DTYPE_I64, 2,
+                            shape, ids.data()) != QRT_OK ||
+      qrt_session_run(loaded.session) != QRT_OK ||
+      qrt_session_get_output(loaded.session, output.c_str(), &out) != QRT_OK)
+    return path + ": " + qrt_last_error();
   if (out.dtype != QART_DTYPE_F32 || out.rank != 3 || out.shape[0] != rows ||
       out.shape[1] != cols || out.shape[2] <= 0 ||
-      (model.vocab > 0 && out.shape[2] != model.vocab))
-    return model.path + ": the logits have shape [" +
-           std::to_string(out.shape[0]) + ", " + std::to_string(out.shape[1]) +
-           ", " + std::to_string(out.shape[2]) + "] for input ids [" +
+      (vocab > 0 && out.shape[2] != vocab))
+    return path + ": the logits have shape [" + std::to_string(out.shape[0]) +
+           ", " + std::to_string(out.shape[1]) + ", " +
+           std::to_string(out.shape[2]) + "] for input ids [" +
            std::to_string(rows) + ", " + std::to_string(cols) + "]";
   logits.data = static_cast<const float *>(out.data);
   logits.rows = rows;
@@ -541,432 +652,560 @@ std::string runModel(Model &model,
   return "";
 }
 
-/// The greedy choice: the first index of the largest logit (ties go to the
-/// lowest id, NaN never wins).
-int64_t argmax(const float *logits, int64_t vocab) {
-  int64_t best = 0;
-  float bestValue = -INFINITY;
-  for (int64_t k = 0; k < vocab; ++k)
-    if (logits[k] > bestValue) {
-      bestValue = logits[k];
-      best = k;
-    }
-  return best;
-}
-
-/// -log softmax(logits)[target], in double, stable (max subtracted).
-double negativeLogLikelihood(const float *logits, int64_t vocab,
-                             int64_t target) {
-  double maximum = -INFINITY;
-  for (int64_t k = 0; k < vocab; ++k)
-    maximum = std::max(maximum, static_cast<double>(logits[k]));
-  if (!std::isfinite(maximum))
-    return NAN;
-  double sum = 0;
-  for (int64_t k = 0; k < vocab; ++k)
-    sum += std::exp(static_cast<double>(logits[k]) - maximum);
-  return maximum + std::log(sum) - static_cast<double>(logits[target]);
-}
-
-//===----------------------------------------------------------------------===//
-// Output
-//===----------------------------------------------------------------------===//
-
-/// (candidate - baseline) / baseline; 0 when both are 0, +inf when only the
-/// baseline is.
-double relativeDelta(double baseline, double candidate) {
-  if (baseline == 0)
-    return candidate == 0 ? 0 : INFINITY;
-  return (candidate - baseline) / baseline;
-}
-
-/// Whether a relative change passes the gate. Scores are fractions k/n, so a
-/// drop of exactly --max-drop may come out a rounding error beyond it.
-bool withinDrop(double delta, double maxDrop) {
-  return !(delta < -maxDrop - 1e-12);
-}
-
-std::string percent(double delta) {
-  if (std::isinf(delta))
-    return delta > 0 ? "+inf" : "-inf";
-  if (std::isnan(delta))
-    return "nan";
-  char buffer[32];
-  snprintf(buffer, sizeof(buffer), "%+.2f%%", delta * 100);
-  return buffer;
-}
-
-class Progress {
-public:
-  Progress() : enabled(isatty(2)) {}
-  void start(const std::string &what, size_t total) {
-    label = what;
-    this->total = total;
-    begin = nowMs();
-    update(0);
-  }
-  void update(size_t done) {
-    if (!enabled)
-      return;
-    double seconds = (nowMs() - begin) / 1000;
-    fprintf(stderr, "\r%s: %zu/%zu", label.c_str(), done, total);
-    if (done && seconds > 0)
-      fprintf(stderr, ", %.1f/s", static_cast<double>(done) / seconds);
-    fprintf(stderr, "\033[K");
-    fflush(stderr);
-  }
-  void clear() {
-    if (enabled)
-      fprintf(stderr, "\r\033[K");
-  }
-
-private:
-  bool enabled;
-  std::string label;
-  size_t total = 0;
-  double begin = 0;
-};
-
-std::string writeFileAtomically(const std::string &path,
-                                const std::string &text) {
-  std::string tmp = path + ".tmp";
-  FILE *file = fopen(tmp.c_str(), "w");
-  if (!file || fwrite(text.data(), 1, text.size(), file) != text.size() ||
-      fclose(file) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    remove(tmp.c_str());
-    return "cannot write '" + path + "': " + strerror(saved);
-  }
-  return "";
-}
-
-std::string baseName(const std::string &path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-} // namespace
-
-//===----------------------------------------------------------------------===//
-// qrun eval
-//===----------------------------------------------------------------------===//
-
-int qrun::evalCommand(int argc, char **argv) {
-  std::string baselinePath, candidatePath, suitesDir, maxDropText = "0.03",
-                                                      jsonPath, pplPath;
-  long long limit = 0, threads = 0, batch = 8;
-  ArgParser args;
-  args.strings = {
-      {"--baseline", &baselinePath}, {"--candidate", &candidatePath},
-      {"--suites", &suitesDir},      {"--max-drop", &maxDropText},
-      {"--json", &jsonPath},         {"--ppl-file", &pplPath}};
-  args.ints = {{"--limit", &limit, 1},
-               {"--threads", &threads, 0},
-               {"--batch", &batch, 1}};
-  if (std::string error = args.parse(argc, argv); !error.empty())
-    return usageError(error + "\n" + kEvalUsage);
-  const std::pair<const std::string *, const char *> required[] = {
-      {&baselinePath, "--baseline"},
-      {&candidatePath, "--candidate"},
-      {&suitesDir, "--suites"}};
-  for (const auto &[value, flag] : required)
-    if (value->empty())
-      return usageError(std::string(flag) + " is required\n" + kEvalUsage);
-  char *end = nullptr;
-  double maxDrop = strtod(maxDropText.c_str(), &end);
-  if (maxDropText.empty() || *end != 0 || !std::isfinite(maxDrop) ||
-      maxDrop < 0)
-    return usageError("--max-drop takes a relative drop >= 0 (0.03 = 3%), "
-                      "got '" +
-                      maxDropText + "'");
-
-  // Every suite is read and checked before anything runs.
-  std::vector<Suite> suites;
-  {
-    DIR *dir = opendir(suitesDir.c_str());
-    if (!dir)
-      return usageError("cannot read the suites directory '" + suitesDir +
-                        "': " + strerror(errno));
-    std::vector<std::string> names;
-    while (dirent *entry = readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name.size() > 6 && name.compare(name.size() - 6, 6, ".jsonl") == 0)
-        names.push_back(name);
-    }
-    closedir(dir);
-    std::sort(names.begin(), names.end());
-    if (names.empty())
-      return usageError("no suites (*.jsonl) in '" + suitesDir + "'");
-    for (const std::string &name : names) {
-      Suite suite;
-      suite.name = name.substr(0, name.size() - 6);
-      suite.path = suitesDir + "/" + name;
-      if (std::string error = readSuite(suite, limit); !error.empty())
-        return usageError(error);
-      suites.push_back(std::move(suite));
-    }
-  }
-  std::string pplText;
-  if (pplPath.empty()) {
-    struct stat info;
-    std::string fallback = suitesDir + "/prose_heldout.txt";
-    if (stat(fallback.c_str(), &info) == 0 && S_ISREG(info.st_mode))
-      pplPath = fallback;
-  }
-  if (!pplPath.empty()) {
-    if (std::string error = readFile(pplPath, pplText); !error.empty())
-      return usageError(error);
-    if (pplText.size() < 2)
-      return usageError(pplPath + ": needs at least 2 bytes for perplexity");
-  }
-
-  qrt_set_num_threads(static_cast<int>(threads));
-  Model models[2];
-  models[0].path = baselinePath;
-  models[1].path = candidatePath;
-  for (Model &model : models)
-    if (std::string error = loadModel(model); !error.empty())
-      return usageError(error);
-
+std::string ModelPair::load(const std::string &baseline,
+                            const std::string &candidate, int64_t batch) {
+  if (std::string error = models[0].load(baseline); !error.empty())
+    return error;
+  if (std::string error = models[1].load(candidate); !error.empty())
+    return error;
   // What both artifacts accept: the fixed sequence length, if any, bounds
-  // every case; a fixed batch dimension bounds the rows of a batch.
-  int64_t maxLength = INT64_MAX, maxRows = batch, vocab = -1;
-  for (const Model &model : models) {
+  // every sequence; a fixed batch dimension bounds the rows of a batch.
+  maxLength = INT64_MAX;
+  maxRows = std::max<int64_t>(batch, 1);
+  vocab = -1;
+  for (const LanguageModel &model : models) {
     if (model.seqDim > 0)
       maxLength = std::min(maxLength, model.seqDim);
     if (model.batchDim > 0)
       maxRows = std::min(maxRows, model.batchDim);
     if (model.vocab > 0) {
       if (vocab > 0 && vocab != model.vocab)
-        return usageError("the baseline has a vocabulary of " +
-                          std::to_string(vocab) + " tokens, the candidate " +
-                          std::to_string(model.vocab));
+        return vocabularyMismatch(vocab, model.vocab);
       vocab = model.vocab;
     }
   }
-  // A case whose token ids lie outside the vocabulary; checked again against
-  // the logits when the vocabulary is dynamic.
-  auto badToken = [&](const Suite &suite, const Case &c, int64_t vocab) {
-    for (const std::vector<int64_t> *ids : {&c.prompt, &c.answer})
-      for (int64_t id : *ids)
-        if (id >= vocab)
-          return suite.path + ":" + std::to_string(c.line) + ": token id " +
-                 std::to_string(id) + " is outside the model's vocabulary (" +
-                 std::to_string(vocab) + " tokens)";
-    return std::string();
-  };
-  for (const Suite &suite : suites)
-    for (const Case &c : suite.cases) {
-      if (c.length() > maxLength)
-        return usageError(
-            suite.path + ":" + std::to_string(c.line) +
-            ": prompt + answer is " + std::to_string(c.length() + 1) +
-            " tokens; the artifacts take at most " + std::to_string(maxLength) +
-            " (+1 for the last "
-            "answer token)");
-      if (vocab > 0)
-        if (std::string error = badToken(suite, c, vocab); !error.empty())
-          return usageError(error);
-    }
-  if (vocab > 0 && vocab < 256 && !pplText.empty())
-    return usageError(pplPath +
-                      ": perplexity is measured on bytes, and the "
-                      "model has only " +
-                      std::to_string(vocab) + " tokens");
+  return "";
+}
 
-  double start = nowMs();
-  Progress progress;
-  size_t nameWidth = 5;
-  for (const Suite &suite : suites)
-    nameWidth = std::max(nameWidth, suite.name.size());
-  printf("%-*s  %5s  %8s  %9s  %8s  %s\n", static_cast<int>(nameWidth), "suite",
-         "n", "baseline", "candidate", "delta", "result");
-  fflush(stdout);
+//===----------------------------------------------------------------------===//
+// Scoring suites
+//===----------------------------------------------------------------------===//
 
-  long long failedSuites = 0;
-  std::string failedNames;
-  std::vector<double> deltas;
-  for (Suite &suite : suites) {
-    double suiteStart = nowMs();
-    // Shortest first, so that a batch's rows have similar lengths and little
-    // padding (equal lengths keep the file's order).
-    std::vector<size_t> order(suite.cases.size());
-    for (size_t i = 0; i < order.size(); ++i)
-      order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      int64_t lengthA = suite.cases[a].length(),
-              lengthB = suite.cases[b].length();
-      return lengthA != lengthB ? lengthA < lengthB : a < b;
-    });
-    // The fed tokens of each case: prompt + answer without its last token.
-    std::vector<std::vector<int64_t>> fed(suite.cases.size());
-    for (size_t i = 0; i < fed.size(); ++i) {
-      const Case &c = suite.cases[i];
-      fed[i] = c.prompt;
-      fed[i].insert(fed[i].end(), c.answer.begin(), c.answer.end() - 1);
-    }
-    progress.start(suite.name, order.size());
-    for (size_t first = 0; first < order.size();) {
-      // Sorted by length, so the last row is the longest.
-      size_t last = first + 1;
-      while (last < order.size() &&
-             static_cast<int64_t>(last - first) < maxRows &&
-             static_cast<int64_t>(last - first + 1) *
-                     suite.cases[order[last]].length() <=
-                 kMaxBatchTokens)
-        ++last;
-      std::vector<const std::vector<int64_t> *> sequences;
-      for (size_t k = first; k < last; ++k)
-        sequences.push_back(&fed[order[k]]);
-      // Rows are padded on the right with token 0. The model is causal: the
-      // logits at position t depend only on tokens 0..t of their own row, and
-      // padding lies after every position that is scored, so it changes
-      // nothing that is read below.
-      for (int m = 0; m < 2; ++m) {
-        Logits logits;
-        if (std::string error = runModel(models[m], sequences, logits);
-            !error.empty()) {
-          progress.clear();
-          return usageError(error);
-        }
-        // Teacher forcing: the case passes iff, at every answer position, the
-        // argmax of the logits one position earlier is the answer token. This
-        // is exactly greedy decoding of len(answer) tokens compared with the
-        // answer: while every argmax matches, greedy decoding has produced
-        // the answer's prefix, so its next input is the teacher-forced one;
-        // at the first mismatch greedy decoding emits a wrong token and the
-        // case fails either way.
-        for (size_t k = first; k < last; ++k) {
-          const Case &c = suite.cases[order[k]];
-          if (vocab <= 0)
-            if (std::string error = badToken(suite, c, logits.vocab);
-                !error.empty()) {
-              progress.clear();
-              return usageError(error);
-            }
-          int64_t row = static_cast<int64_t>(k - first);
-          int64_t position = static_cast<int64_t>(c.prompt.size()) - 1;
-          bool pass = true;
-          for (size_t i = 0; pass && i < c.answer.size(); ++i, ++position)
-            pass =
-                argmax(logits.at(row, position), logits.vocab) == c.answer[i];
-          suite.passed[m] += pass;
-        }
-      }
-      first = last;
-      progress.update(first);
-    }
-    progress.clear();
-    suite.seconds = (nowMs() - suiteStart) / 1000;
-    double n = static_cast<double>(suite.cases.size());
-    double b = static_cast<double>(suite.passed[0]) / n;
-    double c = static_cast<double>(suite.passed[1]) / n;
-    double delta = relativeDelta(b, c);
-    bool pass = withinDrop(delta, maxDrop);
-    deltas.push_back(delta);
-    if (!pass) {
-      ++failedSuites;
-      failedNames += (failedNames.empty() ? "" : ", ") + suite.name;
-    }
-    printf("%-*s  %5zu  %8.3f  %9.3f  %8s  %s\n", static_cast<int>(nameWidth),
-           suite.name.c_str(), suite.cases.size(), b, c, percent(delta).c_str(),
-           pass ? "PASS" : "FAIL");
-    fflush(stdout);
+std::string eval::checkSuite(const ModelPair &pair, const Suite &suite) {
+  for (const Case &c : suite.cases) {
+    if (c.length() > pair.maxLength)
+      return suite.path + ":" + std::to_string(c.line) +
+             ": prompt + answer is " + std::to_string(c.length() + 1) +
+             " tokens; the artifacts take at most " +
+             std::to_string(pair.maxLength) + " (+1 for the last answer token)";
+    if (pair.vocab > 0)
+      if (std::string error = badToken(suite, c, pair.vocab); !error.empty())
+        return error;
   }
+  return "";
+}
 
-  // Perplexity: consecutive chunks of at most kPerplexityChunk bytes, each
-  // run as one sequence; every byte but the first of a chunk is predicted.
-  double perplexity[2] = {NAN, NAN};
-  if (!pplText.empty()) {
-    int64_t chunkSize = std::min(kPerplexityChunk, maxLength);
-    std::vector<std::vector<int64_t>> chunks;
-    for (size_t at = 0; at + 1 < pplText.size();
-         at += static_cast<size_t>(chunkSize)) {
-      size_t length =
-          std::min(pplText.size() - at, static_cast<size_t>(chunkSize));
-      if (length < 2)
-        break;
-      std::vector<int64_t> chunk;
-      for (size_t i = 0; i < length; ++i)
-        chunk.push_back(static_cast<unsigned char>(pplText[at + i]));
-      chunks.push_back(std::move(chunk));
-    }
-    double total[2] = {0, 0};
-    size_t predicted = 0;
-    progress.start("perplexity", chunks.size());
-    for (size_t k = 0; k < chunks.size(); ++k) {
-      const std::vector<int64_t> &chunk = chunks[k];
-      for (int m = 0; m < 2; ++m) {
-        Logits logits;
-        if (std::string error = runModel(models[m], {&chunk}, logits);
-            !error.empty()) {
-          progress.clear();
-          return usageError(error);
-        }
-        if (logits.vocab < 256) {
-          progress.clear();
-          return usageError(pplPath +
-                            ": perplexity is measured on bytes, "
-                            "and the model has only " +
-                            std::to_string(logits.vocab) + " tokens");
-        }
-        for (size_t t = 1; t < chunk.size(); ++t)
-          total[m] += negativeLogLikelihood(logits.at(0, t - 1), logits.vocab,
-                                            chunk[t]);
-      }
-      predicted += chunk.size() - 1;
-      progress.update(k + 1);
-    }
-    progress.clear();
+std::string eval::scoreSuite(ModelPair &pair, const Suite &suite,
+                             std::vector<CaseScore> &out,
+                             const ProgressFn &progress) {
+  out.assign(suite.cases.size(), CaseScore());
+  // Shortest first, so that a batch's rows have similar lengths and little
+  // padding (equal lengths keep the file's order).
+  std::vector<size_t> order(suite.cases.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    int64_t lengthA = suite.cases[a].length(),
+            lengthB = suite.cases[b].length();
+    return lengthA != lengthB ? lengthA < lengthB : a < b;
+  });
+  std::vector<std::vector<int64_t>> fed(suite.cases.size());
+  for (size_t i = 0; i < fed.size(); ++i) {
+    const Case &c = suite.cases[i];
+    fed[i] = c.prompt;
+    fed[i].insert(fed[i].end(), c.answer.begin(), c.answer.end() - 1);
+  }
+  for (size_t first = 0; first < order.size();) {
+    // Sorted by length, so the last row is the longest.
+    size_t last = first + 1;
+    while (last < order.size() &&
+           static_cast<int64_t>(last - first) < pair.maxRows &&
+           static_cast<int64_t>(last - first + 1) *
+                   suite.cases[order[last]].length() <=
+               kMaxBatchTokens)
+      ++last;
+    std::vector<const std::vector<int64_t> *> sequences;
+    for (size_t k = first; k < last; ++k)
+      sequences.push_back(&fed[order[k]]);
+    // Rows are padded on the right with token 0. The model is causal: the
+    // logits at position t depend only on tokens 0..t of their own row, and
+    // padding lies after every position that is scored, so it changes
+    // nothing that is read below. Each model has its own session, so the
+    // baseline's logits stay valid while the candidate runs.
+    Logits logits[2];
     for (int m = 0; m < 2; ++m)
-      perplexity[m] = std::exp(total[m] / static_cast<double>(predicted));
-    printf("perplexity (%s)  baseline %.4f  candidate %.4f  delta %s\n",
-           baseName(pplPath).c_str(), perplexity[0], perplexity[1],
-           percent(relativeDelta(perplexity[0], perplexity[1])).c_str());
-  }
-
-  char dropText[32];
-  snprintf(dropText, sizeof(dropText), "%g%%", maxDrop * 100);
-  if (failedSuites == 0)
-    printf("PASS: every suite within a relative drop of %s of the baseline\n",
-           dropText);
-  else
-    printf("FAIL: %lld of %zu suites dropped by more than %s relative to the "
-           "baseline (%s)\n",
-           failedSuites, suites.size(), dropText, failedNames.c_str());
-  fflush(stdout);
-  size_t cases = 0;
-  for (const Suite &suite : suites)
-    cases += suite.cases.size();
-  fprintf(stderr, "qrun eval: %zu cases x 2 artifacts in %.1f s (%d threads)\n",
-          cases, (nowMs() - start) / 1000, qrt_get_num_threads());
-
-  if (!jsonPath.empty()) {
-    std::string out = "{\"baseline\": " + jsonString(baselinePath) +
-                      ", \"candidate\": " + jsonString(candidatePath) +
-                      ", \"max_drop\": " + jsonNumber(maxDrop) +
-                      ", \"passed\": " + (failedSuites ? "false" : "true") +
-                      ",\n \"suites\": {";
-    for (size_t s = 0; s < suites.size(); ++s) {
-      const Suite &suite = suites[s];
-      double n = static_cast<double>(suite.cases.size());
-      out += (s ? ",\n  " : "\n  ") + jsonString(suite.name) +
-             ": {\"metric\": \"exact_match\", \"n\": " +
-             std::to_string(suite.cases.size()) +
-             ", \"baseline\": " + jsonNumber(suite.passed[0] / n) +
-             ", \"candidate\": " + jsonNumber(suite.passed[1] / n) +
-             ", \"delta\": " + jsonNumber(deltas[s]) + ", \"passed\": " +
-             (withinDrop(deltas[s], maxDrop) ? "true" : "false") + "}";
+      if (std::string error = pair.models[m].run(sequences, logits[m]);
+          !error.empty())
+        return error;
+    int64_t vocab = logits[0].vocab;
+    if (logits[1].vocab != vocab)
+      return vocabularyMismatch(vocab, logits[1].vocab);
+    // Teacher forcing: the case passes exact match iff, at every answer
+    // position, the argmax of the logits one position earlier is the answer
+    // token. This is exactly greedy decoding of len(answer) tokens compared
+    // with the answer: while every argmax matches, greedy decoding has
+    // produced the answer's prefix, so its next input is the teacher-forced
+    // one; at the first mismatch greedy decoding emits a wrong token and the
+    // case fails either way.
+    for (size_t k = first; k < last; ++k) {
+      const Case &c = suite.cases[order[k]];
+      if (pair.vocab <= 0)
+        if (std::string error = badToken(suite, c, vocab); !error.empty())
+          return error;
+      CaseScore &score = out[order[k]];
+      score.tokens = static_cast<int64_t>(c.answer.size());
+      int64_t row = static_cast<int64_t>(k - first);
+      int64_t position = static_cast<int64_t>(c.prompt.size()) - 1;
+      for (size_t i = 0; i < c.answer.size(); ++i, ++position) {
+        const float *baseline = logits[0].at(row, position);
+        const float *candidate = logits[1].at(row, position);
+        int64_t choice[2] = {argmax(baseline, vocab), argmax(candidate, vocab)};
+        score.correct[0] += choice[0] == c.answer[i];
+        score.correct[1] += choice[1] == c.answer[i];
+        score.agreed += choice[0] == choice[1];
+        score.kld += klDivergence(baseline, candidate, vocab);
+      }
     }
-    out += "},\n \"perplexity\": ";
-    if (pplText.empty())
-      out += "null";
-    else
-      out += "{\"baseline\": " + jsonNumber(perplexity[0]) +
-             ", \"candidate\": " + jsonNumber(perplexity[1]) + "}";
-    out += "}\n";
-    if (std::string error = writeFileAtomically(jsonPath, out); !error.empty())
-      return usageError(error);
+    first = last;
+    if (progress)
+      progress(first);
   }
-  return failedSuites ? 1 : 0;
+  return "";
+}
+
+std::vector<PairedUnit> eval::metricUnits(const std::vector<CaseScore> &scores,
+                                          Metric metric) {
+  std::vector<PairedUnit> units;
+  units.reserve(scores.size());
+  for (const CaseScore &s : scores) {
+    double tokens = static_cast<double>(s.tokens);
+    switch (metric) {
+    case Metric::ExactMatch:
+      units.push_back({s.exact(0) ? 1.0 : 0.0, s.exact(1) ? 1.0 : 0.0, 1});
+      break;
+    case Metric::TokenAccuracy:
+      units.push_back({static_cast<double>(s.correct[0]),
+                       static_cast<double>(s.correct[1]), tokens});
+      break;
+    case Metric::KLD:
+      units.push_back({0, s.kld, tokens});
+      break;
+    case Metric::Top1Agreement:
+      units.push_back({tokens, static_cast<double>(s.agreed), tokens});
+      break;
+    }
+  }
+  return units;
+}
+
+//===----------------------------------------------------------------------===//
+// Texts
+//===----------------------------------------------------------------------===//
+
+std::vector<int64_t> eval::byteTokens(const std::string &text) {
+  std::vector<int64_t> tokens;
+  tokens.reserve(text.size());
+  for (unsigned char c : text)
+    tokens.push_back(c);
+  return tokens;
+}
+
+std::string eval::readTokenIds(const std::string &path,
+                               std::vector<int64_t> &tokens) {
+  tokens.clear();
+  Tensor tensor;
+  if (std::string error = readNpy(path, tensor); !error.empty())
+    return error;
+  switch (tensor.dtype) {
+  case QART_DTYPE_I64:
+  case QART_DTYPE_I32:
+  case QART_DTYPE_I16:
+  case QART_DTYPE_U16:
+  case QART_DTYPE_U32:
+  case QART_DTYPE_U8:
+    break;
+  default:
+    return path + ": token ids must be integers, not " +
+           qrt_dtype_name(tensor.dtype);
+  }
+  int64_t count = tensor.numElements();
+  for (int64_t i = 0; i < count; ++i) {
+    double id = tensor.at(i);
+    if (id < 0)
+      return path + ": token id " + std::to_string(static_cast<int64_t>(id)) +
+             " at index " + std::to_string(i) + " is negative";
+    tokens.push_back(static_cast<int64_t>(id));
+  }
+  if (tokens.size() < 2)
+    return path + ": needs at least 2 token ids";
+  return "";
+}
+
+std::string eval::scoreText(ModelPair &pair, const std::vector<int64_t> &tokens,
+                            TextScore &out, const ProgressFn &progress) {
+  out = TextScore();
+  if (tokens.size() < 2)
+    return "needs at least 2 tokens";
+  int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
+  if (chunkSize < 2)
+    return "the artifacts take sequences of " + std::to_string(chunkSize) +
+           " token; a text needs at least 2";
+  size_t step = static_cast<size_t>(chunkSize);
+  size_t done = 0;
+  for (size_t at = 0; at + 1 < tokens.size(); at += step) {
+    size_t length = std::min(tokens.size() - at, step);
+    if (length < 2)
+      break;
+    std::vector<int64_t> chunk(tokens.begin() + at,
+                               tokens.begin() + at + length);
+    Logits logits[2];
+    for (int m = 0; m < 2; ++m)
+      if (std::string error = pair.models[m].run({&chunk}, logits[m]);
+          !error.empty())
+        return error;
+    int64_t vocab = logits[0].vocab;
+    if (logits[1].vocab != vocab)
+      return vocabularyMismatch(vocab, logits[1].vocab);
+    for (int64_t id : chunk)
+      if (id >= vocab)
+        return "token id " + std::to_string(id) +
+               " is outside the model's vocabulary (" + std::to_string(vocab) +
+               " tokens)";
+    // Every token but the first is predicted, from the logits one position
+    // earlier; the predictions are grouped into blocks for the bootstrap.
+    for (size_t t = 1; t < length;) {
+      size_t end = std::min(length, t + static_cast<size_t>(kTextBlock));
+      double weight = static_cast<double>(end - t);
+      PairedUnit nll{0, 0, weight}, kld{0, 0, weight}, agreement{0, 0, weight};
+      for (; t < end; ++t) {
+        const float *baseline = logits[0].at(0, static_cast<int64_t>(t) - 1);
+        const float *candidate = logits[1].at(0, static_cast<int64_t>(t) - 1);
+        nll.baseline += negativeLogLikelihood(baseline, vocab, chunk[t]);
+        nll.candidate += negativeLogLikelihood(candidate, vocab, chunk[t]);
+        double divergence = klDivergence(baseline, candidate, vocab);
+        kld.candidate += divergence;
+        out.tokenKld.push_back(divergence);
+        agreement.baseline += 1;
+        agreement.candidate +=
+            argmax(baseline, vocab) == argmax(candidate, vocab);
+      }
+      out.nll.push_back(nll);
+      out.kld.push_back(kld);
+      out.agreement.push_back(agreement);
+    }
+    out.tokens += static_cast<int64_t>(length) - 1;
+    ++out.chunks;
+    if (progress)
+      progress(++done);
+  }
+  return "";
+}
+
+TextComparison eval::compareText(const TextScore &score,
+                                 const BootstrapOptions &options) {
+  TextComparison text;
+  text.chunks = score.chunks;
+  text.tokens = score.tokens;
+  Comparison nll = comparePaired(score.nll, DeltaKind::ExpDifference, options);
+  text.perplexity = nll;
+  text.perplexity.baseline = std::exp(nll.baseline);
+  text.perplexity.candidate = std::exp(nll.candidate);
+  text.kld = comparePaired(score.kld, DeltaKind::Absolute, options);
+  text.agreement = comparePaired(score.agreement, DeltaKind::Relative, options);
+  std::vector<double> sorted = score.tokenKld;
+  std::sort(sorted.begin(), sorted.end());
+  text.kldMedian = quantile(sorted, 0.5);
+  text.kldP99 = quantile(sorted, 0.99);
+  text.kldMax = sorted.empty() ? NAN : sorted.back();
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// The gate
+//===----------------------------------------------------------------------===//
+
+GateDecision eval::decideGate(Metric metric, const Comparison &comparison,
+                              const GateOptions &options) {
+  GateDecision decision;
+  if (metric == Metric::KLD) {
+    // Negated comparisons, so that NaN counts against the candidate.
+    decision.beyondThreshold = !(comparison.delta <= options.maxKld);
+    decision.significant = !(comparison.interval.low <= 0);
+  } else {
+    // Scores are fractions k/n, so a drop of exactly maxDrop may come out a
+    // rounding error beyond it.
+    decision.beyondThreshold = comparison.delta < -options.maxDrop - 1e-12;
+    decision.significant = comparison.interval.high < 0;
+  }
+  decision.passed =
+      !decision.beyondThreshold ||
+      (options.rule == GateRule::Significant && !decision.significant);
+  return decision;
+}
+
+SuiteResult eval::summarizeSuite(const Suite &suite,
+                                 const std::vector<CaseScore> &scores,
+                                 const GateOptions &gate,
+                                 const BootstrapOptions &bootstrap) {
+  SuiteResult result;
+  result.name = suite.name;
+  result.metric = suite.metric;
+  result.cases = scores.size();
+  for (const MetricInfo &info : kMetrics)
+    result.metrics[static_cast<int>(info.metric)] =
+        comparePaired(metricUnits(scores, info.metric),
+                      metricDeltaKind(info.metric), bootstrap);
+  result.decision = decideGate(result.metric, result.gated(), gate);
+  return result;
+}
+
+bool EvalReport::passed() const {
+  for (const SuiteResult &suite : suites)
+    if (!suite.decision.passed)
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Output
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::string format(const char *spec, double value) {
+  char buffer[64];
+  snprintf(buffer, sizeof(buffer), spec, value);
+  return buffer;
+}
+
+/// "95%" for 0.95.
+std::string levelText(double confidence) {
+  return format("%g", confidence * 100) + "%";
+}
+
+std::string jsonInterval(const Interval &interval) {
+  return "[" + jsonNumber(interval.low) + ", " + jsonNumber(interval.high) +
+         "]";
+}
+
+std::string jsonComparison(const Comparison &c) {
+  return "{\"baseline\": " + jsonNumber(c.baseline) +
+         ", \"candidate\": " + jsonNumber(c.candidate) +
+         ", \"delta\": " + jsonNumber(c.delta) +
+         ", \"interval\": " + jsonInterval(c.interval) + "}";
+}
+
+/// Interval width in the table: "[-100.00%, -100.00%]".
+constexpr int kIntervalWidth = 20;
+
+} // namespace
+
+std::string eval::formatPercent(double delta) {
+  if (std::isinf(delta))
+    return delta > 0 ? "+inf" : "-inf";
+  if (std::isnan(delta))
+    return "nan";
+  return format("%+.2f", delta * 100) + "%";
+}
+
+TableLayout::TableLayout(const std::vector<Suite> &suites, double confidence)
+    : confidence(confidence) {
+  for (const Suite &suite : suites) {
+    nameWidth = std::max(nameWidth, static_cast<int>(suite.name.size()));
+    metricWidth = std::max(metricWidth,
+                           static_cast<int>(strlen(metricName(suite.metric))));
+  }
+}
+
+std::string eval::formatTableHeader(const TableLayout &layout) {
+  char buffer[256];
+  snprintf(buffer, sizeof(buffer), "%-*s  %-*s  %5s  %8s  %9s  %8s  %-*s  %s",
+           layout.nameWidth, "suite", layout.metricWidth, "metric", "n",
+           "baseline", "candidate", "delta", kIntervalWidth,
+           (levelText(layout.confidence) + " interval").c_str(), "result");
+  return buffer;
+}
+
+std::string eval::formatTableRow(const TableLayout &layout,
+                                 const SuiteResult &result) {
+  const Comparison &c = result.gated();
+  bool kld = result.metric == Metric::KLD;
+  // KLD is a small absolute number of nats; the others are fractions with
+  // relative deltas.
+  std::string scores[2], delta, interval;
+  if (kld) {
+    scores[0] = format("%.4f", c.baseline);
+    scores[1] = format("%.4f", c.candidate);
+    delta = format("%+.4f", c.delta);
+    interval = "[" + format("%+.4f", c.interval.low) + ", " +
+               format("%+.4f", c.interval.high) + "]";
+  } else {
+    scores[0] = format("%.3f", c.baseline);
+    scores[1] = format("%.3f", c.candidate);
+    delta = formatPercent(c.delta);
+    interval = "[" + formatPercent(c.interval.low) + ", " +
+               formatPercent(c.interval.high) + "]";
+  }
+  const char *verdict = !result.decision.passed           ? "FAIL"
+                        : result.decision.beyondThreshold ? "PASS (n.s.)"
+                                                          : "PASS";
+  std::string name = result.name;
+  char buffer[512];
+  snprintf(buffer, sizeof(buffer), "%-*s  %-*s  %5zu  %8s  %9s  %8s  %-*s  %s",
+           layout.nameWidth, name.c_str(), layout.metricWidth,
+           metricName(result.metric), result.cases, scores[0].c_str(),
+           scores[1].c_str(), delta.c_str(), kIntervalWidth, interval.c_str(),
+           verdict);
+  return buffer;
+}
+
+std::string eval::formatPerplexityLine(const std::string &textName,
+                                       const TextComparison &text) {
+  return "perplexity (" + textName + ")  baseline " +
+         format("%.4f", text.perplexity.baseline) + "  candidate " +
+         format("%.4f", text.perplexity.candidate) + "  delta " +
+         formatPercent(text.perplexity.delta) + " [" +
+         formatPercent(text.perplexity.interval.low) + ", " +
+         formatPercent(text.perplexity.interval.high) + "]  mean KLD " +
+         format("%.4f", text.kld.candidate) + "  top-1 agreement " +
+         format("%.2f", text.agreement.candidate * 100) + "%";
+}
+
+std::string eval::formatVerdict(const EvalReport &report) {
+  const GateOptions &gate = report.gate;
+  bool anyKld = false;
+  std::string failed, unclear;
+  size_t failedCount = 0;
+  for (const SuiteResult &suite : report.suites) {
+    anyKld |= suite.metric == Metric::KLD;
+    if (!suite.decision.passed) {
+      failed += (failed.empty() ? "" : ", ") + suite.name;
+      ++failedCount;
+    } else if (suite.decision.beyondThreshold) {
+      unclear += (unclear.empty() ? "" : ", ") + suite.name;
+    }
+  }
+  std::string drop = format("%g", gate.maxDrop * 100) + "%";
+  std::string kldText = format("%g", gate.maxKld);
+  std::string level = levelText(report.bootstrap.confidence);
+  if (failedCount == 0) {
+    std::string text = "PASS: every suite within a relative drop of " + drop +
+                       " of the baseline";
+    if (anyKld)
+      text += " (kld suites: a mean KLD of at most " + kldText + ")";
+    if (!unclear.empty())
+      text +=
+          ", or not significantly beyond it at " + level + " (" + unclear + ")";
+    return text;
+  }
+  std::string text = "FAIL: " + std::to_string(failedCount) + " of " +
+                     std::to_string(report.suites.size()) + " suites ";
+  if (gate.rule == GateRule::Significant)
+    text += "significantly (" + level + ") ";
+  text += "dropped by more than " + drop + " relative to the baseline";
+  if (anyKld)
+    text += " or exceeded a mean KLD of " + kldText;
+  return text + " (" + failed + ")";
+}
+
+std::string eval::formatReportJson(const EvalReport &report) {
+  const GateOptions &gate = report.gate;
+  std::string out =
+      "{\"baseline\": " + jsonString(report.baseline) +
+      ", \"candidate\": " + jsonString(report.candidate) +
+      ", \"max_drop\": " + jsonNumber(gate.maxDrop) +
+      ", \"passed\": " + (report.passed() ? "true" : "false") + ", \"gate\": " +
+      (gate.rule == GateRule::Raw ? "\"raw\"" : "\"significant\"") +
+      ", \"confidence\": " + jsonNumber(report.bootstrap.confidence) +
+      ", \"max_kld\": " + jsonNumber(gate.maxKld) +
+      ", \"resamples\": " + std::to_string(report.bootstrap.resamples) +
+      ", \"seed\": " + std::to_string(report.bootstrap.seed) +
+      ",\n \"suites\": {";
+  for (size_t s = 0; s < report.suites.size(); ++s) {
+    const SuiteResult &suite = report.suites[s];
+    const Comparison &c = suite.gated();
+    out +=
+        (s ? ",\n  " : "\n  ") + jsonString(suite.name) + ": {\"metric\": \"" +
+        metricName(suite.metric) + "\", \"n\": " + std::to_string(suite.cases) +
+        ", \"baseline\": " + jsonNumber(c.baseline) +
+        ", \"candidate\": " + jsonNumber(c.candidate) +
+        ", \"delta\": " + jsonNumber(c.delta) +
+        ", \"interval\": " + jsonInterval(c.interval) + ", \"significant\": " +
+        (suite.decision.significant ? "true" : "false") +
+        ", \"passed\": " + (suite.decision.passed ? "true" : "false") +
+        ", \"metrics\": {";
+    for (int m = 0; m < kNumMetrics; ++m)
+      out += std::string(m ? ", " : "") + "\"" + kMetrics[m].name +
+             "\": " + jsonComparison(suite.metrics[m]);
+    out += "}}";
+  }
+  out += "},\n \"perplexity\": ";
+  if (report.textPath.empty()) {
+    out += "null";
+  } else {
+    const Comparison &p = report.text.perplexity;
+    out +=
+        "{\"baseline\": " + jsonNumber(p.baseline) +
+        ", \"candidate\": " + jsonNumber(p.candidate) +
+        ", \"delta\": " + jsonNumber(p.delta) +
+        ", \"interval\": " + jsonInterval(p.interval) +
+        ", \"tokens\": " + std::to_string(report.text.tokens) +
+        ", \"kld\": " + jsonNumber(report.text.kld.candidate) +
+        ", \"kld_interval\": " + jsonInterval(report.text.kld.interval) +
+        ", \"top1_agreement\": " + jsonNumber(report.text.agreement.candidate) +
+        ", \"top1_agreement_interval\": " +
+        jsonInterval({1 + report.text.agreement.interval.low,
+                      1 + report.text.agreement.interval.high}) +
+        "}";
+  }
+  return out + "}\n";
+}
+
+std::string eval::formatTextReport(const std::string &textName,
+                                   const TextComparison &text,
+                                   double confidence) {
+  std::string level = levelText(confidence) + " interval ";
+  const Comparison &p = text.perplexity, &k = text.kld, &a = text.agreement;
+  // The baseline agrees with itself: agreement = 1 + delta, and so are the
+  // ends of its interval.
+  return "text (" + textName + "): " + std::to_string(text.tokens) +
+         " tokens predicted in " + std::to_string(text.chunks) +
+         (text.chunks == 1 ? " chunk" : " chunks") +
+         "\nperplexity       baseline " + format("%.4f", p.baseline) +
+         "  candidate " + format("%.4f", p.candidate) + "  delta " +
+         formatPercent(p.delta) + "  " + level + "[" +
+         formatPercent(p.interval.low) + ", " + formatPercent(p.interval.high) +
+         "]\nmean KLD         " + format("%.6f", k.candidate) + "  " + level +
+         "[" + format("%.6f", k.interval.low) + ", " +
+         format("%.6f", k.interval.high) + "]  median " +
+         format("%.6f", text.kldMedian) + "  99th percentile " +
+         format("%.6f", text.kldP99) + "  max " + format("%.6f", text.kldMax) +
+         "\ntop-1 agreement  " + format("%.2f", a.candidate * 100) + "%  " +
+         level + "[" + format("%.2f", (1 + a.interval.low) * 100) + "%, " +
+         format("%.2f", (1 + a.interval.high) * 100) + "%]\n";
+}
+
+std::string eval::formatTextJson(const std::string &baseline,
+                                 const std::string &candidate,
+                                 const std::string &textPath,
+                                 const TextComparison &text,
+                                 const BootstrapOptions &bootstrap) {
+  const Comparison &p = text.perplexity, &k = text.kld, &a = text.agreement;
+  return "{\"baseline\": " + jsonString(baseline) +
+         ", \"candidate\": " + jsonString(candidate) +
+         ", \"text\": " + jsonString(textPath) +
+         ", \"confidence\": " + jsonNumber(bootstrap.confidence) +
+         ", \"resamples\": " + std::to_string(bootstrap.resamples) +
+         ", \"seed\": " + std::to_string(bootstrap.seed) +
+         ",\n \"chunks\": " + std::to_string(text.chunks) +
+         ", \"tokens\": " + std::to_string(text.tokens) +
+         ",\n \"perplexity\": " + jsonComparison(p) +
+         ",\n \"kld\": {\"mean\": " + jsonNumber(k.candidate) +
+         ", \"interval\": " + jsonInterval(k.interval) +
+         ", \"median\": " + jsonNumber(text.kldMedian) +
+         ", \"p99\": " + jsonNumber(text.kldP99) +
+         ", \"max\": " + jsonNumber(text.kldMax) +
+         "},\n \"top1_agreement\": {\"mean\": " + jsonNumber(a.candidate) +
+         ", \"interval\": " +
+         jsonInterval({1 + a.interval.low, 1 + a.interval.high}) + "}}\n";
 }

@@ -888,9 +888,13 @@ const char *kUsage =
     "  conformance DIR [--json OUT] [--jobs N] [--filter S] [--cases FILE]\n"
     "                      compile and check ONNX backend test cases\n"
     "  eval --baseline ART --candidate ART --suites DIR [--max-drop X]\n"
-    "      [--limit N] [--json OUT]\n"
+    "      [--gate significant|raw] [--limit N] [--json OUT]\n"
     "                      per-capability scores of a candidate against its\n"
-    "                      baseline; exit 1 when a suite drops too much\n";
+    "                      baseline with confidence intervals; exit 1 when a\n"
+    "                      suite drops significantly and too much\n"
+    "  eval --baseline ART --candidate ART --text FILE\n"
+    "                      mean KLD, top-1 agreement and perplexity on a "
+    "text\n";
 
 } // namespace
 

@@ -1,14 +1,356 @@
 //===- Eval.h - qrun eval: per-capability regression gate -------*- C++ -*-===//
+//
+// The library behind `qrun eval`: reading suites, running a baseline and a
+// candidate language model side by side, scoring them per case, comparing
+// them with paired statistics (EvalStats.h), the gate decision, and the table
+// and JSON output. evalCommand only parses options and prints.
+// docs/eval.md describes the formats, the metrics and the statistics.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef QOPT_RUNNER_EVAL_H
 #define QOPT_RUNNER_EVAL_H
 
-namespace qrun {
+#include "qopt/Runner/Common.h"
+#include "qopt/Runner/EvalStats.h"
 
-/// `qrun eval --baseline ART --candidate ART --suites DIR [--max-drop X]
-/// [--limit N] [--json OUT]`: scores both artifacts on every suite, prints
-/// the table, and returns 0 (every suite within --max-drop), 1 (some suite
-/// regressed) or 2 (usage or input error). `argv` excludes "qrun eval".
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qrun {
+namespace eval {
+
+//===----------------------------------------------------------------------===//
+// Metrics
+//===----------------------------------------------------------------------===//
+
+/// What a suite is scored and gated by (its cases' "metric" field). Every
+/// metric is computed by teacher forcing prompt + answer in one pass; the
+/// scored positions are those that predict the answer's tokens.
+enum class Metric {
+  /// Fraction of cases whose greedy continuation is exactly the answer.
+  ExactMatch,
+  /// Fraction of answer tokens that are the argmax of their position.
+  TokenAccuracy,
+  /// Mean over answer tokens of KL(baseline || candidate) of the next-token
+  /// distributions, in nats (the baseline's score is 0). Lower is better.
+  KLD,
+  /// Fraction of answer tokens where the candidate's argmax is the
+  /// baseline's (the baseline's score is 1).
+  Top1Agreement,
+};
+constexpr int kNumMetrics = 4;
+
+/// The metric's name in suites, the table and the JSON: "exact_match",
+/// "token_accuracy", "kld", "top1_agreement".
+const char *metricName(Metric metric);
+/// The metric called `name`; false when there is none.
+bool parseMetric(const std::string &name, Metric &metric);
+/// KLD: Absolute (a difference in nats); the others: Relative.
+DeltaKind metricDeltaKind(Metric metric);
+
+//===----------------------------------------------------------------------===//
+// Suites
+//===----------------------------------------------------------------------===//
+
+/// One eval case as token ids.
+struct Case {
+  std::vector<int64_t> prompt, answer;
+  /// The case's line in its file (1-based).
+  size_t line = 0;
+  /// The tokens fed to the model: prompt + answer without its last token.
+  int64_t length() const {
+    return static_cast<int64_t>(prompt.size() + answer.size()) - 1;
+  }
+};
+
+/// A suite: the cases of one DIR/NAME.jsonl.
+struct Suite {
+  std::string name, path;
+  Metric metric = Metric::ExactMatch;
+  std::vector<Case> cases;
+};
+
+/// Parses one line of a suite: a JSON object with "prompt" and "answer"
+/// (strings; their UTF-8 bytes are the tokens) or "prompt_ids" and
+/// "answer_ids" (arrays of non-negative integers), and optionally "metric"
+/// (a string, returned in `metric`; "" when absent). Other fields may hold
+/// any JSON value and are skipped. Strict: one object, nothing after it.
+/// Returns an error message (with a column), or "" on success.
+std::string parseCase(const std::string &line, Case &out, std::string &metric);
+
+/// Reads the suite at `path` (named after its file), checking every line but
+/// keeping only the first `limit` cases when limit > 0. Its metric is that of
+/// its lines' "metric" fields, which must agree; exact_match when none has
+/// one. Errors are "PATH:LINE: what".
+std::string readSuite(const std::string &path, long long limit, Suite &out);
+
+/// Reads every DIR/*.jsonl, in name order.
+std::string readSuites(const std::string &dir, long long limit,
+                       std::vector<Suite> &out);
+
+//===----------------------------------------------------------------------===//
+// Logits
+//===----------------------------------------------------------------------===//
+
+/// The greedy choice: the first index of the largest logit (ties go to the
+/// lowest id, NaN never wins).
+int64_t argmax(const float *logits, int64_t vocab);
+
+/// -log softmax(logits)[target], in double, stable (max subtracted); NaN
+/// when no logit is finite.
+double negativeLogLikelihood(const float *logits, int64_t vocab,
+                             int64_t target);
+
+/// KL(P || Q) = sum_k P_k (log P_k - log Q_k) in nats, where P = softmax of
+/// `baseline` and Q = softmax of `candidate` (llama.cpp's --kl-divergence);
+/// computed in double with log-softmax. Tokens with P_k = 0 add nothing;
+/// +inf when Q_k = 0 where P_k > 0; NaN when a side has no finite logit.
+double klDivergence(const float *baseline, const float *candidate,
+                    int64_t vocab);
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+/// Logits of one run: [rows, cols, vocab], valid until the model's next run.
+struct Logits {
+  const float *data = nullptr;
+  int64_t rows = 0, cols = 0, vocab = 0;
+  const float *at(int64_t row, int64_t position) const {
+    return data + (row * cols + position) * vocab;
+  }
+};
+
+/// An artifact that takes token ids [batch, seq] (int64) and returns logits
+/// [batch, seq, vocab] (f32). The dimensions are -1 where dynamic.
+struct LanguageModel {
+  std::string path;
+  Loaded loaded;
+  std::string input, output;
+  int64_t batchDim = -1, seqDim = -1, vocab = -1;
+  /// The bound input of the last run.
+  std::vector<int64_t> ids;
+
+  /// Loads `path` and checks the signature.
+  std::string load(const std::string &path);
+  /// Runs `sequences`, right-padded with token 0 to the longest one (or to
+  /// the static sequence length) and, for a static batch dimension, padded
+  /// with rows of zeros.
+  std::string run(const std::vector<const std::vector<int64_t> *> &sequences,
+                  Logits &logits);
+};
+
+/// The two sides of a comparison and what both accept.
+struct ModelPair {
+  LanguageModel models[2]; // baseline, candidate
+  /// The longest sequence both take (INT64_MAX when both are dynamic).
+  int64_t maxLength = INT64_MAX;
+  /// The most rows of a batch.
+  int64_t maxRows = 1;
+  /// The common vocabulary, -1 when both are dynamic.
+  int64_t vocab = -1;
+
+  /// Loads both and checks that they fit together; batches hold at most
+  /// `batch` sequences.
+  std::string load(const std::string &baseline, const std::string &candidate,
+                   int64_t batch);
+};
+
+/// Checks that every case of `suite` fits the pair: its length, and its
+/// token ids when the vocabulary is static.
+std::string checkSuite(const ModelPair &pair, const Suite &suite);
+
+/// Called with the number of cases (or chunks) done so far.
+using ProgressFn = std::function<void(size_t done)>;
+
+/// What teacher forcing one case gives for both models.
+struct CaseScore {
+  /// Answer tokens.
+  int64_t tokens = 0;
+  /// Answer tokens that are their position's argmax: baseline, candidate.
+  int64_t correct[2] = {0, 0};
+  /// Answer positions where the candidate's argmax is the baseline's.
+  int64_t agreed = 0;
+  /// Sum over answer positions of KL(baseline || candidate), nats.
+  double kld = 0;
+  /// Whether side `side` produced exactly the answer.
+  bool exact(int side) const { return correct[side] == tokens; }
+};
+
+/// A batch holds at most ModelPair::maxRows sequences and, beyond one
+/// sequence, at most this many tokens (rows x padded length). Batching pays
+/// for short sequences, where one sequence leaves the kernels little work;
+/// for long ones the attention's [batch, heads, seq, seq] scores outgrow the
+/// caches and one sequence at a time is faster.
+constexpr int64_t kMaxBatchTokens = 1024;
+
+/// Scores both models on every case of `suite` (checked with checkSuite):
+/// `out[i]` is case i's. Cases run shortest first, in batches.
+std::string scoreSuite(ModelPair &pair, const Suite &suite,
+                       std::vector<CaseScore> &out,
+                       const ProgressFn &progress = {});
+
+/// The paired units of `metric`, one per case.
+std::vector<PairedUnit> metricUnits(const std::vector<CaseScore> &scores,
+                                    Metric metric);
+
+//===----------------------------------------------------------------------===//
+// Texts: perplexity, KLD and top-1 agreement without labels
+//===----------------------------------------------------------------------===//
+
+/// Texts are run in chunks of at most this many tokens (the bundled model's
+/// context; less when an artifact has a smaller static sequence length).
+constexpr int64_t kTextChunk = 1024;
+/// Tokens of a text are resampled in blocks of this many consecutive
+/// predicted tokens (within a chunk): neighbouring tokens are not
+/// independent, so resampling single tokens would make the intervals too
+/// narrow.
+constexpr int64_t kTextBlock = 64;
+
+/// `text`'s bytes as token ids (a byte-level vocabulary).
+std::vector<int64_t> byteTokens(const std::string &text);
+
+/// Reads the token ids of a .npy array of integers (any shape, C order; at
+/// least 2 ids, none negative).
+std::string readTokenIds(const std::string &path, std::vector<int64_t> &tokens);
+
+/// Per-token results of both models on a text, as resampling blocks.
+struct TextScore {
+  int64_t chunks = 0;
+  /// Predicted tokens (every token but the first of each chunk).
+  int64_t tokens = 0;
+  /// Per block: negative log-likelihood sums, KLD sums (baseline 0) and
+  /// top-1 agreement counts (baseline = weight).
+  std::vector<PairedUnit> nll, kld, agreement;
+  /// KL(baseline || candidate) of every predicted token, in order.
+  std::vector<double> tokenKld;
+};
+
+/// Runs both models on `tokens` (at least 2) in consecutive chunks of
+/// min(kTextChunk, pair.maxLength) tokens; every token but the first of a
+/// chunk is predicted.
+std::string scoreText(ModelPair &pair, const std::vector<int64_t> &tokens,
+                      TextScore &out, const ProgressFn &progress = {});
+
+/// A text's comparison: perplexity (exp of mean NLL, its delta relative),
+/// mean KLD (absolute) and top-1 agreement (relative), with block-bootstrap
+/// intervals, and the distribution of per-token KLD.
+struct TextComparison {
+  int64_t chunks = 0, tokens = 0;
+  Comparison perplexity, kld, agreement;
+  double kldMedian = NAN, kldP99 = NAN, kldMax = NAN;
+};
+TextComparison compareText(const TextScore &score,
+                           const BootstrapOptions &options = {});
+
+//===----------------------------------------------------------------------===//
+// The gate
+//===----------------------------------------------------------------------===//
+
+enum class GateRule {
+  /// Fail a suite only on a significant change beyond the threshold.
+  Significant,
+  /// Fail a suite on any change beyond the threshold (the rule before
+  /// intervals).
+  Raw,
+};
+
+struct GateOptions {
+  GateRule rule = GateRule::Significant;
+  /// The largest relative drop of exact_match, token_accuracy and
+  /// top1_agreement.
+  double maxDrop = 0.03;
+  /// The largest mean KLD (nats) of a kld suite.
+  double maxKld = 0.05;
+};
+
+struct GateDecision {
+  /// The delta is worse than the threshold: a drop beyond maxDrop (a drop
+  /// of exactly maxDrop is within), or a KLD above maxKld.
+  bool beyondThreshold = false;
+  /// The interval lies entirely on the worse side of no change.
+  bool significant = false;
+  bool passed = true;
+};
+
+/// The gate on one suite's comparison. A NaN KLD counts as beyond the
+/// threshold and significant.
+GateDecision decideGate(Metric metric, const Comparison &comparison,
+                        const GateOptions &options);
+
+//===----------------------------------------------------------------------===//
+// Results and output
+//===----------------------------------------------------------------------===//
+
+/// One suite's comparisons under every metric, and the gate on its own.
+struct SuiteResult {
+  std::string name;
+  Metric metric = Metric::ExactMatch;
+  size_t cases = 0;
+  Comparison metrics[kNumMetrics];
+  GateDecision decision;
+  const Comparison &gated() const { return metrics[static_cast<int>(metric)]; }
+};
+
+/// Compares the scores of `suite` under every metric and gates its own.
+SuiteResult summarizeSuite(const Suite &suite,
+                           const std::vector<CaseScore> &scores,
+                           const GateOptions &gate,
+                           const BootstrapOptions &bootstrap = {});
+
+/// A whole run of qrun eval over suites.
+struct EvalReport {
+  std::string baseline, candidate;
+  GateOptions gate;
+  BootstrapOptions bootstrap;
+  std::vector<SuiteResult> suites;
+  /// The perplexity text, "" when there is none.
+  std::string textPath;
+  TextComparison text;
+  /// Whether every suite passed.
+  bool passed() const;
+};
+
+/// Column widths of the table.
+struct TableLayout {
+  int nameWidth = 5, metricWidth = 6;
+  double confidence = 0.95;
+  TableLayout(const std::vector<Suite> &suites, double confidence);
+};
+/// The table's header, a suite's row and the perplexity line (no newline).
+std::string formatTableHeader(const TableLayout &layout);
+std::string formatTableRow(const TableLayout &layout,
+                           const SuiteResult &result);
+std::string formatPerplexityLine(const std::string &textName,
+                                 const TextComparison &text);
+/// The PASS or FAIL line under the table.
+std::string formatVerdict(const EvalReport &report);
+/// `report` as JSON (docs/eval.md), newline-terminated.
+std::string formatReportJson(const EvalReport &report);
+
+/// The report of a text comparison (several lines, newline-terminated).
+std::string formatTextReport(const std::string &textName,
+                             const TextComparison &text, double confidence);
+/// A text comparison as JSON, newline-terminated.
+std::string formatTextJson(const std::string &baseline,
+                           const std::string &candidate,
+                           const std::string &textPath,
+                           const TextComparison &text,
+                           const BootstrapOptions &bootstrap);
+
+/// `delta` as a signed percentage with two decimals ("+0.57%", "-25.00%"),
+/// "+inf", "-inf" or "nan".
+std::string formatPercent(double delta);
+
+} // namespace eval
+
+/// `qrun eval`: compares a candidate artifact with its baseline on suites
+/// (and gates it) or on a text; see docs/eval.md. Returns 0 (every suite
+/// passed, or a text comparison ran), 1 (some suite failed the gate) or 2
+/// (usage or input error). `argv` excludes "qrun eval".
 int evalCommand(int argc, char **argv);
 
 } // namespace qrun

@@ -1,0 +1,439 @@
+//===- EvalTest.cpp - unit tests of qrun eval's library -------------------===//
+//
+// The pure parts of include/qopt/Runner/Eval.h and EvalStats.h on inputs
+// whose results are worked out by hand in the comments, plus lines for
+// FileCheck that test/Runner/eval-stats-reference.py (an independent,
+// standard-library implementation of the bootstrap) must print too.
+// Run by test/Runner/eval-stats.test; exits 1 and names each failed check.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Runner/Eval.h"
+#include "qopt/Runner/EvalStats.h"
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace qrun::eval;
+
+namespace {
+
+int checks = 0, failures = 0;
+
+void check(bool ok, const std::string &what, int line) {
+  ++checks;
+  if (!ok) {
+    ++failures;
+    fprintf(stderr, "EvalTest.cpp:%d: check failed: %s\n", line, what.c_str());
+  }
+}
+
+/// Equal within `tolerance`; infinities and NaN must match exactly.
+void checkNear(double actual, double expected, double tolerance,
+               const std::string &what, int line) {
+  bool ok = std::isnan(expected)   ? std::isnan(actual)
+            : std::isinf(expected) ? actual == expected
+                                   : std::fabs(actual - expected) <= tolerance;
+  char buffer[128];
+  snprintf(buffer, sizeof(buffer), " is %.17g, expected %.17g", actual,
+           expected);
+  check(ok, what + buffer, line);
+}
+
+#define CHECK(cond) check((cond), #cond, __LINE__)
+#define CHECK_NEAR(actual, expected, tolerance)                                \
+  checkNear((actual), (expected), (tolerance), #actual, __LINE__)
+#define CHECK_EQ_STR(actual, expected)                                         \
+  checkString((actual), (expected), #actual, __LINE__)
+
+/// Takes the strings as arguments, so that each is computed once.
+void checkString(const std::string &actual, const std::string &expected,
+                 const char *what, int line) {
+  check(actual == expected,
+        std::string(what) + " is '" + actual + "', expected '" + expected + "'",
+        line);
+}
+
+std::vector<PairedUnit> units(std::initializer_list<PairedUnit> list) {
+  return std::vector<PairedUnit>(list);
+}
+
+void testDeltas() {
+  // 0.75 against 0.8: -0.05 / 0.8.
+  CHECK_NEAR(computeDelta(0.8, 0.75, DeltaKind::Relative), -0.0625, 1e-15);
+  CHECK_NEAR(computeDelta(0, 0, DeltaKind::Relative), 0, 0);
+  CHECK_NEAR(computeDelta(0, 0.5, DeltaKind::Relative), INFINITY, 0);
+  CHECK_NEAR(computeDelta(0.25, 0.75, DeltaKind::Absolute), 0.5, 0);
+  // Perplexity 2 against 3 from mean NLLs ln 2 and ln 3: +50%.
+  CHECK_NEAR(
+      computeDelta(std::log(2.0), std::log(3.0), DeltaKind::ExpDifference), 0.5,
+      1e-15);
+}
+
+void testSplitMix64() {
+  // The reference outputs of splitmix64.c (Vigna) from state 0.
+  uint64_t state = 0;
+  CHECK(splitMix64(state) == 0xe220a8397b1dcdafULL);
+  CHECK(splitMix64(state) == 0x6e789e6aa1b965f4ULL);
+  CHECK(splitMix64(state) == 0x06c45d188009454fULL);
+  state = 0;
+  printf("splitmix64 seed 0:");
+  for (int i = 0; i < 3; ++i)
+    printf(" %016" PRIx64, splitMix64(state));
+  printf("\n");
+}
+
+void testQuantile() {
+  std::vector<double> xs = {1, 2, 3, 4};
+  // h = 3q: q = 0.5 -> 1.5, halfway between 2 and 3.
+  CHECK_NEAR(quantile(xs, 0.5), 2.5, 0);
+  CHECK_NEAR(quantile(xs, 0), 1, 0);
+  CHECK_NEAR(quantile(xs, 1), 4, 0);
+  // h = 0.75: 1 + 0.75 (2 - 1).
+  CHECK_NEAR(quantile(xs, 0.25), 1.75, 1e-15);
+  CHECK_NEAR(quantile({}, 0.5), NAN, 0);
+  CHECK_NEAR(quantile({7}, 0.3), 7, 0);
+  // Between equal infinities there is nothing to interpolate (inf - inf
+  // would be NaN); towards one, the interpolation is infinite.
+  CHECK_NEAR(quantile({-INFINITY, -INFINITY, 0}, 0.25), -INFINITY, 0);
+  CHECK_NEAR(quantile({0, INFINITY}, 0.5), INFINITY, 0);
+  CHECK_NEAR(quantile({0, INFINITY}, 0), 0, 0);
+}
+
+void testLogits() {
+  // Ties go to the lowest id; NaN never wins.
+  const float tie[] = {1, 3, 3, 2};
+  CHECK(argmax(tie, 4) == 1);
+  const float withNan[] = {NAN, 1, 1};
+  CHECK(argmax(withNan, 3) == 1);
+  // Four equal logits: -log(1/4) = ln 4.
+  const float flat[] = {5, 5, 5, 5};
+  CHECK_NEAR(negativeLogLikelihood(flat, 4, 2), std::log(4.0), 1e-12);
+  // Logits 0 and ln 3: probabilities 1/4 and 3/4.
+  const float quarter[] = {0, static_cast<float>(std::log(3.0))};
+  CHECK_NEAR(negativeLogLikelihood(quarter, 2, 1), std::log(4.0 / 3), 1e-7);
+
+  // P = (1/2, 1/2), Q = (1/4, 3/4): KL = 1/2 ln 2 + 1/2 ln(2/3)
+  // = 1/2 ln(4/3) = 0.1438410362258904.
+  const float half[] = {0, 0};
+  CHECK_NEAR(klDivergence(half, quarter, 2), 0.1438410362258904, 1e-7);
+  // The other way: 1/4 ln(1/2) + 3/4 ln(3/2) = 0.1308120...
+  CHECK_NEAR(klDivergence(quarter, half, 2),
+             0.25 * std::log(0.5) + 0.75 * std::log(1.5), 1e-7);
+  // The same distribution, also shifted by a constant: 0.
+  CHECK_NEAR(klDivergence(quarter, quarter, 2), 0, 0);
+  const float shifted[] = {10, static_cast<float>(10 + std::log(3.0))};
+  CHECK_NEAR(klDivergence(quarter, shifted, 2), 0, 1e-6);
+  // P = (1, 0) (a -inf logit), Q = (1/2, 1/2): KL = ln 2; the zero
+  // probability adds nothing.
+  const float certain[] = {0, -INFINITY};
+  CHECK_NEAR(klDivergence(certain, half, 2), std::log(2.0), 1e-12);
+  // Q = 0 where P > 0: infinite.
+  CHECK_NEAR(klDivergence(half, certain, 2), INFINITY, 0);
+  const float broken[] = {0, NAN};
+  CHECK_NEAR(klDivergence(half, broken, 2), NAN, 0);
+}
+
+void testComparePaired() {
+  CHECK_NEAR(comparePaired({}, DeltaKind::Relative).delta, NAN, 0);
+
+  // Scores are weighted means: B = (3 + 1) / 6, C = (2 + 1) / 6, so the
+  // relative delta is (3 - 4) / 4.
+  Comparison weighted =
+      comparePaired(units({{3, 2, 4}, {1, 1, 2}}), DeltaKind::Relative);
+  CHECK_NEAR(weighted.baseline, 4.0 / 6, 1e-15);
+  CHECK_NEAR(weighted.candidate, 3.0 / 6, 1e-15);
+  CHECK_NEAR(weighted.delta, -0.25, 1e-15);
+
+  // Identical sides: every resample gives 0.
+  Comparison same = comparePaired(units({{1, 1, 1}, {0, 0, 1}, {1, 1, 1}}),
+                                  DeltaKind::Relative);
+  CHECK_NEAR(same.interval.low, 0, 0);
+  CHECK_NEAR(same.interval.high, 0, 0);
+
+  // Pairing: the candidate is always the baseline + 0.5, however much the
+  // units differ, so every resample's absolute delta is 0.5 (an unpaired
+  // comparison would spread over +-1).
+  Comparison paired = comparePaired(
+      units({{0, 0.5, 1}, {2, 2.5, 1}, {-1, -0.5, 1}, {1, 1.5, 1}}),
+      DeltaKind::Absolute);
+  CHECK_NEAR(paired.delta, 0.5, 1e-15);
+  CHECK_NEAR(paired.interval.low, 0.5, 1e-15);
+  CHECK_NEAR(paired.interval.high, 0.5, 1e-15);
+
+  // 400 cases, the candidate fails 20 that the baseline passes: the mean
+  // paired difference is -0.05 with standard error sqrt(0.05 * 0.95 / 400)
+  // = 0.010897, so the normal 95% interval is -0.05 +- 1.96 x 0.010897 =
+  // [-0.07136, -0.02864]; the bootstrap's must be close (its own Monte
+  // Carlo error with 2000 resamples is about 0.001 at these quantiles).
+  std::vector<PairedUnit> many(400, PairedUnit{1, 1, 1});
+  for (int i = 0; i < 20; ++i)
+    many[static_cast<size_t>(i) * 20].candidate = 0;
+  Comparison large = comparePaired(many, DeltaKind::Absolute);
+  CHECK_NEAR(large.delta, -0.05, 1e-12);
+  CHECK_NEAR(large.interval.low, -0.07136, 0.004);
+  CHECK_NEAR(large.interval.high, -0.02864, 0.004);
+  // A narrower level gives a narrower interval.
+  BootstrapOptions half;
+  half.confidence = 0.5;
+  Comparison narrow = comparePaired(many, DeltaKind::Absolute, half);
+  CHECK(narrow.interval.low > large.interval.low);
+  CHECK(narrow.interval.high < large.interval.high);
+  // The normal 50% interval: -0.05 +- 0.6745 x 0.010897.
+  CHECK_NEAR(narrow.interval.low, -0.05735, 0.003);
+  CHECK_NEAR(narrow.interval.high, -0.04265, 0.003);
+
+  // A resample without the baseline's only pass has B = 0: +inf for a
+  // candidate above 0. Units: (B 0, C 1) and (B 1, C 1). Resamples of
+  // 2 draws: both the first (1/4) +inf, both the second (1/4) 0, mixed
+  // (1/2) +1. So the 2.5% quantile is 0 and the 97.5% is +inf.
+  Comparison infinite =
+      comparePaired(units({{0, 1, 1}, {1, 1, 1}}), DeltaKind::Relative);
+  CHECK_NEAR(infinite.delta, 1, 0);
+  CHECK_NEAR(infinite.interval.low, 0, 0);
+  CHECK_NEAR(infinite.interval.high, INFINITY, 0);
+
+  // Exact reproduction: the same cases as eval-stats-reference.py.
+  struct Reference {
+    const char *name;
+    std::vector<PairedUnit> units;
+    DeltaKind kind;
+    double confidence;
+    int resamples;
+    uint64_t seed;
+  };
+  std::vector<PairedUnit> json8 = {{1, 1, 1}, {1, 0, 1}, {1, 1, 1}, {1, 1, 1},
+                                   {1, 0, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
+  const Reference references[] = {
+      {"json8", json8, DeltaKind::Relative, 0.95, 2000, kBootstrapSeed},
+      {"json8-90", json8, DeltaKind::Relative, 0.90, 1000, 7},
+      {"tokens10",
+       {{5, 5, 5},
+        {3, 2, 4},
+        {7, 7, 7},
+        {2, 1, 3},
+        {6, 6, 6},
+        {4, 3, 4},
+        {9, 8, 9},
+        {1, 1, 2},
+        {5, 4, 5},
+        {8, 8, 8}},
+       DeltaKind::Relative,
+       0.95,
+       2000,
+       kBootstrapSeed},
+      {"kld6",
+       {{0, 0.03, 3},
+        {0, 0.25, 5},
+        {0, 0.0, 2},
+        {0, 0.12, 4},
+        {0, 0.07, 1},
+        {0, 0.4, 6}},
+       DeltaKind::Absolute,
+       0.95,
+       2000,
+       kBootstrapSeed},
+      {"ppl5",
+       {{40.5, 41.0, 64},
+        {38.25, 38.5, 64},
+        {45.0, 47.5, 64},
+        {12.0, 12.25, 20},
+        {50.0, 50.5, 64}},
+       DeltaKind::ExpDifference,
+       0.95,
+       2000,
+       kBootstrapSeed},
+  };
+  for (const Reference &r : references) {
+    BootstrapOptions options;
+    options.confidence = r.confidence;
+    options.resamples = r.resamples;
+    options.seed = r.seed;
+    Comparison c = comparePaired(r.units, r.kind, options);
+    printf("bootstrap %s: delta %.10g interval [%.10g, %.10g]\n", r.name,
+           c.delta, c.interval.low, c.interval.high);
+  }
+  // By hand, for json8: a resample's delta is -k/8 with k ~ Binomial(8,
+  // 1/4) failures drawn. P(k = 0) = 0.75^8 = 0.100 > 0.025, so the upper
+  // end is 0: two failures in eight cases are not a significant drop.
+  // P(k >= 5) = 0.027 and P(k >= 6) = 0.004, so the lower end is -5/8.
+}
+
+void testGate() {
+  GateOptions significant, raw;
+  raw.rule = GateRule::Raw;
+  auto comparison = [](double delta, double low, double high) {
+    Comparison c;
+    c.delta = delta;
+    c.interval = {low, high};
+    return c;
+  };
+  // -25% whose interval reaches 0: beyond the threshold, not significant.
+  Comparison unclear = comparison(-0.25, -0.625, 0);
+  GateDecision d = decideGate(Metric::ExactMatch, unclear, significant);
+  CHECK(d.beyondThreshold && !d.significant && d.passed);
+  CHECK(!decideGate(Metric::ExactMatch, unclear, raw).passed);
+  // -25% whose interval excludes 0: fails under both rules.
+  Comparison clear = comparison(-0.25, -0.4, -0.1);
+  CHECK(!decideGate(Metric::ExactMatch, clear, significant).passed);
+  CHECK(decideGate(Metric::ExactMatch, clear, significant).significant);
+  CHECK(!decideGate(Metric::TokenAccuracy, clear, raw).passed);
+  // Significant but small (-2% against 3%): passes under both.
+  Comparison small = comparison(-0.02, -0.04, -0.01);
+  CHECK(decideGate(Metric::Top1Agreement, small, significant).passed);
+  CHECK(decideGate(Metric::Top1Agreement, small, raw).passed);
+  // A drop of exactly 3% (0.97 against 1.0, which is -0.030000000000000027
+  // in double) is within.
+  Comparison edge =
+      comparison(computeDelta(1.0, 0.97, DeltaKind::Relative), -0.05, -0.01);
+  CHECK(!decideGate(Metric::ExactMatch, edge, raw).beyondThreshold);
+  Comparison beyond =
+      comparison(computeDelta(1.0, 0.969, DeltaKind::Relative), -0.05, -0.01);
+  CHECK(!decideGate(Metric::ExactMatch, beyond, raw).passed);
+  // An increase never fails.
+  CHECK(decideGate(Metric::ExactMatch, comparison(0.5, 0.1, 0.9), raw).passed);
+
+  // KLD: above --max-kld (0.05) with an interval above 0 fails; below it
+  // passes; an interval reaching 0 passes only under the significant rule.
+  CHECK(!decideGate(Metric::KLD, comparison(0.06, 0.04, 0.08), significant)
+             .passed);
+  CHECK(decideGate(Metric::KLD, comparison(0.04, 0.03, 0.05), raw).passed);
+  CHECK(
+      decideGate(Metric::KLD, comparison(0.06, 0.0, 0.1), significant).passed);
+  CHECK(!decideGate(Metric::KLD, comparison(0.06, 0.0, 0.1), raw).passed);
+  // NaN (NaN logits) fails.
+  CHECK(
+      !decideGate(Metric::KLD, comparison(NAN, NAN, NAN), significant).passed);
+}
+
+void testMetrics() {
+  // One case of 4 answer tokens: the baseline gets all, the candidate 3,
+  // agreeing with the baseline on 3; KLD sum 0.2.
+  CaseScore s;
+  s.tokens = 4;
+  s.correct[0] = 4;
+  s.correct[1] = 3;
+  s.agreed = 3;
+  s.kld = 0.2;
+  std::vector<CaseScore> scores = {s};
+  PairedUnit exact = metricUnits(scores, Metric::ExactMatch)[0];
+  CHECK(exact.baseline == 1 && exact.candidate == 0 && exact.weight == 1);
+  PairedUnit tokens = metricUnits(scores, Metric::TokenAccuracy)[0];
+  CHECK(tokens.baseline == 4 && tokens.candidate == 3 && tokens.weight == 4);
+  PairedUnit kld = metricUnits(scores, Metric::KLD)[0];
+  CHECK(kld.baseline == 0 && kld.candidate == 0.2 && kld.weight == 4);
+  PairedUnit top1 = metricUnits(scores, Metric::Top1Agreement)[0];
+  CHECK(top1.baseline == 4 && top1.candidate == 3 && top1.weight == 4);
+  CHECK(metricDeltaKind(Metric::KLD) == DeltaKind::Absolute);
+  CHECK(metricDeltaKind(Metric::ExactMatch) == DeltaKind::Relative);
+
+  for (Metric m : {Metric::ExactMatch, Metric::TokenAccuracy, Metric::KLD,
+                   Metric::Top1Agreement}) {
+    Metric parsed;
+    CHECK(parseMetric(metricName(m), parsed) && parsed == m);
+  }
+  Metric parsed;
+  CHECK(!parseMetric("accuracy", parsed));
+  CHECK_EQ_STR(std::string(metricName(Metric::Top1Agreement)),
+               std::string("top1_agreement"));
+
+  Case c;
+  std::string metric;
+  CHECK_EQ_STR(parseCase("{\"prompt\": \"1+1=\", \"answer\": \"2\\n\", "
+                         "\"metric\": \"kld\"}",
+                         c, metric),
+               std::string(""));
+  CHECK_EQ_STR(metric, std::string("kld"));
+  CHECK(c.prompt.size() == 4 && c.answer.size() == 2 && c.answer[1] == 10);
+  Case d;
+  CHECK_EQ_STR(parseCase("{\"prompt\": \"1\", \"answer\": \"2\", "
+                         "\"metric\": 3}",
+                         d, metric),
+               std::string("\"metric\" must be a string (column 42)"));
+}
+
+void testText() {
+  // One block of 2 tokens: NLL sums 2 ln 2 and 2 ln 3 give perplexities 2
+  // and 3 (+50%); every resample is that block.
+  TextScore score;
+  score.chunks = 1;
+  score.tokens = 4;
+  score.nll = {{2 * std::log(2.0), 2 * std::log(3.0), 2}};
+  score.kld = {{0, 1.0, 4}};
+  score.agreement = {{4, 3, 4}};
+  score.tokenKld = {0.4, 0.1, 0.3, 0.2};
+  TextComparison text = compareText(score);
+  CHECK_NEAR(text.perplexity.baseline, 2, 1e-12);
+  CHECK_NEAR(text.perplexity.candidate, 3, 1e-12);
+  CHECK_NEAR(text.perplexity.delta, 0.5, 1e-12);
+  CHECK_NEAR(text.perplexity.interval.low, 0.5, 1e-12);
+  CHECK_NEAR(text.kld.candidate, 0.25, 1e-15);
+  CHECK_NEAR(text.agreement.candidate, 0.75, 1e-15);
+  CHECK_NEAR(text.agreement.delta, -0.25, 1e-15);
+  // Sorted 0.1 0.2 0.3 0.4: median at h = 1.5 is 0.25; the 99th percentile
+  // at h = 2.97 is 0.3 + 0.97 x 0.1.
+  CHECK_NEAR(text.kldMedian, 0.25, 1e-15);
+  CHECK_NEAR(text.kldP99, 0.397, 1e-12);
+  CHECK_NEAR(text.kldMax, 0.4, 0);
+  std::vector<int64_t> bytes = byteTokens("a\xff");
+  CHECK(bytes.size() == 2 && bytes[0] == 97 && bytes[1] == 255);
+}
+
+void testOutput() {
+  CHECK_EQ_STR(formatPercent(-0.25), std::string("-25.00%"));
+  CHECK_EQ_STR(formatPercent(0), std::string("+0.00%"));
+  CHECK_EQ_STR(formatPercent(INFINITY), std::string("+inf"));
+  CHECK_EQ_STR(formatPercent(NAN), std::string("nan"));
+
+  Suite suite;
+  suite.name = "json_tools";
+  TableLayout layout({suite}, 0.95);
+  SuiteResult result;
+  result.name = "json_tools";
+  result.cases = 8;
+  Comparison &c = result.metrics[static_cast<int>(Metric::ExactMatch)];
+  c.baseline = 1;
+  c.candidate = 0.75;
+  c.delta = -0.25;
+  c.interval = {-0.625, 0};
+  GateOptions gate;
+  result.decision = decideGate(Metric::ExactMatch, c, gate);
+  CHECK_EQ_STR(formatTableHeader(layout),
+               std::string("suite       metric           n  baseline  "
+                           "candidate     delta  95% interval          "
+                           "result"));
+  CHECK_EQ_STR(formatTableRow(layout, result),
+               std::string("json_tools  exact_match      8     1.000      "
+                           "0.750   -25.00%  [-62.50%, +0.00%]     "
+                           "PASS (n.s.)"));
+  EvalReport report;
+  report.suites = {result};
+  CHECK_EQ_STR(formatVerdict(report),
+               std::string("PASS: every suite within a relative drop of 3% "
+                           "of the baseline, or not significantly beyond it "
+                           "at 95% (json_tools)"));
+  report.gate.rule = GateRule::Raw;
+  report.suites[0].decision = decideGate(Metric::ExactMatch, c, report.gate);
+  CHECK_EQ_STR(formatVerdict(report),
+               std::string("FAIL: 1 of 1 suites dropped by more than 3% "
+                           "relative to the baseline (json_tools)"));
+}
+
+} // namespace
+
+int main() {
+  testDeltas();
+  testSplitMix64();
+  testQuantile();
+  testLogits();
+  testComparePaired();
+  testGate();
+  testMetrics();
+  testText();
+  testOutput();
+  printf("%d checks, %d failed\n", checks, failures);
+  return failures ? 1 : 0;
+}
