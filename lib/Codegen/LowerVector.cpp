@@ -2,6 +2,7 @@
 
 #include "qopt/Codegen/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -20,6 +21,60 @@ namespace mlir::qopt {
 using namespace mlir;
 
 namespace {
+/// A masked float max/min reduction becomes a select of the identity (-inf
+/// for max, +inf for min) into the masked-off lanes and an unmasked
+/// reduction. Upstream's LLVM lowering fills those lanes with the
+/// smallest-magnitude subnormal of the wrong sign instead (fixed after
+/// 22.1), which beats every negative value: ReduceMax over a dynamic size
+/// of all-negative rows returned -1.4e-45.
+struct MaskedMinMaxReduction : OpRewritePattern<vector::MaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::MaskOp mask,
+                                PatternRewriter &rewriter) const override {
+    auto reduction =
+        dyn_cast_or_null<vector::ReductionOp>(mask.getMaskableOp());
+    if (!reduction || mask.getPassthru())
+      return failure();
+    bool isMax;
+    switch (reduction.getKind()) {
+    case vector::CombiningKind::MAXIMUMF:
+    case vector::CombiningKind::MAXNUMF:
+      isMax = true;
+      break;
+    case vector::CombiningKind::MINIMUMF:
+    case vector::CombiningKind::MINNUMF:
+      isMax = false;
+      break;
+    default:
+      return failure();
+    }
+    VectorType type = reduction.getSourceVectorType();
+    auto elementType = dyn_cast<FloatType>(type.getElementType());
+    if (!elementType ||
+        mask.getMask().getType() != VectorType::get(type.getShape(),
+                                                    rewriter.getI1Type(),
+                                                    type.getScalableDims()))
+      return failure();
+    Location loc = mask.getLoc();
+    APFloat identity =
+        APFloat::getInf(elementType.getFloatSemantics(), /*Negative=*/isMax);
+    Value fill = arith::ConstantOp::create(
+        rewriter, loc, type, DenseElementsAttr::get(type, identity));
+    Value lanes = arith::SelectOp::create(rewriter, loc, mask.getMask(),
+                                          reduction.getVector(), fill);
+    Value result =
+        reduction.getAcc()
+            ? vector::ReductionOp::create(rewriter, loc, reduction.getKind(),
+                                          lanes, reduction.getAcc(),
+                                          reduction.getFastmath())
+            : vector::ReductionOp::create(rewriter, loc, reduction.getKind(),
+                                          lanes, reduction.getFastmath());
+    rewriter.replaceOp(mask, result);
+    return success();
+  }
+};
+
 struct LowerVectorPass : public qopt::impl::LowerVectorBase<LowerVectorPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -70,6 +125,7 @@ struct LowerVectorPass : public qopt::impl::LowerVectorBase<LowerVectorPass> {
           vector::populateScalarVectorTransferLoweringPatterns(
               patterns, /*benefit=*/1, /*allowMultipleUses=*/true);
           vector::populateVectorGatherLoweringPatterns(patterns);
+          patterns.add<MaskedMinMaxReduction>(ctx);
         })))
       return signalPassFailure();
   }

@@ -41,3 +41,36 @@ func.func @reduce(%v: vector<1x8xf32>, %acc: vector<1xf32>) -> vector<1xf32> {
   %r = vector.multi_reduction <add>, %v, %acc [1] : vector<1x8xf32> to vector<1xf32>
   return %r : vector<1xf32>
 }
+
+// -----
+
+// A masked max reduction selects -inf into the masked-off lanes and reduces
+// unmasked (a min reduction +inf): upstream's LLVM lowering would fill them
+// with -1.4e-45, which beats every negative value.
+// CHECK-LABEL: func.func @masked_max
+// CHECK-SAME: (%[[V:.*]]: vector<8xf32>, %[[N:.*]]: index, %[[ACC:.*]]: f32)
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant dense<0xFF800000> : vector<8xf32>
+// CHECK-DAG: %[[POSINF:.*]] = arith.constant dense<0x7F800000> : vector<8xf32>
+// CHECK-DAG: %[[M:.*]] = vector.create_mask %[[N]] : vector<8xi1>
+// CHECK: %[[SEL:.*]] = arith.select %[[M]], %[[V]], %[[NEGINF]]
+// CHECK: %[[MAX:.*]] = vector.reduction <maximumf>, %[[SEL]], %[[ACC]] : vector<8xf32> into f32
+// CHECK: %[[SEL2:.*]] = arith.select %[[M]], %[[V]], %[[POSINF]]
+// CHECK: vector.reduction <minnumf>, %[[SEL2]] : vector<8xf32> into f32
+// CHECK-NOT: vector.mask
+func.func @masked_max(%v: vector<8xf32>, %n: index, %acc: f32) -> (f32, f32) {
+  %m = vector.create_mask %n : vector<8xi1>
+  %r = vector.mask %m { vector.reduction <maximumf>, %v, %acc : vector<8xf32> into f32 } : vector<8xi1> -> f32
+  %s = vector.mask %m { vector.reduction <minnumf>, %v : vector<8xf32> into f32 } : vector<8xi1> -> f32
+  return %r, %s : f32, f32
+}
+
+// -----
+
+// Other masked reductions are left to upstream (an add's neutral 0 is right).
+// CHECK-LABEL: func.func @masked_add
+// CHECK: vector.mask %{{.*}} { vector.reduction <add>
+func.func @masked_add(%v: vector<8xf32>, %n: index) -> f32 {
+  %m = vector.create_mask %n : vector<8xi1>
+  %r = vector.mask %m { vector.reduction <add>, %v : vector<8xf32> into f32 } : vector<8xi1> -> f32
+  return %r : f32
+}
