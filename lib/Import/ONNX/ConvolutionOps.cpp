@@ -27,6 +27,9 @@ namespace {
 /// Window geometry shared by Conv and the pools.
 struct Window {
   SmallVector<int64_t> kernel, strides, dilations, padBegin, padEnd, outSizes;
+  /// The end padding that `pads` or `auto_pad` asks for; `padEnd` may add
+  /// more so that ceil_mode's last window is in bounds.
+  SmallVector<int64_t> padEndDeclared;
 };
 
 /// Reads kernel/strides/dilations/pads/auto_pad for `spatial` dims of
@@ -73,6 +76,7 @@ FailureOr<Window> getWindow(NodeContext &ctx, ArrayRef<int64_t> inSizes,
     // leading padding, as ONNX and PyTorch require.
     if (ceilMode && (out - 1) * w.strides[i] >= inSizes[i] + w.padBegin[i])
       --out;
+    w.padEndDeclared.push_back(w.padEnd[i]);
     // Extra end padding so every window of the output is in bounds.
     int64_t needed = (out - 1) * w.strides[i] + extent;
     int64_t have = inSizes[i] + w.padBegin[i] + w.padEnd[i];
@@ -305,10 +309,9 @@ OpHandler pool(bool isMax) {
         b, loc, getAsIndexOpFoldResult(context, ArrayRef<int64_t>(onesShape)),
         b.getFloatAttr(elementType, 1.0));
     if (countPad) {
-      // Explicit pads count, the extra ceil_mode padding does not.
-      SmallVector<int64_t> explicitEnd =
-          ctx.getIntsAttr("pads").value_or(SmallVector<int64_t>(2 * n, 0));
-      SmallVector<int64_t> end(explicitEnd.begin() + n, explicitEnd.end());
+      // Padding from pads or auto_pad counts, the extra ceil_mode padding
+      // does not.
+      ArrayRef<int64_t> end = w->padEndDeclared;
       ones = padSpatial(b, loc, ones, w->padBegin, end,
                         b.getFloatAttr(elementType, 1.0));
       SmallVector<int64_t> extra;

@@ -784,8 +784,16 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
   r["Round"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
     return math::RoundEvenOp::create(b, loc, x);
   });
+  // max(x, 0) + log(1 + e^-|x|): the same function as log(1 + e^x), but
+  // e^x overflows to +inf for x > 88 in f32 where the result is just x.
   r["Softplus"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
+    Value negAbs =
+        arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x));
+    Value tail =
+        math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, negAbs));
+    Value positive =
+        arith::MaximumFOp::create(b, loc, x, constantLike(b, loc, x, 0));
+    return arith::AddFOp::create(b, loc, positive, tail);
   });
   r["Softsign"] = unaryFloat([](OpBuilder &b, Location loc, Value x) -> Value {
     Value denominator = arith::AddFOp::create(

@@ -173,8 +173,62 @@ Value squareRoot(OpBuilder &b, Location loc, Value x) {
 Value logarithm(OpBuilder &b, Location loc, Value x) {
   return math::LogOp::create(b, loc, x);
 }
-Value exponential(OpBuilder &b, Location loc, Value x) {
-  return math::ExpOp::create(b, loc, x);
+
+/// ReduceLogSumExp as m + log(sum(e^(x - m))), m the maximum over the
+/// axes: e^x alone overflows to +inf for x > 88 in f32 where the result is
+/// finite. Rows whose maximum is not finite (all -inf, a +inf, a NaN) are
+/// not shifted, so they give -inf, +inf and NaN as log(sum(e^x)) does.
+LogicalResult importReduceLogSumExp(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  Type elementType = type.getElementType();
+  if (!isa<FloatType>(elementType))
+    return ctx.emitError() << "ReduceLogSumExp of integers is not supported";
+  bool noop;
+  FailureOr<SmallVector<int64_t>> axes =
+      getReduceAxes(ctx, type.getRank(), noop);
+  if (failed(axes))
+    return failure();
+  if (noop) {
+    ctx.forwardInput(0, 0);
+    return success();
+  }
+  bool keepDims = ctx.getIntAttr("keepdims", 1) != 0;
+  Value x = ctx.getInput(0);
+  auto finiteShift = [](OpBuilder &b, Location loc, Value m) -> Value {
+    Value inf = arith::ConstantOp::create(
+        b, loc,
+        b.getFloatAttr(m.getType(), std::numeric_limits<double>::infinity()));
+    Value isFinite =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                              math::AbsFOp::create(b, loc, m), inf);
+    Value zero =
+        arith::ConstantOp::create(b, loc, b.getFloatAttr(m.getType(), 0.0));
+    return arith::SelectOp::create(b, loc, isFinite, m, zero);
+  };
+  Value maxKept = reduce(ctx, x, *axes, true, Reduction::Max, false);
+  FailureOr<Value> exps = buildElementwise(
+      ctx, {x, maxKept}, elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value shifted = arith::SubFOp::create(b, loc, args[0],
+                                              finiteShift(b, loc, args[1]));
+        return math::ExpOp::create(b, loc, shifted);
+      });
+  if (failed(exps))
+    return failure();
+  Value sum = reduce(ctx, *exps, *axes, keepDims, Reduction::Sum, false);
+  Value max =
+      keepDims ? maxKept : reduce(ctx, x, *axes, false, Reduction::Max, false);
+  FailureOr<Value> result = buildElementwise(
+      ctx, {sum, max}, elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return arith::AddFOp::create(b, loc,
+                                     math::LogOp::create(b, loc, args[0]),
+                                     finiteShift(b, loc, args[1]));
+      });
+  if (failed(result))
+    return failure();
+  ctx.setResult(0, *result);
+  return success();
 }
 
 /// Softmax and LogSoftmax along one axis (opset >= 13 semantics).
@@ -488,7 +542,7 @@ void onnx_import::registerReductionOps(OpRegistry &r) {
   r["ReduceL1"] = reduceOp(Reduction::Sum, absolute);
   r["ReduceL2"] = reduceOp(Reduction::Sum, square, squareRoot);
   r["ReduceLogSum"] = reduceOp(Reduction::Sum, nullptr, logarithm);
-  r["ReduceLogSumExp"] = reduceOp(Reduction::Sum, exponential, logarithm);
+  r["ReduceLogSumExp"] = importReduceLogSumExp;
   r["ArgMax"] = argExtreme(true);
   r["ArgMin"] = argExtreme(false);
   r["Hardmax"] = importHardmax;
