@@ -321,8 +321,15 @@ void checkCast(tensor::CastOp op) {
       check.requireEqual(
           tensor::getMixedSize(b, op.getLoc(), op.getSource(), d),
           b.getIndexAttr(to.getDimSize(d)));
-  check.emit("shape " + check.shape(op.getSource()) +
-             " is not the static shape the compiled code assumed");
+  std::string assumed = "[";
+  for (int64_t d = 0; d < to.getRank(); ++d)
+    assumed += (d ? ", " : "") + (to.isDynamicDim(d)
+                                      ? std::string("?")
+                                      : std::to_string(to.getDimSize(d)));
+  check.emit("shape " + check.shape(op.getSource()) + " is not the shape " +
+             assumed +
+             "] the compiled code assumed (broadcasting a dynamic size that "
+             "is 1 at run time is not supported)");
 }
 
 /// Inputs of a concatenation agree outside the concatenated dimension.
