@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --findings) findings="$2"; shift 2 ;;
     --build) build="$2"; shift 2 ;;
     --variants) variants="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "bench/difftest.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
