@@ -135,6 +135,27 @@ private:
   SmallVector<Value> values;
 };
 
+/// The product of `sizes`, folded where they are constant.
+OpFoldResult product(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
+  OpFoldResult result = b.getIndexAttr(1);
+  for (OpFoldResult size : sizes)
+    result = affine::makeComposedFoldedAffineApply(
+        b, loc, b.getAffineDimExpr(0) * b.getAffineDimExpr(1), {result, size});
+  return result;
+}
+
+/// Emits "cannot reshape [from] to [to]: the element counts differ".
+void emitReshapeCheck(CheckBuilder &check, Value source,
+                      ArrayRef<OpFoldResult> to) {
+  if (check.empty())
+    return;
+  std::string target = "[";
+  for (auto [j, size] : llvm::enumerate(to))
+    target += (j ? ", " : "") + check.size(size);
+  check.emit("cannot reshape " + check.shape(source) + " to " + target +
+             "]: the element counts differ");
+}
+
 /// Whether `expr` never decreases when a dimension grows, so that its value
 /// at the loops' last iterations is its maximum.
 bool isMonotone(AffineExpr expr) {
@@ -252,20 +273,13 @@ void checkExpandShape(tensor::ExpandShapeOp op) {
   Location loc = op.getLoc();
   SmallVector<OpFoldResult> outSizes = op.getMixedOutputShape();
   for (auto [d, group] : llvm::enumerate(op.getReassociationIndices())) {
-    OpFoldResult product = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> groupSizes;
     for (int64_t j : group)
-      product = affine::makeComposedFoldedAffineApply(
-          b, loc, b.getAffineDimExpr(0) * b.getAffineDimExpr(1),
-          {product, outSizes[j]});
-    check.requireEqual(product, tensor::getMixedSize(b, loc, op.getSrc(), d));
+      groupSizes.push_back(outSizes[j]);
+    check.requireEqual(product(b, loc, groupSizes),
+                       tensor::getMixedSize(b, loc, op.getSrc(), d));
   }
-  if (check.empty())
-    return;
-  std::string to = "[";
-  for (auto [j, size] : llvm::enumerate(outSizes))
-    to += (j ? ", " : "") + check.size(size);
-  check.emit("cannot reshape " + check.shape(op.getSrc()) + " to " + to +
-             "]: the element counts differ");
+  emitReshapeCheck(check, op.getSrc(), outSizes);
 }
 
 /// The source and the new shape have the same number of elements.
@@ -277,14 +291,6 @@ void checkReshape(tensor::ReshapeOp op) {
   CheckBuilder check(op);
   OpBuilder &b = check.builder();
   Location loc = op.getLoc();
-  auto product = [&](ArrayRef<OpFoldResult> sizes) {
-    OpFoldResult result = b.getIndexAttr(1);
-    for (OpFoldResult size : sizes)
-      result = affine::makeComposedFoldedAffineApply(
-          b, loc, b.getAffineDimExpr(0) * b.getAffineDimExpr(1),
-          {result, size});
-    return result;
-  };
   SmallVector<OpFoldResult> outSizes;
   for (int64_t d = 0; d < resultType.getRank(); ++d) {
     if (!resultType.isDynamicDim(d)) {
@@ -297,15 +303,10 @@ void checkReshape(tensor::ReshapeOp op) {
       size = arith::IndexCastOp::create(b, loc, b.getIndexType(), size);
     outSizes.push_back(size);
   }
-  check.requireEqual(product(tensor::getMixedSizes(b, loc, op.getSource())),
-                     product(outSizes));
-  if (check.empty())
-    return;
-  std::string to = "[";
-  for (auto [j, size] : llvm::enumerate(outSizes))
-    to += (j ? ", " : "") + check.size(size);
-  check.emit("cannot reshape " + check.shape(op.getSource()) + " to " + to +
-             "]: the element counts differ");
+  check.requireEqual(
+      product(b, loc, tensor::getMixedSizes(b, loc, op.getSource())),
+      product(b, loc, outSizes));
+  emitReshapeCheck(check, op.getSource(), outSizes);
 }
 
 /// A dynamic size cast to a static one has that size.

@@ -797,6 +797,47 @@ LogicalResult importSplit(NodeContext &ctx) {
   return success();
 }
 
+/// Checks that dimension d of `indices` relates to dimension d of `data` by
+/// `predicate` (sle or eq) for each d in `dims`, as the gathers that walk
+/// both with one loop need: at compile time where both sizes are static,
+/// with one run-time check for the rest. `rule` completes "sizes of indices
+/// ...".
+LogicalResult checkIndexSizes(NodeContext &ctx, Value indices, Value data,
+                              ArrayRef<int64_t> dims,
+                              arith::CmpIPredicate predicate, StringRef rule) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  auto indexType = cast<RankedTensorType>(indices.getType());
+  auto dataType = cast<RankedTensorType>(data.getType());
+  SmallVector<Value> sizes;
+  Value holds = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (int64_t d : dims) {
+    int64_t have = indexType.getDimSize(d), limit = dataType.getDimSize(d);
+    if (!ShapedType::isDynamic(have) && !ShapedType::isDynamic(limit)) {
+      bool ok =
+          predicate == arith::CmpIPredicate::eq ? have == limit : have <= limit;
+      if (!ok)
+        return ctx.emitError() << "sizes of indices " << rule << ": " << have
+                               << " vs " << limit << " in dimension " << d;
+      continue;
+    }
+    Value haveValue = tensor::DimOp::create(b, loc, indices, d);
+    Value limitValue = tensor::DimOp::create(b, loc, data, d);
+    holds = arith::AndIOp::create(
+        b, loc, holds,
+        arith::CmpIOp::create(b, loc, predicate, haveValue, limitValue));
+    sizes.append({haveValue, limitValue});
+  }
+  if (sizes.empty())
+    return success();
+  std::string what = "sizes of indices " + rule.str() + " (indices vs data:";
+  for (size_t i = 0; i < sizes.size(); i += 2)
+    what += (i ? ", {" : " {") + std::to_string(i) + "} vs {" +
+            std::to_string(i + 1) + "}";
+  emitCheck(ctx, holds, what + ")", sizes);
+  return success();
+}
+
 LogicalResult importGather(NodeContext &ctx) {
   RankedTensorType dataType = ctx.getInputType(0);
   RankedTensorType indicesType = ctx.getInputType(1);
@@ -877,37 +918,15 @@ LogicalResult importGatherElements(NodeContext &ctx) {
   Value axisSize = tensor::DimOp::create(b, loc, data, *axis);
   checkIndicesInRange(ctx, indices, axisSize);
   // Outside the axis, the output's position is the data's.
-  SmallVector<Value> sizes;
-  Value fits = arith::ConstantIntOp::create(b, loc, 1, 1);
-  for (int64_t d = 0; d < rank; ++d) {
-    if (d == *axis)
-      continue;
-    int64_t have = ctx.getInputType(1).getDimSize(d);
-    int64_t limit = dataType.getDimSize(d);
-    if (!ShapedType::isDynamic(have) && !ShapedType::isDynamic(limit)) {
-      if (have > limit)
-        return ctx.emitError()
-               << "indices have " << have << " elements in dimension " << d
-               << ", more than the data's " << limit;
-      continue;
-    }
-    Value haveValue = tensor::DimOp::create(b, loc, indices, d);
-    Value limitValue = tensor::DimOp::create(b, loc, data, d);
-    fits = arith::AndIOp::create(
-        b, loc, fits,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, haveValue,
-                              limitValue));
-    sizes.append({haveValue, limitValue});
-  }
-  if (!sizes.empty()) {
-    std::string what = "indices must not be larger than the data outside "
-                       "the axis (sizes, indices vs data:";
-    for (size_t i = 0; i < sizes.size(); i += 2)
-      what += (i ? ", {" : " {") + std::to_string(i) + "} vs {" +
-              std::to_string(i + 1) + "}";
-    what += ")";
-    emitCheck(ctx, fits, what, sizes);
-  }
+  SmallVector<int64_t> others;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis)
+      others.push_back(d);
+  if (failed(checkIndexSizes(ctx, indices, data, others,
+                             arith::CmpIPredicate::sle,
+                             "must not be larger than the data's outside "
+                             "the axis")))
+    return failure();
   MLIRContext *context = b.getContext();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
   auto generic = linalg::GenericOp::create(
@@ -949,33 +968,12 @@ LogicalResult importGatherND(NodeContext &ctx) {
   SmallVector<OpFoldResult> outSizes(indexSizes.begin(), indexSizes.end() - 1);
   outSizes.append(dataSizes.begin() + batchDims + k, dataSizes.end());
   // The batch dimensions are shared: the output's position is the data's.
-  SmallVector<Value> batchSizes;
-  Value sameBatch = arith::ConstantIntOp::create(b, loc, 1, 1);
-  for (int64_t d = 0; d < batchDims; ++d) {
-    int64_t have = indicesType.getDimSize(d), want = dataType.getDimSize(d);
-    if (!ShapedType::isDynamic(have) && !ShapedType::isDynamic(want)) {
-      if (have != want)
-        return ctx.emitError()
-               << "batch dimension " << d << " of indices (" << have
-               << ") differs from the data's (" << want << ")";
-      continue;
-    }
-    Value haveValue = getValueOrCreateConstantIndexOp(b, loc, indexSizes[d]);
-    Value wantValue = getValueOrCreateConstantIndexOp(b, loc, dataSizes[d]);
-    sameBatch = arith::AndIOp::create(
-        b, loc, sameBatch,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, haveValue,
-                              wantValue));
-    batchSizes.append({haveValue, wantValue});
-  }
-  if (!batchSizes.empty()) {
-    std::string what = "the batch dimensions of indices and data differ "
-                       "(indices vs data:";
-    for (size_t i = 0; i < batchSizes.size(); i += 2)
-      what += (i ? ", {" : " {") + std::to_string(i) + "} vs {" +
-              std::to_string(i + 1) + "}";
-    emitCheck(ctx, sameBatch, what + ")", batchSizes);
-  }
+  if (failed(checkIndexSizes(ctx, indices, data,
+                             llvm::to_vector(llvm::seq<int64_t>(batchDims)),
+                             arith::CmpIPredicate::eq,
+                             "must equal the data's in the batch "
+                             "dimensions")))
+    return failure();
   // Index j of each tuple picks along data dimension batch_dims + j.
   for (int64_t j = 0; j < k; ++j) {
     SmallVector<OpFoldResult> offsets(indexRank, b.getIndexAttr(0));
