@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The per-capability quality table of docs/quality.md: the bundled model
-# (models/bytellama) quantized with several RTN settings, each scored by
-# `qrun eval` against the fp32 baseline on all suites.
+# (models/bytellama2, suites evals/v2) quantized with several RTN settings,
+# each scored by `qrun eval` against the fp32 baseline on all suites, with
+# paired 95% intervals, and the mean KL divergence and top-1 agreement
+# against the baseline on the perplexity text.
+# QOPT_MODEL and QOPT_SUITES select another model and its suites (v1:
+# models/bytellama/model.onnx and evals).
 #
 #   bench/quality_table.sh compile DIR [qopt-compile flags]
 #       compiles fp32 and every setting below into DIR (needs the build);
@@ -15,6 +19,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:?usage: bench/quality_table.sh compile|eval DIR [flags]}"
 dir="${2:?usage: bench/quality_table.sh compile|eval DIR [flags]}"
 shift 2
+model="${QOPT_MODEL:-$root/models/bytellama2/model.onnx}"
+suites_dir="${QOPT_SUITES:-$root/evals/v2}"
 settings=(
   "int8_pc|RTN int8 per channel|bits=8 granularity=per-channel"
   "int4_g128|RTN int4 g128|bits=4 granularity=per-group group-size=128"
@@ -28,7 +34,6 @@ case "$mode" in
 compile)
   source "$root/scripts/lib.sh"
   mkdir -p "$dir"
-  model="$root/models/bytellama/model.onnx"
   "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/fp32.so" "$@"
   for s in "${settings[@]}"; do
     IFS='|' read -r name _ options <<<"$s"
@@ -46,7 +51,7 @@ eval)
     done_settings+=("$s")
     # Exit code 1 is a failed gate, which is a result here.
     "$qrun" eval --baseline "$dir/fp32.so" --candidate "$dir/$name.so" \
-      --suites "$root/evals" --json "$dir/$name.json" "$@" >/dev/null ||
+      --suites "$suites_dir" --json "$dir/$name.json" "$@" >/dev/null ||
       [ $? -eq 1 ]
   done
   python3 - "$dir" "${done_settings[@]}" <<'PY'
@@ -60,20 +65,28 @@ for spec in sys.argv[2:]:
     r = json.load(open(os.path.join(d, name + ".json")))
     first = first or r
     size = os.path.getsize(os.path.join(d, name + ".so.weights")) / 1e6
-    cells = [f'{r["suites"][s]["candidate"]:.3f} ({100 * r["suites"][s]["delta"]:+.1f}%)'
-             for s in suites]
+    def cell(x):
+        lo, hi = x["interval"]
+        return (f'{x["candidate"]:.3f} ({100 * x["delta"]:+.1f}% '
+                f'[{100 * lo:+.1f}, {100 * hi:+.1f}])')
+    cells = [cell(r["suites"][s]) for s in suites]
     p = r["perplexity"]
-    ppl = f'{p["candidate"]:.4f} ({100 * (p["candidate"] / p["baseline"] - 1):+.2f}%)'
+    lo, hi = p["interval"]
+    ppl = (f'{p["candidate"]:.4f} ({100 * p["delta"]:+.2f}% '
+           f'[{100 * lo:+.2f}, {100 * hi:+.2f}])')
+    failed = [s for s in suites if not r["suites"][s]["passed"]]
+    gate = "FAIL (" + ", ".join(failed) + ")" if failed else "PASS"
     rows.append(f'| {label} | {size:.1f} MB | ' + " | ".join(cells) +
-                f' | {ppl} | {"PASS" if r["passed"] else "FAIL"} |')
-n = first["suites"]["chat"]["n"]
+                f' | {ppl} | {p["kld"]:.4f} | {100 * p["top1_agreement"]:.2f}% | {gate} |')
+ns = ", ".join(f'{s} {first["suites"][s]["n"]}' for s in suites)
 base = [f'{first["suites"][s]["baseline"]:.3f}' for s in suites]
 fp32 = os.path.getsize(os.path.join(d, "fp32.so.weights")) / 1e6
-print(f"{n} cases per suite")
-print("| setting | weights | " + " | ".join(suites) + " | perplexity | gate |")
-print("|---|---:|" + "---:|" * len(suites) + "---:|---|")
+print(f"cases: {ns}; score (relative delta [95% paired interval, %])")
+print("| setting | weights | " + " | ".join(suites) +
+      " | perplexity | KLD | top-1 agr. | gate |")
+print("|---|---:|" + "---:|" * (len(suites) + 3) + "---|")
 print(f"| fp32 | {fp32:.1f} MB | " + " | ".join(base) +
-      f' | {first["perplexity"]["baseline"]:.4f} | — |')
+      f' | {first["perplexity"]["baseline"]:.4f} | - | - | - |')
 print("\n".join(rows))
 PY
   ;;

@@ -29,7 +29,9 @@ Eval suites (``evals`` mode, written to ``evals/v2``; same format as
                       the file, then the first part of a line; the answer is
                       the rest of that line.
 * ``json_tools``   -- request -> tool call with nested arguments (lists of
-                      objects, objects in objects).
+                      objects, objects in objects), then 0-3 follow-up
+                      corrections that the call must reflect, and event
+                      lengths from which the end time is computed.
 * ``math``         -- six kinds of multi-digit arithmetic with carries.
 * ``long_context`` -- 16-28 records among real prose, prompt 1024-1900 bytes,
                       target anywhere; 30% of the cases ask for an alias
@@ -724,70 +726,187 @@ def jcall(name, args):
 
 
 def n_items(rng):
-    return rng.choice([1, 1, 2, 2, 2, 3, 3, 4])
+    return rng.choice([1, 2, 2, 3, 3, 4, 4, 5])
+
+
+def n_edits(rng):
+    """How many follow-up corrections a request gets: the call must reflect
+    the request after every correction, so the model has to track state
+    across the prompt instead of copying values in order."""
+    return rng.choice([0, 0, 0, 1, 1, 1, 2, 2, 3])
+
+
+def add_minutes(m, d):
+    m = (m + d) % (24 * 60)
+    return "%02d:%02d" % (m // 60, m % 60)
+
+
+def spoken_qty(rng, q):
+    if q == 12 and rng.random() < 0.5:
+        return "a dozen"
+    if q == 6 and rng.random() < 0.5:
+        return "half a dozen"
+    return spoken_num(rng, q)
+
+
+def dish_phrase(rng, dish, q):
+    sg, pl = dish
+    return spoken_qty(rng, q) + " " + (sg if q == 1 else pl)
+
+
+def person_phrase(rng, n, a):
+    fmts = ["{n} ({a})", "{n}, age {a}", "{n} who is {a}"]
+    return rng.choice(fmts).format(n=n, a=spoken_num(rng, a))
+
+
+DURATIONS = [(30, "half an hour"), (45, "45 minutes"), (60, "an hour"),
+             (90, "an hour and a half"), (90, "90 minutes"),
+             (120, "two hours"), (150, "two and a half hours"),
+             (75, "75 minutes"), (180, "three hours")]
 
 
 def gen_request(rng):
-    """Returns (request, call json, kind)."""
+    """Returns (request, call json, kind). A request states a call, then
+    0-3 follow-up corrections ("Actually, ...", "Also ...") that change,
+    add or remove arguments; event durations are given as a length, so the
+    end time must be computed."""
     tool = rng.randrange(6)
+    edits = []  # (sentence, callback that updates the state)
+    k_ed = n_edits(rng)
     if tool == 0:
-        k = min(3, n_items(rng))
-        names = rng.sample(NAMES, k)
+        k = min(4, n_items(rng))
+        names = rng.sample(NAMES, k + 2)
+        spare, names = names[k:], names[:k]
         ages = [rng.randint(2, 80) for _ in names]
-        fmts = ["{n} ({a})", "{n}, age {a}", "{n} who is {a}"]
-        people = join_and(rng.choice(fmts).format(n=n, a=spoken_num(rng, a))
-                          for n, a in zip(names, ages))
+        st = {"p": list(zip(names, ages))}
         f, t = rng.sample(CITIES, 2)
         d = rng.choice(DAYS)
         sp, hm, _ = fmt_time(rng)
+        st.update(d=d, hm=hm, f=f, t=t)
         tpl = rng.choice([
             "Book a flight from {f} to {t} on {D} at {time} for {p}.",
             "I need a flight to {t} from {f} for {p}, leaving {D} at {time}.",
             "Get {p} on a plane from {f} to {t} on {D}, departing at {time}."])
-        req = tpl.format(f=f, t=t, D=cap(d), time=sp, p=people)
-        args = {"passengers": [{"name": n, "age": a}
-                               for n, a in zip(names, ages)],
-                "route": {"from": f, "to": t},
-                "departure": {"day": d, "time": hm}}
-        return req, jcall("book_flight", args), "flight/%d" % k
-    if tool == 1:
+        req = tpl.format(f=f, t=t, D=cap(d), time=sp,
+                         p=join_and(person_phrase(rng, n, a)
+                                    for n, a in st["p"]))
+        opts = ["day", "time", "add", "dest"] + (["drop"] if k > 1 else [])
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "day":
+                d2 = rng.choice([x for x in DAYS if x != st["d"]])
+                st["d"] = d2
+                edits.append(rng.choice(["Actually, make it %s.",
+                                         "Sorry, it should be %s."])
+                             % cap(d2))
+            elif e == "time":
+                sp2, hm2, _ = fmt_time(rng)
+                st["hm"] = hm2
+                edits.append("Actually, leave at %s instead." % sp2)
+            elif e == "add":
+                n2, a2 = spare.pop(), rng.randint(2, 80)
+                st["p"].append((n2, a2))
+                edits.append("Oh, and add %s." % person_phrase(rng, n2, a2))
+            elif e == "dest":
+                t2 = rng.choice([c for c in CITIES
+                                 if c not in (st["f"], st["t"])])
+                st["t"] = t2
+                edits.append("Change the destination to %s." % t2)
+            else:
+                i = rng.randrange(len(st["p"]))
+                edits.append("%s is not coming after all." % st["p"][i][0])
+                del st["p"][i]
+        args = {"passengers": [{"name": n, "age": a} for n, a in st["p"]],
+                "route": {"from": st["f"], "to": st["t"]},
+                "departure": {"day": st["d"], "time": st["hm"]}}
+        name, kind = "book_flight", "flight"
+    elif tool == 1:
         k = n_items(rng)
-        names = rng.sample(NAMES, k)
+        names = rng.sample(NAMES, k + 2)
+        spare, names = names[k:], names[:k]
         s = rng.choice(SUBJECTS)
         d = rng.choice(DAYS)
-        while True:
-            (sp1, hm1, m1), (sp2, hm2, m2) = fmt_time(rng), fmt_time(rng)
-            if m1 < m2:
-                break
+        sp1, hm1, m1 = fmt_time(rng, 7, 11)
+        if rng.random() < 0.5:
+            dur, dsp = rng.choice(DURATIONS)
+            hm2 = add_minutes(m1, dur)
+            span = rng.choice(["from {t1} for {dur}", "at {t1} for {dur}"]) \
+                .format(t1=sp1, dur=dsp)
+        else:
+            while True:  # redraw both: an 11:45 pm start has no end
+                (sp1, hm1, m1), (sp2, hm2, m2) = fmt_time(rng), fmt_time(rng)
+                if m1 < m2:
+                    break
+            span = "from {t1} to {t2}".format(t1=sp1, t2=sp2)
+        st = {"d": d, "a": list(names), "start": hm1, "end": hm2, "s": s}
         tpl = rng.choice([
-            "Schedule a meeting about {s} on {D} from {t1} to {t2} with {p}.",
-            "Set up a meeting with {p} on {D}, {t1} to {t2}, about {s}.",
-            "Put {s} in the calendar on {D} from {t1} until {t2} and invite "
-            "{p}."])
-        req = tpl.format(s=s, D=cap(d), t1=sp1, t2=sp2, p=join_and(names))
-        args = {"title": s, "when": {"day": d, "start": hm1, "end": hm2},
-                "attendees": names}
-        return req, jcall("create_event", args), "event/%d" % k
-    if tool == 2:
-        k = min(3, n_items(rng))
-        dishes = rng.sample(DISHES, k)
-        qtys = [rng.randint(1, 9) for _ in dishes]
-        items = join_and(
-            (spoken_num(rng, q) + " " + (sg if q == 1 else pl))
-            for (sg, pl), q in zip(dishes, qtys))
+            "Schedule a meeting about {s} on {D} {span} with {p}.",
+            "Set up a meeting with {p} on {D}, {span}, about {s}.",
+            "Put {s} in the calendar on {D} {span} and invite {p}."])
+        req = tpl.format(s=s, D=cap(d), span=span, p=join_and(names))
+        opts = ["day", "add", "subject"] + (["drop"] if k > 1 else [])
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "day":
+                d2 = rng.choice([x for x in DAYS if x != st["d"]])
+                st["d"] = d2
+                edits.append("Actually, move it to %s." % cap(d2))
+            elif e == "add":
+                n2 = spare.pop()
+                st["a"].append(n2)
+                edits.append("Also invite %s." % n2)
+            elif e == "subject":
+                s2 = rng.choice([x for x in SUBJECTS if x != st["s"]])
+                st["s"] = s2
+                edits.append("Call it %s instead." % s2)
+            else:
+                i = rng.randrange(len(st["a"]))
+                edits.append("Leave %s out." % st["a"][i])
+                del st["a"][i]
+        args = {"title": st["s"], "when": {"day": st["d"],
+                                           "start": st["start"],
+                                           "end": st["end"]},
+                "attendees": st["a"]}
+        name, kind = "create_event", "event"
+    elif tool == 2:
+        k = min(4, n_items(rng))
+        dishes = rng.sample(DISHES, k + 1)
+        spare, dishes = dishes[k], dishes[:k]
+        qtys = [rng.choice([1, 2, 3, 4, 5, 6, 7, 8, 9, 12]) for _ in dishes]
+        st = {"i": [list(x) for x in zip(dishes, qtys)]}
+        items = join_and(dish_phrase(rng, dsh, q) for dsh, q in st["i"])
         r = rng.choice(RESTAURANTS)
         sp, hm, _ = fmt_time(rng)
+        st["hm"] = hm
         tpl = rng.choice(["Order {i} from {r} for {t}.",
                           "From {r}, I'd like {i}, delivered at {t}.",
                           "Get me {i} from {r} by {t}."])
         req = tpl.format(i=items, r=r, t=sp)
+        opts = ["qty", "add", "time"] + (["drop"] if k > 1 else [])
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "qty":
+                it = rng.choice(st["i"])
+                q2 = rng.choice([q for q in (1, 2, 3, 4, 5, 6, 8, 12)
+                                 if q != it[1]])
+                it[1] = q2
+                edits.append("Actually, make that %s."
+                             % dish_phrase(rng, it[0], q2))
+            elif e == "add":
+                q2 = rng.randint(1, 5)
+                st["i"].append([spare, q2])
+                edits.append("Oh, and add %s." % dish_phrase(rng, spare, q2))
+            elif e == "time":
+                sp2, hm2, _ = fmt_time(rng)
+                st["hm"] = hm2
+                edits.append("Deliver at %s instead." % sp2)
+            else:
+                i = rng.randrange(len(st["i"]))
+                edits.append("Skip the %s." % st["i"][i][0][1])
+                del st["i"][i]
         args = {"restaurant": r,
-                "items": [{"dish": sg, "qty": q}
-                          for (sg, _), q in zip(dishes, qtys)],
-                "deliver_at": hm}
-        return req, jcall("order_food", args), "food/%d" % k
-    if tool == 3:
-        k = min(3, n_items(rng))
+                "items": [{"dish": dsh[0], "qty": q} for dsh, q in st["i"]],
+                "deliver_at": st["hm"]}
+        name, kind = "order_food", "food"
+    elif tool == 3:
+        k = min(4, n_items(rng))
         room = rng.choice(ROOMS)
         while True:
             times = sorted((fmt_time(rng) for _ in range(k)),
@@ -795,6 +914,8 @@ def gen_request(rng):
             if len({x[2] for x in times}) == k:
                 break
         temps = [rng.randint(15, 26) for _ in range(k)]
+        st = {"room": room, "s": [[hm, tp] for (_, hm, _), tp in
+                                  zip(times, temps)]}
         parts = ["%s degrees at %s" % (spoken_num(rng, tp) if tp <= 12 else
                                        str(tp), sp)
                  for (sp, _, _), tp in zip(times, temps)]
@@ -802,39 +923,86 @@ def gen_request(rng):
                           "Heat the {room} to {parts}, please.",
                           "I want the {room} at {parts}."])
         req = tpl.format(room=room, parts=join_and(parts))
-        args = {"room": room, "schedule": [{"time": hm, "temp": tp} for
-                                           (_, hm, _), tp in zip(times,
-                                                                 temps)]}
-        return req, jcall("set_thermostat", args), "thermostat/%d" % k
-    if tool == 4:
-        k = min(3, n_items(rng))
+        opts = ["room", "first", "last"]
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "room":
+                r2 = rng.choice([x for x in ROOMS if x != st["room"]])
+                st["room"] = r2
+                edits.append("Sorry, I meant the %s." % r2)
+            else:
+                i = 0 if e == "first" else -1
+                t2 = rng.choice([t for t in range(15, 27)
+                                 if t != st["s"][i][1]])
+                st["s"][i][1] = t2
+                edits.append("Make the %s one %d degrees." % (e, t2))
+        args = {"room": st["room"], "schedule": [{"time": hm, "temp": tp}
+                                                 for hm, tp in st["s"]]}
+        name, kind = "set_thermostat", "thermostat"
+    elif tool == 4:
+        k = min(4, n_items(rng))
         amount = rng.choice([rng.randint(1, 99), rng.randint(100, 5000)])
-        cur = rng.sample(CURRENCIES, k + 1)
-        (fn, fc), targets = cur[0], cur[1:]
+        cur = rng.sample(CURRENCIES, k + 2)
+        (fn, fc), targets, spare = cur[0], cur[1:k + 1], cur[k + 1]
+        st = {"v": amount, "t": [c for _, c in targets]}
         tpl = rng.choice(["Convert {a} {f} to {t}.",
                           "How much are {a} {f} in {t}?",
                           "What are {a} {f} worth in {t}?"])
         req = tpl.format(a=amount, f=fn, t=join_and(n for n, _ in targets))
-        args = {"amount": {"value": amount, "currency": fc},
-                "targets": [c for _, c in targets]}
-        return req, jcall("convert_currency", args), "currency/%d" % k
-    k = n_items(rng)
-    names = rng.sample(NAMES, k)
-    n_to = rng.randint(1, min(2, k))
-    to, cc = names[:n_to], names[n_to:]
-    s = rng.choice(SUBJECTS)
-    if cc:
-        tpl = rng.choice(["Email {to} about {s} and cc {cc}.",
-                          "Send a message to {to} regarding {s}, with {cc} "
-                          "in copy.",
-                          "Write to {to} about {s}; copy {cc}."])
+        opts = ["amount", "add"] + (["drop"] if k > 1 else [])
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "amount":
+                v2 = rng.choice([rng.randint(1, 99), rng.randint(100, 5000)])
+                st["v"] = v2
+                edits.append("Actually, make it %d %s." % (v2, fn))
+            elif e == "add":
+                st["t"].append(spare[1])
+                edits.append("Also in %s." % spare[0])
+            else:
+                i = rng.randrange(len(st["t"]))
+                nm = [n for n, c in CURRENCIES if c == st["t"][i]][0]
+                edits.append("Never mind the %s." % nm)
+                del st["t"][i]
+        args = {"amount": {"value": st["v"], "currency": fc},
+                "targets": st["t"]}
+        name, kind = "convert_currency", "currency"
     else:
-        tpl = rng.choice(["Email {to} about {s}.",
-                          "Send a message to {to} regarding {s}.",
-                          "Write to {to} about {s}."])
-    req = tpl.format(to=join_and(to), s=s, cc=join_and(cc) if cc else "")
-    args = {"to": to, "cc": cc, "subject": s}
-    return req, jcall("send_email", args), "email/%d" % k
+        k = n_items(rng)
+        names = rng.sample(NAMES, k + 2)
+        spare, names = names[k:], names[:k]
+        n_to = rng.randint(1, min(2, k))
+        st = {"to": names[:n_to], "cc": names[n_to:]}
+        s = rng.choice(SUBJECTS)
+        st["s"] = s
+        if st["cc"]:
+            tpl = rng.choice(["Email {to} about {s} and cc {cc}.",
+                              "Send a message to {to} regarding {s}, with "
+                              "{cc} in copy.",
+                              "Write to {to} about {s}; copy {cc}."])
+        else:
+            tpl = rng.choice(["Email {to} about {s}.",
+                              "Send a message to {to} regarding {s}.",
+                              "Write to {to} about {s}."])
+        req = tpl.format(to=join_and(st["to"]), s=s,
+                         cc=join_and(st["cc"]) if st["cc"] else "")
+        opts = ["cc", "to", "subject"]
+        for e in rng.sample(opts, min(k_ed, len(opts))):
+            if e == "cc":
+                n2 = spare.pop()
+                st["cc"].append(n2)
+                edits.append("Also cc %s." % n2)
+            elif e == "to":
+                n2 = spare.pop()
+                st["to"].append(n2)
+                edits.append("Add %s as a recipient." % n2)
+            else:
+                s2 = rng.choice([x for x in SUBJECTS if x != st["s"]])
+                st["s"] = s2
+                edits.append("Make the subject %s." % s2)
+        args = {"to": st["to"], "cc": st["cc"], "subject": st["s"]}
+        name, kind = "send_email", "email"
+    if edits:
+        req += " " + " ".join(edits)
+    return req, jcall(name, args), "%s/%d" % (kind, len(edits))
 
 
 def gen_json(rng, heldout):
