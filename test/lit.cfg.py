@@ -87,6 +87,14 @@ if valgrind:
     config.substitutions.append(
         ("%valgrind", valgrind + " -q --error-exitcode=99 --leak-check=no"))
 
+# Debian's chromium (scripts/lib.sh): eval-report-chromium.test opens qrun
+# eval's HTML report in headless Chromium and checks the screenshot. Only
+# where it is missing does that test report UNSUPPORTED.
+chromium = shutil.which("chromium")
+if chromium:
+    config.available_features.add("chromium")
+    config.substitutions.append(("%chromium", chromium))
+
 # The install test configures and builds a project: minutes, not seconds.
 if os.environ.get("QOPT_SKIP_INSTALL_TEST"):
     config.available_features.add("skip-install-test")

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Runner/Eval.h"
+#include "qopt/Runner/EvalReportHtml.h"
 
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/Tensor.h"
@@ -30,10 +31,10 @@ const char *kEvalUsage =
     "usage: qrun eval --baseline ART --candidate ART --suites DIR\n"
     "    [--max-drop X] [--max-kld X] [--gate significant|raw]\n"
     "    [--confidence C] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
-    "    [--ppl-file FILE]\n"
+    "    [--ppl-file FILE] [--report OUT.html]\n"
     "   or: qrun eval --baseline ART --candidate ART\n"
     "    (--text FILE | --tokens IDS.npy) [--confidence C] [--json OUT]\n"
-    "    [--threads N]";
+    "    [--report OUT.html] [--threads N]";
 
 class Progress {
 public:
@@ -98,7 +99,8 @@ bool parseDouble(const std::string &text, double &value) {
 int compareOnText(const std::string &baselinePath,
                   const std::string &candidatePath, const std::string &path,
                   bool bytes, const BootstrapOptions &bootstrap,
-                  const std::string &jsonPath, long long batch) {
+                  const std::string &jsonPath, const std::string &reportPath,
+                  long long batch) {
   std::vector<int64_t> tokens;
   if (bytes) {
     std::string text;
@@ -143,6 +145,19 @@ int compareOnText(const std::string &baselinePath,
             formatTextJson(baselinePath, candidatePath, path, text, bootstrap));
         !error.empty())
       return usageError(error);
+  if (!reportPath.empty()) {
+    NamedReport named;
+    named.name = candidateLabels({candidatePath})[0];
+    named.report.baseline = baselinePath;
+    named.report.candidate = candidatePath;
+    named.report.bootstrap = bootstrap;
+    named.report.textPath = path;
+    named.report.text = text;
+    if (std::string error =
+            writeFileAtomically(reportPath, formatReportHtml({named}));
+        !error.empty())
+      return usageError(error);
+  }
   return 0;
 }
 
@@ -151,7 +166,8 @@ int compareOnText(const std::string &baselinePath,
 int qrun::evalCommand(int argc, char **argv) {
   std::string baselinePath, candidatePath, suitesDir,
       maxDropText = "0.03", maxKldText = "0.05", gateText = "significant",
-      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath;
+      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath,
+      reportPath;
   long long limit = 0, threads = 0, batch = 8;
   ArgParser args;
   args.strings = {
@@ -160,7 +176,7 @@ int qrun::evalCommand(int argc, char **argv) {
       {"--max-kld", &maxKldText},        {"--gate", &gateText},
       {"--confidence", &confidenceText}, {"--json", &jsonPath},
       {"--ppl-file", &pplPath},          {"--text", &textPath},
-      {"--tokens", &tokensPath}};
+      {"--tokens", &tokensPath},         {"--report", &reportPath}};
   args.ints = {{"--limit", &limit, 1},
                {"--threads", &threads, 0},
                {"--batch", &batch, 1}};
@@ -204,9 +220,9 @@ int qrun::evalCommand(int argc, char **argv) {
   qrt_set_num_threads(static_cast<int>(threads));
 
   if (textMode)
-    return compareOnText(baselinePath, candidatePath,
-                         !textPath.empty() ? textPath : tokensPath,
-                         !textPath.empty(), bootstrap, jsonPath, batch);
+    return compareOnText(
+        baselinePath, candidatePath, !textPath.empty() ? textPath : tokensPath,
+        !textPath.empty(), bootstrap, jsonPath, reportPath, batch);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
@@ -288,5 +304,13 @@ int qrun::evalCommand(int argc, char **argv) {
             writeFileAtomically(jsonPath, formatReportJson(report));
         !error.empty())
       return usageError(error);
+  if (!reportPath.empty()) {
+    // One candidate per run for now; the page takes several.
+    NamedReport named{candidateLabels({candidatePath})[0], report};
+    if (std::string error =
+            writeFileAtomically(reportPath, formatReportHtml({named}));
+        !error.empty())
+      return usageError(error);
+  }
   return report.passed() ? 0 : 1;
 }
