@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,10 +31,10 @@ const char *kEvalUsage =
     "usage: qrun eval --baseline ART --candidate ART --suites DIR\n"
     "    [--max-drop X] [--max-kld X] [--gate significant|raw]\n"
     "    [--confidence C] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
-    "    [--ppl-file FILE]\n"
+    "    [--ppl-file FILE] [--tokenizer FILE [--bos auto|none|TOKEN]]\n"
     "   or: qrun eval --baseline ART --candidate ART\n"
     "    (--text FILE | --tokens IDS.npy) [--confidence C] [--json OUT]\n"
-    "    [--threads N]";
+    "    [--threads N] [--tokenizer FILE [--bos auto|none|TOKEN]]";
 
 class Progress {
 public:
@@ -94,19 +95,70 @@ bool parseDouble(const std::string &text, double &value) {
   return !text.empty() && *end == 0 && std::isfinite(value);
 }
 
+/// The tokenizer of --tokenizer and --bos: "" or an error.
+std::string loadEncoder(const std::string &tokenizerPath,
+                        const std::string &bosText,
+                        std::unique_ptr<Tokenizer> &tokenizer,
+                        TextEncoder &encoder) {
+  if (tokenizerPath.empty()) {
+    if (!bosText.empty() && bosText != "auto" && bosText != "none")
+      return "--bos " + bosText + " needs --tokenizer (bytes have no BOS)";
+    return "";
+  }
+  if (std::string error = loadTokenizer(tokenizerPath, tokenizer);
+      !error.empty())
+    return error;
+  encoder.tokenizer = tokenizer.get();
+  if (bosText.empty() || bosText == "auto") {
+    encoder.bos = tokenizer->prefix();
+  } else if (bosText != "none") {
+    int64_t id = tokenizer->tokenId(bosText);
+    if (id < 0)
+      return "--bos: " + tokenizerPath + " has no token '" + bosText + "'";
+    encoder.bos = {id};
+  }
+  return "";
+}
+
+/// The tokenizer's ids must all be logits of the models.
+std::string checkVocabulary(const ModelPair &pair, const Tokenizer *tokenizer,
+                            const std::string &tokenizerPath) {
+  if (!tokenizer || pair.vocab <= 0 || tokenizer->vocabSize() <= pair.vocab)
+    return "";
+  return "the tokenizer " + tokenizerPath + " has " +
+         std::to_string(tokenizer->vocabSize()) +
+         " tokens, but the artifacts' logits only " +
+         std::to_string(pair.vocab) +
+         ": the tokenizer does not belong to these models";
+}
+
+/// Bytes as the tokens of a model with a larger vocabulary are rarely what
+/// was meant.
+void warnBytes(const ModelPair &pair, const TextEncoder &encoder) {
+  if (!encoder.tokenizer && pair.vocab > 256)
+    fprintf(stderr,
+            "qrun eval: warning: strings are tokenized as bytes, but the "
+            "models have %lld tokens: pass their tokenizer.json with "
+            "--tokenizer\n",
+            static_cast<long long>(pair.vocab));
+}
+
 /// The text mode: KLD, top-1 agreement and perplexity on one token sequence.
 int compareOnText(const std::string &baselinePath,
                   const std::string &candidatePath, const std::string &path,
                   bool bytes, const BootstrapOptions &bootstrap,
-                  const std::string &jsonPath, long long batch) {
+                  const std::string &jsonPath, long long batch,
+                  const TextEncoder &encoder,
+                  const std::string &tokenizerName) {
   std::vector<int64_t> tokens;
   if (bytes) {
     std::string text;
     if (std::string error = readFile(path, text); !error.empty())
       return usageError(error);
-    if (text.size() < 2)
-      return usageError(path + ": needs at least 2 bytes");
-    tokens = byteTokens(text);
+    if (std::string error = encoder.encodeText(text, tokens); !error.empty())
+      return usageError(path + ": " + error);
+    if (tokens.size() < 2)
+      return usageError(path + ": needs at least 2 tokens");
   } else if (std::string error = readTokenIds(path, tokens); !error.empty()) {
     return usageError(error);
   }
@@ -114,6 +166,12 @@ int compareOnText(const std::string &baselinePath,
   if (std::string error = pair.load(baselinePath, candidatePath, batch);
       !error.empty())
     return usageError(error);
+  if (std::string error =
+          checkVocabulary(pair, encoder.tokenizer, tokenizerName);
+      !error.empty())
+    return usageError(error);
+  if (bytes)
+    warnBytes(pair, encoder);
   if (pair.vocab > 0)
     for (int64_t id : tokens)
       if (id >= pair.vocab)
@@ -139,8 +197,8 @@ int compareOnText(const std::string &baselinePath,
           qrt_get_num_threads());
   if (!jsonPath.empty())
     if (std::string error = writeFileAtomically(
-            jsonPath,
-            formatTextJson(baselinePath, candidatePath, path, text, bootstrap));
+            jsonPath, formatTextJson(baselinePath, candidatePath, path, text,
+                                     bootstrap, tokenizerName));
         !error.empty())
       return usageError(error);
   return 0;
@@ -151,16 +209,23 @@ int compareOnText(const std::string &baselinePath,
 int qrun::evalCommand(int argc, char **argv) {
   std::string baselinePath, candidatePath, suitesDir,
       maxDropText = "0.03", maxKldText = "0.05", gateText = "significant",
-      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath;
+      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath,
+      tokenizerPath, bosText;
   long long limit = 0, threads = 0, batch = 8;
   ArgParser args;
-  args.strings = {
-      {"--baseline", &baselinePath},     {"--candidate", &candidatePath},
-      {"--suites", &suitesDir},          {"--max-drop", &maxDropText},
-      {"--max-kld", &maxKldText},        {"--gate", &gateText},
-      {"--confidence", &confidenceText}, {"--json", &jsonPath},
-      {"--ppl-file", &pplPath},          {"--text", &textPath},
-      {"--tokens", &tokensPath}};
+  args.strings = {{"--baseline", &baselinePath},
+                  {"--candidate", &candidatePath},
+                  {"--suites", &suitesDir},
+                  {"--max-drop", &maxDropText},
+                  {"--max-kld", &maxKldText},
+                  {"--gate", &gateText},
+                  {"--confidence", &confidenceText},
+                  {"--json", &jsonPath},
+                  {"--ppl-file", &pplPath},
+                  {"--text", &textPath},
+                  {"--tokens", &tokensPath},
+                  {"--tokenizer", &tokenizerPath},
+                  {"--bos", &bosText}};
   args.ints = {{"--limit", &limit, 1},
                {"--threads", &threads, 0},
                {"--batch", &batch, 1}};
@@ -201,16 +266,24 @@ int qrun::evalCommand(int argc, char **argv) {
     return usageError("--confidence takes a level between 0 and 1 (0.95), "
                       "got '" +
                       confidenceText + "'");
+  std::unique_ptr<Tokenizer> tokenizer;
+  TextEncoder encoder;
+  if (std::string error =
+          loadEncoder(tokenizerPath, bosText, tokenizer, encoder);
+      !error.empty())
+    return usageError(error);
+  std::string tokenizerName = tokenizerPath.empty() ? "bytes" : tokenizerPath;
   qrt_set_num_threads(static_cast<int>(threads));
 
   if (textMode)
-    return compareOnText(baselinePath, candidatePath,
-                         !textPath.empty() ? textPath : tokensPath,
-                         !textPath.empty(), bootstrap, jsonPath, batch);
+    return compareOnText(
+        baselinePath, candidatePath, !textPath.empty() ? textPath : tokensPath,
+        !textPath.empty(), bootstrap, jsonPath, batch, encoder, tokenizerName);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
-  if (std::string error = readSuites(suitesDir, limit, suites); !error.empty())
+  if (std::string error = readSuites(suitesDir, limit, suites, &encoder);
+      !error.empty())
     return usageError(error);
   std::string pplText;
   if (pplPath.empty()) {
@@ -219,29 +292,44 @@ int qrun::evalCommand(int argc, char **argv) {
     if (stat(fallback.c_str(), &info) == 0 && S_ISREG(info.st_mode))
       pplPath = fallback;
   }
+  std::vector<int64_t> pplTokens;
   if (!pplPath.empty()) {
     if (std::string error = readFile(pplPath, pplText); !error.empty())
       return usageError(error);
-    if (pplText.size() < 2)
-      return usageError(pplPath + ": needs at least 2 bytes for perplexity");
+    if (std::string error = encoder.encodeText(pplText, pplTokens);
+        !error.empty())
+      return usageError(pplPath + ": " + error);
+    if (pplTokens.size() < 2)
+      return usageError(pplPath + ": needs at least 2 tokens for perplexity");
   }
 
   ModelPair pair;
   if (std::string error = pair.load(baselinePath, candidatePath, batch);
       !error.empty())
     return usageError(error);
+  if (std::string error =
+          checkVocabulary(pair, encoder.tokenizer, tokenizerName);
+      !error.empty())
+    return usageError(error);
   for (const Suite &suite : suites)
     if (std::string error = checkSuite(pair, suite); !error.empty())
       return usageError(error);
-  if (pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
+  if (!tokenizer && pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
     return usageError(pplPath +
                       ": perplexity is measured on bytes, and the "
                       "model has only " +
                       std::to_string(pair.vocab) + " tokens");
+  bool anyText = !pplText.empty();
+  for (const Suite &suite : suites)
+    for (const Case &c : suite.cases)
+      anyText = anyText || c.fromText;
+  if (anyText)
+    warnBytes(pair, encoder);
 
   EvalReport report;
   report.baseline = baselinePath;
   report.candidate = candidatePath;
+  report.tokenizer = tokenizerName;
   report.gate = gate;
   report.bootstrap = bootstrap;
   double start = nowMs();
@@ -262,7 +350,7 @@ int qrun::evalCommand(int argc, char **argv) {
   }
 
   if (!pplText.empty()) {
-    std::vector<int64_t> tokens = byteTokens(pplText);
+    std::vector<int64_t> &tokens = pplTokens;
     int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
     progress.start("perplexity", (tokens.size() - 2) / chunkSize + 1);
     TextScore score;
