@@ -764,6 +764,42 @@ std::string ModelPair::load(const std::string &baseline,
   return "";
 }
 
+std::string eval::loadTextEncoder(const std::string &tokenizerPath,
+                                  const std::string &bosText,
+                                  std::unique_ptr<Tokenizer> &tokenizer,
+                                  TextEncoder &encoder) {
+  if (tokenizerPath.empty()) {
+    if (!bosText.empty() && bosText != "auto" && bosText != "none")
+      return "--bos " + bosText + " needs --tokenizer (bytes have no BOS)";
+    return "";
+  }
+  if (std::string error = loadTokenizer(tokenizerPath, tokenizer);
+      !error.empty())
+    return error;
+  encoder.tokenizer = tokenizer.get();
+  if (bosText.empty() || bosText == "auto") {
+    encoder.bos = tokenizer->prefix();
+  } else if (bosText != "none") {
+    int64_t id = tokenizer->tokenId(bosText);
+    if (id < 0)
+      return "--bos: " + tokenizerPath + " has no token '" + bosText + "'";
+    encoder.bos = {id};
+  }
+  return "";
+}
+
+std::string eval::checkTokenizerVocabulary(const ModelPair &pair,
+                                           const Tokenizer *tokenizer,
+                                           const std::string &tokenizerPath) {
+  if (!tokenizer || pair.vocab <= 0 || tokenizer->vocabSize() <= pair.vocab)
+    return "";
+  return "the tokenizer " + tokenizerPath + " has " +
+         std::to_string(tokenizer->vocabSize()) +
+         " tokens, but the artifacts' logits only " +
+         std::to_string(pair.vocab) +
+         ": the tokenizer does not belong to these models";
+}
+
 //===----------------------------------------------------------------------===//
 // Scoring suites
 //===----------------------------------------------------------------------===//

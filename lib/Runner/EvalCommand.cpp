@@ -95,43 +95,6 @@ bool parseDouble(const std::string &text, double &value) {
   return !text.empty() && *end == 0 && std::isfinite(value);
 }
 
-/// The tokenizer of --tokenizer and --bos: "" or an error.
-std::string loadEncoder(const std::string &tokenizerPath,
-                        const std::string &bosText,
-                        std::unique_ptr<Tokenizer> &tokenizer,
-                        TextEncoder &encoder) {
-  if (tokenizerPath.empty()) {
-    if (!bosText.empty() && bosText != "auto" && bosText != "none")
-      return "--bos " + bosText + " needs --tokenizer (bytes have no BOS)";
-    return "";
-  }
-  if (std::string error = loadTokenizer(tokenizerPath, tokenizer);
-      !error.empty())
-    return error;
-  encoder.tokenizer = tokenizer.get();
-  if (bosText.empty() || bosText == "auto") {
-    encoder.bos = tokenizer->prefix();
-  } else if (bosText != "none") {
-    int64_t id = tokenizer->tokenId(bosText);
-    if (id < 0)
-      return "--bos: " + tokenizerPath + " has no token '" + bosText + "'";
-    encoder.bos = {id};
-  }
-  return "";
-}
-
-/// The tokenizer's ids must all be logits of the models.
-std::string checkVocabulary(const ModelPair &pair, const Tokenizer *tokenizer,
-                            const std::string &tokenizerPath) {
-  if (!tokenizer || pair.vocab <= 0 || tokenizer->vocabSize() <= pair.vocab)
-    return "";
-  return "the tokenizer " + tokenizerPath + " has " +
-         std::to_string(tokenizer->vocabSize()) +
-         " tokens, but the artifacts' logits only " +
-         std::to_string(pair.vocab) +
-         ": the tokenizer does not belong to these models";
-}
-
 /// Bytes as the tokens of a model with a larger vocabulary are rarely what
 /// was meant.
 void warnBytes(const ModelPair &pair, const TextEncoder &encoder) {
@@ -167,7 +130,7 @@ int compareOnText(const std::string &baselinePath,
       !error.empty())
     return usageError(error);
   if (std::string error =
-          checkVocabulary(pair, encoder.tokenizer, tokenizerName);
+          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
       !error.empty())
     return usageError(error);
   if (bytes)
@@ -213,19 +176,16 @@ int qrun::evalCommand(int argc, char **argv) {
       tokenizerPath, bosText;
   long long limit = 0, threads = 0, batch = 8;
   ArgParser args;
-  args.strings = {{"--baseline", &baselinePath},
-                  {"--candidate", &candidatePath},
-                  {"--suites", &suitesDir},
-                  {"--max-drop", &maxDropText},
-                  {"--max-kld", &maxKldText},
-                  {"--gate", &gateText},
-                  {"--confidence", &confidenceText},
-                  {"--json", &jsonPath},
-                  {"--ppl-file", &pplPath},
-                  {"--text", &textPath},
-                  {"--tokens", &tokensPath},
-                  {"--tokenizer", &tokenizerPath},
-                  {"--bos", &bosText}};
+  args.strings = {
+      {"--baseline", &baselinePath},     {"--candidate", &candidatePath},
+      {"--suites", &suitesDir},          {"--max-drop", &maxDropText},
+      {"--max-kld", &maxKldText},        {"--gate", &gateText},
+      {"--confidence", &confidenceText}, {"--json", &jsonPath},
+      {"--ppl-file", &pplPath},          {"--text", &textPath},
+      {"--tokens", &tokensPath}};
+  // The tokenizer's options (docs/eval.md, "Tokenizers").
+  args.strings.push_back({"--tokenizer", &tokenizerPath});
+  args.strings.push_back({"--bos", &bosText});
   args.ints = {{"--limit", &limit, 1},
                {"--threads", &threads, 0},
                {"--batch", &batch, 1}};
@@ -269,7 +229,7 @@ int qrun::evalCommand(int argc, char **argv) {
   std::unique_ptr<Tokenizer> tokenizer;
   TextEncoder encoder;
   if (std::string error =
-          loadEncoder(tokenizerPath, bosText, tokenizer, encoder);
+          loadTextEncoder(tokenizerPath, bosText, tokenizer, encoder);
       !error.empty())
     return usageError(error);
   std::string tokenizerName = tokenizerPath.empty() ? "bytes" : tokenizerPath;
@@ -308,7 +268,7 @@ int qrun::evalCommand(int argc, char **argv) {
       !error.empty())
     return usageError(error);
   if (std::string error =
-          checkVocabulary(pair, encoder.tokenizer, tokenizerName);
+          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
       !error.empty())
     return usageError(error);
   for (const Suite &suite : suites)

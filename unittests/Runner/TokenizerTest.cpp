@@ -15,6 +15,8 @@
 //       time of the first encoding and of N more on stderr
 //   decode TOKENIZER.json ID...
 //       prints the text of the ids
+//   info TOKENIZER.json
+//       prints describe(), the vocabulary size, prefix(), bos() and eos()
 //
 // TOKENIZER.json "bytes" stands for the byte tokenizer. Exits 1 and names
 // every failed check; loading errors are printed and exit 2.
@@ -175,7 +177,8 @@ int usage() {
                   "CASES.json\n"
                   "   or: qrun-tokenizer-test encode TOKENIZER.json "
                   "[--file FILE | TEXT] [--repeat N]\n"
-                  "   or: qrun-tokenizer-test decode TOKENIZER.json ID...\n");
+                  "   or: qrun-tokenizer-test decode TOKENIZER.json ID...\n"
+                  "   or: qrun-tokenizer-test info TOKENIZER.json\n");
   return 2;
 }
 
@@ -246,6 +249,16 @@ int main(int argc, char **argv) {
               ms / static_cast<double>(repeat));
     }
     printf("%s\n", idsText(ids).c_str());
+    return 0;
+  }
+  if (command == "info" && argc == 3) {
+    printf("%s\nvocabulary %lld, prefix %s, suffix %s, bos %lld, eos %lld\n",
+           tokenizer->describe().c_str(),
+           static_cast<long long>(tokenizer->vocabSize()),
+           idsText(tokenizer->prefix()).c_str(),
+           idsText(tokenizer->suffix()).c_str(),
+           static_cast<long long>(tokenizer->bos()),
+           static_cast<long long>(tokenizer->eos()));
     return 0;
   }
   if (command == "decode") {

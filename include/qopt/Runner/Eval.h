@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -187,6 +188,23 @@ struct ModelPair {
   std::string load(const std::string &baseline, const std::string &candidate,
                    int64_t batch);
 };
+
+/// Loads the tokenizer at `tokenizerPath` into `tokenizer` and sets up
+/// `encoder` with it and the BOS that `bos` names: "" or "auto" (the
+/// tokenizer's prefix()), "none", or a token of the tokenizer. An empty
+/// path leaves bytes (and then `bos` must not name a token). Returns an
+/// error, or "".
+std::string loadTextEncoder(const std::string &tokenizerPath,
+                            const std::string &bos,
+                            std::unique_ptr<Tokenizer> &tokenizer,
+                            TextEncoder &encoder);
+
+/// An error when `tokenizer` (may be null: bytes, not checked) has ids
+/// beyond the pair's logits; a larger logits dimension is fine (models pad
+/// it).
+std::string checkTokenizerVocabulary(const ModelPair &pair,
+                                     const Tokenizer *tokenizer,
+                                     const std::string &tokenizerPath);
 
 /// Checks that every case of `suite` fits the pair: its length, and its
 /// token ids when the vocabulary is static.
