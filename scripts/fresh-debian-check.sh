@@ -12,8 +12,9 @@
 #                 removed at the end unless --keep
 #   --test-only   run scripts/test.sh only
 #   --run-only    run scripts/run.sh only
-#   --deps-only   only install_deps, configure (cmake) and ensure_ort: proves
-#                 apt, the package list and npm in minutes, builds nothing
+#   --deps-only   only install_deps, configure (cmake), ensure_ort and
+#                 ensure_tokenizers: proves apt, the package list and npm in
+#                 minutes, builds nothing
 #   --uncommitted also copy uncommitted changes to tracked files and untracked,
 #                 non-ignored files (never ignored ones: build/, node_modules)
 #   --keep        keep the root (e.g. to chroot into it afterwards)
@@ -236,7 +237,7 @@ in_chroot() {  # NAME COMMAND
 failed=()
 case $mode in
   deps)
-    in_chroot deps 'source scripts/lib.sh && install_deps && configure_build && ensure_ort' \
+    in_chroot deps 'source scripts/lib.sh && install_deps && configure_build && ensure_ort && ensure_tokenizers' \
       || failed+=(deps) ;;
   *)
     if [ "$mode" != run ]; then in_chroot test.sh scripts/test.sh || failed+=(test.sh); fi

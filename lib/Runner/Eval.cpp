@@ -12,6 +12,8 @@
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
+#include "Unicode.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -72,6 +74,7 @@ public:
           for (unsigned char c : value)
             ids.push_back(c);
           (key == "prompt" ? havePrompt : haveAnswer) = true;
+          (key == "prompt" ? out.promptText : out.answerText) = value;
         } else if (key == "metric") {
           if (peek() != '"')
             return fail("\"metric\" must be a string"), error;
@@ -102,6 +105,7 @@ public:
     if (!strings && !ids)
       return "a case needs \"prompt\" and \"answer\" (strings) or "
              "\"prompt_ids\" and \"answer_ids\" (token ids), not both kinds";
+    out.fromText = strings;
     if (out.prompt.empty())
       return "empty prompt (the first answer token must follow a prompt "
              "token)";
@@ -146,24 +150,6 @@ private:
       value = value * 16 + static_cast<unsigned>(digit);
     }
     return true;
-  }
-
-  static void appendUtf8(unsigned code, std::string &out) {
-    if (code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (code < 0x800) {
-      out += static_cast<char>(0xC0 | (code >> 6));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += static_cast<char>(0xE0 | (code >> 12));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (code >> 18));
-      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    }
   }
 
   /// A string starting at its opening quote; `out` gets its UTF-8 bytes.
@@ -225,7 +211,7 @@ private:
             return fail("unpaired high surrogate in a \\u escape");
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
         }
-        appendUtf8(code, out);
+        unicode::appendUtf8(static_cast<char32_t>(code), out);
         break;
       }
       default:
@@ -407,7 +393,7 @@ std::string eval::parseCase(const std::string &line, Case &out,
 }
 
 std::string eval::readSuite(const std::string &path, long long limit,
-                            Suite &suite) {
+                            Suite &suite, const TextEncoder *encoder) {
   suite = Suite();
   suite.path = path;
   suite.name = baseName(path);
@@ -435,6 +421,9 @@ std::string eval::readSuite(const std::string &path, long long limit,
     std::string where = path + ":" + std::to_string(lineNumber) + ": ";
     if (std::string error = parseCase(line, c, metric); !error.empty())
       return where + error;
+    if (c.fromText && encoder && encoder->tokenizer)
+      if (std::string error = encoder->encodeCase(c); !error.empty())
+        return where + error;
     if (!metric.empty()) {
       Metric parsed;
       if (!parseMetric(metric, parsed))
@@ -461,7 +450,8 @@ std::string eval::readSuite(const std::string &path, long long limit,
 }
 
 std::string eval::readSuites(const std::string &dir, long long limit,
-                             std::vector<Suite> &out) {
+                             std::vector<Suite> &out,
+                             const TextEncoder *encoder) {
   out.clear();
   DIR *handle = opendir(dir.c_str());
   if (!handle)
@@ -478,10 +468,107 @@ std::string eval::readSuites(const std::string &dir, long long limit,
     return "no suites (*.jsonl) in '" + dir + "'";
   for (const std::string &name : names) {
     out.emplace_back();
-    if (std::string error = readSuite(dir + "/" + name, limit, out.back());
+    if (std::string error =
+            readSuite(dir + "/" + name, limit, out.back(), encoder);
         !error.empty())
       return error;
   }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Tokenizing strings
+//===----------------------------------------------------------------------===//
+
+std::string TextEncoder::encodeText(const std::string &text,
+                                    std::vector<int64_t> &ids) const {
+  ids = bos;
+  if (!tokenizer) {
+    for (unsigned char c : text)
+      ids.push_back(c);
+    return "";
+  }
+  return tokenizer->encode(text, ids);
+}
+
+namespace {
+
+bool startsWith(const std::vector<int64_t> &whole,
+                const std::vector<int64_t> &prefix) {
+  return prefix.size() <= whole.size() &&
+         std::equal(prefix.begin(), prefix.end(), whole.begin());
+}
+
+/// The length of `text` without its trailing whitespace (White_Space).
+size_t withoutTrailingSpace(const std::string &text) {
+  size_t at = 0, end = 0;
+  char32_t code;
+  while (at < text.size()) {
+    if (!unicode::decodeUtf8(text, at, code)) {
+      ++at;
+      end = at;
+      continue;
+    }
+    if (!unicode::isWhiteSpace(code))
+      end = at;
+  }
+  return end;
+}
+
+} // namespace
+
+std::string TextEncoder::encodeCase(Case &c) const {
+  if (!tokenizer) {
+    c.prompt = bos;
+    c.answer.clear();
+    for (unsigned char b : c.promptText)
+      c.prompt.push_back(b);
+    for (unsigned char b : c.answerText)
+      c.answer.push_back(b);
+    return "";
+  }
+  std::string prompt = c.promptText, answer = c.answerText;
+  std::vector<int64_t> promptIds, wholeIds;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (std::string error = encodeText(prompt, promptIds); !error.empty())
+      return "prompt: " + error;
+    if (std::string error = encodeText(prompt + answer, wholeIds);
+        !error.empty())
+      return "answer: " + error;
+    if (startsWith(wholeIds, promptIds))
+      break;
+    size_t keep = withoutTrailingSpace(prompt);
+    if (attempt == 1 || keep == prompt.size()) {
+      // Name the token that spans the boundary.
+      size_t common = 0;
+      while (common < promptIds.size() && common < wholeIds.size() &&
+             promptIds[common] == wholeIds[common])
+        ++common;
+      std::string spanning = common < wholeIds.size()
+                                 ? tokenizer->decode({wholeIds[common]})
+                                 : std::string();
+      return "the tokens of the prompt are not a prefix of those of prompt + "
+             "answer: the token " +
+             jsonString(spanning) +
+             " spans the boundary; end the prompt where the tokenizer splits "
+             "(e.g. before a space that starts the answer), or give "
+             "prompt_ids and answer_ids";
+    }
+    // Tokenizers attach a space to the word after it: "Answer: " + "Paris"
+    // is tokenized as "Answer:" + " Paris" (lm-evaluation-harness moves the
+    // whitespace so too).
+    answer = prompt.substr(keep) + answer;
+    prompt.resize(keep);
+  }
+  if (promptIds.empty())
+    return "the prompt has no tokens (the first answer token must follow a "
+           "prompt token; --bos adds one)";
+  if (wholeIds.size() == promptIds.size())
+    return "the answer adds no tokens";
+  c.prompt = promptIds;
+  c.answer.assign(wholeIds.begin() +
+                      static_cast<std::ptrdiff_t>(promptIds.size()),
+                  wholeIds.end());
   return "";
 }
 
@@ -675,6 +762,42 @@ std::string ModelPair::load(const std::string &baseline,
     }
   }
   return "";
+}
+
+std::string eval::loadTextEncoder(const std::string &tokenizerPath,
+                                  const std::string &bosText,
+                                  std::unique_ptr<Tokenizer> &tokenizer,
+                                  TextEncoder &encoder) {
+  if (tokenizerPath.empty()) {
+    if (!bosText.empty() && bosText != "auto" && bosText != "none")
+      return "--bos " + bosText + " needs --tokenizer (bytes have no BOS)";
+    return "";
+  }
+  if (std::string error = loadTokenizer(tokenizerPath, tokenizer);
+      !error.empty())
+    return error;
+  encoder.tokenizer = tokenizer.get();
+  if (bosText.empty() || bosText == "auto") {
+    encoder.bos = tokenizer->prefix();
+  } else if (bosText != "none") {
+    int64_t id = tokenizer->tokenId(bosText);
+    if (id < 0)
+      return "--bos: " + tokenizerPath + " has no token '" + bosText + "'";
+    encoder.bos = {id};
+  }
+  return "";
+}
+
+std::string eval::checkTokenizerVocabulary(const ModelPair &pair,
+                                           const Tokenizer *tokenizer,
+                                           const std::string &tokenizerPath) {
+  if (!tokenizer || pair.vocab <= 0 || tokenizer->vocabSize() <= pair.vocab)
+    return "";
+  return "the tokenizer " + tokenizerPath + " has " +
+         std::to_string(tokenizer->vocabSize()) +
+         " tokens, but the artifacts' logits only " +
+         std::to_string(pair.vocab) +
+         ": the tokenizer does not belong to these models";
 }
 
 //===----------------------------------------------------------------------===//
@@ -951,6 +1074,8 @@ SuiteResult eval::summarizeSuite(const Suite &suite,
   result.name = suite.name;
   result.metric = suite.metric;
   result.cases = scores.size();
+  for (const CaseScore &score : scores)
+    result.tokens += score.tokens;
   for (const MetricInfo &info : kMetrics)
     result.metrics[static_cast<int>(info.metric)] =
         comparePaired(metricUnits(scores, info.metric),
@@ -1113,6 +1238,7 @@ std::string eval::formatReportJson(const EvalReport &report) {
   std::string out =
       "{\"baseline\": " + jsonString(report.baseline) +
       ", \"candidate\": " + jsonString(report.candidate) +
+      ", \"tokenizer\": " + jsonString(report.tokenizer) +
       ", \"max_drop\": " + jsonNumber(gate.maxDrop) +
       ", \"passed\": " + (report.passed() ? "true" : "false") + ", \"gate\": " +
       (gate.rule == GateRule::Raw ? "\"raw\"" : "\"significant\"") +
@@ -1127,6 +1253,7 @@ std::string eval::formatReportJson(const EvalReport &report) {
     out +=
         (s ? ",\n  " : "\n  ") + jsonString(suite.name) + ": {\"metric\": \"" +
         metricName(suite.metric) + "\", \"n\": " + std::to_string(suite.cases) +
+        ", \"tokens\": " + std::to_string(suite.tokens) +
         ", \"baseline\": " + jsonNumber(c.baseline) +
         ", \"candidate\": " + jsonNumber(c.candidate) +
         ", \"delta\": " + jsonNumber(c.delta) +
@@ -1189,11 +1316,13 @@ std::string eval::formatTextJson(const std::string &baseline,
                                  const std::string &candidate,
                                  const std::string &textPath,
                                  const TextComparison &text,
-                                 const BootstrapOptions &bootstrap) {
+                                 const BootstrapOptions &bootstrap,
+                                 const std::string &tokenizer) {
   const Comparison &p = text.perplexity, &k = text.kld, &a = text.agreement;
   return "{\"baseline\": " + jsonString(baseline) +
          ", \"candidate\": " + jsonString(candidate) +
          ", \"text\": " + jsonString(textPath) +
+         ", \"tokenizer\": " + jsonString(tokenizer) +
          ", \"confidence\": " + jsonNumber(bootstrap.confidence) +
          ", \"resamples\": " + std::to_string(bootstrap.resamples) +
          ", \"seed\": " + std::to_string(bootstrap.seed) +

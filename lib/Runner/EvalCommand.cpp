@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,9 +33,11 @@ const char *kEvalUsage =
     "    [--max-drop X] [--max-kld X] [--gate significant|raw]\n"
     "    [--confidence C] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
     "    [--ppl-file FILE] [--report OUT.html]\n"
+    "    [--tokenizer FILE [--bos auto|none|TOKEN]]\n"
     "   or: qrun eval --baseline ART --candidate ART\n"
     "    (--text FILE | --tokens IDS.npy) [--confidence C] [--json OUT]\n"
-    "    [--report OUT.html] [--threads N]";
+    "    [--report OUT.html] [--threads N]\n"
+    "    [--tokenizer FILE [--bos auto|none|TOKEN]]";
 
 class Progress {
 public:
@@ -95,20 +98,33 @@ bool parseDouble(const std::string &text, double &value) {
   return !text.empty() && *end == 0 && std::isfinite(value);
 }
 
+/// Bytes as the tokens of a model with a larger vocabulary are rarely what
+/// was meant.
+void warnBytes(const ModelPair &pair, const TextEncoder &encoder) {
+  if (!encoder.tokenizer && pair.vocab > 256)
+    fprintf(stderr,
+            "qrun eval: warning: strings are tokenized as bytes, but the "
+            "models have %lld tokens: pass their tokenizer.json with "
+            "--tokenizer\n",
+            static_cast<long long>(pair.vocab));
+}
+
 /// The text mode: KLD, top-1 agreement and perplexity on one token sequence.
 int compareOnText(const std::string &baselinePath,
                   const std::string &candidatePath, const std::string &path,
                   bool bytes, const BootstrapOptions &bootstrap,
                   const std::string &jsonPath, const std::string &reportPath,
-                  long long batch) {
+                  long long batch, const TextEncoder &encoder,
+                  const std::string &tokenizerName) {
   std::vector<int64_t> tokens;
   if (bytes) {
     std::string text;
     if (std::string error = readFile(path, text); !error.empty())
       return usageError(error);
-    if (text.size() < 2)
-      return usageError(path + ": needs at least 2 bytes");
-    tokens = byteTokens(text);
+    if (std::string error = encoder.encodeText(text, tokens); !error.empty())
+      return usageError(path + ": " + error);
+    if (tokens.size() < 2)
+      return usageError(path + ": needs at least 2 tokens");
   } else if (std::string error = readTokenIds(path, tokens); !error.empty()) {
     return usageError(error);
   }
@@ -116,6 +132,12 @@ int compareOnText(const std::string &baselinePath,
   if (std::string error = pair.load(baselinePath, candidatePath, batch);
       !error.empty())
     return usageError(error);
+  if (std::string error =
+          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
+      !error.empty())
+    return usageError(error);
+  if (bytes)
+    warnBytes(pair, encoder);
   if (pair.vocab > 0)
     for (int64_t id : tokens)
       if (id >= pair.vocab)
@@ -141,8 +163,8 @@ int compareOnText(const std::string &baselinePath,
           qrt_get_num_threads());
   if (!jsonPath.empty())
     if (std::string error = writeFileAtomically(
-            jsonPath,
-            formatTextJson(baselinePath, candidatePath, path, text, bootstrap));
+            jsonPath, formatTextJson(baselinePath, candidatePath, path, text,
+                                     bootstrap, tokenizerName));
         !error.empty())
       return usageError(error);
   if (!reportPath.empty()) {
@@ -167,7 +189,7 @@ int qrun::evalCommand(int argc, char **argv) {
   std::string baselinePath, candidatePath, suitesDir,
       maxDropText = "0.03", maxKldText = "0.05", gateText = "significant",
       confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath,
-      reportPath;
+      reportPath, tokenizerPath, bosText;
   long long limit = 0, threads = 0, batch = 8;
   ArgParser args;
   args.strings = {
@@ -177,6 +199,9 @@ int qrun::evalCommand(int argc, char **argv) {
       {"--confidence", &confidenceText}, {"--json", &jsonPath},
       {"--ppl-file", &pplPath},          {"--text", &textPath},
       {"--tokens", &tokensPath},         {"--report", &reportPath}};
+  // The tokenizer's options (docs/eval.md, "Tokenizers").
+  args.strings.push_back({"--tokenizer", &tokenizerPath});
+  args.strings.push_back({"--bos", &bosText});
   args.ints = {{"--limit", &limit, 1},
                {"--threads", &threads, 0},
                {"--batch", &batch, 1}};
@@ -217,16 +242,25 @@ int qrun::evalCommand(int argc, char **argv) {
     return usageError("--confidence takes a level between 0 and 1 (0.95), "
                       "got '" +
                       confidenceText + "'");
+  std::unique_ptr<Tokenizer> tokenizer;
+  TextEncoder encoder;
+  if (std::string error =
+          loadTextEncoder(tokenizerPath, bosText, tokenizer, encoder);
+      !error.empty())
+    return usageError(error);
+  std::string tokenizerName = tokenizerPath.empty() ? "bytes" : tokenizerPath;
   qrt_set_num_threads(static_cast<int>(threads));
 
   if (textMode)
     return compareOnText(
         baselinePath, candidatePath, !textPath.empty() ? textPath : tokensPath,
-        !textPath.empty(), bootstrap, jsonPath, reportPath, batch);
+        !textPath.empty(), bootstrap, jsonPath, reportPath, batch, encoder,
+        tokenizerName);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
-  if (std::string error = readSuites(suitesDir, limit, suites); !error.empty())
+  if (std::string error = readSuites(suitesDir, limit, suites, &encoder);
+      !error.empty())
     return usageError(error);
   std::string pplText;
   if (pplPath.empty()) {
@@ -235,29 +269,44 @@ int qrun::evalCommand(int argc, char **argv) {
     if (stat(fallback.c_str(), &info) == 0 && S_ISREG(info.st_mode))
       pplPath = fallback;
   }
+  std::vector<int64_t> pplTokens;
   if (!pplPath.empty()) {
     if (std::string error = readFile(pplPath, pplText); !error.empty())
       return usageError(error);
-    if (pplText.size() < 2)
-      return usageError(pplPath + ": needs at least 2 bytes for perplexity");
+    if (std::string error = encoder.encodeText(pplText, pplTokens);
+        !error.empty())
+      return usageError(pplPath + ": " + error);
+    if (pplTokens.size() < 2)
+      return usageError(pplPath + ": needs at least 2 tokens for perplexity");
   }
 
   ModelPair pair;
   if (std::string error = pair.load(baselinePath, candidatePath, batch);
       !error.empty())
     return usageError(error);
+  if (std::string error =
+          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
+      !error.empty())
+    return usageError(error);
   for (const Suite &suite : suites)
     if (std::string error = checkSuite(pair, suite); !error.empty())
       return usageError(error);
-  if (pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
+  if (!tokenizer && pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
     return usageError(pplPath +
                       ": perplexity is measured on bytes, and the "
                       "model has only " +
                       std::to_string(pair.vocab) + " tokens");
+  bool anyText = !pplText.empty();
+  for (const Suite &suite : suites)
+    for (const Case &c : suite.cases)
+      anyText = anyText || c.fromText;
+  if (anyText)
+    warnBytes(pair, encoder);
 
   EvalReport report;
   report.baseline = baselinePath;
   report.candidate = candidatePath;
+  report.tokenizer = tokenizerName;
   report.gate = gate;
   report.bootstrap = bootstrap;
   double start = nowMs();
@@ -278,7 +327,7 @@ int qrun::evalCommand(int argc, char **argv) {
   }
 
   if (!pplText.empty()) {
-    std::vector<int64_t> tokens = byteTokens(pplText);
+    std::vector<int64_t> &tokens = pplTokens;
     int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
     progress.start("perplexity", (tokens.size() - 2) / chunkSize + 1);
     TextScore score;

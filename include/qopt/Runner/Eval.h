@@ -13,9 +13,11 @@
 
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/EvalStats.h"
+#include "qopt/Runner/Tokenizer.h"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,11 @@ struct Case {
   std::vector<int64_t> prompt, answer;
   /// The case's line in its file (1-based).
   size_t line = 0;
+  /// Whether it came from "prompt" and "answer" strings (kept in
+  /// promptText and answerText; prompt and answer hold their bytes until a
+  /// TextEncoder tokenizes them).
+  bool fromText = false;
+  std::string promptText, answerText;
   /// The tokens fed to the model: prompt + answer without its last token.
   int64_t length() const {
     return static_cast<int64_t>(prompt.size() + answer.size()) - 1;
@@ -73,8 +80,28 @@ struct Suite {
   std::vector<Case> cases;
 };
 
+/// How the strings of suites and texts become token ids: a tokenizer
+/// (bytes when null) and the tokens put before every prompt and text (the
+/// BOS; see docs/eval.md, "Tokenizers").
+struct TextEncoder {
+  const Tokenizer *tokenizer = nullptr;
+  std::vector<int64_t> bos;
+
+  /// bos + the tokens of `text`.
+  std::string encodeText(const std::string &text,
+                         std::vector<int64_t> &ids) const;
+  /// Sets c.prompt and c.answer from c.promptText and c.answerText: the
+  /// prompt's tokens are bos + encode(prompt), the answer's are the rest of
+  /// bos + encode(prompt + answer), which must begin with the prompt's. If
+  /// it does not, the prompt's trailing whitespace moves to the answer and
+  /// the rule is tried once more; then it is an error. Bytes: the bytes of
+  /// each.
+  std::string encodeCase(Case &c) const;
+};
+
 /// Parses one line of a suite: a JSON object with "prompt" and "answer"
-/// (strings; their UTF-8 bytes are the tokens) or "prompt_ids" and
+/// (strings, kept in promptText and answerText, their UTF-8 bytes in prompt
+/// and answer) or "prompt_ids" and
 /// "answer_ids" (arrays of non-negative integers), and optionally "metric"
 /// (a string, returned in `metric`; "" when absent). Other fields may hold
 /// any JSON value and are skipped. Strict: one object, nothing after it.
@@ -84,12 +111,15 @@ std::string parseCase(const std::string &line, Case &out, std::string &metric);
 /// Reads the suite at `path` (named after its file), checking every line but
 /// keeping only the first `limit` cases when limit > 0. Its metric is that of
 /// its lines' "metric" fields, which must agree; exact_match when none has
-/// one. Errors are "PATH:LINE: what".
-std::string readSuite(const std::string &path, long long limit, Suite &out);
+/// one. String cases are tokenized by `encoder` (bytes when null). Errors
+/// are "PATH:LINE: what".
+std::string readSuite(const std::string &path, long long limit, Suite &out,
+                      const TextEncoder *encoder = nullptr);
 
 /// Reads every DIR/*.jsonl, in name order.
 std::string readSuites(const std::string &dir, long long limit,
-                       std::vector<Suite> &out);
+                       std::vector<Suite> &out,
+                       const TextEncoder *encoder = nullptr);
 
 //===----------------------------------------------------------------------===//
 // Logits
@@ -158,6 +188,23 @@ struct ModelPair {
   std::string load(const std::string &baseline, const std::string &candidate,
                    int64_t batch);
 };
+
+/// Loads the tokenizer at `tokenizerPath` into `tokenizer` and sets up
+/// `encoder` with it and the BOS that `bos` names: "" or "auto" (the
+/// tokenizer's prefix()), "none", or a token of the tokenizer. An empty
+/// path leaves bytes (and then `bos` must not name a token). Returns an
+/// error, or "".
+std::string loadTextEncoder(const std::string &tokenizerPath,
+                            const std::string &bos,
+                            std::unique_ptr<Tokenizer> &tokenizer,
+                            TextEncoder &encoder);
+
+/// An error when `tokenizer` (may be null: bytes, not checked) has ids
+/// beyond the pair's logits; a larger logits dimension is fine (models pad
+/// it).
+std::string checkTokenizerVocabulary(const ModelPair &pair,
+                                     const Tokenizer *tokenizer,
+                                     const std::string &tokenizerPath);
 
 /// Checks that every case of `suite` fits the pair: its length, and its
 /// token ids when the vocabulary is static.
@@ -290,6 +337,8 @@ struct SuiteResult {
   std::string name;
   Metric metric = Metric::ExactMatch;
   size_t cases = 0;
+  /// Answer tokens scored (the token metrics' denominator).
+  int64_t tokens = 0;
   Comparison metrics[kNumMetrics];
   GateDecision decision;
   const Comparison &gated() const { return metrics[static_cast<int>(metric)]; }
@@ -304,6 +353,8 @@ SuiteResult summarizeSuite(const Suite &suite,
 /// A whole run of qrun eval over suites.
 struct EvalReport {
   std::string baseline, candidate;
+  /// The tokenizer of the strings: "bytes" or its file.
+  std::string tokenizer = "bytes";
   GateOptions gate;
   BootstrapOptions bootstrap;
   std::vector<SuiteResult> suites;
@@ -339,7 +390,8 @@ std::string formatTextJson(const std::string &baseline,
                            const std::string &candidate,
                            const std::string &textPath,
                            const TextComparison &text,
-                           const BootstrapOptions &bootstrap);
+                           const BootstrapOptions &bootstrap,
+                           const std::string &tokenizer = "bytes");
 
 /// `delta` as a signed percentage with two decimals ("+0.57%", "-25.00%"),
 /// "+inf", "-inf" or "nan".
