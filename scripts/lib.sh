@@ -9,15 +9,16 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # bookworm's security/updates suites. libclang-rt-22-dev (libFuzzer, ASan,
 # UBSan runtimes) is only a Recommends of clang-22, which --no-install-recommends
 # skips. valgrind checks that compiled code never reads out of bounds on
-# wrong input shapes. scripts/fresh-debian-check.sh proves this list on a
-# fresh root.
+# wrong input shapes. nlohmann-json3-dev and libcli11-dev (header-only, no
+# LLVM) are qrun's JSON and command-line parsers.
+# scripts/fresh-debian-check.sh proves this list on a fresh root.
 QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22 libclang-rt-22-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
-  valgrind
+  valgrind nlohmann-json3-dev libcli11-dev
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
