@@ -11,17 +11,16 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # skips. valgrind checks that compiled code never reads out of bounds on
 # wrong input shapes. chromium renders qrun eval's HTML report headless
 # (test/Runner/eval-report-chromium.test screenshots it; UNSUPPORTED without
-# it). nlohmann-json3-dev reads tokenizer.json files (qrun eval
-# --tokenizer). scripts/fresh-debian-check.sh proves this list on a fresh
-# root.
+# it). nlohmann-json3-dev and libcli11-dev (header-only, no LLVM) are qrun's
+# JSON (suites, reports, tokenizer.json) and command-line parsers.
+# scripts/fresh-debian-check.sh proves this list on a fresh root.
 QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
   clang-22 lld-22 clang-format-22 libclang-rt-22-dev
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
-  nlohmann-json3-dev
-  valgrind chromium
+  valgrind chromium nlohmann-json3-dev libcli11-dev
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -4,10 +4,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 using namespace qrun;
 
@@ -48,107 +46,9 @@ double qrun::nowMs() {
       .count();
 }
 
-std::string qrun::jsonString(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buffer[8];
-        snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-        out += buffer;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out + "\"";
-}
-
-std::string qrun::jsonNumber(double value) {
-  if (!std::isfinite(value))
-    return "null";
-  char buffer[32];
-  snprintf(buffer, sizeof(buffer), "%.6g", value);
-  return buffer;
-}
-
-bool qrun::takeOption(int argc, char **argv, int &i, const char *flag,
-                      std::string &value) {
-  size_t length = strlen(flag);
-  if (strncmp(argv[i], flag, length) != 0)
-    return false;
-  if (argv[i][length] == '=') {
-    value = argv[i] + length + 1;
-    return true;
-  }
-  if (argv[i][length] != 0)
-    return false;
-  if (i + 1 >= argc) {
-    value = "\x01missing";
-    return true;
-  }
-  value = argv[++i];
-  return true;
-}
-
 bool qrun::parseInt(const std::string &text, long long &value) {
   char *end = nullptr;
   errno = 0;
   value = strtoll(text.c_str(), &end, 10);
   return !text.empty() && *end == 0 && errno == 0;
-}
-
-std::string ArgParser::parse(int argc, char **argv) {
-  for (int i = 0; i < argc; ++i) {
-    std::string value;
-    bool matched = false;
-    auto take = [&](const char *flag) {
-      if (matched || !takeOption(argc, argv, i, flag, value))
-        return false;
-      matched = true;
-      return true;
-    };
-    for (auto &[flag, target] : strings)
-      if (take(flag))
-        *target = value;
-    for (auto &[flag, target] : lists)
-      if (take(flag))
-        target->push_back(value);
-    for (Int &option : ints) {
-      if (!take(option.flag))
-        continue;
-      if (value != "\x01missing" &&
-          (!parseInt(value, *option.value) || *option.value < option.minimum))
-        return std::string(option.flag) + " takes an integer of at least " +
-               std::to_string(option.minimum);
-    }
-    for (auto &[flag, target] : flags)
-      if (!matched && strcmp(argv[i], flag) == 0)
-        matched = *target = true;
-    if (value == "\x01missing")
-      return std::string("option '") + argv[i] + "' needs a value";
-    if (matched)
-      continue;
-    if (argv[i][0] == '-')
-      return std::string("unknown option '") + argv[i] + "'";
-    if (!positionalName)
-      return std::string("unexpected argument '") + argv[i] + "'";
-    if (!positional.empty())
-      return std::string("more than one ") + positionalName + " given";
-    positional = argv[i];
-  }
-  return "";
 }

@@ -9,6 +9,7 @@
 
 #include "qopt/Runner/Eval.h"
 
+#include "Json.h"
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
@@ -29,325 +30,66 @@ using namespace qrun::eval;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Suites: a small, strict JSON-line parser
+// Suites: one JSON object per line, read by nlohmann/json
 //===----------------------------------------------------------------------===//
 
-/// The strict JSON-line parser behind parseCase.
-class CaseParser {
-public:
-  explicit CaseParser(const std::string &text) : text(text) {}
+/// `value` for a message, cut short when long.
+std::string shortJson(const nlohmann::json &value) {
+  std::string text =
+      value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return text.size() <= 40 ? text : text.substr(0, 37) + "...";
+}
 
-  /// Returns an error message, or "" on success.
-  std::string parse(Case &out, std::string &metric) {
-    metric.clear();
-    bool havePrompt = false, haveAnswer = false, havePromptIds = false,
-         haveAnswerIds = false;
-    std::vector<std::string> keys;
-    skipSpace();
-    if (!expect('{', "a JSON object"))
-      return error;
-    skipSpace();
-    if (peek() == '}') {
-      ++at;
-    } else {
-      while (true) {
-        skipSpace();
-        std::string key;
-        if (peek() != '"')
-          return fail("expected a key (a string)"), error;
-        if (!parseString(key))
-          return error;
-        if (std::find(keys.begin(), keys.end(), key) != keys.end())
-          return fail("duplicate key \"" + key + "\""), error;
-        keys.push_back(key);
-        skipSpace();
-        if (!expect(':', "':' after a key"))
-          return error;
-        skipSpace();
-        bool ok;
-        if (key == "prompt" || key == "answer") {
-          std::string value;
-          if (peek() != '"')
-            return fail("\"" + key + "\" must be a string"), error;
-          ok = parseString(value);
-          std::vector<int64_t> &ids = key == "prompt" ? out.prompt : out.answer;
-          for (unsigned char c : value)
-            ids.push_back(c);
-          (key == "prompt" ? havePrompt : haveAnswer) = true;
-          (key == "prompt" ? out.promptText : out.answerText) = value;
-        } else if (key == "metric") {
-          if (peek() != '"')
-            return fail("\"metric\" must be a string"), error;
-          ok = parseString(metric);
-        } else if (key == "prompt_ids" || key == "answer_ids") {
-          ok = parseIds(key, key == "prompt_ids" ? out.prompt : out.answer);
-          (key == "prompt_ids" ? havePromptIds : haveAnswerIds) = true;
-        } else {
-          ok = skipValue(0);
-        }
-        if (!ok)
-          return error;
-        skipSpace();
-        if (peek() == ',') {
-          ++at;
-          continue;
-        }
-        if (!expect('}', "',' or '}' after a value"))
-          return error;
-        break;
-      }
-    }
-    skipSpace();
-    if (at != text.size())
-      return fail("unexpected text after the object"), error;
-    bool strings = havePrompt && haveAnswer && !havePromptIds && !haveAnswerIds;
-    bool ids = havePromptIds && haveAnswerIds && !havePrompt && !haveAnswer;
-    if (!strings && !ids)
-      return "a case needs \"prompt\" and \"answer\" (strings) or "
-             "\"prompt_ids\" and \"answer_ids\" (token ids), not both kinds";
-    out.fromText = strings;
-    if (out.prompt.empty())
-      return "empty prompt (the first answer token must follow a prompt "
-             "token)";
-    if (out.answer.empty())
-      return "empty answer";
-    return "";
-  }
+/// nlohmann/json's "[json.exception.parse_error.101] parse error at line 1,
+/// column 36: syntax error while parsing object key - unexpected '}';
+/// expected string literal" as "syntax error while parsing object key -
+/// unexpected '}'; expected string literal (column 36)".
+std::string describeParseError(const nlohmann::json::parse_error &error) {
+  std::string what = error.what();
+  size_t colon = what.find(": ");
+  if (colon != std::string::npos)
+    what = what.substr(colon + 2);
+  return what + " (column " + std::to_string(error.byte) + ")";
+}
 
-private:
-  const std::string &text;
-  size_t at = 0;
-  std::string error;
+/// The bytes of the string field `key` as token ids.
+std::string readTextField(const nlohmann::json &object, const char *key,
+                          std::vector<int64_t> &ids) {
+  const nlohmann::json &value = object.at(key);
+  if (!value.is_string())
+    return std::string("\"") + key + "\" must be a string, not " +
+           shortJson(value);
+  for (unsigned char c : value.get_ref<const std::string &>())
+    ids.push_back(c);
+  return "";
+}
 
-  char peek() const { return at < text.size() ? text[at] : 0; }
-  void skipSpace() {
-    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' ||
-                                text[at] == '\r' || text[at] == '\n'))
-      ++at;
+/// The array field `key` of non-negative integers as token ids.
+std::string readIdsField(const nlohmann::json &object, const char *key,
+                         std::vector<int64_t> &ids) {
+  const nlohmann::json &value = object.at(key);
+  std::string name = std::string("\"") + key + "\"";
+  if (!value.is_array())
+    return name + " must be an array of token ids, not " + shortJson(value);
+  for (size_t i = 0; i < value.size(); ++i) {
+    const nlohmann::json &id = value[i];
+    std::string where = name + "[" + std::to_string(i) + "]";
+    // Non-negative integers parse as unsigned, negative ones as signed;
+    // anything with a fraction or an exponent as a double.
+    if (id.is_number_unsigned() &&
+        id.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
+      ids.push_back(static_cast<int64_t>(id.get<uint64_t>()));
+    else if (id.is_number_integer() && !id.is_number_unsigned() &&
+             id.get<int64_t>() >= 0) // -0
+      ids.push_back(id.get<int64_t>());
+    else if (id.is_number_integer() && !id.is_number_unsigned())
+      return where + " is the negative token id " + shortJson(id);
+    else
+      return where + " is " + shortJson(id) +
+             ", not a token id (an integer from 0 to 2^63 - 1)";
   }
-  bool fail(const std::string &message) {
-    if (error.empty())
-      error = message + " (column " + std::to_string(at + 1) + ")";
-    return false;
-  }
-  bool expect(char c, const char *what) {
-    if (peek() != c || at >= text.size())
-      return fail(std::string("expected ") + what);
-    ++at;
-    return true;
-  }
-
-  bool parseHex4(unsigned &value) {
-    value = 0;
-    for (int i = 0; i < 4; ++i, ++at) {
-      char c = peek();
-      int digit = c >= '0' && c <= '9'   ? c - '0'
-                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                         : -1;
-      if (digit < 0)
-        return fail("bad \\u escape (needs 4 hex digits)");
-      value = value * 16 + static_cast<unsigned>(digit);
-    }
-    return true;
-  }
-
-  /// A string starting at its opening quote; `out` gets its UTF-8 bytes.
-  bool parseString(std::string &out) {
-    ++at; // the opening quote
-    while (true) {
-      if (at >= text.size())
-        return fail("unterminated string");
-      unsigned char c = static_cast<unsigned char>(text[at]);
-      if (c == '"') {
-        ++at;
-        return true;
-      }
-      if (c < 0x20)
-        return fail("control character in a string (escape it)");
-      if (c != '\\') {
-        out += static_cast<char>(c);
-        ++at;
-        continue;
-      }
-      ++at;
-      char e = peek();
-      ++at;
-      switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        out += e;
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        unsigned code;
-        if (!parseHex4(code))
-          return false;
-        if (code >= 0xDC00 && code <= 0xDFFF)
-          return fail("unpaired low surrogate in a \\u escape");
-        if (code >= 0xD800 && code <= 0xDBFF) {
-          unsigned low;
-          if (peek() != '\\' || at + 1 >= text.size() || text[at + 1] != 'u')
-            return fail("unpaired high surrogate in a \\u escape");
-          at += 2;
-          if (!parseHex4(low))
-            return false;
-          if (low < 0xDC00 || low > 0xDFFF)
-            return fail("unpaired high surrogate in a \\u escape");
-          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-        }
-        unicode::appendUtf8(static_cast<char32_t>(code), out);
-        break;
-      }
-      default:
-        --at;
-        return fail("bad escape in a string");
-      }
-    }
-  }
-
-  /// A JSON number; `integer` tells whether it has no fraction or exponent.
-  bool parseNumber(std::string &literal, bool &integer) {
-    size_t start = at;
-    integer = true;
-    auto digits = [&] {
-      size_t from = at;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9')
-        ++at;
-      return at > from;
-    };
-    if (peek() == '-')
-      ++at;
-    if (peek() == '0')
-      ++at;
-    else if (!digits())
-      return fail("bad number");
-    if (peek() == '.') {
-      ++at;
-      integer = false;
-      if (!digits())
-        return fail("bad number (no digits after '.')");
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++at;
-      integer = false;
-      if (peek() == '+' || peek() == '-')
-        ++at;
-      if (!digits())
-        return fail("bad number (no digits in the exponent)");
-    }
-    literal = text.substr(start, at - start);
-    return true;
-  }
-
-  bool parseIds(const std::string &key, std::vector<int64_t> &ids) {
-    if (peek() != '[')
-      return fail("\"" + key + "\" must be an array of token ids");
-    ++at;
-    skipSpace();
-    if (peek() == ']') {
-      ++at;
-      return true;
-    }
-    while (true) {
-      skipSpace();
-      size_t start = at;
-      std::string literal;
-      bool integer;
-      if (peek() != '-' && !(peek() >= '0' && peek() <= '9'))
-        return fail("\"" + key + "\" must hold integers");
-      if (!parseNumber(literal, integer))
-        return false;
-      long long value;
-      if (!integer || !parseInt(literal, value)) {
-        at = start;
-        return fail("\"" + key + "\" holds " + literal +
-                    ", not a token id (an integer)");
-      }
-      if (value < 0) {
-        at = start;
-        return fail("\"" + key + "\" holds the negative token id " + literal);
-      }
-      ids.push_back(value);
-      skipSpace();
-      if (peek() == ',') {
-        ++at;
-        continue;
-      }
-      return expect(']', "',' or ']' in an array");
-    }
-  }
-
-  /// Any JSON value (checked, not kept).
-  bool skipValue(int depth) {
-    if (depth > 64)
-      return fail("values nested too deeply");
-    char c = peek();
-    if (c == '"') {
-      std::string ignored;
-      return parseString(ignored);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      std::string literal;
-      bool integer;
-      return parseNumber(literal, integer);
-    }
-    for (const char *word : {"true", "false", "null"}) {
-      size_t length = strlen(word);
-      if (text.compare(at, length, word) == 0) {
-        at += length;
-        return true;
-      }
-    }
-    if (c != '[' && c != '{')
-      return fail("expected a JSON value");
-    char close = c == '[' ? ']' : '}';
-    ++at;
-    skipSpace();
-    if (peek() == close) {
-      ++at;
-      return true;
-    }
-    while (true) {
-      skipSpace();
-      if (close == '}') {
-        std::string key;
-        if (peek() != '"')
-          return fail("expected a key (a string)");
-        if (!parseString(key))
-          return false;
-        skipSpace();
-        if (!expect(':', "':' after a key"))
-          return false;
-        skipSpace();
-      }
-      if (!skipValue(depth + 1))
-        return false;
-      skipSpace();
-      if (peek() == ',') {
-        ++at;
-        continue;
-      }
-      return expect(close, close == ']' ? "',' or ']' in an array"
-                                        : "',' or '}' in an object");
-    }
-  }
-};
+  return "";
+}
 
 std::string baseName(const std::string &path) {
   size_t slash = path.rfind('/');
@@ -389,7 +131,75 @@ DeltaKind eval::metricDeltaKind(Metric metric) {
 
 std::string eval::parseCase(const std::string &line, Case &out,
                             std::string &metric) {
-  return CaseParser(line).parse(out, metric);
+  metric.clear();
+  // nlohmann/json keeps the last of duplicate keys; a case must not have
+  // any (which "prompt" would count?).
+  std::vector<std::string> keys;
+  std::string duplicate;
+  auto checkKeys = [&](int depth, nlohmann::json::parse_event_t event,
+                       nlohmann::json &parsed) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
+        duplicate.empty()) {
+      const std::string &key = parsed.get_ref<const std::string &>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
+        duplicate = key;
+      keys.push_back(key);
+    }
+    return true;
+  };
+  nlohmann::json object;
+  try {
+    // Strict: exactly one JSON value (surrounding whitespace aside), in
+    // UTF-8, no comments.
+    object = nlohmann::json::parse(line, checkKeys);
+  } catch (const nlohmann::json::parse_error &error) {
+    return describeParseError(error);
+  }
+  if (!object.is_object())
+    return "expected a JSON object, not " + shortJson(object);
+  if (!duplicate.empty())
+    return "duplicate key \"" + duplicate + "\"";
+  // Other fields may hold anything and are ignored.
+  bool havePrompt = object.contains("prompt"),
+       haveAnswer = object.contains("answer"),
+       havePromptIds = object.contains("prompt_ids"),
+       haveAnswerIds = object.contains("answer_ids");
+  std::string error;
+  if (havePrompt && error.empty())
+    error = readTextField(object, "prompt", out.prompt);
+  if (haveAnswer && error.empty())
+    error = readTextField(object, "answer", out.answer);
+  if (havePromptIds && error.empty())
+    error = readIdsField(object, "prompt_ids", out.prompt);
+  if (haveAnswerIds && error.empty())
+    error = readIdsField(object, "answer_ids", out.answer);
+  if (object.contains("metric") && error.empty()) {
+    const nlohmann::json &value = object.at("metric");
+    if (value.is_string())
+      metric = value.get<std::string>();
+    else
+      error = "\"metric\" must be a string, not " + shortJson(value);
+  }
+  if (!error.empty())
+    return error;
+  bool strings = havePrompt && haveAnswer && !havePromptIds && !haveAnswerIds;
+  bool ids = havePromptIds && haveAnswerIds && !havePrompt && !haveAnswer;
+  if (!strings && !ids)
+    return "a case needs \"prompt\" and \"answer\" (strings) or "
+           "\"prompt_ids\" and \"answer_ids\" (token ids), not both kinds";
+  out.fromText = strings;
+  if (strings) {
+    // Kept for a tokenizer (TextEncoder::encodeCase); out.prompt and
+    // out.answer hold their bytes until then.
+    out.promptText = object.at("prompt").get<std::string>();
+    out.answerText = object.at("answer").get<std::string>();
+  }
+  if (out.prompt.empty())
+    return "empty prompt (the first answer token must follow a prompt "
+           "token)";
+  if (out.answer.empty())
+    return "empty answer";
+  return "";
 }
 
 std::string eval::readSuite(const std::string &path, long long limit,
@@ -549,7 +359,7 @@ std::string TextEncoder::encodeCase(Case &c) const {
                                  : std::string();
       return "the tokens of the prompt are not a prefix of those of prompt + "
              "answer: the token " +
-             jsonString(spanning) +
+             dumpJson(Json(spanning)) +
              " spans the boundary; end the prompt where the tokenizer splits "
              "(e.g. before a space that starts the answer), or give "
              "prompt_ids and answer_ids";
@@ -1108,16 +918,15 @@ std::string levelText(double confidence) {
   return format("%g", confidence * 100) + "%";
 }
 
-std::string jsonInterval(const Interval &interval) {
-  return "[" + jsonNumber(interval.low) + ", " + jsonNumber(interval.high) +
-         "]";
+Json jsonInterval(const Interval &interval) {
+  return Json::array({interval.low, interval.high});
 }
 
-std::string jsonComparison(const Comparison &c) {
-  return "{\"baseline\": " + jsonNumber(c.baseline) +
-         ", \"candidate\": " + jsonNumber(c.candidate) +
-         ", \"delta\": " + jsonNumber(c.delta) +
-         ", \"interval\": " + jsonInterval(c.interval) + "}";
+Json jsonComparison(const Comparison &c) {
+  return {{"baseline", c.baseline},
+          {"candidate", c.candidate},
+          {"delta", c.delta},
+          {"interval", jsonInterval(c.interval)}};
 }
 
 /// Interval width in the table: "[-100.00%, -100.00%]".
@@ -1235,57 +1044,52 @@ std::string eval::formatVerdict(const EvalReport &report) {
 
 std::string eval::formatReportJson(const EvalReport &report) {
   const GateOptions &gate = report.gate;
-  std::string out =
-      "{\"baseline\": " + jsonString(report.baseline) +
-      ", \"candidate\": " + jsonString(report.candidate) +
-      ", \"tokenizer\": " + jsonString(report.tokenizer) +
-      ", \"max_drop\": " + jsonNumber(gate.maxDrop) +
-      ", \"passed\": " + (report.passed() ? "true" : "false") + ", \"gate\": " +
-      (gate.rule == GateRule::Raw ? "\"raw\"" : "\"significant\"") +
-      ", \"confidence\": " + jsonNumber(report.bootstrap.confidence) +
-      ", \"max_kld\": " + jsonNumber(gate.maxKld) +
-      ", \"resamples\": " + std::to_string(report.bootstrap.resamples) +
-      ", \"seed\": " + std::to_string(report.bootstrap.seed) +
-      ",\n \"suites\": {";
-  for (size_t s = 0; s < report.suites.size(); ++s) {
-    const SuiteResult &suite = report.suites[s];
+  Json out = {{"baseline", report.baseline},
+              {"candidate", report.candidate},
+              {"tokenizer", report.tokenizer},
+              {"max_drop", gate.maxDrop},
+              {"passed", report.passed()},
+              {"gate", gate.rule == GateRule::Raw ? "raw" : "significant"},
+              {"confidence", report.bootstrap.confidence},
+              {"max_kld", gate.maxKld},
+              {"resamples", report.bootstrap.resamples},
+              {"seed", report.bootstrap.seed}};
+  Json suites = Json::object();
+  for (const SuiteResult &suite : report.suites) {
     const Comparison &c = suite.gated();
-    out +=
-        (s ? ",\n  " : "\n  ") + jsonString(suite.name) + ": {\"metric\": \"" +
-        metricName(suite.metric) + "\", \"n\": " + std::to_string(suite.cases) +
-        ", \"tokens\": " + std::to_string(suite.tokens) +
-        ", \"baseline\": " + jsonNumber(c.baseline) +
-        ", \"candidate\": " + jsonNumber(c.candidate) +
-        ", \"delta\": " + jsonNumber(c.delta) +
-        ", \"interval\": " + jsonInterval(c.interval) + ", \"significant\": " +
-        (suite.decision.significant ? "true" : "false") +
-        ", \"passed\": " + (suite.decision.passed ? "true" : "false") +
-        ", \"metrics\": {";
+    Json metrics = Json::object();
     for (int m = 0; m < kNumMetrics; ++m)
-      out += std::string(m ? ", " : "") + "\"" + kMetrics[m].name +
-             "\": " + jsonComparison(suite.metrics[m]);
-    out += "}}";
+      metrics[kMetrics[m].name] = jsonComparison(suite.metrics[m]);
+    suites[suite.name] = {{"metric", metricName(suite.metric)},
+                          {"n", suite.cases},
+                          {"tokens", suite.tokens},
+                          {"baseline", c.baseline},
+                          {"candidate", c.candidate},
+                          {"delta", c.delta},
+                          {"interval", jsonInterval(c.interval)},
+                          {"significant", suite.decision.significant},
+                          {"passed", suite.decision.passed},
+                          {"metrics", std::move(metrics)}};
   }
-  out += "},\n \"perplexity\": ";
+  out["suites"] = std::move(suites);
   if (report.textPath.empty()) {
-    out += "null";
+    out["perplexity"] = nullptr;
   } else {
-    const Comparison &p = report.text.perplexity;
-    out +=
-        "{\"baseline\": " + jsonNumber(p.baseline) +
-        ", \"candidate\": " + jsonNumber(p.candidate) +
-        ", \"delta\": " + jsonNumber(p.delta) +
-        ", \"interval\": " + jsonInterval(p.interval) +
-        ", \"tokens\": " + std::to_string(report.text.tokens) +
-        ", \"kld\": " + jsonNumber(report.text.kld.candidate) +
-        ", \"kld_interval\": " + jsonInterval(report.text.kld.interval) +
-        ", \"top1_agreement\": " + jsonNumber(report.text.agreement.candidate) +
-        ", \"top1_agreement_interval\": " +
-        jsonInterval({1 + report.text.agreement.interval.low,
-                      1 + report.text.agreement.interval.high}) +
-        "}";
+    const TextComparison &text = report.text;
+    const Comparison &p = text.perplexity;
+    out["perplexity"] = {{"baseline", p.baseline},
+                         {"candidate", p.candidate},
+                         {"delta", p.delta},
+                         {"interval", jsonInterval(p.interval)},
+                         {"tokens", text.tokens},
+                         {"kld", text.kld.candidate},
+                         {"kld_interval", jsonInterval(text.kld.interval)},
+                         {"top1_agreement", text.agreement.candidate},
+                         {"top1_agreement_interval",
+                          jsonInterval({1 + text.agreement.interval.low,
+                                        1 + text.agreement.interval.high})}};
   }
-  return out + "}\n";
+  return dumpJson(out, 2) + "\n";
 }
 
 std::string eval::formatTextReport(const std::string &textName,
@@ -1318,23 +1122,26 @@ std::string eval::formatTextJson(const std::string &baseline,
                                  const TextComparison &text,
                                  const BootstrapOptions &bootstrap,
                                  const std::string &tokenizer) {
-  const Comparison &p = text.perplexity, &k = text.kld, &a = text.agreement;
-  return "{\"baseline\": " + jsonString(baseline) +
-         ", \"candidate\": " + jsonString(candidate) +
-         ", \"text\": " + jsonString(textPath) +
-         ", \"tokenizer\": " + jsonString(tokenizer) +
-         ", \"confidence\": " + jsonNumber(bootstrap.confidence) +
-         ", \"resamples\": " + std::to_string(bootstrap.resamples) +
-         ", \"seed\": " + std::to_string(bootstrap.seed) +
-         ",\n \"chunks\": " + std::to_string(text.chunks) +
-         ", \"tokens\": " + std::to_string(text.tokens) +
-         ",\n \"perplexity\": " + jsonComparison(p) +
-         ",\n \"kld\": {\"mean\": " + jsonNumber(k.candidate) +
-         ", \"interval\": " + jsonInterval(k.interval) +
-         ", \"median\": " + jsonNumber(text.kldMedian) +
-         ", \"p99\": " + jsonNumber(text.kldP99) +
-         ", \"max\": " + jsonNumber(text.kldMax) +
-         "},\n \"top1_agreement\": {\"mean\": " + jsonNumber(a.candidate) +
-         ", \"interval\": " +
-         jsonInterval({1 + a.interval.low, 1 + a.interval.high}) + "}}\n";
+  const Comparison &k = text.kld, &a = text.agreement;
+  Json out = {{"baseline", baseline},
+              {"candidate", candidate},
+              {"text", textPath},
+              {"tokenizer", tokenizer},
+              {"confidence", bootstrap.confidence},
+              {"resamples", bootstrap.resamples},
+              {"seed", bootstrap.seed},
+              {"chunks", text.chunks},
+              {"tokens", text.tokens},
+              {"perplexity", jsonComparison(text.perplexity)},
+              {"kld",
+               {{"mean", k.candidate},
+                {"interval", jsonInterval(k.interval)},
+                {"median", text.kldMedian},
+                {"p99", text.kldP99},
+                {"max", text.kldMax}}},
+              {"top1_agreement",
+               {{"mean", a.candidate},
+                {"interval",
+                 jsonInterval({1 + a.interval.low, 1 + a.interval.high})}}}};
+  return dumpJson(out, 2) + "\n";
 }

@@ -13,9 +13,7 @@
 #include "qopt/Runtime/qrt.h"
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -28,16 +26,21 @@ using namespace qrun::eval;
 
 namespace {
 
-const char *kEvalUsage =
-    "usage: qrun eval --baseline ART --candidate ART --suites DIR\n"
-    "    [--max-drop X] [--max-kld X] [--gate significant|raw]\n"
-    "    [--confidence C] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
-    "    [--ppl-file FILE] [--report OUT.html]\n"
-    "    [--tokenizer FILE [--bos auto|none|TOKEN]]\n"
-    "   or: qrun eval --baseline ART --candidate ART\n"
-    "    (--text FILE | --tokens IDS.npy) [--confidence C] [--json OUT]\n"
-    "    [--report OUT.html] [--threads N]\n"
-    "    [--tokenizer FILE [--bos auto|none|TOKEN]]";
+const char *kEvalDescription =
+    "Compares a candidate artifact with its baseline, two language models "
+    "(token ids in, logits out). On suites it scores both per capability with "
+    "paired bootstrap intervals and gates the candidate (exit 1 when a suite "
+    "drops significantly and by more than --max-drop); on a text (--text or "
+    "--tokens) it reports perplexity, KL divergence and top-1 agreement.";
+
+const char *kEvalFooter =
+    "Suites: qrun eval --baseline ART --candidate ART --suites DIR [...]\n"
+    "Text:   qrun eval --baseline ART --candidate ART (--text FILE |\n"
+    "        --tokens IDS.npy) [--confidence C] [--json OUT] [--threads N]\n"
+    "        [--batch N] [--report OUT.html] [--tokenizer FILE]\n"
+    "Exit codes: 0 every suite passed (or a text was compared), 1 a suite\n"
+    "failed the gate, 2 a usage or input error. docs/eval.md describes the\n"
+    "suites, the metrics, the statistics and the JSON.";
 
 class Progress {
 public:
@@ -89,13 +92,6 @@ std::string writeFileAtomically(const std::string &path,
 std::string baseName(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-/// Parses a whole finite number.
-bool parseDouble(const std::string &text, double &value) {
-  char *end = nullptr;
-  value = strtod(text.c_str(), &end);
-  return !text.empty() && *end == 0 && std::isfinite(value);
 }
 
 /// Bytes as the tokens of a model with a larger vocabulary are rarely what
@@ -186,62 +182,79 @@ int compareOnText(const std::string &baselinePath,
 } // namespace
 
 int qrun::evalCommand(int argc, char **argv) {
-  std::string baselinePath, candidatePath, suitesDir,
-      maxDropText = "0.03", maxKldText = "0.05", gateText = "significant",
-      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath,
-      reportPath, tokenizerPath, bosText;
+  std::string baselinePath, candidatePath, suitesDir, jsonPath, pplPath,
+      textPath, tokensPath, reportPath, tokenizerPath, bosText;
+  std::string gateText = "significant";
   long long limit = 0, threads = 0, batch = 8;
-  ArgParser args;
-  args.strings = {
-      {"--baseline", &baselinePath},     {"--candidate", &candidatePath},
-      {"--suites", &suitesDir},          {"--max-drop", &maxDropText},
-      {"--max-kld", &maxKldText},        {"--gate", &gateText},
-      {"--confidence", &confidenceText}, {"--json", &jsonPath},
-      {"--ppl-file", &pplPath},          {"--text", &textPath},
-      {"--tokens", &tokensPath},         {"--report", &reportPath}};
+  GateOptions gate;
+  BootstrapOptions bootstrap;
+  // One line per option, bound to the variable that holds its default.
+  CommandLine cli("eval", kEvalDescription);
+  cli.option("--baseline", baselinePath, "ART",
+             "the reference artifact (required)");
+  cli.option("--candidate", candidatePath, "ART",
+             "the artifact under test (required)");
+  cli.option("--suites", suitesDir, "DIR",
+             "every DIR/*.jsonl is a suite, in name order (required, unless "
+             "--text or --tokens)");
+  cli.option(
+      "--max-drop", gate.maxDrop, [](double x) { return x >= 0; },
+      "a relative drop >= 0 (0.03 = 3%)",
+      "largest relative drop of a suite's score (default 0.03: 3%)");
+  cli.option(
+      "--max-kld", gate.maxKld, [](double x) { return x >= 0; },
+      "a mean KLD in nats >= 0",
+      "largest mean KL divergence of a kld suite, nats (default 0.05)");
+  cli.choice("--gate", gateText, {"significant", "raw"},
+             "fail a suite on a significant change beyond the threshold "
+             "(default), or on any (raw)");
+  cli.option(
+      "--confidence", bootstrap.confidence,
+      [](double c) { return c > 0 && c < 1; }, "a level between 0 and 1 (0.95)",
+      "two-sided level of the intervals and the test (default 0.95)");
+  cli.option("--limit", limit, 1,
+             "score the first N cases of each suite (all lines are checked)");
+  cli.option("--json", jsonPath, "OUT", "also write the results as JSON");
+  cli.option("--threads", threads, 0,
+             "kernel threads (default 0: every usable CPU)");
+  cli.option("--batch", batch, 1, "at most N sequences per run (default 8)");
+  cli.option("--ppl-file", pplPath, "FILE",
+             "text for perplexity (default DIR/prose_heldout.txt if it "
+             "exists)");
+  cli.option("--text", textPath, "FILE",
+             "compare on the bytes of FILE instead of suites (no gate)");
+  cli.option("--tokens", tokensPath, "IDS.npy",
+             "compare on the token ids in a .npy of integers (no gate)");
+  cli.option("--report", reportPath, "OUT.html",
+             "also write a self-contained HTML report (docs/eval.md)");
   // The tokenizer's options (docs/eval.md, "Tokenizers").
-  args.strings.push_back({"--tokenizer", &tokenizerPath});
-  args.strings.push_back({"--bos", &bosText});
-  args.ints = {{"--limit", &limit, 1},
-               {"--threads", &threads, 0},
-               {"--batch", &batch, 1}};
-  if (std::string error = args.parse(argc, argv); !error.empty())
-    return usageError(error + "\n" + kEvalUsage);
+  cli.option("--tokenizer", tokenizerPath, "FILE",
+             "a Hugging Face tokenizer.json for the strings of suites and "
+             "texts (default: bytes, token id = byte value)");
+  cli.option("--bos", bosText, "auto|none|TOKEN",
+             "the BOS before every prompt and text (default auto: what the "
+             "tokenizer's post-processor adds)");
+  cli.footer(kEvalFooter);
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
+
   bool textMode = !textPath.empty() || !tokensPath.empty();
   const std::pair<const std::string *, const char *> required[] = {
       {&baselinePath, "--baseline"}, {&candidatePath, "--candidate"}};
   for (const auto &[value, flag] : required)
     if (value->empty())
-      return usageError(std::string(flag) + " is required\n" + kEvalUsage);
+      return cli.usageError(std::string(flag) + " is required");
   if (!textMode && suitesDir.empty())
-    return usageError(
-        "--suites is required (or --text/--tokens to compare on a text)\n" +
-        std::string(kEvalUsage));
+    return cli.usageError(
+        "--suites is required (or --text/--tokens to compare on a text)");
   if (textMode && (!suitesDir.empty() || !pplPath.empty() || limit))
-    return usageError("--text and --tokens compare the artifacts on a text; "
-                      "they do not take --suites, --ppl-file or --limit");
+    return cli.usageError(
+        "--text and --tokens compare the artifacts on a text; "
+        "they do not take --suites, --ppl-file or --limit");
   if (!textPath.empty() && !tokensPath.empty())
-    return usageError("--text and --tokens: one text at a time");
-
-  GateOptions gate;
-  BootstrapOptions bootstrap;
-  if (!parseDouble(maxDropText, gate.maxDrop) || gate.maxDrop < 0)
-    return usageError("--max-drop takes a relative drop >= 0 (0.03 = 3%), "
-                      "got '" +
-                      maxDropText + "'");
-  if (!parseDouble(maxKldText, gate.maxKld) || gate.maxKld < 0)
-    return usageError("--max-kld takes a mean KLD in nats >= 0, got '" +
-                      maxKldText + "'");
+    return cli.usageError("--text and --tokens: one text at a time");
   if (gateText == "raw")
     gate.rule = GateRule::Raw;
-  else if (gateText != "significant")
-    return usageError("--gate takes 'significant' or 'raw', got '" + gateText +
-                      "'");
-  if (!parseDouble(confidenceText, bootstrap.confidence) ||
-      !(bootstrap.confidence > 0 && bootstrap.confidence < 1))
-    return usageError("--confidence takes a level between 0 and 1 (0.95), "
-                      "got '" +
-                      confidenceText + "'");
   std::unique_ptr<Tokenizer> tokenizer;
   TextEncoder encoder;
   if (std::string error =

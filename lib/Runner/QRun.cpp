@@ -1,6 +1,8 @@
 //===- QRun.cpp - the qrun tool -------------------------------------------===//
 //
-// Built on libqrt only (no LLVM/MLIR). `conformance` compiles each test case
+// Built on libqrt only (no LLVM/MLIR); command lines are CLI11's, through
+// CommandLine (Common.h), and JSON is nlohmann/json's (Json.h). The commands
+// are listed in kCommands at the end. `conformance` compiles each test case
 // with the `qopt-compile` beside this executable and runs it in a child
 // process, so a miscompiled case cannot take the whole run down.
 //
@@ -8,6 +10,7 @@
 
 #include "qopt/Runner/QRun.h"
 
+#include "Json.h"
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/Eval.h"
 #include "qopt/Runner/Tensor.h"
@@ -47,6 +50,13 @@ std::string shapeString(const int64_t *shape, int rank) {
     text += (i ? "x" : "") +
             (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
   return text.empty() ? "scalar" : text;
+}
+
+/// `value` with 9 significant digits ("inf" and "nan" included).
+std::string formatNumber(double value) {
+  char buffer[32];
+  snprintf(buffer, sizeof(buffer), "%.9g", value);
+  return buffer;
 }
 
 /// Parses `name=path`.
@@ -100,12 +110,17 @@ void printSummary(const qrt_tensor &t) {
 //===----------------------------------------------------------------------===//
 
 int infoCommand(int argc, char **argv) {
-  if (argc != 1)
-    return usageError("usage: qrun info ARTIFACT");
+  std::string artifactPath;
+  CommandLine cli("info", "Prints an artifact's inputs and outputs (name, "
+                          "dtype, shape; ? for a dynamic dimension) and the "
+                          "target it was compiled for.");
+  cli.positional("ARTIFACT", artifactPath, "the artifact (.so)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
   Loaded loaded;
-  if (std::string error = loaded.load(argv[0]); !error.empty())
+  if (std::string error = loaded.load(artifactPath); !error.empty())
     return runError(error);
-  printf("artifact: %s\ntarget: %s\n", argv[0],
+  printf("artifact: %s\ntarget: %s\n", artifactPath.c_str(),
          qrt_artifact_target(loaded.artifact));
   for (int i = 0; i < qrt_artifact_num_inputs(loaded.artifact); ++i) {
     qrt_tensor t;
@@ -127,27 +142,32 @@ int infoCommand(int argc, char **argv) {
 //===----------------------------------------------------------------------===//
 
 int runCommand(int argc, char **argv) {
-  std::string outputDir;
+  std::string artifactPath, outputDir;
   std::vector<std::string> inputSpecs;
   long long threads = 0, repeat = 1;
-  ArgParser args;
-  args.positionalName = "artifact";
-  args.lists = {{"--input", &inputSpecs}};
-  args.strings = {{"--output-dir", &outputDir}};
-  args.ints = {{"--threads", &threads, 0}, {"--repeat", &repeat, 1}};
-  if (std::string error = args.parse(argc, argv); !error.empty())
-    return usageError(error);
-  const std::string &artifactPath = args.positional;
-  if (artifactPath.empty())
-    return usageError("usage: qrun run ARTIFACT --input NAME=FILE.npy|.pb ... "
-                      "[--output-dir DIR] [--threads N] [--repeat N]");
+  CommandLine cli("run", "Runs ARTIFACT once (or --repeat times) on the "
+                         "given inputs and prints each output's dtype, shape, "
+                         "min, max and mean, and the load and run times.");
+  cli.positional("ARTIFACT", artifactPath, "the artifact (.so)");
+  cli.option("--input", inputSpecs, "NAME=FILE",
+             "the input NAME from a .npy or a TensorProto .pb file; one "
+             "--input per input");
+  cli.option("--output-dir", outputDir, "DIR",
+             "also write each output to DIR/NAME.npy");
+  cli.option("--threads", threads, 0,
+             "kernel threads (default 0: every usable CPU)");
+  cli.option("--repeat", repeat, 1,
+             "runs; the median time is printed (default 1)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
   qrt_set_num_threads(static_cast<int>(threads));
 
   std::vector<Tensor> inputs(inputSpecs.size());
   for (size_t i = 0; i < inputSpecs.size(); ++i) {
     std::string name, path;
     if (!splitAssignment(inputSpecs[i], name, path))
-      return usageError("--input takes NAME=FILE, got '" + inputSpecs[i] + "'");
+      return cli.usageError("--input: expected NAME=FILE, got '" +
+                            inputSpecs[i] + "'");
     if (std::string error = readTensorFile(path, inputs[i]); !error.empty())
       return runError(error);
     inputs[i].name = name;
@@ -212,7 +232,7 @@ std::string makeInputs(const qrt_artifact *artifact, const std::string &spec,
     std::string item = spec.substr(begin, end - begin), name, dims;
     begin = end + 1;
     if (!splitAssignment(item, name, dims))
-      return "--shape takes NAME=DxD[,NAME=DxD...], got '" + spec + "'";
+      return "--shape: expected NAME=DxD[,NAME=DxD...], got '" + spec + "'";
     std::vector<int64_t> shape;
     size_t at = 0;
     while (at < dims.size()) {
@@ -221,7 +241,7 @@ std::string makeInputs(const qrt_artifact *artifact, const std::string &spec,
         x = dims.size();
       long long dim;
       if (!parseInt(dims.substr(at, x - at), dim) || dim < 0)
-        return "bad dimension in '" + item + "'";
+        return "--shape: bad dimension in '" + item + "'";
       shape.push_back(dim);
       at = x + 1;
     }
@@ -275,23 +295,30 @@ std::string makeInputs(const qrt_artifact *artifact, const std::string &spec,
 }
 
 int benchCommand(int argc, char **argv) {
+  std::string artifactPath;
   std::vector<std::string> shapeSpecs;
   long long threads = 0, warmup = 3, repeat = 10, intRange = 256;
   bool json = false;
-  ArgParser args;
-  args.positionalName = "artifact";
-  args.lists = {{"--shape", &shapeSpecs}};
-  args.ints = {{"--threads", &threads, 0},
-               {"--warmup", &warmup, 0},
-               {"--repeat", &repeat, 1},
-               {"--int-range", &intRange, 1}};
-  args.flags = {{"--json", &json}};
-  if (std::string error = args.parse(argc, argv); !error.empty())
-    return usageError(error);
-  const std::string &artifactPath = args.positional;
-  if (artifactPath.empty())
-    return usageError("usage: qrun bench ARTIFACT [--shape NAME=DxD,...]... "
-                      "[--warmup N] [--repeat N] [--threads N] [--json]");
+  CommandLine cli("bench",
+                  "Times ARTIFACT on random inputs (floats in [-1, 1), "
+                  "integers in [0, --int-range)): the median and minimum "
+                  "latency of --repeat runs after --warmup runs, for each "
+                  "--shape.");
+  cli.positional("ARTIFACT", artifactPath, "the artifact (.so)");
+  cli.option("--shape", shapeSpecs, "NAME=DxD,...",
+             "the shapes of the inputs with dynamic dimensions; each --shape "
+             "is timed separately");
+  cli.option("--warmup", warmup, 0, "untimed runs first (default 3)");
+  cli.option("--repeat", repeat, 1, "timed runs (default 10)");
+  cli.option("--threads", threads, 0,
+             "kernel threads (default 0: every usable CPU)");
+  cli.option("--int-range", intRange, 1,
+             "integer inputs are drawn from [0, N) (default 256)");
+  cli.flag("--json", json,
+           "print one line of JSON: artifact, threads, load_ms and runs "
+           "(shape, median_ms, min_ms)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
   if (shapeSpecs.empty())
     shapeSpecs.push_back("");
   qrt_set_num_threads(static_cast<int>(threads));
@@ -300,11 +327,8 @@ int benchCommand(int argc, char **argv) {
   if (std::string error = loaded.load(artifactPath); !error.empty())
     return runError(error);
   double loadMs = nowMs() - loadStart;
-  if (json)
-    printf("{\"artifact\": %s, \"threads\": %d, \"load_ms\": %s, \"runs\": [",
-           jsonString(artifactPath).c_str(), qrt_get_num_threads(),
-           jsonNumber(loadMs).c_str());
-  else
+  Json runs = Json::array();
+  if (!json)
     printf("%s: loaded in %.2f ms; %d threads, %lld warm-up + %lld timed "
            "runs\n",
            artifactPath.c_str(), loadMs, qrt_get_num_threads(), warmup, repeat);
@@ -313,7 +337,7 @@ int benchCommand(int argc, char **argv) {
     if (std::string error =
             makeInputs(loaded.artifact, shapeSpecs[s], intRange, inputs);
         !error.empty())
-      return usageError(error);
+      return cli.usageError(error);
     std::string label;
     for (const Tensor &input : inputs) {
       if (std::string error = loaded.bind(input); !error.empty())
@@ -333,15 +357,19 @@ int benchCommand(int argc, char **argv) {
     std::sort(times.begin(), times.end());
     double median = times[times.size() / 2];
     if (json)
-      printf("%s{\"shape\": %s, \"median_ms\": %s, \"min_ms\": %s}",
-             s ? ", " : "", jsonString(label).c_str(),
-             jsonNumber(median).c_str(), jsonNumber(times.front()).c_str());
+      runs.push_back(
+          {{"shape", label}, {"median_ms", median}, {"min_ms", times.front()}});
     else
       printf("  %-40s median %10.3f ms   min %10.3f ms\n", label.c_str(),
              median, times.front());
   }
-  if (json)
-    printf("]}\n");
+  if (json) {
+    Json out = {{"artifact", artifactPath},
+                {"threads", qrt_get_num_threads()},
+                {"load_ms", loadMs},
+                {"runs", std::move(runs)}};
+    printf("%s\n", dumpJson(out).c_str());
+  }
   return 0;
 }
 
@@ -422,13 +450,14 @@ bool exists(const std::string &path) {
   return stat(path.c_str(), &st) == 0;
 }
 
-std::string lastLine(const std::string &text) {
+/// The last line of `text` that is not blank, at most `limit` bytes of it.
+std::string lastLine(const std::string &text, size_t limit = 300) {
   size_t end = text.find_last_not_of("\n ");
   if (end == std::string::npos)
     return "";
   size_t begin = text.rfind('\n', end);
   begin = begin == std::string::npos ? 0 : begin + 1;
-  return text.substr(begin, std::min<size_t>(end + 1 - begin, 300));
+  return text.substr(begin, std::min<size_t>(end + 1 - begin, limit));
 }
 
 /// A case's name: its folder's name.
@@ -450,20 +479,28 @@ struct CaseResult {
 /// reason). BOUND lists (comma separated) input indices compiled in as
 /// constants.
 int caseCommand(int argc, char **argv) {
-  if (argc != 3)
-    return usageError("usage: qrun __case ARTIFACT CASE_DIR BOUND");
-  std::string artifactPath = argv[0], caseDir = argv[1];
+  std::string artifactPath, caseDir, boundList;
+  CommandLine cli("__case", "Runs every data set of an ONNX backend test case "
+                            "on its compiled artifact and prints one line of "
+                            "JSON: status, max_abs_err, reason (qrun "
+                            "conformance's child process).");
+  cli.positional("ARTIFACT", artifactPath, "the case compiled");
+  cli.positional("CASE_DIR", caseDir, "the case's folder");
+  cli.positional("BOUND", boundList,
+                 "indices of the inputs compiled in as constants, comma "
+                 "separated (may be empty)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
   std::set<int> bound;
-  for (const char *p = argv[2]; *p;) {
+  for (const char *p = boundList.c_str(); *p;) {
     bound.insert(atoi(p));
     const char *comma = strchr(p, ',');
     p = comma ? comma + 1 : p + strlen(p);
   }
   auto report = [](const std::string &status, double err,
                    const std::string &reason) {
-    printf("{\"status\": %s, \"max_abs_err\": %s, \"reason\": %s}\n",
-           jsonString(status).c_str(), jsonNumber(err).c_str(),
-           jsonString(reason).c_str());
+    Json line = {{"status", status}, {"max_abs_err", err}, {"reason", reason}};
+    printf("%s\n", dumpJson(line).c_str());
     return 0;
   };
   Loaded loaded;
@@ -554,7 +591,8 @@ int caseCommand(int argc, char **argv) {
           if (a != b)
             return report("failed", INFINITY,
                           what + ": element " + std::to_string(e) + " is " +
-                              jsonNumber(a) + ", expected " + jsonNumber(b));
+                              formatNumber(a) + ", expected " +
+                              formatNumber(b));
           continue;
         }
         double err = std::fabs(a - b);
@@ -581,26 +619,34 @@ int caseCommand(int argc, char **argv) {
 }
 
 int conformanceCommand(int argc, char **argv) {
-  std::string jsonPath, compiler, filter, casesFile;
+  std::string root, jsonPath, compiler, filter, casesFile;
   long long jobs = std::max(1u, std::thread::hardware_concurrency());
-  ArgParser args;
-  args.positionalName = "directory";
-  args.strings = {{"--json", &jsonPath},
-                  {"--compiler", &compiler},
-                  {"--filter", &filter},
-                  {"--cases", &casesFile}};
-  args.ints = {{"--jobs", &jobs, 1}};
-  if (std::string error = args.parse(argc, argv); !error.empty())
-    return usageError(error);
-  const std::string &root = args.positional;
-  if (root.empty())
-    return usageError("usage: qrun conformance DIR [--json OUT] [--jobs N] "
-                      "[--filter SUBSTRING] [--cases FILE] [--compiler PATH]");
+  CommandLine cli(
+      "conformance",
+      "Compiles each ONNX backend test case of DIR (a folder with "
+      "model.onnx and test_data_set_*) with qopt-compile, runs it in a child "
+      "process and compares its outputs with ONNX's tolerances (rtol 1e-3, "
+      "atol 1e-7; integers exactly). Exit 1 when a case failed.");
+  cli.positional("DIR", root,
+                 "the test cases, e.g. /usr/share/libonnx-testdata/data/node");
+  cli.option("--json", jsonPath, "OUT",
+             "also write the totals and every case's result as JSON");
+  cli.option("--jobs", jobs, 1,
+             "cases compiled and run at once (default: every CPU)");
+  cli.option("--filter", filter, "SUBSTRING",
+             "only the cases whose folder name contains SUBSTRING");
+  cli.option("--cases", casesFile, "FILE",
+             "only the cases listed in FILE (folder names or paths, "
+             "separated by whitespace)");
+  cli.option("--compiler", compiler, "PATH",
+             "the qopt-compile to use (default: the one beside qrun)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
   if (compiler.empty())
     compiler = selfDirectory() + "/qopt-compile";
   if (!exists(compiler))
-    return usageError("cannot find qopt-compile at '" + compiler +
-                      "' (use --compiler)");
+    return cli.usageError("cannot find qopt-compile at '" + compiler +
+                          "' (use --compiler)");
   std::string importer =
       compiler.substr(0, compiler.rfind('/') + 1) + "qopt-import";
 
@@ -771,28 +817,19 @@ int conformanceCommand(int argc, char **argv) {
                                       "): " + lastLine(text);
       return;
     }
-    // {"status": "...", "max_abs_err": x, "reason": "..."}
-    auto field = [&](const std::string &key) {
-      size_t at = text.find("\"" + key + "\": ");
-      if (at == std::string::npos)
-        return std::string();
-      at += key.size() + 4;
-      if (text[at] == '"') {
-        std::string value;
-        for (size_t i = at + 1; i < text.size() && text[i] != '"'; ++i) {
-          if (text[i] == '\\' && i + 1 < text.size())
-            ++i;
-          value += text[i];
-        }
-        return value;
-      }
-      size_t end = text.find_first_of(",}", at);
-      return text.substr(at, end - at);
-    };
-    result.status = field("status");
-    std::string err = field("max_abs_err");
-    result.maxAbsErr = err.empty() || err == "null" ? NAN : atof(err.c_str());
-    result.reason = field("reason");
+    // The child's last line: {"status": S, "max_abs_err": X, "reason": R}
+    // (X null when nothing was compared).
+    Json line = Json::parse(lastLine(text, std::string::npos), nullptr, false);
+    if (line.is_object() && line["status"].is_string() &&
+        line["reason"].is_string()) {
+      result.status = line["status"].get<std::string>();
+      result.reason = line["reason"].get<std::string>();
+      result.maxAbsErr = line["max_abs_err"].is_number()
+                             ? line["max_abs_err"].get<double>()
+                             : NAN;
+    } else {
+      result.status.clear();
+    }
     if (result.status.empty()) {
       result.status = "failed";
       result.reason = "no result: " + lastLine(text);
@@ -834,35 +871,23 @@ int conformanceCommand(int argc, char **argv) {
     printf("\n");
   }
   if (!jsonPath.empty()) {
-    std::string out =
-        "{\"passed\": " + std::to_string(counts["passed"]) +
-        ", \"failed\": " + std::to_string(counts["failed"]) +
-        ", \"unsupported\": " + std::to_string(counts["unsupported"]) +
-        ", \"unsupported_ops\": {";
-    bool first = true;
-    for (const auto &[op, n] : unsupportedOps) {
-      out += (first ? "" : ", ") + jsonString(op) + ": " + std::to_string(n);
-      first = false;
-    }
-    out += "}, \"cases\": {";
+    Json caseResults = Json::object();
     for (size_t i = 0; i < cases.size(); ++i) {
       const CaseResult &r = results[i];
-      out += (i ? ",\n  " : "\n  ") + jsonString(caseName(cases[i])) +
-             ": {\"status\": " + jsonString(r.status) +
-             ", \"max_abs_err\": " + jsonNumber(r.maxAbsErr) +
-             ", \"reason\": " + jsonString(r.reason);
-      auto list = [&](const char *key, const std::vector<std::string> &ops) {
-        out += std::string(", \"") + key + "\": [";
-        for (size_t k = 0; k < ops.size(); ++k)
-          out += (k ? ", " : "") + jsonString(ops[k]);
-        out += "]";
-      };
-      list("ops", r.allOps);
+      Json entry = {{"status", r.status},
+                    {"max_abs_err", r.maxAbsErr},
+                    {"reason", r.reason},
+                    {"ops", r.allOps}};
       if (!r.ops.empty())
-        list("unsupported_ops", r.ops);
-      out += "}";
+        entry["unsupported_ops"] = r.ops;
+      caseResults[caseName(cases[i])] = std::move(entry);
     }
-    out += "\n}}\n";
+    Json json = {{"passed", counts["passed"]},
+                 {"failed", counts["failed"]},
+                 {"unsupported", counts["unsupported"]},
+                 {"unsupported_ops", unsupportedOps},
+                 {"cases", std::move(caseResults)}};
+    std::string out = dumpJson(json, 2) + "\n";
     std::string tmp = jsonPath + ".tmp";
     FILE *file = fopen(tmp.c_str(), "w");
     if (!file || fwrite(out.data(), 1, out.size(), file) != out.size() ||
@@ -874,27 +899,24 @@ int conformanceCommand(int argc, char **argv) {
   return counts["failed"] ? 1 : 0;
 }
 
-const char *kUsage =
-    "usage: qrun <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  run ARTIFACT --input NAME=FILE.npy|FILE.pb ... [--output-dir DIR]\n"
-    "      [--threads N] [--repeat N]\n"
-    "                      run once, print output summaries and timing\n"
-    "  bench ARTIFACT [--shape NAME=DxD,...]... [--warmup N] [--repeat N]\n"
-    "      [--threads N] [--json]\n"
-    "                      median latency per input shape (random inputs)\n"
-    "  info ARTIFACT       print the artifact's inputs, outputs and target\n"
-    "  conformance DIR [--json OUT] [--jobs N] [--filter S] [--cases FILE]\n"
-    "                      compile and check ONNX backend test cases\n"
-    "  eval --baseline ART --candidate ART --suites DIR [--max-drop X]\n"
-    "      [--gate significant|raw] [--limit N] [--json OUT]\n"
-    "                      per-capability scores of a candidate against its\n"
-    "                      baseline with confidence intervals; exit 1 when a\n"
-    "                      suite drops significantly and too much\n"
-    "  eval --baseline ART --candidate ART --text FILE\n"
-    "                      mean KLD, top-1 agreement and perplexity on a "
-    "text\n";
+/// qrun's commands, in the order of `qrun --help`. To add one, write
+/// `int fooCommand(int argc, char **argv)` (argv: its arguments, after "qrun
+/// foo") that declares its options on a CommandLine as runCommand does, and
+/// add a line here; a null summary hides the command from --help.
+const std::vector<Command> kCommands = {
+    {"run", "run an artifact once; print output summaries and timing",
+     runCommand},
+    {"bench", "median latency per input shape, on random inputs", benchCommand},
+    {"info", "print an artifact's inputs, outputs and target", infoCommand},
+    {"conformance", "compile and check ONNX backend test cases",
+     conformanceCommand},
+    {"eval",
+     "compare a candidate language model with its baseline: per-capability "
+     "scores with confidence intervals and a gate, or KLD and perplexity on "
+     "a text",
+     evalCommand},
+    {"__case", nullptr, caseCommand}, // conformance's child process
+};
 
 } // namespace
 
@@ -903,26 +925,7 @@ int qrun::qrunMain(int argc, char **argv) {
   // would return them to the kernel and page-fault them back in each time.
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-    fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  std::string command = argv[1];
-  int rest = argc - 2;
-  char **args = argv + 2;
-  if (command == "run")
-    return runCommand(rest, args);
-  if (command == "bench")
-    return benchCommand(rest, args);
-  if (command == "info")
-    return infoCommand(rest, args);
-  if (command == "conformance")
-    return conformanceCommand(rest, args);
-  if (command == "eval")
-    return evalCommand(rest, args);
-  if (command == "__case")
-    return caseCommand(rest, args);
-  fprintf(stderr, "qrun: error: unknown command '%s'\n%s", command.c_str(),
-          kUsage);
-  return 2;
+  return dispatchCommand("qrun: run, benchmark and check qopt artifacts "
+                         "(compiled by qopt-compile).",
+                         kCommands, argc, argv);
 }

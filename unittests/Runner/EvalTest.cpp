@@ -11,9 +11,12 @@
 #include "qopt/Runner/Eval.h"
 #include "qopt/Runner/EvalStats.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -352,7 +355,103 @@ void testMetrics() {
   CHECK_EQ_STR(parseCase("{\"prompt\": \"1\", \"answer\": \"2\", "
                          "\"metric\": 3}",
                          d, metric),
-               std::string("\"metric\" must be a string (column 42)"));
+               std::string("\"metric\" must be a string, not 3"));
+}
+
+/// parseCase's error for `line` ("" when it parses).
+std::string caseError(const std::string &line) {
+  Case c;
+  std::string metric;
+  return parseCase(line, c, metric);
+}
+
+void testSuiteLines() {
+  // Escapes are decoded to UTF-8 bytes, a surrogate pair to 4 bytes; other
+  // fields hold anything; whitespace (a CR of CRLF) around the object is
+  // fine.
+  Case c;
+  std::string metric = "stale";
+  CHECK_EQ_STR(parseCase("{\"prompt\": \"\\u00e9\\ud83d\\ude00\\n\", "
+                         "\"answer\": \"x\", \"n\": [1, {\"a\": null}]}\r",
+                         c, metric),
+               std::string(""));
+  CHECK(metric.empty());
+  CHECK((c.prompt ==
+         std::vector<int64_t>{0xC3, 0xA9, 0xF0, 0x9F, 0x98, 0x80, 10}));
+  Case ids;
+  CHECK_EQ_STR(parseCase("{\"prompt_ids\": [0, 9223372036854775807, -0], "
+                         "\"answer_ids\": [5]}",
+                         ids, metric),
+               std::string(""));
+  CHECK((ids.prompt == std::vector<int64_t>{0, INT64_MAX, 0}));
+  CHECK(ids.answer.size() == 1 && ids.answer[0] == 5);
+
+  // Not JSON, or not one object: nlohmann/json's message and the column.
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": \"2\",}"),
+               std::string("syntax error while parsing object key - "
+                           "unexpected '}'; expected string literal "
+                           "(column 31)"));
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": \"2\"} {}"),
+               std::string("syntax error while parsing value - "
+                           "unexpected '{'; expected end of input (column "
+                           "32)"));
+  CHECK_EQ_STR(caseError("[1, 2]"),
+               std::string("expected a JSON object, not [1,2]"));
+  CHECK_EQ_STR(caseError("{\"prompt\": \"a\tb\", \"answer\": \"2\"}"),
+               std::string("syntax error while parsing value - invalid "
+                           "string: control character U+0009 (HT) must be "
+                           "escaped to \\u0009 or \\t; last read: "
+                           "'\"a<U+0009>' (column 14)"));
+  CHECK(caseError("{\"prompt\": \"\xff\", \"answer\": \"2\"}")
+            .find("ill-formed UTF-8 byte") != std::string::npos);
+  CHECK(caseError("{\"prompt\": \"1\", \"answer\": \"2\" // note") != "");
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": \"2\", "
+                         "\"prompt\": \"3\"}"),
+               std::string("duplicate key \"prompt\""));
+  // Duplicates inside other fields are theirs to worry about.
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": \"2\", "
+                         "\"x\": {\"a\": 1, \"a\": 2}}"),
+               std::string(""));
+
+  // Wrong types name the field and show the value.
+  CHECK_EQ_STR(caseError("{\"prompt\": 5, \"answer\": \"2\"}"),
+               std::string("\"prompt\" must be a string, not 5"));
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": [50]}"),
+               std::string("\"answer\" must be a string, not [50]"));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": \"12\", \"answer_ids\": [5]}"),
+               std::string("\"prompt_ids\" must be an array of token ids, "
+                           "not \"12\""));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": [1], \"answer_ids\": [5, 1.5]}"),
+               std::string("\"answer_ids\"[1] is 1.5, not a token id (an "
+                           "integer from 0 to 2^63 - 1)"));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": [1e2], \"answer_ids\": [5]}"),
+               std::string("\"prompt_ids\"[0] is 100.0, not a token id (an "
+                           "integer from 0 to 2^63 - 1)"));
+  CHECK_EQ_STR(
+      caseError("{\"prompt_ids\": [9223372036854775808], \"answer_ids\": [5]}"),
+      std::string("\"prompt_ids\"[0] is 9223372036854775808, not a token id "
+                  "(an integer from 0 to 2^63 - 1)"));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": [1], \"answer_ids\": [\"5\"]}"),
+               std::string("\"answer_ids\"[0] is \"5\", not a token id (an "
+                           "integer from 0 to 2^63 - 1)"));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": [1, -3], \"answer_ids\": [5]}"),
+               std::string("\"prompt_ids\"[1] is the negative token id -3"));
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\", \"answer\": \"2\", "
+                         "\"metric\": {\"name\": \"a very long metric name "
+                         "indeed\"}}"),
+               std::string("\"metric\" must be a string, not {\"name\":\"a "
+                           "very long metric name inde..."));
+
+  // The two kinds, and empty prompts and answers.
+  CHECK_EQ_STR(caseError("{\"prompt\": \"1\"}"),
+               std::string("a case needs \"prompt\" and \"answer\" (strings) "
+                           "or \"prompt_ids\" and \"answer_ids\" (token ids), "
+                           "not both kinds"));
+  CHECK_EQ_STR(caseError("{\"prompt\": \"\", \"answer\": \"2\"}"),
+               std::string("empty prompt (the first answer token must follow "
+                           "a prompt token)"));
+  CHECK_EQ_STR(caseError("{\"prompt_ids\": [1], \"answer_ids\": []}"),
+               std::string("empty answer"));
 }
 
 void testText() {
@@ -380,6 +479,80 @@ void testText() {
   CHECK_NEAR(text.kldMax, 0.4, 0);
   std::vector<int64_t> bytes = byteTokens("a\xff");
   CHECK(bytes.size() == 2 && bytes[0] == 97 && bytes[1] == 255);
+}
+
+/// Parses `text` as JSON, failing the check (and returning null) when it is
+/// not strict JSON.
+nlohmann::json parseJson(const std::string &text, int line) {
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+  check(!value.is_discarded(), "output is not JSON: " + text, line);
+  return value;
+}
+
+/// The bits of `value`, so that -0.0 and 0.0 differ.
+uint64_t bits(double value) {
+  uint64_t out;
+  memcpy(&out, &value, sizeof(out));
+  return out;
+}
+
+void testJson() {
+  // Awkward names and numbers: every finite double reads back as itself,
+  // non-finite ones are null (documented in docs/eval.md).
+  const double awkward[] = {0.1,    1.0 / 3, 1e-300, -0.0,
+                            2.5e-7, 1e300,   -0.625, 4e-320 /* subnormal */};
+  EvalReport report;
+  report.baseline = "dir/\"quoted\"\\back\nslash.so";
+  report.candidate = "caf\xc3\xa9 \x01 \xff.so"; // é, a control byte, not UTF-8
+  report.gate.maxDrop = 0.1;
+  for (size_t i = 0; i < sizeof(awkward) / sizeof(awkward[0]); ++i) {
+    SuiteResult suite;
+    suite.name = "suite" + std::to_string(i);
+    suite.cases = 250;
+    Comparison &c = suite.metrics[static_cast<int>(Metric::ExactMatch)];
+    c.baseline = awkward[i];
+    c.candidate = INFINITY;
+    c.delta = NAN;
+    c.interval = {-INFINITY, awkward[i]};
+    report.suites.push_back(suite);
+  }
+  nlohmann::json json = parseJson(formatReportJson(report), __LINE__);
+  CHECK(json["baseline"] == report.baseline);
+  CHECK(json["candidate"] == "caf\xc3\xa9 \x01 \xef\xbf\xbd.so"); // U+FFFD
+  CHECK(json["max_drop"].get<double>() == 0.1);
+  CHECK(json["resamples"].is_number_integer() && json["seed"] == 24301);
+  CHECK(json["perplexity"].is_null());
+  for (size_t i = 0; i < sizeof(awkward) / sizeof(awkward[0]); ++i) {
+    const nlohmann::json &suite = json["suites"]["suite" + std::to_string(i)];
+    CHECK(suite["n"].is_number_unsigned() && suite["n"] == 250);
+    CHECK(suite["baseline"].is_number_float() &&
+          bits(suite["baseline"].get<double>()) == bits(awkward[i]));
+    CHECK(suite["interval"][1].is_number_float() &&
+          bits(suite["interval"][1].get<double>()) == bits(awkward[i]));
+    CHECK(suite["candidate"].is_null() && suite["delta"].is_null() &&
+          suite["interval"][0].is_null());
+    CHECK(suite["metrics"].size() == 4 &&
+          suite["metrics"]["top1_agreement"]["interval"].size() == 2);
+  }
+  // Keys in the documented order, not sorted.
+  std::string text = formatReportJson(report);
+  CHECK(text.find("\"baseline\"") < text.find("\"candidate\"") &&
+        text.find("\"max_drop\"") < text.find("\"passed\"") &&
+        text.find("\"seed\"") < text.find("\"suites\"") && text.back() == '\n');
+
+  TextComparison comparison;
+  comparison.chunks = 2;
+  comparison.tokens = 1000;
+  comparison.kldMax = INFINITY;
+  comparison.kldMedian = 1.0 / 3;
+  nlohmann::json textJson = parseJson(
+      formatTextJson("a.so", "b.so", "t.txt", comparison, BootstrapOptions()),
+      __LINE__);
+  CHECK(textJson["tokens"] == 1000 && textJson["chunks"] == 2);
+  CHECK(textJson["kld"]["max"].is_null());
+  CHECK(textJson["kld"]["median"].get<double>() == 1.0 / 3);
+  CHECK(textJson["perplexity"]["interval"].size() == 2);
+  CHECK(textJson["confidence"].get<double>() == 0.95);
 }
 
 void testOutput() {
@@ -432,7 +605,9 @@ int main() {
   testComparePaired();
   testGate();
   testMetrics();
+  testSuiteLines();
   testText();
+  testJson();
   testOutput();
   printf("%d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;

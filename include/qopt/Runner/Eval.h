@@ -104,8 +104,10 @@ struct TextEncoder {
 /// and answer) or "prompt_ids" and
 /// "answer_ids" (arrays of non-negative integers), and optionally "metric"
 /// (a string, returned in `metric`; "" when absent). Other fields may hold
-/// any JSON value and are skipped. Strict: one object, nothing after it.
-/// Returns an error message (with a column), or "" on success.
+/// any JSON value and are skipped. Strict (nlohmann/json): one object in
+/// UTF-8, nothing after it, no duplicate keys, fields of the right types.
+/// Returns an error message (a syntax error's with its column), or "" on
+/// success.
 std::string parseCase(const std::string &line, Case &out, std::string &metric);
 
 /// Reads the suite at `path` (named after its file), checking every line but
@@ -379,7 +381,8 @@ std::string formatPerplexityLine(const std::string &textName,
                                  const TextComparison &text);
 /// The PASS or FAIL line under the table.
 std::string formatVerdict(const EvalReport &report);
-/// `report` as JSON (docs/eval.md), newline-terminated.
+/// `report` as JSON (docs/eval.md), indented, newline-terminated; doubles
+/// round-trip, non-finite ones are null.
 std::string formatReportJson(const EvalReport &report);
 
 /// The report of a text comparison (several lines, newline-terminated).
