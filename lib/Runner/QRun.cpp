@@ -8,6 +8,7 @@
 
 #include "qopt/Runner/QRun.h"
 
+#include "qopt/Runner/Calibrate.h"
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/Eval.h"
 #include "qopt/Runner/Tensor.h"
@@ -874,6 +875,79 @@ int conformanceCommand(int argc, char **argv) {
   return counts["failed"] ? 1 : 0;
 }
 
+//===----------------------------------------------------------------------===//
+// calibrate
+//===----------------------------------------------------------------------===//
+
+int calibrateCommand(int argc, char **argv) {
+  std::string data, outputPath;
+  long long batch = 8, limit = 0, threads = 0;
+  ArgParser args;
+  args.positionalName = "artifact";
+  args.strings = {{"--data", &data}, {"-o", &outputPath}};
+  args.ints = {{"--batch", &batch, 1},
+               {"--limit", &limit, 0},
+               {"--threads", &threads, 0}};
+  if (std::string error = args.parse(argc, argv); !error.empty())
+    return usageError(error);
+  if (args.positional.empty() || data.empty())
+    return usageError("usage: qrun calibrate ARTIFACT --data FILE.jsonl|"
+                      "FILE.npy [--batch N] [--limit N] [--threads N] "
+                      "[-o STATS.qstats]");
+  qrt_set_num_threads(static_cast<int>(threads));
+  calibrate::Options options;
+  options.artifact = args.positional;
+  options.data = data;
+  options.batch = batch;
+  options.limit = limit;
+  Progress progress;
+  progress.start("calibrate", 0);
+  options.progress = [&](size_t done, size_t total) {
+    progress.start("calibrate", total);
+    progress.update(done);
+  };
+  calibrate::Result result;
+  std::string error = calibrate::run(options, result);
+  progress.clear();
+  if (!error.empty())
+    return runError(error);
+  if (!outputPath.empty()) {
+    if (result.stats.points.empty())
+      return runError(options.artifact +
+                      ": no observation points to write; compile a "
+                      "calibration build (qopt-insert-observers) first");
+    if (std::string error = writeFileAtomically(
+            outputPath, qstats::encodeStatsFile(result.stats));
+        !error.empty())
+      return runError(error);
+  }
+  for (const qstats::PointStats &p : result.stats.points) {
+    printf("%s %s: %lld samples", p.name.c_str(),
+           p.hessianK    ? "hessian"
+           : p.axis >= 0 ? "per-channel"
+                         : "per-tensor",
+           static_cast<long long>(p.samples));
+    if (p.hessianK)
+      printf(", hessian %lldx%lld", static_cast<long long>(p.hessianK),
+             static_cast<long long>(p.hessianK));
+    else if (p.min.size() == 1)
+      printf(", min %g, max %g, absmax %g", p.min[0], p.max[0], p.absmax[0]);
+    else
+      printf(", %zu channels, absmax up to %g", p.absmax.size(),
+             *std::max_element(p.absmax.begin(), p.absmax.end()));
+    printf("\n");
+  }
+  fprintf(stderr,
+          "qrun calibrate: %zu points, %lld samples (%lld tokens) in %lld "
+          "runs, %.3f s, %.0f tokens/s (%d threads)\n",
+          result.stats.points.size(), static_cast<long long>(result.samples),
+          static_cast<long long>(result.tokens),
+          static_cast<long long>(result.runs), result.seconds,
+          result.seconds > 0 ? result.tokens / result.seconds : 0.0,
+          qrt_get_num_threads());
+  return 0;
+}
+
 const char *kUsage =
     "usage: qrun <command> [options]\n"
     "\n"
@@ -892,6 +966,10 @@ const char *kUsage =
     "                      per-capability scores of a candidate against its\n"
     "                      baseline with confidence intervals; exit 1 when a\n"
     "                      suite drops significantly and too much\n"
+    "  calibrate ARTIFACT --data FILE.jsonl|FILE.npy [--batch N] [--limit N]\n"
+    "      [--threads N] [-o STATS.qstats]\n"
+    "                      run a calibration build over a calibration set\n"
+    "                      and write the statistics its points gathered\n"
     "  eval --baseline ART --candidate ART --text FILE\n"
     "                      mean KLD, top-1 agreement and perplexity on a "
     "text\n";
@@ -920,6 +998,8 @@ int qrun::qrunMain(int argc, char **argv) {
     return conformanceCommand(rest, args);
   if (command == "eval")
     return evalCommand(rest, args);
+  if (command == "calibrate")
+    return calibrateCommand(rest, args);
   if (command == "__case")
     return caseCommand(rest, args);
   fprintf(stderr, "qrun: error: unknown command '%s'\n%s", command.c_str(),

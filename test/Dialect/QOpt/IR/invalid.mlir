@@ -719,3 +719,19 @@ func.func @check_wide_value(%ok: i1, %n: i128) {
   qopt.check %ok, "size {0}" (%n : i128)
   return
 }
+
+// -----
+
+func.func @stats_nan(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'max' holds a NaN or infinite value; statistics must be finite}}
+  %0 = qopt.observe %x name "x" observer <kind = min_max> stats <samples = 4, min = dense<0.0> : tensor<f32>, max = dense<0x7FC00000> : tensor<f32>> : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @stats_inf(%x: tensor<4x2xf32>) {
+  // expected-error @+1 {{'absmax' holds a NaN or infinite value; statistics must be finite}}
+  %0 = qopt.observe %x name "x" observer <kind = abs_max, axis = 1> stats <samples = 4, absmax = dense<[1.0, 0x7F800000]> : tensor<2xf32>> : tensor<4x2xf32>
+  return
+}

@@ -1,0 +1,232 @@
+//===- Observe.cpp - Statistics of calibration builds ---------------------===//
+//
+// Calibration builds call qrt_observe at every `qopt.observe`. The call runs
+// on the thread of qrt_session_run, which names the session's statistics in
+// a thread-local; every point has its own lock, so that observations from
+// several threads (or sessions of other artifacts) never contend on one
+// global lock. Non-finite values are counted and left out: one NaN would
+// otherwise poison a whole range, and the driver decides what a count means.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Observe.h"
+
+#include "qopt/Runtime/UKernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+using namespace qrt;
+
+namespace {
+thread_local Observations *current = nullptr;
+} // namespace
+
+Observations::Observations(const qart_artifact_v1 *desc)
+    : desc(desc), points(new PointStats[desc->num_observe_points]) {}
+
+void Observations::reset() {
+  for (int32_t i = 0; i < desc->num_observe_points; ++i) {
+    PointStats &p = points[i];
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.samples = p.elements = p.nonfinite = 0;
+    p.channels = -1;
+    p.anyFinite = false;
+    p.min.clear();
+    p.max.clear();
+    p.absmax.clear();
+    p.hessianK = 0;
+    p.hessian.clear();
+  }
+  std::lock_guard<std::mutex> lock(errorMutex);
+  error.clear();
+}
+
+ObservationScope::ObservationScope(Observations *observations)
+    : previous(current) {
+  current = observations;
+}
+
+ObservationScope::~ObservationScope() { current = previous; }
+
+namespace {
+
+void recordError(Observations &obs, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void recordError(Observations &obs, const char *format, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, format);
+  vsnprintf(buffer, sizeof(buffer), format, args);
+  va_end(args);
+  std::lock_guard<std::mutex> lock(obs.errorMutex);
+  if (obs.error.empty())
+    obs.error = buffer;
+}
+
+/// A strided rank-r f32 view.
+struct View {
+  const float *base;
+  int64_t rank;
+  const int64_t *sizes, *strides;
+};
+
+/// Calls fn(outerIndex, row pointer, inner stride) for every row along the
+/// last dimension (rank 0: one row of one element).
+template <typename Fn> void forEachRow(const View &v, Fn fn) {
+  int64_t inner = v.rank ? v.sizes[v.rank - 1] : 1;
+  int64_t innerStride = v.rank ? v.strides[v.rank - 1] : 1;
+  if (inner == 0)
+    return;
+  std::vector<int64_t> index(v.rank > 1 ? v.rank - 1 : 0, 0);
+  for (int64_t d = 0; d + 1 < v.rank; ++d)
+    if (v.sizes[d] == 0)
+      return;
+  while (true) {
+    const float *row = v.base;
+    for (size_t d = 0; d < index.size(); ++d)
+      row += index[d] * v.strides[d];
+    fn(index, row, innerStride, inner);
+    int64_t d = static_cast<int64_t>(index.size()) - 1;
+    for (; d >= 0; --d) {
+      if (++index[d] < v.sizes[d])
+        break;
+      index[d] = 0;
+    }
+    if (d < 0)
+      return;
+  }
+}
+
+/// Adds 2 * X^T X to `h` (K x K, double), X being the finite rows of `rows`
+/// ([T, K] contiguous). The rows of H are split across the pool.
+void accumulateHessian(const std::vector<float> &rows, int64_t k,
+                       std::vector<double> &h) {
+  int64_t t = k ? static_cast<int64_t>(rows.size()) / k : 0;
+  struct Context {
+    const float *x;
+    int64_t t, k;
+    double *h;
+  } ctx = {rows.data(), t, k, h.data()};
+  auto body = [](void *raw, int64_t begin, int64_t end) {
+    const Context &c = *static_cast<const Context *>(raw);
+    for (int64_t i = begin; i < end; ++i) {
+      double *hRow = c.h + i * c.k;
+      for (int64_t r = 0; r < c.t; ++r) {
+        const float *x = c.x + r * c.k;
+        double xi = 2.0 * x[i];
+        if (xi == 0)
+          continue;
+        for (int64_t j = i; j < c.k; ++j)
+          hRow[j] += xi * x[j];
+      }
+    }
+  };
+  // Row i costs about (k - i) * t: a grain of a few rows keeps chunks even.
+  qrt_parallel_for(0, k, std::max<int64_t>(1, k / 64), body, &ctx);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      h[i * k + j] = h[j * k + i];
+}
+
+} // namespace
+
+extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
+  Observations *obs = current;
+  if (!obs)
+    return;
+  if (point < 0 || point >= obs->desc->num_observe_points)
+    return recordError(*obs, "observation point %lld does not exist",
+                       static_cast<long long>(point));
+  const qart_observe_point &info = obs->desc->observe_points[point];
+  if (rank < 0 || rank > 64 || !desc)
+    return recordError(*obs, "point '%s': invalid buffer of rank %lld",
+                       info.name, static_cast<long long>(rank));
+  const int64_t *words = static_cast<const int64_t *>(desc);
+  const float *aligned;
+  memcpy(&aligned, &words[1], sizeof(aligned));
+  View view = {aligned + words[2], rank, words + 3, words + 3 + rank};
+
+  bool hessian = info.kind == QART_OBSERVE_HESSIAN;
+  // Entries of min/max/absmax (the Hessian's point is per tensor for
+  // those), and the Hessian's K.
+  int64_t channels = 1, k = 0;
+  if (hessian) {
+    if (rank < 1)
+      return recordError(*obs, "point '%s': a hessian needs rank >= 1",
+                         info.name);
+    k = view.sizes[rank - 1];
+  } else if (info.axis >= 0) {
+    if (info.axis >= rank)
+      return recordError(*obs, "point '%s': axis %d of a rank-%lld buffer",
+                         info.name, info.axis, static_cast<long long>(rank));
+    channels = view.sizes[info.axis];
+  }
+  int64_t expected = hessian ? k : channels;
+  int64_t inner = rank ? view.sizes[rank - 1] : 1;
+  int64_t total = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    total *= view.sizes[d];
+  int64_t rows = inner ? total / inner : 0;
+
+  PointStats &p = obs->points[point];
+  std::lock_guard<std::mutex> lock(p.mutex);
+  if (p.channels < 0) {
+    if (info.channels >= 0 && info.channels != expected)
+      return recordError(*obs,
+                         "point '%s': %lld channels, the artifact says %lld",
+                         info.name, static_cast<long long>(expected),
+                         static_cast<long long>(info.channels));
+    p.channels = channels;
+    p.hessianK = k;
+    p.hessian.assign(static_cast<size_t>(k * k), 0.0);
+    p.min.assign(channels, std::numeric_limits<float>::infinity());
+    p.max.assign(channels, -std::numeric_limits<float>::infinity());
+    p.absmax.assign(channels, 0.0f);
+  } else if ((hessian ? p.hessianK : p.channels) != expected) {
+    return recordError(
+        *obs, "point '%s': %lld channels after %lld in an earlier call",
+        info.name, static_cast<long long>(expected),
+        static_cast<long long>(hessian ? p.hessianK : p.channels));
+  }
+
+  p.samples += rows;
+  p.elements += total;
+  // Per tensor and per channel along an outer axis, a row has one channel;
+  // along the last axis, every element is its own.
+  bool innerAxis = !hessian && info.axis >= 0 && info.axis == rank - 1;
+  std::vector<float> gathered;
+  if (hessian)
+    gathered.reserve(static_cast<size_t>(total));
+  float *mins = p.min.data(), *maxs = p.max.data(), *abss = p.absmax.data();
+  forEachRow(view, [&](const std::vector<int64_t> &index, const float *row,
+                       int64_t stride, int64_t n) {
+    int64_t channel =
+        (!hessian && info.axis >= 0 && !innerAxis) ? index[info.axis] : 0;
+    bool rowFinite = true;
+    for (int64_t j = 0; j < n; ++j) {
+      float v = row[j * stride];
+      if (!std::isfinite(v)) {
+        ++p.nonfinite;
+        rowFinite = false;
+        continue;
+      }
+      int64_t c = innerAxis ? j : channel;
+      mins[c] = std::min(mins[c], v);
+      maxs[c] = std::max(maxs[c], v);
+      abss[c] = std::max(abss[c], std::fabs(v));
+      p.anyFinite = true;
+    }
+    // A row with a NaN would poison a whole row and column of H.
+    if (hessian && rowFinite)
+      for (int64_t j = 0; j < n; ++j)
+        gathered.push_back(row[j * stride]);
+  });
+  if (hessian && !gathered.empty())
+    accumulateHessian(gathered, p.hessianK, p.hessian);
+}
