@@ -152,35 +152,19 @@ void reduceRow(const float *row, int64_t stride, int64_t n, float &min,
   }
 }
 
-/// Adds 2 * X^T X to `h` (K x K, double), X being the finite rows of `rows`
-/// ([T, K] contiguous). The rows of H are split across the pool.
+/// Adds 2 * X^T X to `h` (K x K, double), X being `rows` ([T, K]
+/// contiguous, finite). One call's product comes from the sgemm kernel in
+/// f32 (on the pool; a sum over one batch's tokens), and calls accumulate in
+/// f64, so the error does not grow with the size of the calibration set.
 void accumulateHessian(const std::vector<float> &rows, int64_t k,
                        std::vector<double> &h) {
   int64_t t = k ? static_cast<int64_t>(rows.size()) / k : 0;
-  struct Context {
-    const float *x;
-    int64_t t, k;
-    double *h;
-  } ctx = {rows.data(), t, k, h.data()};
-  auto body = [](void *raw, int64_t begin, int64_t end) {
-    const Context &c = *static_cast<const Context *>(raw);
-    for (int64_t i = begin; i < end; ++i) {
-      double *hRow = c.h + i * c.k;
-      for (int64_t r = 0; r < c.t; ++r) {
-        const float *x = c.x + r * c.k;
-        double xi = 2.0 * x[i];
-        if (xi == 0)
-          continue;
-        for (int64_t j = i; j < c.k; ++j)
-          hRow[j] += xi * x[j];
-      }
-    }
-  };
-  // Row i costs about (k - i) * t: a grain of a few rows keeps chunks even.
-  qrt_parallel_for(0, k, std::max<int64_t>(1, k / 64), body, &ctx);
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < i; ++j)
-      h[i * k + j] = h[j * k + i];
+  std::vector<float> product(static_cast<size_t>(k * k));
+  // C[i, j] = sum_r X[r, i] * X[r, j]: A = X^T read through strides.
+  qrt_uk_sgemm(k, k, t, rows.data(), /*lda_m=*/1, /*lda_k=*/k, rows.data(),
+               /*ldb_k=*/k, /*ldb_n=*/1, product.data(), k, 1, /*flags=*/0);
+  for (size_t i = 0; i < product.size(); ++i)
+    h[i] += 2.0 * static_cast<double>(product[i]);
 }
 
 } // namespace

@@ -143,7 +143,8 @@ typedef struct qrt_observation {
   const float *max;
   const float *absmax;
   /* kind == QART_OBSERVE_HESSIAN: K and the K x K row-major matrix
-     2 * sum over rows x^T x, accumulated in double; 0 and null otherwise. */
+     2 * sum over rows x^T x: each call's product in f32 (the sgemm
+     kernel), summed over calls in double; 0 and null otherwise. */
   int64_t hessian_k;
   const double *hessian;
 } qrt_observation;

@@ -198,7 +198,8 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
     * `abs_max`: max |x| per input channel (`axis` = the last dimension),
       what SmoothQuant and AWQ need;
     * `hessian`: `H = 2 X^T X` over all tokens, `X` the input reshaped to
-      `[tokens, K]`, accumulated in f64 (GPTQ).
+      `[tokens, K]`; each batch's product in f32, summed over batches in
+      f64 (GPTQ).
 
     Which layers, in order of precedence:
 
