@@ -158,6 +158,9 @@ def main():
             write_stats(out, [encode_point("fc1:input", 0, -1, 4, 0, [0.0, 1.0], [1.0, 2.0], [1.0, 2.0])])
         elif case == "missing":
             write_stats(out, [encode_point("other:input", 0, -1, 4, 0, [0.0], [1.0], [1.0])])
+        elif case == "badlength":
+            # A valid header around a point whose name runs past the end.
+            write_stats(out, [struct.pack("<I", 1000) + b"fc1"])
         elif case == "truncated":
             write_stats(out, [good])
             with open(out, "rb") as f:

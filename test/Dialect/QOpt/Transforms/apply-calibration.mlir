@@ -12,6 +12,8 @@
 // RUN: qopt %t/checksum.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/checksum.qstats
 // RUN: %python %S/../../../Runner/calibration-reference.py write %t/truncated.qstats truncated
 // RUN: qopt %t/truncated.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/truncated.qstats
+// RUN: %python %S/../../../Runner/calibration-reference.py write %t/badlength.qstats badlength
+// RUN: qopt %t/badlength.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/badlength.qstats
 // RUN: qopt %t/magic.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/magic.mlir
 // RUN: qopt %t/nofile.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/missing.qstats
 // RUN: qopt %t/nooption.mlir -verify-diagnostics --qopt-apply-calibration
@@ -46,6 +48,11 @@ module {
 
 //--- truncated.mlir
 // expected-error @+1 {{truncated.qstats: truncated or padded statistics file (payload of}}
+module {
+}
+
+//--- badlength.mlir
+// expected-error @+1 {{badlength.qstats: corrupt statistics file (point 0 is malformed)}}
 module {
 }
 
