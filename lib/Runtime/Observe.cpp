@@ -2,7 +2,8 @@
 //
 // Calibration builds call qrt_observe at every `qopt.observe`. The call runs
 // on the thread of qrt_session_run, which names the session's statistics in
-// a thread-local; every point has its own lock, so that observations from
+// a thread-local (handed on to pool threads by qrt_parallel_for); every
+// point has its own lock, so that observations from
 // several threads (or sessions of other artifacts) never contend on one
 // global lock. Non-finite values are counted and left out (a Hessian row
 // holding one is skipped whole): one NaN would otherwise poison a whole
@@ -11,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Observe.h"
+#include "ThreadPool.h"
 
 #include "qopt/Runtime/UKernels.h"
 
@@ -24,9 +26,11 @@
 
 using namespace qrt;
 
-namespace {
-thread_local Observations *current = nullptr;
-} // namespace
+// The session's Observations travel as the thread pool's run context, so
+// that calls from parallel loop bodies find them too.
+static Observations *current() {
+  return static_cast<Observations *>(getRunContext());
+}
 
 Observations::Observations(const qart_artifact_v1 *desc)
     : desc(desc), points(new PointStats[desc->num_observe_points]) {}
@@ -49,11 +53,11 @@ void Observations::reset() {
 }
 
 ObservationScope::ObservationScope(Observations *observations)
-    : previous(current) {
-  current = observations;
+    : previous(current()) {
+  setRunContext(observations);
 }
 
-ObservationScope::~ObservationScope() { current = previous; }
+ObservationScope::~ObservationScope() { setRunContext(previous); }
 
 namespace {
 
@@ -170,7 +174,7 @@ void accumulateHessian(const std::vector<float> &rows, int64_t k,
 } // namespace
 
 extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
-  Observations *obs = current;
+  Observations *obs = current();
   if (!obs)
     return;
   if (point < 0 || point >= obs->desc->num_observe_points)

@@ -66,9 +66,10 @@ void qrt_check_failed(const char *format, int64_t count, const int64_t *values);
 /// session whose run is on the calling thread. `rank` and `desc` are MLIR's
 /// lowering of a `memref<*xf32>` argument: `desc` points at the ranked
 /// descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}.
-/// Thread-safe (one lock per point); a call with no run on the thread, or
-/// with an index or a shape that does not fit the point, is counted in the
-/// session's error and ignored.
+/// Thread-safe (one lock per point), also from the chunks of a
+/// qrt_parallel_for that the run started. A call outside any run is
+/// ignored; one whose index or shape does not fit its point is ignored and
+/// recorded as the session's observation error.
 void qrt_observe(int64_t point, int64_t rank, const void *desc);
 
 /// General strided single-precision matrix multiply:
