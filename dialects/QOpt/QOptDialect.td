@@ -58,6 +58,11 @@ def QOpt_Dialect : Dialect {
     /// quantization pass must leave it alone.
     static constexpr ::llvm::StringLiteral kKeepFullPrecisionAttrName =
         "qopt.keep_full_precision";
+    /// On the module of a calibration build after `qopt-lower-observe`: an
+    /// array with a dictionary per observation point, in the order of the
+    /// point ids that its `qrt_observe` calls pass (the artifact's table).
+    static constexpr ::llvm::StringLiteral kObservePointsAttrName =
+        "qopt.observe_points";
   }];
 }
 

@@ -92,6 +92,8 @@ void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
                                    const CPUCodegenOptions &options) {
+  // Calibration builds: while every value is still a whole tensor.
+  pm.addPass(createLowerObserve());
   // Low-bit linear layers become fused contractions before the generic
   // expansion would materialize their full-precision weights.
   if (options.ukernels)

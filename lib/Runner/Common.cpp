@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <unistd.h>
 
 using namespace qrun;
 
@@ -51,4 +53,46 @@ bool qrun::parseInt(const std::string &text, long long &value) {
   errno = 0;
   value = strtoll(text.c_str(), &end, 10);
   return !text.empty() && *end == 0 && errno == 0;
+}
+
+Progress::Progress() : enabled(isatty(2)) {}
+
+void Progress::start(const std::string &what, size_t total) {
+  label = what;
+  this->total = total;
+  begin = nowMs();
+  update(0);
+}
+
+void Progress::update(size_t done) {
+  if (!enabled)
+    return;
+  double seconds = (nowMs() - begin) / 1000;
+  fprintf(stderr, "\r%s: %zu/%zu", label.c_str(), done, total);
+  if (done && seconds > 0)
+    fprintf(stderr, ", %.1f/s", static_cast<double>(done) / seconds);
+  fprintf(stderr, "\033[K");
+  fflush(stderr);
+}
+
+void Progress::clear() {
+  if (enabled)
+    fprintf(stderr, "\r\033[K");
+}
+
+std::function<void(size_t)> Progress::callback() {
+  return [this](size_t done) { update(done); };
+}
+
+std::string qrun::writeFileAtomically(const std::string &path,
+                                      const std::string &text) {
+  std::string tmp = path + ".tmp";
+  FILE *file = fopen(tmp.c_str(), "w");
+  if (!file || fwrite(text.data(), 1, text.size(), file) != text.size() ||
+      fclose(file) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    remove(tmp.c_str());
+    return "cannot write '" + path + "': " + strerror(saved);
+  }
+  return "";
 }

@@ -498,7 +498,8 @@ std::string LanguageModel::load(const std::string &path) {
                 signatureText(t);
     }
     return path +
-           ": qrun eval needs one input of token ids (i64 [batch, seq]) and "
+           ": a language model (qrun eval, .jsonl calibration) needs one input "
+           "of token ids (i64 [batch, seq]) and "
            "one output of logits (f32 [batch, seq, vocab]); the artifact has " +
            (have.empty() ? std::string("neither") : have);
   }

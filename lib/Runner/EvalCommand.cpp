@@ -42,53 +42,6 @@ const char *kEvalFooter =
     "failed the gate, 2 a usage or input error. docs/eval.md describes the\n"
     "suites, the metrics, the statistics and the JSON.";
 
-class Progress {
-public:
-  Progress() : enabled(isatty(2)) {}
-  void start(const std::string &what, size_t total) {
-    label = what;
-    this->total = total;
-    begin = nowMs();
-    update(0);
-  }
-  void update(size_t done) {
-    if (!enabled)
-      return;
-    double seconds = (nowMs() - begin) / 1000;
-    fprintf(stderr, "\r%s: %zu/%zu", label.c_str(), done, total);
-    if (done && seconds > 0)
-      fprintf(stderr, ", %.1f/s", static_cast<double>(done) / seconds);
-    fprintf(stderr, "\033[K");
-    fflush(stderr);
-  }
-  void clear() {
-    if (enabled)
-      fprintf(stderr, "\r\033[K");
-  }
-  ProgressFn callback() {
-    return [this](size_t done) { update(done); };
-  }
-
-private:
-  bool enabled;
-  std::string label;
-  size_t total = 0;
-  double begin = 0;
-};
-
-std::string writeFileAtomically(const std::string &path,
-                                const std::string &text) {
-  std::string tmp = path + ".tmp";
-  FILE *file = fopen(tmp.c_str(), "w");
-  if (!file || fwrite(text.data(), 1, text.size(), file) != text.size() ||
-      fclose(file) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    remove(tmp.c_str());
-    return "cannot write '" + path + "': " + strerror(saved);
-  }
-  return "";
-}
-
 std::string baseName(const std::string &path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);

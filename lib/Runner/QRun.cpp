@@ -11,6 +11,7 @@
 #include "qopt/Runner/QRun.h"
 
 #include "Json.h"
+#include "qopt/Runner/Calibrate.h"
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/Eval.h"
 #include "qopt/Runner/Tensor.h"
@@ -899,6 +900,87 @@ int conformanceCommand(int argc, char **argv) {
   return counts["failed"] ? 1 : 0;
 }
 
+//===----------------------------------------------------------------------===//
+// calibrate
+//===----------------------------------------------------------------------===//
+
+int calibrateCommand(int argc, char **argv) {
+  std::string artifactPath, data, outputPath;
+  long long batch = 8, limit = 0, threads = 0;
+  CommandLine cli("calibrate",
+                  "Runs a calibration build (an artifact compiled after "
+                  "qopt-insert-observers) over a calibration set and writes "
+                  "the statistics its observation points gathered "
+                  "(docs/calibration.md).");
+  cli.positional("ARTIFACT", artifactPath, "the calibration build (.so)");
+  cli.option("--data", data, "FILE.jsonl|FILE.npy",
+             "the calibration set: a suite (.jsonl, strings or token ids) "
+             "or token ids (.npy) (required)");
+  cli.option("-o", outputPath, "STATS.qstats",
+             "write the statistics there (.qstats)");
+  cli.option("--batch", batch, 1, "at most N sequences per run (default 8)");
+  cli.option("--limit", limit, 0,
+             "use the first N cases or rows (default 0: all)");
+  cli.option("--threads", threads, 0,
+             "kernel threads (default 0: every usable CPU)");
+  if (int rc = cli.parse(argc, argv); rc >= 0)
+    return rc;
+  if (data.empty())
+    return cli.usageError("--data is required");
+  qrt_set_num_threads(static_cast<int>(threads));
+  calibrate::Options options;
+  options.artifact = artifactPath;
+  options.data = data;
+  options.batch = batch;
+  options.limit = limit;
+  Progress progress;
+  progress.start("calibrate", 0);
+  options.progress = [&](size_t done, size_t total) {
+    progress.start("calibrate", total);
+    progress.update(done);
+  };
+  calibrate::Result result;
+  std::string error = calibrate::run(options, result);
+  progress.clear();
+  if (!error.empty())
+    return runError(error);
+  if (!outputPath.empty()) {
+    if (result.stats.points.empty())
+      return runError(options.artifact +
+                      ": no observation points to write; compile a "
+                      "calibration build (qopt-insert-observers) first");
+    if (std::string error = writeFileAtomically(
+            outputPath, qstats::encodeStatsFile(result.stats));
+        !error.empty())
+      return runError(error);
+  }
+  for (const qstats::PointStats &p : result.stats.points) {
+    printf("%s %s: %lld samples", p.name.c_str(),
+           p.hessianK    ? "hessian"
+           : p.axis >= 0 ? "per-channel"
+                         : "per-tensor",
+           static_cast<long long>(p.samples));
+    if (p.hessianK)
+      printf(", hessian %lldx%lld", static_cast<long long>(p.hessianK),
+             static_cast<long long>(p.hessianK));
+    else if (p.min.size() == 1)
+      printf(", min %g, max %g, absmax %g", p.min[0], p.max[0], p.absmax[0]);
+    else
+      printf(", %zu channels, absmax up to %g", p.absmax.size(),
+             *std::max_element(p.absmax.begin(), p.absmax.end()));
+    printf("\n");
+  }
+  fprintf(stderr,
+          "qrun calibrate: %zu points, %lld samples (%lld tokens) in %lld "
+          "runs, %.3f s, %.0f tokens/s (%d threads)\n",
+          result.stats.points.size(), static_cast<long long>(result.samples),
+          static_cast<long long>(result.tokens),
+          static_cast<long long>(result.runs), result.seconds,
+          result.seconds > 0 ? result.tokens / result.seconds : 0.0,
+          qrt_get_num_threads());
+  return 0;
+}
+
 /// qrun's commands, in the order of `qrun --help`. To add one, write
 /// `int fooCommand(int argc, char **argv)` (argv: its arguments, after "qrun
 /// foo") that declares its options on a CommandLine as runCommand does, and
@@ -915,6 +997,10 @@ const std::vector<Command> kCommands = {
      "scores with confidence intervals and a gate, or KLD and perplexity on "
      "a text",
      evalCommand},
+    {"calibrate",
+     "run a calibration build over a calibration set and write the "
+     "statistics its observation points gathered",
+     calibrateCommand},
     {"__case", nullptr, caseCommand}, // conformance's child process
 };
 

@@ -8,6 +8,7 @@
 #include "qopt/Runtime/qrt.h"
 
 #include "Allocator.h"
+#include "Observe.h"
 
 #include <cerrno>
 #include <csetjmp>
@@ -167,10 +168,19 @@ struct qrt_session {
     std::vector<char> copy; // when the result was strided
     size_t numBytes = 0;
   };
+  /// A copy of one point's statistics, what qrt_session_observation hands
+  /// out while the point keeps gathering.
+  struct Snapshot {
+    std::vector<float> min, max, absmax;
+    std::vector<double> hessian;
+  };
   const qrt_artifact *artifact = nullptr;
   std::vector<Input> inputs;
   std::vector<Output> outputs;
   bool ran = false;
+  /// Calibration builds only.
+  std::unique_ptr<qrt::Observations> observations;
+  std::vector<Snapshot> snapshots;
 
   void releaseOutputs() {
     std::set<void *> freed;
@@ -271,7 +281,20 @@ static qrt_status validateDescriptor(const qart_artifact_v1 *desc,
     return fail(QRT_ERROR_INVALID_ARTIFACT, "%s: corrupt descriptor", path);
   if (qrt_status s = checkTensors(desc->inputs, desc->num_inputs, "input"))
     return s;
-  return checkTensors(desc->outputs, desc->num_outputs, "output");
+  if (qrt_status s = checkTensors(desc->outputs, desc->num_outputs, "output"))
+    return s;
+  if (desc->num_observe_points < 0 || desc->num_observe_points > (1 << 20) ||
+      (desc->num_observe_points && !desc->observe_points))
+    return fail(QRT_ERROR_INVALID_ARTIFACT,
+                "%s: corrupt observation point table", path);
+  for (int32_t i = 0; i < desc->num_observe_points; ++i) {
+    const qart_observe_point &p = desc->observe_points[i];
+    if (!p.name || p.kind < QART_OBSERVE_MIN_MAX ||
+        p.kind > QART_OBSERVE_HESSIAN || p.axis < -1)
+      return fail(QRT_ERROR_INVALID_ARTIFACT,
+                  "%s: corrupt observation point %d", path, i);
+  }
+  return QRT_OK;
 }
 
 /// Maps the weights file of `artifact`, or reuses the mapping of an earlier
@@ -544,6 +567,15 @@ qrt_status qrt_session_create(const qrt_artifact *artifact, qrt_session **out) {
   session->artifact = artifact;
   session->inputs.resize(artifact->desc->num_inputs);
   session->outputs.resize(artifact->desc->num_outputs);
+  if (artifact->desc->num_observe_points > 0) {
+    session->observations.reset(new (std::nothrow)
+                                    qrt::Observations(artifact->desc));
+    if (!session->observations) {
+      delete session;
+      return fail(QRT_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    session->snapshots.resize(artifact->desc->num_observe_points);
+  }
   *out = session;
   return QRT_OK;
 }
@@ -675,6 +707,7 @@ qrt_status qrt_session_run(qrt_session *session) {
   session->ran = false;
   {
     qrt::AllocationScope scope;
+    qrt::ObservationScope observing(session->observations.get());
     if (!callEntry(desc->entry, args.data())) {
       scope.releaseAll();
       return fail(QRT_ERROR_CHECK, "%s", checkMessage.c_str());
@@ -772,6 +805,61 @@ qrt_status qrt_session_get_output(qrt_session *session, const char *name,
 }
 
 } // extern "C"
+
+int qrt_session_num_observations(const qrt_session *session) {
+  return session ? session->artifact->desc->num_observe_points : 0;
+}
+
+qrt_status qrt_session_observation(qrt_session *session, int index,
+                                   qrt_observation *out) {
+  if (!session || !out)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_session_observation: null argument");
+  const qart_artifact_v1 *desc = session->artifact->desc;
+  if (index < 0 || index >= desc->num_observe_points)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "observation point %d out of range [0, %d)", index,
+                desc->num_observe_points);
+  qrt::Observations &obs = *session->observations;
+  {
+    std::lock_guard<std::mutex> lock(obs.errorMutex);
+    if (!obs.error.empty())
+      return fail(QRT_ERROR_INVALID_ARGUMENT, "%s", obs.error.c_str());
+  }
+  const qart_observe_point &info = desc->observe_points[index];
+  qrt::PointStats &p = obs.points[index];
+  qrt_session::Snapshot &snap = session->snapshots[index];
+  std::lock_guard<std::mutex> lock(p.mutex);
+  *out = qrt_observation();
+  out->name = info.name;
+  out->kind = info.kind;
+  out->axis = info.axis;
+  out->bins = info.bins;
+  out->percentile = info.percentile;
+  out->samples = p.samples;
+  out->elements = p.elements;
+  out->nonfinite = p.nonfinite;
+  out->channels = p.channels < 0 ? 0 : p.channels;
+  if (p.anyFinite) {
+    snap.min = p.min;
+    snap.max = p.max;
+    snap.absmax = p.absmax;
+    out->min = snap.min.data();
+    out->max = snap.max.data();
+    out->absmax = snap.absmax.data();
+  }
+  if (p.hessianK > 0) {
+    snap.hessian = p.hessian;
+    out->hessian_k = p.hessianK;
+    out->hessian = snap.hessian.data();
+  }
+  return QRT_OK;
+}
+
+void qrt_session_reset_observations(qrt_session *session) {
+  if (session && session->observations)
+    session->observations->reset();
+}
 
 extern "C" void qrt_check_failed(const char *format, int64_t count,
                                  const int64_t *values) {

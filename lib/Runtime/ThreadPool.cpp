@@ -32,6 +32,9 @@ constexpr auto kSpinTime = std::chrono::microseconds(200);
 /// job.
 thread_local bool tlInParallelRegion = false;
 
+/// See getRunContext().
+thread_local void *tlRunContext = nullptr;
+
 inline void cpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   _mm_pause();
@@ -233,11 +236,15 @@ extern "C" int qrt_get_num_threads(void) {
   return getGlobalThreadPool().getNumThreads();
 }
 
+void *qrt::getRunContext() { return tlRunContext; }
+void qrt::setRunContext(void *context) { tlRunContext = context; }
+
 namespace {
 struct OffsetRange {
   qrt::ThreadPool::RangeFn fn;
   void *ctx;
   int64_t begin;
+  void *runContext;
 };
 } // namespace
 
@@ -253,16 +260,20 @@ extern "C" void qrt_parallel_for(int64_t begin, int64_t end, int64_t grain,
     fn(ctx, begin, end);
     return;
   }
-  if (begin == 0) {
+  void *runContext = tlRunContext;
+  if (begin == 0 && !runContext) {
     pool.parallelFor(end, fn, ctx, grain);
     return;
   }
-  OffsetRange range{fn, ctx, begin};
+  OffsetRange range{fn, ctx, begin, runContext};
   pool.parallelFor(
       end - begin,
       [](void *p, int64_t b, int64_t e) {
         auto *r = static_cast<OffsetRange *>(p);
+        void *outer = tlRunContext;
+        tlRunContext = r->runContext;
         r->fn(r->ctx, r->begin + b, r->begin + e);
+        tlRunContext = outer;
       },
       &range, grain);
 }

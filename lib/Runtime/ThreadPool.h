@@ -109,6 +109,13 @@ private:
 /// one thread per usable CPU (or $QRT_NUM_THREADS threads when set).
 ThreadPool &getGlobalThreadPool();
 
+/// The run the calling thread works for: libqrt's per-session state that
+/// compiled code reaches through runtime calls (the statistics qrt_observe
+/// records). qrt_parallel_for hands it to the threads that run its chunks,
+/// so such calls also work inside parallel loop bodies.
+void *getRunContext();
+void setRunContext(void *context);
+
 } // namespace qrt
 
 #endif // QOPT_LIB_RUNTIME_THREADPOOL_H

@@ -349,6 +349,46 @@ def LowerRuntimeChecks : Pass<"qopt-lower-runtime-checks", "ModuleOp"> {
                            "::mlir::cf::ControlFlowDialect"];
 }
 
+def LowerObserve : Pass<"qopt-lower-observe", "ModuleOp"> {
+  let summary = "Lower qopt.observe to calls that record calibration statistics";
+  let description = [{
+    Turns a calibration build's observation points into calls of libqrt's
+    `qrt_observe(point, rank, descriptor)` (qopt/Runtime/UKernels.h), which
+    accumulates the statistics of the point in the running session. Runs
+    first in `qopt-cpu-codegen`, on tensors: each `qopt.observe` becomes a
+    read-only `bufferization.to_buffer` of its input (with a fully dynamic
+    layout, so bufferization never copies for it), a cast to an unranked
+    memref and the call; its result is replaced by its input. Observing
+    before fusion, tiling and outlining means that every call sees the whole
+    tensor the op saw, once per run, on the thread that runs the model,
+    never inside a parallel body; the call's side effect keeps
+    canonicalization and CSE from moving or dropping it.
+
+    Points are numbered in walk order; the module gets a
+    `qopt.observe_points` attribute, one dictionary per point (`name`,
+    `kind`, `axis` (-1: none), `channels` (-1: dynamic), `bins`,
+    `percentile`), from which `qopt-compile` writes the artifact's table of
+    observation points (`qart_observe_point`). Points must observe f32
+    values and have unique (name, observer kind) pairs.
+
+    ```mlir
+    %y = qopt.observe %x name "fc1:input" observer <kind = min_max>
+           : tensor<?x64xf32>
+    // becomes
+    %m = bufferization.to_buffer %x read_only
+           : tensor<?x64xf32> to memref<?x64xf32, strided<[?, ?], offset: ?>>
+    %u = memref.cast %m : memref<?x64xf32, strided<[?, ?], offset: ?>>
+           to memref<*xf32>
+    %c0 = arith.constant 0 : i64
+    func.call @qrt_observe(%c0, %u) : (i64, memref<*xf32>) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ExpandDynamicExpandShape : Pass<"qopt-expand-dynamic-expand-shape",
                                     "func::FuncOp"> {
   let summary = "Spell memref.expand_shape with several dynamic sizes in one "

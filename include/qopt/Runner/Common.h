@@ -13,6 +13,7 @@
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,30 @@ struct Loaded {
 
 /// Milliseconds of a monotonic clock.
 double nowMs();
+
+/// A "LABEL: done/total, rate/s" line on stderr, redrawn in place, when
+/// stderr is a terminal; nothing otherwise (logs stay clean).
+class Progress {
+public:
+  Progress();
+  void start(const std::string &what, size_t total);
+  void update(size_t done);
+  /// Erases the line.
+  void clear();
+  /// update() as a callback for the libraries.
+  std::function<void(size_t)> callback();
+
+private:
+  bool enabled;
+  std::string label;
+  size_t total = 0;
+  double begin = 0;
+};
+
+/// Writes `text` to `path` through a temporary file renamed at the end, so
+/// that a failure leaves no partial file. Returns an error message, or "".
+std::string writeFileAtomically(const std::string &path,
+                                const std::string &text);
 
 /// Parses a whole decimal integer.
 bool parseInt(const std::string &text, long long &value);

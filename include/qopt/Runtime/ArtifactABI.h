@@ -22,6 +22,11 @@
  * inputs break a contract it checks at run time; that call does not return
  * to the artifact (version 2).
  *
+ * Artifacts compiled from IR with `qopt.observe` ops (calibration builds)
+ * call `qrt_observe` and list their observation points in the descriptor's
+ * `observe_points` table; the point id a call passes is an index into it
+ * (version 3).
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef QOPT_RUNTIME_ARTIFACTABI_H
@@ -36,7 +41,7 @@ extern "C" {
 /** "QOPTART1" read as a little-endian integer. */
 #define QART_MAGIC 0x3154524154504f51ull
 /** Bumped whenever any structure below or the calling convention changes. */
-#define QART_ABI_VERSION 2u
+#define QART_ABI_VERSION 3u
 /** "QOPTWTS1" read as a little-endian integer. */
 #define QART_WEIGHTS_MAGIC 0x3153545754504f51ull
 /** Offset of the first weight in the weights file: one page, so mapped
@@ -73,6 +78,29 @@ typedef struct qart_tensor_desc {
   const char *const *dim_names;
 } qart_tensor_desc;
 
+/** What an observation point records; the values of qopt's ObserverKind. */
+typedef enum qart_observer_kind {
+  QART_OBSERVE_MIN_MAX = 0,
+  QART_OBSERVE_PERCENTILE = 1,
+  QART_OBSERVE_MSE = 2,
+  QART_OBSERVE_HISTOGRAM = 3,
+  QART_OBSERVE_ABS_MAX = 4,
+  QART_OBSERVE_HESSIAN = 5
+} qart_observer_kind;
+
+/** One `qopt.observe` of a calibration build. */
+typedef struct qart_observe_point {
+  const char *name; /* the op's `name`, e.g. "fc1:input" */
+  int32_t kind;     /* a qart_observer_kind */
+  int32_t axis;     /* the channel axis, or -1 for per-tensor statistics */
+  /* Entries of the per-channel statistics (the size of `axis`), the
+     Hessian's K (the last dimension), or 1 per tensor; -1 when that size
+     is dynamic (fixed by the first observation). */
+  int64_t channels;
+  int64_t bins;      /* histogram-based kinds: number of bins */
+  double percentile; /* percentile kind: e.g. 99.99 */
+} qart_observe_point;
+
 /** The descriptor an artifact exports as `qopt_artifact`. */
 typedef struct qart_artifact_v1 {
   uint64_t magic;       /* QART_MAGIC */
@@ -94,6 +122,10 @@ typedef struct qart_artifact_v1 {
   const qart_tensor_desc *inputs;
   const qart_tensor_desc *outputs;
   void (*entry)(void **args);
+  /* Version 3: the observation points (none outside calibration builds). */
+  int32_t num_observe_points;
+  int32_t reserved2;
+  const qart_observe_point *observe_points;
 } qart_artifact_v1;
 
 /** The header at the start of a weights file. */

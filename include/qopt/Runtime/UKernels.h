@@ -61,6 +61,17 @@ void qrt_parallel_for(int64_t begin, int64_t end, int64_t grain,
 /// pool worker) it prints the message and aborts.
 void qrt_check_failed(const char *format, int64_t count, const int64_t *values);
 
+/// Records one observation at point `point` of a calibration build (an
+/// index into the descriptor's `observe_points`) into the statistics of the
+/// session whose run is on the calling thread. `rank` and `desc` are MLIR's
+/// lowering of a `memref<*xf32>` argument: `desc` points at the ranked
+/// descriptor {allocated, aligned, offset, sizes[rank], strides[rank]}.
+/// Thread-safe (one lock per point), also from the chunks of a
+/// qrt_parallel_for that the run started. A call outside any run is
+/// ignored; one whose index or shape does not fit its point is ignored and
+/// recorded as the session's observation error.
+void qrt_observe(int64_t point, int64_t rank, const void *desc);
+
 /// General strided single-precision matrix multiply:
 ///   C[m*ldc_m + n*ldc_n] = sum_k A[m*lda_m + k*lda_k] * B[k*ldb_k + n*ldb_n]
 /// (plus the old value of C when `flags & QRT_UK_ACCUMULATE`), for m < M,

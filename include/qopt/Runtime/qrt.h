@@ -124,6 +124,42 @@ qrt_status qrt_session_run(qrt_session *session);
 qrt_status qrt_session_get_output(qrt_session *session, const char *name,
                                   qrt_tensor *out);
 
+/** The statistics a session gathered at one observation point of a
+    calibration build (see qart_observe_point). Arrays stay valid until the
+    next run, qrt_session_reset_observations or qrt_session_free. */
+typedef struct qrt_observation {
+  const char *name;
+  int32_t kind; /* a qart_observer_kind */
+  int32_t axis; /* -1: per tensor */
+  int64_t bins;
+  double percentile;
+  /* Rows observed: the product of all dimensions but the last, summed over
+     the calls (tokens, for the input of a linear layer). */
+  int64_t samples;
+  int64_t elements;  /* values observed, non-finite ones included */
+  int64_t nonfinite; /* NaN and +-Inf values, left out of every statistic */
+  int64_t channels;  /* entries of min, max and absmax (1 per tensor) */
+  const float *min;  /* channels entries, null when no finite value came */
+  const float *max;
+  const float *absmax;
+  /* kind == QART_OBSERVE_HESSIAN: K and the K x K row-major matrix
+     2 * sum over rows x^T x: each call's product in f32 (the sgemm
+     kernel), summed over calls in double; 0 and null otherwise. */
+  int64_t hessian_k;
+  const double *hessian;
+} qrt_observation;
+
+/** Number of observation points of the session's artifact (0 unless it is a
+    calibration build). */
+int qrt_session_num_observations(const qrt_session *session);
+/** The statistics of point `index` gathered by the session's runs so far.
+    QRT_ERROR_INVALID_ARGUMENT when a call of the compiled code did not fit
+    its point (the message says which). */
+qrt_status qrt_session_observation(qrt_session *session, int index,
+                                   qrt_observation *out);
+/** Forgets the statistics gathered so far. */
+void qrt_session_reset_observations(qrt_session *session);
+
 #ifdef __cplusplus
 }
 #endif

@@ -293,6 +293,43 @@ public:
                   ".qart.tensors");
   }
 
+  /// The `qart_observe_point` table of `points`, the module's
+  /// `qopt.observe_points` (written by `qopt-lower-observe`), or null.
+  FailureOr<llvm::Constant *> observePoints(ArrayAttr points,
+                                            llvm::StructType *pointType,
+                                            std::string &error) {
+    llvm::Type *ptr = llvm::PointerType::get(ctx, 0);
+    if (!points || points.empty())
+      return llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr));
+    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+    SmallVector<llvm::Constant *> entries;
+    for (Attribute entry : points) {
+      auto dict = dyn_cast<DictionaryAttr>(entry);
+      auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
+      auto kind = dict ? dict.getAs<IntegerAttr>("kind") : nullptr;
+      auto axis = dict ? dict.getAs<IntegerAttr>("axis") : nullptr;
+      auto channels = dict ? dict.getAs<IntegerAttr>("channels") : nullptr;
+      auto bins = dict ? dict.getAs<IntegerAttr>("bins") : nullptr;
+      auto percentile = dict ? dict.getAs<FloatAttr>("percentile") : nullptr;
+      if (!name || !kind || !axis || !channels || !bins || !percentile) {
+        error = "malformed 'qopt.observe_points' entry";
+        return failure();
+      }
+      entries.push_back(llvm::ConstantStruct::get(
+          pointType,
+          {string(name.getValue()), llvm::ConstantInt::get(i32, kind.getInt()),
+           llvm::ConstantInt::get(i32, axis.getInt()),
+           llvm::ConstantInt::get(i64, channels.getInt()),
+           llvm::ConstantInt::get(i64, bins.getInt()),
+           llvm::ConstantFP::get(llvm::Type::getDoubleTy(ctx),
+                                 percentile.getValueAsDouble())}));
+    }
+    return global(llvm::ConstantArray::get(
+                      llvm::ArrayType::get(pointType, entries.size()), entries),
+                  ".qart.observe");
+  }
+
 private:
   llvm::Module &module;
   llvm::LLVMContext &ctx;
@@ -427,8 +464,18 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
   auto *artifactType =
       llvm::StructType::create(llvmContext,
                                {i64, i32, i32, ptr, ptr, ptr, ptr, i64, i64,
-                                ptr, i32, i32, ptr, ptr, ptr},
+                                ptr, i32, i32, ptr, ptr, ptr, i32, i32, ptr},
                                "qart_artifact_v1");
+  auto *pointType = llvm::StructType::create(
+      llvmContext,
+      {ptr, i32, i32, i64, i64, llvm::Type::getDoubleTy(llvmContext)},
+      "qart_observe_point");
+  // Written by qopt-lower-observe (QOptDialect::kObservePointsAttrName).
+  auto points = module->getAttrOfType<ArrayAttr>("qopt.observe_points");
+  FailureOr<llvm::Constant *> pointTable =
+      descriptors.observePoints(points, pointType, error);
+  if (failed(pointTable))
+    return error;
   std::string weightsFile =
       llvm::sys::path::filename(outputPath).str() + ".weights";
   llvm::Constant *fields[] = {
@@ -448,7 +495,10 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
       llvm::ConstantInt::get(i32, signature.outputs.size()),
       descriptors.tensors(signature.inputs, tensorType),
       descriptors.tensors(signature.outputs, tensorType),
-      entryFn};
+      entryFn,
+      llvm::ConstantInt::get(i32, points ? points.size() : 0),
+      llvm::ConstantInt::get(i32, 0),
+      *pointTable};
   new llvm::GlobalVariable(*llvmModule, artifactType, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantStruct::get(artifactType, fields),

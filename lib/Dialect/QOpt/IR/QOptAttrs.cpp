@@ -166,6 +166,14 @@ LogicalResult StatsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (value && !isa<FloatType>(value.getShapedType().getElementType()))
       return emitError() << "'" << name << "' must hold floats, got "
                          << value.getShapedType();
+    // Scales are computed from these: one NaN here is a NaN scale later.
+    // (dense_resource blobs are checked where they are read.)
+    if (auto dense = dyn_cast_or_null<DenseElementsAttr>(value))
+      for (APFloat element : dense.getValues<APFloat>())
+        if (!element.isFinite())
+          return emitError() << "'" << name
+                             << "' holds a NaN or infinite value; "
+                                "statistics must be finite";
   }
   if (min && max &&
       min.getShapedType().getShape() != max.getShapedType().getShape())

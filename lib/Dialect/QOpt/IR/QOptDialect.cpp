@@ -30,6 +30,12 @@ LogicalResult QOptDialect::verifyOperationAttribute(Operation *op,
              << "' must be a unit attribute, got " << attr.getValue();
     return success();
   }
+  if (attr.getName() == kObservePointsAttrName) {
+    if (!isa<ArrayAttr>(attr.getValue()))
+      return op->emitError() << "'" << kObservePointsAttrName
+                             << "' must be an array, got " << attr.getValue();
+    return success();
+  }
   return op->emitError() << "unknown qopt attribute '"
                          << attr.getName().getValue() << "'";
 }

@@ -12,6 +12,8 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::qopt;
 
@@ -129,6 +131,34 @@ qopt::verifyQuantParams(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+/// A constant scale must be finite and non-zero: anything else turns every
+/// value it scales into NaN or infinity. Non-constant scales are checked by
+/// whoever computes them (calibration refuses non-finite statistics).
+static LogicalResult verifyConstantScale(Operation *op, Value scale,
+                                         StringRef what) {
+  Attribute attr;
+  if (!scale || !matchPattern(scale, m_Constant(&attr)))
+    return success();
+  auto check = [&](double value) -> LogicalResult {
+    if (std::isfinite(value) && value != 0.0)
+      return success();
+    return op->emitOpError(what) << " holds " << value
+                                 << "; constant scales must be finite and "
+                                    "non-zero";
+  };
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    for (APFloat value : dense.getValues<APFloat>())
+      if (failed(check(value.convertToDouble())))
+        return failure();
+  } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    if (std::optional<ArrayRef<float>> values = blob.tryGetAsArrayRef())
+      for (float value : *values)
+        if (failed(check(value)))
+          return failure();
+  }
+  return success();
+}
+
 /// The casts keep the shape and change only the element type.
 static LogicalResult verifyCast(Operation *op, ShapedType floatType,
                                 ShapedType storageType, SchemeAttr scheme,
@@ -142,6 +172,8 @@ static LogicalResult verifyCast(Operation *op, ShapedType floatType,
            << storageType.getElementType()
            << " does not match the scheme's storage element type "
            << scheme.getStorageElementType();
+  if (failed(verifyConstantScale(op, scale, "scale")))
+    return failure();
   return verifyQuantParams([&] { return op->emitOpError(); }, floatType, scheme,
                            scale.getType(),
                            zeroPoint ? zeroPoint.getType() : Type(), actOrder);
@@ -401,6 +433,8 @@ LogicalResult WeightOnlyLinearOp::verify() {
   if (failed(verifyLinearShapes(*this, inputType, getType(),
                                 weight->getDimSize(0), getBias())))
     return failure();
+  if (failed(verifyConstantScale(*this, getScale(), "scale")))
+    return failure();
   return verifyQuantParams(
       emitError, *weight, getScheme(), getScale().getType(),
       getZeroPoint() ? getZeroPoint().getType() : Type(), getActOrder());
@@ -444,6 +478,9 @@ LogicalResult QuantizedLinearOp::verify() {
   if (failed(verifyLinearShapes(*this, inputType, getType(),
                                 weight->getDimSize(0), getBias())))
     return failure();
+  if (failed(verifyConstantScale(*this, getInputScale(), "input scale")) ||
+      failed(verifyConstantScale(*this, getWeightScale(), "weight scale")))
+    return failure();
   auto emitInputError = [&] { return emitOpError() << "input parameters: "; };
   if (failed(verifyQuantParams(
           emitInputError, inputType, inputScheme, getInputScale().getType(),
@@ -472,7 +509,7 @@ LogicalResult SmoothOp::verify() {
            << scaleType;
   if (scaleType.getElementType() != inputType.getElementType())
     return emitOpError("scale element type must match the input's");
-  return success();
+  return verifyConstantScale(*this, getScale(), "scale");
 }
 
 OpFoldResult SmoothOp::fold(FoldAdaptor adaptor) {

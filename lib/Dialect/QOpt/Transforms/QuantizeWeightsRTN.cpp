@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
+#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -130,38 +131,6 @@ struct Override {
 //===----------------------------------------------------------------------===//
 // Layers
 //===----------------------------------------------------------------------===//
-
-/// The layer's name: the first NameLoc in its location (the ONNX node name
-/// for imported models), or "" when there is none.
-StringRef getLayerName(Location loc) {
-  StringRef name;
-  loc->walk([&](Location nested) {
-    if (auto nameLoc = dyn_cast<NameLoc>(nested)) {
-      name = nameLoc.getName().strref();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
-}
-
-/// True when the result reaches a return only through reshapes.
-bool feedsReturn(LinearOp op) {
-  SmallVector<Value> worklist = {op.getResult()};
-  while (!worklist.empty()) {
-    Value value = worklist.pop_back_val();
-    for (OpOperand &use : value.getUses()) {
-      Operation *user = use.getOwner();
-      if (user->hasTrait<OpTrait::ReturnLike>())
-        return true;
-      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(
-              user) ||
-          (isa<tensor::ReshapeOp>(user) && use.getOperandNumber() == 0))
-        worklist.push_back(user->getResult(0));
-    }
-  }
-  return false;
-}
 
 /// Resource blob names allow letters, digits, '_' and '.'.
 std::string getResourceName(StringRef layer, StringRef what) {
@@ -468,7 +437,7 @@ void QuantizeWeightsRTNPass::runOnOperation() {
         break;
       }
     if (!chosen) {
-      if (!quantizeHead && (name.contains("lm_head") || feedsReturn(op)))
+      if (!quantizeHead && isOutputHead(op))
         continue;
       chosen = &defaults;
     }

@@ -719,3 +719,57 @@ func.func @check_wide_value(%ok: i1, %n: i128) {
   qopt.check %ok, "size {0}" (%n : i128)
   return
 }
+
+// -----
+
+func.func @stats_nan(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'max' holds a NaN or infinite value; statistics must be finite}}
+  %0 = qopt.observe %x name "x" observer <kind = min_max> stats <samples = 4, min = dense<0.0> : tensor<f32>, max = dense<0x7FC00000> : tensor<f32>> : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @stats_inf(%x: tensor<4x2xf32>) {
+  // expected-error @+1 {{'absmax' holds a NaN or infinite value; statistics must be finite}}
+  %0 = qopt.observe %x name "x" observer <kind = abs_max, axis = 1> stats <samples = 4, absmax = dense<[1.0, 0x7F800000]> : tensor<2xf32>> : tensor<4x2xf32>
+  return
+}
+
+// -----
+
+// Constant scales must be finite and non-zero: no NaN scale in the IR.
+func.func @scale_nan(%x: tensor<4xf32>) -> tensor<4xi8> {
+  %s = arith.constant dense<0x7FC00000> : tensor<f32>
+  // expected-error @+1 {{scale holds nan; constant scales must be finite and non-zero}}
+  %q = qopt.quantize %x scale(%s : tensor<f32>) scheme <storage = i8, granularity = per_tensor> : tensor<4xf32> -> tensor<4xi8>
+  return %q : tensor<4xi8>
+}
+
+// -----
+
+func.func @scale_zero(%q: tensor<4xi8>) -> tensor<4xf32> {
+  %s = arith.constant dense<[1.0, 0.0, 2.0, 3.0]> : tensor<4xf32>
+  // expected-error @+1 {{scale holds 0.000000e+00; constant scales must be finite and non-zero}}
+  %x = qopt.dequantize %q scale(%s : tensor<4xf32>) scheme <storage = i8, granularity = per_channel, axis = 0> : tensor<4xi8> -> tensor<4xf32>
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+func.func @smooth_inf(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %s = arith.constant dense<[1.0, 0x7F800000, 2.0]> : tensor<3xf32>
+  // expected-error @+1 {{scale holds INF; constant scales must be finite and non-zero}}
+  %y = qopt.smooth %x, %s : tensor<2x3xf32>, tensor<3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @quantized_linear_inf(%x: tensor<2x64xi8>, %w: tensor<16x64xi8>) -> tensor<2x16xf32> {
+  %xs = arith.constant dense<1.0> : tensor<f32>
+  %ws = arith.constant dense<0xFF800000> : tensor<f32>
+  // expected-error @+1 {{weight scale holds -INF; constant scales must be finite and non-zero}}
+  %y = qopt.quantized_linear %x, %w input_scale(%xs : tensor<f32>) weight_scale(%ws : tensor<f32>) schemes(<storage = i8, granularity = per_tensor>, <storage = i8, granularity = per_tensor>) : tensor<2x64xi8>, tensor<16x64xi8> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -178,4 +178,116 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
   ];
 }
 
+def InsertObservers : Pass<"qopt-insert-observers"> {
+  let summary = "Insert calibration points on the inputs of linear layers";
+  let description = [{
+    The first step of calibration: puts a `qopt.observe` on the input of
+    every selected `qopt.linear`, one per requested observer, chained in the
+    order of `observers` (`x -> observe -> observe -> linear`); only that
+    layer's use of the value is rewired. The point is named
+    `<layer>:input`, `<layer>` being the ONNX node name (the first `NameLoc`
+    of the op's location), or `linear<N>` (N counting the linear ops in walk
+    order) when there is none. `qopt-compile` then builds an artifact that
+    records the statistics (`qopt-lower-observe`), `qrun calibrate` runs it
+    over a calibration set, and `qopt-apply-calibration` writes the result
+    back onto these ops (docs/calibration.md).
+
+    Observers (`observers`, default `min_max`):
+
+    * `min_max`: the minimum and maximum of the whole tensor;
+    * `abs_max`: max |x| per input channel (`axis` = the last dimension),
+      what SmoothQuant and AWQ need;
+    * `hessian`: `H = 2 X^T X` over all tokens, `X` the input reshaped to
+      `[tokens, K]`; each batch's product in f32, summed over batches in
+      f64 (GPTQ).
+
+    Which layers, in order of precedence:
+
+    1. ops with the `qopt.keep_full_precision` attribute get no observer;
+    2. a layer whose name matches `exclude` (an `llvm::Regex`, searched
+       anywhere in the name) gets none;
+    3. with `include`, only layers whose name matches it get observers, the
+       output head included;
+    4. otherwise the output head (the rule of `qopt-quantize-weights-rtn`:
+       a layer whose result reaches a return only through reshapes, or whose
+       name contains `lm_head`) gets none unless `observe-head`;
+    5. every other layer gets them.
+
+    A layer whose input already carries an observer of the same name and
+    kind is left alone, so the pass can run twice. An unknown observer, or a
+    regex that does not compile, is an error.
+
+    Example (`observers=min_max,abs_max`):
+
+    ```mlir
+    %y = qopt.linear %x, %w : tensor<?x64xf32>, tensor<64x32xf32>
+           -> tensor<?x32xf32> loc("fc1")
+    // becomes
+    %0 = qopt.observe %x name "fc1:input" observer <kind = min_max>
+           : tensor<?x64xf32>
+    %1 = qopt.observe %0 name "fc1:input" observer <kind = abs_max, axis = 1>
+           : tensor<?x64xf32>
+    %y = qopt.linear %1, %w : tensor<?x64xf32>, tensor<64x32xf32>
+           -> tensor<?x32xf32> loc("fc1")
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+  let options = [
+    ListOption<"observers", "observers", "std::string",
+               "Observers per point, in order: min_max, abs_max, hessian "
+               "(default: min_max)">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Observe only layers whose name matches this regex (the output "
+           "head too)">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never observe layers whose name matches this regex">,
+    Option<"observeHead", "observe-head", "bool", /*default=*/"false",
+           "Observe the output head too">
+  ];
+}
+
+def ApplyCalibration : Pass<"qopt-apply-calibration"> {
+  let summary = "Attach a calibration run's statistics to the observers";
+  let description = [{
+    Reads the statistics file that `qrun calibrate` wrote (`stats`; format
+    in docs/calibration.md) and sets `stats` on every `qopt.observe`, found
+    by (name, observer kind). The file is checked first: magic, version and
+    checksum; then each point: it must exist in the file, have the
+    observer's axis and channel count, have seen at least one sample, and
+    have seen no NaN or infinity, since a range computed around them would
+    give NaN scales. Every failure is an error naming the file and the point,
+    and nothing is changed. Points of the file that no op names get a
+    warning (a stale file for a similar model).
+
+    What each observer gets:
+
+    * `min_max`: `samples`, `min` and `max` (rank 0, or `[C]` per channel);
+    * `abs_max`: `samples` and `absmax` (`[C]` along the axis, or rank 0);
+    * `hessian`: `samples` (tokens) and `hessian`, `tensor<KxKxf64>`.
+
+    Arrays of at least `resource-threshold` bytes become `dense_resource`
+    blobs named `calib.<point>.<field>`, which bytecode stores out of line;
+    smaller ones stay inline.
+
+    Example (`stats=model.qstats`):
+
+    ```mlir
+    %0 = qopt.observe %x name "fc1:input" observer <kind = min_max>
+           : tensor<?x64xf32>
+    // becomes
+    %0 = qopt.observe %x name "fc1:input" observer <kind = min_max>
+           stats <samples = 4096, min = dense<-3.5> : tensor<f32>,
+                  max = dense<4.25> : tensor<f32>> : tensor<?x64xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+  let options = [
+    Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
+           "The statistics file written by qrun calibrate">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t",
+           /*default=*/"1024",
+           "Arrays of at least this many bytes become dense_resource blobs">
+  ];
+}
+
 #endif // QOPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD
