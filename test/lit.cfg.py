@@ -62,6 +62,7 @@ tools = [
     "qopt-compile",
     "qrun",
     "qrt-ukernel-bench",
+    "qrt-int8-ukernel-bench",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

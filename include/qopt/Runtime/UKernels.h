@@ -11,7 +11,8 @@
 // stride is counted in elements, not bytes.
 //
 // All kernels choose the best implementation for the host CPU at run time
-// (AVX-512, AVX2+FMA or portable C++) and run on the process-wide thread pool
+// (AVX-512, AVX2+FMA or portable C++; the int8 kernels also AVX-512 VNNI,
+// AVX-VNNI and AMX) and run on the process-wide thread pool
 // when the problem is large enough to pay for it. They may be called from
 // several threads at once; a call made from inside a pool worker runs
 // serially on that worker.
@@ -132,6 +133,121 @@ void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
 /// below 1.2e-38 flush to 0).
 void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X, int64_t ldx_r,
                     int64_t ldx_c, float *Y, int64_t ldy_r, int64_t ldy_c);
+
+//===----------------------------------------------------------------------===//
+// W8A8: int8 activations x int8 weights, int32 accumulation
+//===----------------------------------------------------------------------===//
+//
+// The kernels of qopt.quantized_linear:
+//
+//   acc[m, n] = sum_k qa[m, k] * qb[k, n]                       (int32)
+//   y[m, n]   = ((float)acc[m, n] * sa[m]) * sb[n]  (+ bias[n])  (f32)
+//
+// qa is a signed int8 [M, K] activation matrix, symmetric (no zero point),
+// with one scale per row (dynamic, per token) or one for the whole tensor
+// (static): sa[m] = a_scale[m * a_scale_stride], stride 1 or 0. qb is a
+// signed int8 [K, N] weight matrix, symmetric, one scale per output channel
+// sb[n], packed once (at compile time) by qrt_uk_pack_b_s8(). Any int8 value
+// is accepted on both sides, -128 included (symmetric quantizers produce
+// -127..127; the kernels do not rely on it).
+//
+// Exactness: the int32 sums are computed exactly, as sums modulo 2^32, on
+// every instruction set, so every implementation returns the same bits. They
+// are the true sums whenever those fit in int32, which any data guarantees
+// for K <= QRT_UK_S8_MAX_EXACT_K (|qa*qb| <= 2^14). The float epilogue is the
+// operation sequence above, one rounding per operation (no fused
+// multiply-add), also identical everywhere, and the one of the reference
+// lowering of qopt.quantized_linear (qopt-expand-quant-ops), whose results
+// the kernels therefore reproduce bit for bit. That op's weight is [N, K]:
+// pack it with ldb_k = 1, ldb_n = K.
+//
+// Implementations (chosen once per process from cpuid and the OS's XCR0
+// state; $QRT_UK_S8_ISA=portable|avx2|avxvnni|avx512vnni|amx forces one; a
+// name the machine cannot run ends the process (exit status 1) at the first
+// call with a message naming what it can run):
+//  * amx: AMX-INT8 tiles (TDPBSSD) for M >= 16, avx512vnni below. Linux
+//    must grant the process the tile state (arch_prctl ARCH_REQ_XCOMP_PERM);
+//    when it refuses, the best other path is used.
+//  * avx512vnni: VPDPBUSD on zmm. VPDPBUSD multiplies unsigned by signed
+//    bytes, so activations are offset by 128 (qa ^ 0x80 = qa + 128 as u8)
+//    and 128 * colsum(qb) is subtracted; the packed B carries the column
+//    sums.
+//  * avxvnni: the same with the VEX-encoded VPDPBUSD on ymm.
+//  * avx2: VPMOVSXBW + VPMADDWD: both operands sign-extended to int16, pairs
+//    of products summed into int32, which cannot overflow. (VPMADDUBSW would
+//    be one instruction less, but its int16 pair sums saturate: with the +128
+//    offset, 255*127 + 255*127 > 32767.)
+//  * portable: plain C++.
+
+/// Columns of one panel of a packed int8 B.
+#define QRT_UK_S8_PACK_NR 16
+/// Consecutive k of one column stored together in a packed int8 B (the
+/// operand order of VPDPBUSD and of AMX's B tiles).
+#define QRT_UK_S8_PACK_KR 4
+/// K of a packed int8 B is padded with zeros to a multiple of this (one AMX
+/// tile row of A: 64 bytes).
+#define QRT_UK_S8_PACK_KALIGN 64
+/// Largest K for which the int32 sums are exact for any int8 data.
+#define QRT_UK_S8_MAX_EXACT_K 131071
+
+/// Returns the number of bytes a packed int8 B of N columns and K rows
+/// occupies: panels of ceil(N/16)*16 * Kp bytes, Kp = K rounded up to a
+/// multiple of 64, followed by ceil(N/16)*16 int32 column sums.
+int64_t qrt_uk_packed_b_s8_size(int64_t N, int64_t K);
+
+/// Packs the int8 weights B(k, n) = B[k*ldb_k + n*ldb_n] for
+/// qrt_uk_s8_gemm() and friends. `Bp` must have room for
+/// qrt_uk_packed_b_s8_size(N, K) bytes, and should be 64-byte aligned (any
+/// alignment works, 4 bytes at least for the column sums). Layout, the same
+/// on every ISA:
+///   byte Bp[(n/16)*Kp*16 + (k/4)*64 + (n%16)*4 + k%4] = B(k, n),
+/// zero for k >= K or for the columns past N of the last panel; then, at
+/// byte offset ceil(N/16)*16*Kp, int32 colsum[n] = sum_k B(k, n) (zero past
+/// N). The compiler calls this at compile time: plain, portable code.
+void qrt_uk_pack_b_s8(int64_t N, int64_t K, const int8_t *B, int64_t ldb_k,
+                      int64_t ldb_n, void *Bp);
+
+/// Quantizes each row of X (row m at X + m*ldx_m, K floats) symmetrically to
+/// int8 with its own scale (dynamic per-token quantization):
+///   amax = max_k |X[m, k]|,  scale[m] = amax / 127,
+///   Q[m*ldq_m + k] = clamp(rne(X[m, k] * (127 / amax)), -127, 127)
+/// where each of amax / 127 and 127 / amax is one correctly rounded f32
+/// division and rne rounds half to even (in the default rounding mode).
+/// Rows whose amax is below 2^-119 (all-zero rows included) get Q = 0 and
+/// scale 1, so that scale is never 0, denormal or infinite. Rows holding an
+/// infinity or a NaN get Q = 0 and scale NaN, so their outputs are NaN, as
+/// an fp32 product would be non-finite. Every ISA returns the same bits.
+void qrt_uk_quantize_rows_s8(int64_t M, int64_t K, const float *X,
+                             int64_t ldx_m, int8_t *Q, int64_t ldq_m,
+                             float *scale);
+
+/// The W8A8 product with the float epilogue:
+///   C[m*ldc_m + n] = ((float)acc[m, n] * a_scale[m*a_scale_stride]) *
+///                    b_scale[n] (+ bias[n] when bias is not NULL)
+/// (added to the old C when `flags & QRT_UK_ACCUMULATE`), acc as above,
+/// qa(m, k) = A[m*lda_m + k], qb the weights packed in `Bp` by
+/// qrt_uk_pack_b_s8(N, K, ...). a_scale_stride is 1 (per-row scales) or 0
+/// (one per-tensor scale). With K == 0, acc is 0.
+void qrt_uk_s8_gemm(int64_t M, int64_t N, int64_t K, const int8_t *A,
+                    int64_t lda_m, const float *a_scale, int64_t a_scale_stride,
+                    const void *Bp, const float *b_scale, const float *bias,
+                    float *C, int64_t ldc_m, int32_t flags);
+
+/// The W8A8 product without epilogue: C[m*ldc_m + n] = acc[m, n] (or C +=
+/// acc, modulo 2^32, when accumulating). For integer matmuls
+/// (MatMulInteger) and for tests.
+void qrt_uk_s8_gemm_i32(int64_t M, int64_t N, int64_t K, const int8_t *A,
+                        int64_t lda_m, const void *Bp, int32_t *C,
+                        int64_t ldc_m, int32_t flags);
+
+/// A dynamically quantized linear layer on f32 activations: quantizes the
+/// rows of X as qrt_uk_quantize_rows_s8() does (into a per-thread buffer),
+/// then computes Y = qrt_uk_s8_gemm(...) with those per-row scales. The
+/// result is bit-identical to calling the two in turn.
+void qrt_uk_s8_linear_f32(int64_t M, int64_t N, int64_t K, const float *X,
+                          int64_t ldx_m, const void *Bp, const float *b_scale,
+                          const float *bias, float *Y, int64_t ldy_m,
+                          int32_t flags);
 
 #ifdef __cplusplus
 } // extern "C"

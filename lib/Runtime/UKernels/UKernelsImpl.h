@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace qrt::uk {
 
@@ -221,6 +222,173 @@ SoftmaxArch getSoftmaxArchAVX512();
 
 /// The softmax implementation for this CPU.
 const SoftmaxArch &getSoftmaxArch();
+
+//===----------------------------------------------------------------------===//
+// W8A8 int8 GEMM (qrt_uk_s8_*)
+//===----------------------------------------------------------------------===//
+
+/// Columns of a packed int8 B panel, k per 4-byte group, K alignment (see
+/// UKernels.h for the layout).
+constexpr int kS8NR = 16;
+constexpr int kS8KR = 4;
+constexpr int kS8KAlign = 64;
+/// Columns of the int32 tile a micro-kernel produces: two panels.
+constexpr int kS8TileN = 2 * kS8NR;
+/// Rows of that tile, the largest MR of any implementation.
+constexpr int kS8TileM = 32;
+
+/// Rows per micro-panel of each implementation (here, not in the ISA files,
+/// so that code for other ISAs can know them without calling into those).
+constexpr int kS8MRPortable = 4;
+constexpr int kS8MRAVX2 = 6;
+constexpr int kS8MRAVXVNNI = 6;
+constexpr int kS8MRAVX512VNNI = 12;
+constexpr int kS8MRAMX = 32;
+
+/// K rounded up to the packed layout's alignment.
+static inline int64_t s8PaddedK(int64_t K) {
+  return (K + kS8KAlign - 1) / kS8KAlign * kS8KAlign;
+}
+
+/// One call of the int8 GEMM, as the micro-kernels and epilogues see it.
+struct S8Params {
+  int64_t M, N, K;
+  int64_t Kp;            ///< K padded to kS8KAlign.
+  const int8_t *Bp;      ///< Packed panels; panel j starts at Bp + j*Kp*16.
+  const int32_t *colSum; ///< Column sums from the packed blob.
+  // Epilogue.
+  bool f32;        ///< Float epilogue into Cf, else int32 into Ci.
+  bool accumulate; ///< Add to the old C.
+  float *Cf;
+  int32_t *Ci;
+  int64_t ldcM;
+  const float *aScale;
+  int64_t aScaleStride; ///< 1: per row, 0: per tensor.
+  const float *bScale;
+  const float *bias; ///< Null for none.
+};
+
+/// How an implementation wants A packed (s8PackA does it, in portable code).
+enum class S8ALayout {
+  /// Micro-panels of mr rows, each k group of 4 bytes of row i at byte
+  /// ((g*mr) + i)*4; with `xor128`, each byte is qa ^ 0x80 (qa + 128 as u8).
+  Groups4,
+  /// The same with each byte sign-extended to int16 (AVX2's VPMADDWD).
+  Groups4I16,
+  /// AMX tiles: for each 16-row tile r and 64-byte k block b, the 16 x 64
+  /// byte A tile at byte ((r*Kp/64) + b)*1024, rows 64 bytes apart.
+  AmxTiles,
+};
+
+/// Packs rows [0, rows) of A (row i at A + i*ldaM, K bytes) as one
+/// micro-panel of `mr` rows (mr >= rows) and Kp (>= K) columns. Rows past
+/// `rows` and k past K are zero (0x80 with xor128: a zero activation).
+void s8PackA(S8ALayout layout, bool xor128, int mr, const int8_t *A,
+             int64_t ldaM, int64_t K, int64_t Kp, int rows, void *dst);
+/// Bytes of one packed micro-panel.
+int64_t s8PackedAPanelBytes(S8ALayout layout, int mr, int64_t Kp);
+
+/// Computes the exact int32 products of one packed micro-panel of A (`rows`
+/// rows) by `np` (1 or 2) panels of B starting at column n0 (a multiple of
+/// 16): tile[i*kS8TileN + j] = acc[m0 + i, n0 + j] for i < rows, j < 16*np.
+/// Along the way it may prefetch [prefetch, prefetch + prefetchBytes) into
+/// L2: a share of the B panels the next micro-tiles need.
+using S8KernelFn = void (*)(const S8Params &p, const void *ap, int rows,
+                            int64_t n0, int np, int32_t *tile,
+                            const int8_t *prefetch, int64_t prefetchBytes);
+/// Writes C[m0 + i, n0 + j] for i < rows, j < cols from such a tile.
+using S8EpilogueFn = void (*)(const S8Params &p, const int32_t *tile,
+                              int64_t m0, int rows, int64_t n0, int cols);
+/// Quantizes one row (qrt_uk_quantize_rows_s8 for M = 1).
+using S8QuantizeRowFn = void (*)(const float *x, int64_t K, int8_t *q,
+                                 float *scale);
+
+/// The implementations, best last.
+enum class S8Isa { Portable, AVX2, AVXVNNI, AVX512VNNI, AMX };
+constexpr int kNumS8Isas = 5;
+
+struct S8Arch {
+  S8Isa isa;
+  const char *name;
+  S8ALayout aLayout;
+  bool xor128;
+  int mr; ///< Rows per micro-panel (<= kS8TileM).
+  S8KernelFn kernel;
+  S8EpilogueFn epilogue;
+  S8QuantizeRowFn quantizeRow;
+  /// Called on each thread before and after its micro-kernels (AMX tile
+  /// configuration and release); may be null.
+  void (*taskBegin)();
+  void (*taskEnd)();
+  /// Calls with fewer rows use `small` instead (AMX: VNNI for GEMV-like M).
+  int minM;
+  S8Arch (*small)();
+};
+
+/// The tables. Each ISA's is built by code compiled for that ISA (which may
+/// use its instructions even to return the struct): only call the getter of
+/// an ISA the machine has.
+S8Arch getS8ArchPortable();
+S8Arch getS8ArchAVX2();
+S8Arch getS8ArchAVXVNNI();
+S8Arch getS8ArchAVX512VNNI();
+S8Arch getS8ArchAMX();
+
+/// What this CPU and OS offer the int8 kernels (cpuid, XCR0 and, for AMX,
+/// Linux's permission to use the tile data state).
+struct S8CpuFeatures {
+  bool avx2 = false, avxvnni = false, avx512vnni = false, amx = false;
+  /// Why AMX is missing when the CPU has it (the OS refused), else empty.
+  const char *amxNote = "";
+};
+S8CpuFeatures getS8CpuFeatures();
+bool s8IsaAvailable(S8Isa isa, const S8CpuFeatures &f);
+const char *s8IsaName(S8Isa isa);
+
+/// The implementation $QRT_UK_S8_ISA (`env`, may be null) asks for on a CPU
+/// with features `f`, or the best one when `env` is null or empty. On an
+/// unknown name or one the CPU lacks returns false with a message in
+/// `error` (a buffer of `errorSize` bytes).
+bool s8ChooseIsa(const S8CpuFeatures &f, const char *env, S8Isa &isa,
+                 char *error, int errorSize);
+
+/// The implementation in use: chosen on first use from cpuid and
+/// $QRT_UK_S8_ISA (aborting with the message above if that cannot be
+/// honoured), unless a test has forced one.
+const S8Arch &getS8Arch();
+/// For tests and benchmarks: makes later calls use `isa`; returns false (and
+/// changes nothing) if this machine cannot run it. Not thread-safe with
+/// respect to kernels in flight.
+bool setS8IsaForTesting(S8Isa isa);
+
+/// Same rounding as the kernels: one value of a quantized row, given
+/// inv = 127 / amax (round half to even, the default rounding mode).
+static inline int8_t s8QuantizeValue(float x, float inv) {
+  float r = std::nearbyint(x * inv);
+  r = std::min(std::max(r, -127.0f), 127.0f);
+  return int8_t(r);
+}
+
+/// The row's scale and 127 / amax from the bits of amax (|x| as an integer,
+/// so that a NaN compares above everything): returns false when the row
+/// quantizes to zeros (tiny or non-finite amax; `scale` is then 1 or NaN).
+static inline bool s8RowScale(uint32_t amaxBits, float &scale, float &inv) {
+  if (amaxBits >= 0x7f800000u) { // inf or NaN
+    scale = std::numeric_limits<float>::quiet_NaN();
+    inv = 0.0f;
+    return false;
+  }
+  if (amaxBits < 0x04000000u) { // below 2^-119, zero included
+    scale = 1.0f;
+    inv = 0.0f;
+    return false;
+  }
+  float amax;
+  std::memcpy(&amax, &amaxBits, sizeof(amax));
+  scale = amax / 127.0f;
+  inv = 127.0f / amax;
+  return true;
+}
 
 } // namespace qrt::uk
 
