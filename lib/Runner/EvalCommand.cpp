@@ -218,10 +218,10 @@ int qrun::evalCommand(int argc, char **argv) {
   qrt_set_num_threads(static_cast<int>(threads));
 
   if (textMode)
-    return compareOnText(
-        baselinePath, candidatePath, !textPath.empty() ? textPath : tokensPath,
-        !textPath.empty(), bootstrap, jsonPath, reportPath, batch, encoder,
-        tokenizerName);
+    return compareOnText(baselinePath, candidatePath,
+                         !textPath.empty() ? textPath : tokensPath,
+                         !textPath.empty(), bootstrap, jsonPath, reportPath,
+                         batch, encoder, tokenizerName);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
