@@ -11,6 +11,7 @@
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -28,12 +29,13 @@ namespace {
 
 const char *kEvalUsage =
     "usage: qrun eval --baseline ART --candidate ART --suites DIR\n"
-    "    [--max-drop X] [--max-kld X] [--gate significant|raw]\n"
+    "    [--candidate ART ...] [--max-drop X] [--max-kld X]\n"
+    "    [--gate significant|raw]\n"
     "    [--confidence C] [--limit N] [--json OUT] [--threads N] [--batch B]\n"
-    "    [--ppl-file FILE]\n"
+    "    [--workers W] [--ppl-file FILE] [--baseline-cache DIR]\n"
     "   or: qrun eval --baseline ART --candidate ART\n"
     "    (--text FILE | --tokens IDS.npy) [--confidence C] [--json OUT]\n"
-    "    [--threads N]";
+    "    [--threads N] [--workers W]";
 
 class Progress {
 public:
@@ -47,6 +49,7 @@ public:
   void update(size_t done) {
     if (!enabled)
       return;
+    shown = true;
     double seconds = (nowMs() - begin) / 1000;
     fprintf(stderr, "\r%s: %zu/%zu", label.c_str(), done, total);
     if (done && seconds > 0)
@@ -55,15 +58,20 @@ public:
     fflush(stderr);
   }
   void clear() {
-    if (enabled)
+    if (enabled && shown)
       fprintf(stderr, "\r\033[K");
+    shown = false;
   }
-  ProgressFn callback() {
-    return [this](size_t done) { update(done); };
+  ProgressFn callback(const std::string &what) {
+    return [this, what](size_t done, size_t total) {
+      if (what != label || total != this->total)
+        start(what, total);
+      update(done);
+    };
   }
 
 private:
-  bool enabled;
+  bool enabled, shown = false;
   std::string label;
   size_t total = 0;
   double begin = 0;
@@ -98,7 +106,8 @@ bool parseDouble(const std::string &text, double &value) {
 int compareOnText(const std::string &baselinePath,
                   const std::string &candidatePath, const std::string &path,
                   bool bytes, const BootstrapOptions &bootstrap,
-                  const std::string &jsonPath, long long batch) {
+                  const std::string &jsonPath, long long batch,
+                  size_t workers) {
   std::vector<int64_t> tokens;
   if (bytes) {
     std::string text;
@@ -110,33 +119,33 @@ int compareOnText(const std::string &baselinePath,
   } else if (std::string error = readTokenIds(path, tokens); !error.empty()) {
     return usageError(error);
   }
-  ModelPair pair;
-  if (std::string error = pair.load(baselinePath, candidatePath, batch);
+  ModelSet models;
+  if (std::string error =
+          models.load(baselinePath, {candidatePath}, batch, workers);
       !error.empty())
     return usageError(error);
-  if (pair.vocab > 0)
+  if (models.vocab > 0)
     for (int64_t id : tokens)
-      if (id >= pair.vocab)
+      if (id >= models.vocab)
         return usageError(path + ": token id " + std::to_string(id) +
                           " is outside the model's vocabulary (" +
-                          std::to_string(pair.vocab) + " tokens)");
+                          std::to_string(models.vocab) + " tokens)");
   double start = nowMs();
   Progress progress;
-  int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
-  progress.start(baseName(path), (tokens.size() - 2) / chunkSize + 1);
-  TextScore score;
-  std::string error = scoreText(pair, tokens, score, progress.callback());
+  std::vector<TextScore> scores;
+  std::string error = scoreText(models, tokens, scores, nullptr,
+                                progress.callback(baseName(path)));
   progress.clear();
   if (!error.empty())
     return usageError(path + ": " + error);
-  TextComparison text = compareText(score, bootstrap);
+  TextComparison text = compareText(scores[0], bootstrap);
   fputs(formatTextReport(baseName(path), text, bootstrap.confidence).c_str(),
         stdout);
   fflush(stdout);
   fprintf(stderr,
-          "qrun eval: %lld tokens x 2 artifacts in %.1f s (%d threads)\n",
+          "qrun eval: %lld tokens x 2 artifacts in %.1f s (%zu threads)\n",
           static_cast<long long>(text.tokens), (nowMs() - start) / 1000,
-          qrt_get_num_threads());
+          workers * static_cast<size_t>(qrt_get_num_threads()));
   if (!jsonPath.empty())
     if (std::string error = writeFileAtomically(
             jsonPath,
@@ -149,29 +158,32 @@ int compareOnText(const std::string &baselinePath,
 } // namespace
 
 int qrun::evalCommand(int argc, char **argv) {
-  std::string baselinePath, candidatePath, suitesDir,
+  std::string baselinePath, suitesDir,
       maxDropText = "0.03", maxKldText = "0.05", gateText = "significant",
-      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath;
-  long long limit = 0, threads = 0, batch = 8;
+      confidenceText = "0.95", jsonPath, pplPath, textPath, tokensPath,
+      cacheDir;
+  std::vector<std::string> candidatePaths;
+  long long limit = 0, threads = 0, batch = 8, workersOption = 0;
   ArgParser args;
   args.strings = {
-      {"--baseline", &baselinePath},     {"--candidate", &candidatePath},
-      {"--suites", &suitesDir},          {"--max-drop", &maxDropText},
-      {"--max-kld", &maxKldText},        {"--gate", &gateText},
-      {"--confidence", &confidenceText}, {"--json", &jsonPath},
-      {"--ppl-file", &pplPath},          {"--text", &textPath},
-      {"--tokens", &tokensPath}};
+      {"--baseline", &baselinePath},  {"--suites", &suitesDir},
+      {"--max-drop", &maxDropText},   {"--max-kld", &maxKldText},
+      {"--gate", &gateText},          {"--confidence", &confidenceText},
+      {"--json", &jsonPath},          {"--ppl-file", &pplPath},
+      {"--text", &textPath},          {"--tokens", &tokensPath},
+      {"--baseline-cache", &cacheDir}};
+  args.lists = {{"--candidate", &candidatePaths}};
   args.ints = {{"--limit", &limit, 1},
                {"--threads", &threads, 0},
-               {"--batch", &batch, 1}};
+               {"--batch", &batch, 1},
+               {"--workers", &workersOption, 1}};
   if (std::string error = args.parse(argc, argv); !error.empty())
     return usageError(error + "\n" + kEvalUsage);
   bool textMode = !textPath.empty() || !tokensPath.empty();
-  const std::pair<const std::string *, const char *> required[] = {
-      {&baselinePath, "--baseline"}, {&candidatePath, "--candidate"}};
-  for (const auto &[value, flag] : required)
-    if (value->empty())
-      return usageError(std::string(flag) + " is required\n" + kEvalUsage);
+  if (baselinePath.empty())
+    return usageError(std::string("--baseline is required\n") + kEvalUsage);
+  if (candidatePaths.empty())
+    return usageError(std::string("--candidate is required\n") + kEvalUsage);
   if (!textMode && suitesDir.empty())
     return usageError(
         "--suites is required (or --text/--tokens to compare on a text)\n" +
@@ -181,6 +193,9 @@ int qrun::evalCommand(int argc, char **argv) {
                       "they do not take --suites, --ppl-file or --limit");
   if (!textPath.empty() && !tokensPath.empty())
     return usageError("--text and --tokens: one text at a time");
+  if (textMode && (candidatePaths.size() > 1 || !cacheDir.empty()))
+    return usageError("--text and --tokens compare one candidate; they do "
+                      "not take several --candidate or --baseline-cache");
 
   GateOptions gate;
   BootstrapOptions bootstrap;
@@ -201,12 +216,21 @@ int qrun::evalCommand(int argc, char **argv) {
     return usageError("--confidence takes a level between 0 and 1 (0.95), "
                       "got '" +
                       confidenceText + "'");
+  // --threads in all: --workers batches at once (default: one per thread),
+  // each with its share of the threads for its kernels.
   qrt_set_num_threads(static_cast<int>(threads));
+  size_t threadCount = static_cast<size_t>(qrt_get_num_threads());
+  size_t workers =
+      workersOption > 0 ? static_cast<size_t>(workersOption) : threadCount;
+  qrt_set_num_threads(
+      static_cast<int>(std::max<size_t>(1, threadCount / workers)));
+  threadCount = workers * static_cast<size_t>(qrt_get_num_threads());
 
   if (textMode)
-    return compareOnText(baselinePath, candidatePath,
+    return compareOnText(baselinePath, candidatePaths[0],
                          !textPath.empty() ? textPath : tokensPath,
-                         !textPath.empty(), bootstrap, jsonPath, batch);
+                         !textPath.empty(), bootstrap, jsonPath, batch,
+                         workers);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
@@ -226,67 +250,98 @@ int qrun::evalCommand(int argc, char **argv) {
       return usageError(pplPath + ": needs at least 2 bytes for perplexity");
   }
 
-  ModelPair pair;
-  if (std::string error = pair.load(baselinePath, candidatePath, batch);
+  ModelSet models;
+  if (std::string error =
+          models.load(baselinePath, candidatePaths, batch, workers);
       !error.empty())
     return usageError(error);
   for (const Suite &suite : suites)
-    if (std::string error = checkSuite(pair, suite); !error.empty())
+    if (std::string error = checkSuite(models, suite); !error.empty())
       return usageError(error);
-  if (pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
+  if (models.vocab > 0 && models.vocab < 256 && !pplText.empty())
     return usageError(pplPath +
                       ": perplexity is measured on bytes, and the "
                       "model has only " +
-                      std::to_string(pair.vocab) + " tokens");
-
-  EvalReport report;
-  report.baseline = baselinePath;
-  report.candidate = candidatePath;
-  report.gate = gate;
-  report.bootstrap = bootstrap;
-  double start = nowMs();
+                      std::to_string(models.vocab) + " tokens");
   Progress progress;
-  TableLayout layout(suites, bootstrap.confidence);
-  printf("%s\n", formatTableHeader(layout).c_str());
-  fflush(stdout);
-  for (const Suite &suite : suites) {
-    std::vector<CaseScore> scores;
-    progress.start(suite.name, suite.cases.size());
-    std::string error = scoreSuite(pair, suite, scores, progress.callback());
+  BaselineCache cache;
+  cache.dir = cacheDir;
+  cache.note = [&progress](const std::string &note) {
     progress.clear();
-    if (!error.empty())
-      return usageError(error);
-    report.suites.push_back(summarizeSuite(suite, scores, gate, bootstrap));
-    printf("%s\n", formatTableRow(layout, report.suites.back()).c_str());
+    fprintf(stderr, "qrun eval: note: %s\n", note.c_str());
+  };
+  if (cache.enabled())
+    if (std::string error = cache.prepare(models); !error.empty())
+      return usageError("--baseline-cache: " + error);
+
+  EvalSetup setup;
+  setup.gate = gate;
+  setup.bootstrap = bootstrap;
+  setup.textPath = pplPath;
+  setup.text = pplText;
+  std::vector<EvalReport> reports;
+  double start = nowMs();
+  TableLayout layout(suites, bootstrap.confidence);
+  // One candidate: rows as suites finish. Several: a table per candidate at
+  // the end.
+  bool single = candidatePaths.size() == 1;
+  if (single) {
+    printf("%s\n", formatTableHeader(layout).c_str());
     fflush(stdout);
   }
-
-  if (!pplText.empty()) {
-    std::vector<int64_t> tokens = byteTokens(pplText);
-    int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
-    progress.start("perplexity", (tokens.size() - 2) / chunkSize + 1);
-    TextScore score;
-    std::string error = scoreText(pair, tokens, score, progress.callback());
+  EvalCallbacks callbacks;
+  callbacks.progress = [&progress](const std::string &stage, size_t done,
+                                   size_t total) {
+    progress.callback(stage)(done, total);
+  };
+  callbacks.suiteDone = [&](size_t index) {
     progress.clear();
-    if (!error.empty())
-      return usageError(pplPath + ": " + error);
-    report.textPath = pplPath;
-    report.text = compareText(score, bootstrap);
-    printf("%s\n",
-           formatPerplexityLine(baseName(pplPath), report.text).c_str());
+    if (single) {
+      printf("%s\n", formatTableRow(layout, reports[0].suites[index]).c_str());
+      fflush(stdout);
+    }
+  };
+  std::string error =
+      evaluateSuites(models, suites, setup, &cache, reports, callbacks);
+  progress.clear();
+  if (!error.empty())
+    return usageError(error);
+  bool passed = true;
+  for (size_t c = 0; c < reports.size(); ++c) {
+    const EvalReport &report = reports[c];
+    passed &= report.passed();
+    if (single) {
+      if (!report.textPath.empty())
+        printf("%s\n",
+               formatPerplexityLine(baseName(report.textPath), report.text)
+                   .c_str());
+      printf("%s\n", formatVerdict(report).c_str());
+    } else {
+      printf("%scandidate %zu of %zu: %s\n%s", c ? "\n" : "", c + 1,
+             reports.size(), report.candidate.c_str(),
+             formatReportTable(layout, report).c_str());
+    }
   }
-  printf("%s\n", formatVerdict(report).c_str());
+  if (!single)
+    printf("\n%s\n", formatCandidatesVerdict(reports).c_str());
   fflush(stdout);
   size_t cases = 0;
   for (const Suite &suite : suites)
     cases += suite.cases.size();
-  fprintf(stderr, "qrun eval: %zu cases x 2 artifacts in %.1f s (%d threads)\n",
-          cases, (nowMs() - start) / 1000, qrt_get_num_threads());
+  std::string cacheText;
+  if (cache.enabled())
+    cacheText = "; baseline cache: " + std::to_string(cache.hits) + " hit" +
+                (cache.hits == 1 ? "" : "s") + ", " +
+                std::to_string(cache.misses) + " computed";
+  fprintf(stderr,
+          "qrun eval: %zu cases x %zu artifacts in %.1f s (%zu threads%s)\n",
+          cases, candidatePaths.size() + 1, (nowMs() - start) / 1000,
+          threadCount, cacheText.c_str());
 
   if (!jsonPath.empty())
     if (std::string error =
-            writeFileAtomically(jsonPath, formatReportJson(report));
+            writeFileAtomically(jsonPath, formatReportsJson(reports));
         !error.empty())
       return usageError(error);
-  return report.passed() ? 0 : 1;
+  return passed ? 0 : 1;
 }
