@@ -67,6 +67,7 @@ void Progress::start(const std::string &what, size_t total) {
 void Progress::update(size_t done) {
   if (!enabled)
     return;
+  shown = true;
   double seconds = (nowMs() - begin) / 1000;
   fprintf(stderr, "\r%s: %zu/%zu", label.c_str(), done, total);
   if (done && seconds > 0)
@@ -76,12 +77,18 @@ void Progress::update(size_t done) {
 }
 
 void Progress::clear() {
-  if (enabled)
+  if (enabled && shown)
     fprintf(stderr, "\r\033[K");
+  shown = false;
 }
 
-std::function<void(size_t)> Progress::callback() {
-  return [this](size_t done) { update(done); };
+std::function<void(size_t, size_t)>
+Progress::callback(const std::string &what) {
+  return [this, what](size_t done, size_t total) {
+    if (what != label || total != this->total)
+      start(what, total);
+    update(done);
+  };
 }
 
 std::string qrun::writeFileAtomically(const std::string &path,

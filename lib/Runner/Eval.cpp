@@ -10,18 +10,26 @@
 #include "qopt/Runner/Eval.h"
 
 #include "Json.h"
+#include "qopt/Runner/EvalCache.h"
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
 #include "Unicode.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <sys/stat.h>
+#include <thread>
 #include <vector>
 
 using namespace qrun;
@@ -511,30 +519,57 @@ std::string LanguageModel::load(const std::string &path) {
   return "";
 }
 
-std::string
-LanguageModel::run(const std::vector<const std::vector<int64_t> *> &sequences,
-                   Logits &logits) {
-  int64_t rows = static_cast<int64_t>(sequences.size()), cols = 0;
+void LanguageModel::inputShape(
+    const std::vector<const std::vector<int64_t> *> &sequences, int64_t &rows,
+    int64_t &cols) const {
+  rows = static_cast<int64_t>(sequences.size());
+  cols = 0;
   for (const std::vector<int64_t> *sequence : sequences)
     cols = std::max(cols, static_cast<int64_t>(sequence->size()));
   if (batchDim > 0)
     rows = batchDim;
   if (seqDim > 0)
     cols = seqDim;
+}
+
+LanguageModel::~LanguageModel() {
+  for (qrt_session *session : extra)
+    qrt_session_free(session);
+}
+
+std::string LanguageModel::addSessions(size_t n) {
+  while (extra.size() + 1 < n) {
+    qrt_session *session = nullptr;
+    if (qrt_session_create(loaded.artifact, &session) != QRT_OK)
+      return path + ": " + qrt_last_error();
+    extra.push_back(session);
+  }
+  ids.resize(std::max<size_t>(n, 1));
+  return "";
+}
+
+std::string
+LanguageModel::run(const std::vector<const std::vector<int64_t> *> &sequences,
+                   Logits &logits, size_t sessionIndex) {
+  qrt_session *session =
+      sessionIndex == 0 ? loaded.session : extra[sessionIndex - 1];
+  std::vector<int64_t> &bound = ids[sessionIndex];
+  int64_t rows, cols;
+  inputShape(sequences, rows, cols);
   int64_t count;
   if (__builtin_mul_overflow(rows, cols, &count))
     return path + ": token ids [" + std::to_string(rows) + ", " +
            std::to_string(cols) + "] are too many";
-  ids.assign(static_cast<size_t>(count), 0);
+  bound.assign(static_cast<size_t>(count), 0);
   for (size_t r = 0; r < sequences.size(); ++r)
     std::copy(sequences[r]->begin(), sequences[r]->end(),
-              ids.begin() + static_cast<int64_t>(r) * cols);
+              bound.begin() + static_cast<int64_t>(r) * cols);
   int64_t shape[2] = {rows, cols};
   qrt_tensor out;
-  if (qrt_session_set_input(loaded.session, input.c_str(), QART_DTYPE_I64, 2,
-                            shape, ids.data()) != QRT_OK ||
-      qrt_session_run(loaded.session) != QRT_OK ||
-      qrt_session_get_output(loaded.session, output.c_str(), &out) != QRT_OK)
+  if (qrt_session_set_input(session, input.c_str(), QART_DTYPE_I64, 2, shape,
+                            bound.data()) != QRT_OK ||
+      qrt_session_run(session) != QRT_OK ||
+      qrt_session_get_output(session, output.c_str(), &out) != QRT_OK)
     return path + ": " + qrt_last_error();
   if (out.dtype != QART_DTYPE_F32 || out.rank != 3 || out.shape[0] != rows ||
       out.shape[1] != cols || out.shape[2] <= 0 ||
@@ -550,26 +585,35 @@ LanguageModel::run(const std::vector<const std::vector<int64_t> *> &sequences,
   return "";
 }
 
-std::string ModelPair::load(const std::string &baseline,
-                            const std::string &candidate, int64_t batch) {
-  if (std::string error = models[0].load(baseline); !error.empty())
-    return error;
-  if (std::string error = models[1].load(candidate); !error.empty())
-    return error;
-  // What both artifacts accept: the fixed sequence length, if any, bounds
+std::string ModelSet::load(const std::string &baseline,
+                           const std::vector<std::string> &candidates,
+                           int64_t batch, size_t workers) {
+  models.clear();
+  this->workers = std::max<size_t>(workers, 1);
+  std::vector<std::string> paths = {baseline};
+  paths.insert(paths.end(), candidates.begin(), candidates.end());
+  for (const std::string &path : paths) {
+    models.push_back(std::make_unique<LanguageModel>());
+    if (std::string error = models.back()->load(path); !error.empty())
+      return error;
+    if (std::string error = models.back()->addSessions(this->workers);
+        !error.empty())
+      return error;
+  }
+  // What every artifact accepts: the fixed sequence length, if any, bounds
   // every sequence; a fixed batch dimension bounds the rows of a batch.
   maxLength = INT64_MAX;
   maxRows = std::max<int64_t>(batch, 1);
   vocab = -1;
-  for (const LanguageModel &model : models) {
-    if (model.seqDim > 0)
-      maxLength = std::min(maxLength, model.seqDim);
-    if (model.batchDim > 0)
-      maxRows = std::min(maxRows, model.batchDim);
-    if (model.vocab > 0) {
-      if (vocab > 0 && vocab != model.vocab)
-        return vocabularyMismatch(vocab, model.vocab);
-      vocab = model.vocab;
+  for (const std::unique_ptr<LanguageModel> &model : models) {
+    if (model->seqDim > 0)
+      maxLength = std::min(maxLength, model->seqDim);
+    if (model->batchDim > 0)
+      maxRows = std::min(maxRows, model->batchDim);
+    if (model->vocab > 0) {
+      if (vocab > 0 && vocab != model->vocab)
+        return vocabularyMismatch(vocab, model->vocab);
+      vocab = model->vocab;
     }
   }
   return "";
@@ -599,40 +643,345 @@ std::string eval::loadTextEncoder(const std::string &tokenizerPath,
   return "";
 }
 
-std::string eval::checkTokenizerVocabulary(const ModelPair &pair,
+std::string eval::checkTokenizerVocabulary(const ModelSet &models,
                                            const Tokenizer *tokenizer,
                                            const std::string &tokenizerPath) {
-  if (!tokenizer || pair.vocab <= 0 || tokenizer->vocabSize() <= pair.vocab)
+  if (!tokenizer || models.vocab <= 0 || tokenizer->vocabSize() <= models.vocab)
     return "";
   return "the tokenizer " + tokenizerPath + " has " +
          std::to_string(tokenizer->vocabSize()) +
          " tokens, but the artifacts' logits only " +
-         std::to_string(pair.vocab) +
+         std::to_string(models.vocab) +
          ": the tokenizer does not belong to these models";
+}
+
+//===----------------------------------------------------------------------===//
+// Running plans: the baseline once (or from the cache), then each candidate
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Sequences to run through every model, in the order they run, grouped
+/// into batches of consecutive sequences, and for each the positions whose
+/// logits are scored.
+struct Plan {
+  /// "suite" or "text" (part of the cache key).
+  std::string kind;
+  /// The tokens fed.
+  std::vector<std::vector<int64_t>> fed;
+  /// What each sequence is (a case's or a chunk's index), for the scorer.
+  std::vector<size_t> item;
+  /// Scored positions [first, first + count) of each sequence.
+  std::vector<int64_t> first, count;
+  /// Where each batch ends (one past its last sequence).
+  std::vector<size_t> batchEnd;
+};
+
+/// Scores sequence `s` of a plan for candidate `c`: `count[s]` rows of
+/// `vocab` logits from the baseline and from the candidate.
+using ScoreFn = std::function<void(size_t c, size_t s, const float *baseline,
+                                   const float *candidate, int64_t vocab)>;
+/// Checks sequence `s`'s token ids against the vocabulary of its logits
+/// (only called when the vocabulary is dynamic); returns an error or "".
+using CheckFn = std::function<std::string(size_t s, int64_t vocab)>;
+
+/// The rows of batch [begin, end) of `plan`.
+std::vector<const std::vector<int64_t> *> batchRows(const Plan &plan,
+                                                    size_t begin, size_t end) {
+  std::vector<const std::vector<int64_t> *> rows;
+  for (size_t s = begin; s < end; ++s)
+    rows.push_back(&plan.fed[s]);
+  return rows;
+}
+
+/// The cache key of `plan` under `cache`: the shared part, then the exact
+/// token ids the baseline is fed, batch by batch (padded as
+/// LanguageModel::run pads them), and the positions kept of every row.
+Digest planKey(const BaselineCache &cache, const LanguageModel &baseline,
+               const Plan &plan) {
+  Sha256 hash;
+  hash.updateString("qrun eval baseline logits");
+  hash.updateU64(kCacheVersion);
+  hash.update(cache.modelKey().data(), cache.modelKey().size());
+  hash.updateString(plan.kind);
+  hash.updateU64(plan.batchEnd.size());
+  std::vector<int64_t> padded;
+  for (size_t b = 0, begin = 0; b < plan.batchEnd.size(); ++b) {
+    size_t end = plan.batchEnd[b];
+    int64_t rows, cols;
+    baseline.inputShape(batchRows(plan, begin, end), rows, cols);
+    hash.updateU64(static_cast<uint64_t>(rows));
+    hash.updateU64(static_cast<uint64_t>(cols));
+    for (size_t s = begin; s < end; ++s) {
+      padded.assign(static_cast<size_t>(cols), 0);
+      std::copy(plan.fed[s].begin(), plan.fed[s].end(), padded.begin());
+      hash.update(padded.data(), padded.size() * sizeof(int64_t));
+      hash.updateU64(static_cast<uint64_t>(plan.first[s]));
+      hash.updateU64(static_cast<uint64_t>(plan.count[s]));
+    }
+    begin = end;
+  }
+  return hash.finish();
+}
+
+/// Runs `plan` batch by batch: the baseline (unless `cache` has its logits,
+/// which it gets otherwise), then each candidate, calling `score` with both
+/// sides' rows of every sequence. models.workers threads take batches in
+/// turn, each with its own sessions; `score` and `check` may run on any of
+/// them, at once for different sequences.
+std::string runPlan(ModelSet &models, const Plan &plan, BaselineCache *cache,
+                    const CheckFn &check, const ScoreFn &score,
+                    const ProgressFn &progress) {
+  size_t sequences = plan.fed.size(), batches = plan.batchEnd.size();
+  size_t candidates = models.numCandidates();
+  CachedLogits cached;
+  bool fromCache = false;
+  CacheWriter writer;
+  std::atomic<bool> writing{false};
+  std::string cachePath;
+  Digest key{};
+  if (cache && cache->enabled()) {
+    key = planKey(*cache, models.baseline(), plan);
+    cachePath = cache->dir + "/" + hexDigest(key) + ".qevc";
+    std::string why = cached.open(cachePath, key, plan.count, models.vocab);
+    fromCache = why.empty();
+    if (fromCache) {
+      ++cache->hits;
+    } else {
+      ++cache->misses;
+      writing = true;
+      if (why != "missing" && cache->note)
+        cache->note("baseline cache file '" + cachePath + "' " + why +
+                    "; recomputing it");
+    }
+  }
+  std::mutex mutex; // guards `done`, `failure`, the notes and `progress`
+  size_t total = sequences * (candidates + (fromCache ? 0 : 1)), done = 0;
+  std::string failure;
+  std::atomic<bool> failed{false};
+  if (progress)
+    progress(0, total);
+  auto report = [&](size_t runs) {
+    std::lock_guard<std::mutex> lock(mutex);
+    done += runs;
+    if (progress)
+      progress(done, total);
+  };
+  auto stopWriting = [&](const std::string &error) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (writing && cache->note)
+      cache->note("baseline cache: " + error);
+    writing = false;
+  };
+  int64_t vocab = fromCache ? cached.vocab() : models.vocab;
+  auto startWriting = [&] {
+    if (writing)
+      if (std::string error = writer.start(cachePath, key, plan.count, vocab);
+          !error.empty())
+        stopWriting(error);
+  };
+  // Checks the logits of a batch against the vocabulary (the first batch's
+  // when it is dynamic) and the batch's token ids against it.
+  auto checkBatch = [&](size_t begin, size_t end, int64_t have) -> std::string {
+    if (have != vocab)
+      return vocabularyMismatch(vocab, have);
+    if (models.vocab <= 0 && check)
+      for (size_t s = begin; s < end; ++s)
+        if (std::string error = check(s, vocab); !error.empty())
+          return error;
+    return "";
+  };
+  // Batch `b` through every model with sessions `worker`.
+  auto runBatch = [&](size_t b, size_t worker) -> std::string {
+    size_t begin = b ? plan.batchEnd[b - 1] : 0, end = plan.batchEnd[b];
+    std::vector<const std::vector<int64_t> *> rows =
+        batchRows(plan, begin, end);
+    std::vector<const float *> baseline(end - begin);
+    if (fromCache) {
+      for (size_t s = begin; s < end; ++s)
+        baseline[s - begin] = cached.rows(s);
+    } else {
+      // The baseline's logits stay valid while the candidates run: each
+      // model has its own sessions.
+      Logits logits;
+      if (std::string error = models.baseline().run(rows, logits, worker);
+          !error.empty())
+        return error;
+      if (vocab <= 0) { // the first batch, run before the others start
+        vocab = logits.vocab;
+        startWriting();
+      }
+      if (std::string error = checkBatch(begin, end, logits.vocab);
+          !error.empty())
+        return error;
+      for (size_t s = begin; s < end; ++s) {
+        baseline[s - begin] =
+            logits.at(static_cast<int64_t>(s - begin), plan.first[s]);
+        if (writing)
+          if (std::string error = writer.put(s, baseline[s - begin]);
+              !error.empty())
+            stopWriting(error);
+      }
+      report(end - begin);
+    }
+    for (size_t c = 0; c < candidates; ++c) {
+      Logits logits;
+      if (std::string error = models.models[1 + c]->run(rows, logits, worker);
+          !error.empty())
+        return error;
+      if (std::string error = checkBatch(begin, end, logits.vocab);
+          !error.empty())
+        return error;
+      for (size_t s = begin; s < end; ++s)
+        score(c, s, baseline[s - begin],
+              logits.at(static_cast<int64_t>(s - begin), plan.first[s]), vocab);
+      report(end - begin);
+    }
+    return "";
+  };
+
+  // Longest batches first: the runtime keeps freed buffers for later runs
+  // that need at most as much (in ascending order every run would need a
+  // little more than any before, and map fresh memory), and with several
+  // workers the last batches to start are the shortest.
+  std::vector<size_t> order(batches);
+  std::vector<int64_t> width(batches, 0);
+  for (size_t b = 0; b < batches; ++b) {
+    order[b] = b;
+    for (size_t s = b ? plan.batchEnd[b - 1] : 0; s < plan.batchEnd[b]; ++s)
+      width[b] = std::max(width[b], static_cast<int64_t>(plan.fed[s].size()));
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return width[a] != width[b] ? width[a] > width[b] : a < b;
+  });
+  size_t first = 0;
+  if (vocab <= 0 && batches > 0) {
+    // A dynamic vocabulary: the first batch tells it.
+    if (std::string error = runBatch(order[0], 0); !error.empty())
+      return error;
+    first = 1;
+  } else {
+    startWriting();
+  }
+  std::atomic<size_t> next{first};
+  auto work = [&](size_t worker) {
+    while (!failed.load()) {
+      size_t k = next.fetch_add(1);
+      if (k >= batches)
+        return;
+      if (std::string error = runBatch(order[k], worker); !error.empty()) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (failure.empty())
+          failure = error;
+        failed = true;
+      }
+    }
+  };
+  size_t workers = std::min(models.workers, batches - first);
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w)
+    threads.emplace_back(work, w);
+  work(0);
+  for (std::thread &thread : threads)
+    thread.join();
+  if (!failure.empty())
+    return failure;
+  if (writing) {
+    if (std::string error = writer.commit(); !error.empty()) {
+      if (cache->note)
+        cache->note("baseline cache: " + error);
+    } else {
+      ++cache->stored;
+    }
+  }
+  return "";
+}
+
+/// The CPU's vendor and feature flags (the first processor's lines of
+/// /proc/cpuinfo), which choose the runtime's kernels; "" where unknown.
+std::string cpuFeatures() {
+  std::string text;
+  if (!readFile("/proc/cpuinfo", text).empty())
+    return "";
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.empty())
+      break; // the end of the first processor
+    if (line.compare(0, 9, "vendor_id") == 0 ||
+        line.compare(0, 5, "flags") == 0 || line.compare(0, 8, "Features") == 0)
+      out += line + "\n";
+  }
+  return out;
+}
+
+} // namespace
+
+std::string BaselineCache::prepare(const ModelSet &models) {
+  Sha256 hash;
+  hash.updateString("qrun eval baseline cache");
+  hash.updateU64(kCacheVersion);
+  const std::string &path = models.baseline().path;
+  if (std::string error = hashFile(path, hash); !error.empty())
+    return error;
+  // The weights file beside the artifact (`<artifact>.weights`, where
+  // qopt-compile writes it). The artifact holds a hash of its weights that
+  // the runtime checks against the file's header, so an artifact whose
+  // weights live elsewhere is still told apart by its own bytes.
+  struct stat info;
+  std::string weights = path + ".weights";
+  if (stat(weights.c_str(), &info) == 0) {
+    hash.updateString("weights");
+    if (std::string error = hashFile(weights, hash); !error.empty())
+      return error;
+  } else {
+    hash.updateString("no weights file beside it");
+  }
+  // The runtime: its kernels compute the logits.
+  Dl_info library;
+  if (dladdr(reinterpret_cast<void *>(&qrt_session_run), &library) &&
+      library.dli_fname) {
+    hash.updateString("libqrt");
+    if (std::string error = hashFile(library.dli_fname, hash); !error.empty())
+      return error;
+  } else {
+    return "cannot find the runtime library (libqrt) to key the baseline cache";
+  }
+  hash.updateString(cpuFeatures());
+  hash.updateU64(static_cast<uint64_t>(qrt_get_num_threads()));
+  shared = hash.finish();
+  return "";
 }
 
 //===----------------------------------------------------------------------===//
 // Scoring suites
 //===----------------------------------------------------------------------===//
 
-std::string eval::checkSuite(const ModelPair &pair, const Suite &suite) {
+std::string eval::checkSuite(const ModelSet &models, const Suite &suite) {
   for (const Case &c : suite.cases) {
-    if (c.length() > pair.maxLength)
+    if (c.length() > models.maxLength)
       return suite.path + ":" + std::to_string(c.line) +
              ": prompt + answer is " + std::to_string(c.length() + 1) +
              " tokens; the artifacts take at most " +
-             std::to_string(pair.maxLength) + " (+1 for the last answer token)";
-    if (pair.vocab > 0)
-      if (std::string error = badToken(suite, c, pair.vocab); !error.empty())
+             std::to_string(models.maxLength) +
+             " (+1 for the last answer token)";
+    if (models.vocab > 0)
+      if (std::string error = badToken(suite, c, models.vocab); !error.empty())
         return error;
   }
   return "";
 }
 
-std::string eval::scoreSuite(ModelPair &pair, const Suite &suite,
-                             std::vector<CaseScore> &out,
-                             const ProgressFn &progress) {
-  out.assign(suite.cases.size(), CaseScore());
+std::string eval::scoreSuite(ModelSet &models, const Suite &suite,
+                             std::vector<std::vector<CaseScore>> &out,
+                             BaselineCache *cache, const ProgressFn &progress) {
+  size_t candidates = models.numCandidates();
+  out.assign(candidates, std::vector<CaseScore>(suite.cases.size()));
   // Shortest first, so that a batch's rows have similar lengths and little
   // padding (equal lengths keep the file's order).
   std::vector<size_t> order(suite.cases.size());
@@ -643,68 +992,60 @@ std::string eval::scoreSuite(ModelPair &pair, const Suite &suite,
             lengthB = suite.cases[b].length();
     return lengthA != lengthB ? lengthA < lengthB : a < b;
   });
-  std::vector<std::vector<int64_t>> fed(suite.cases.size());
-  for (size_t i = 0; i < fed.size(); ++i) {
+  Plan plan;
+  plan.kind = "suite";
+  for (size_t i : order) {
     const Case &c = suite.cases[i];
-    fed[i] = c.prompt;
-    fed[i].insert(fed[i].end(), c.answer.begin(), c.answer.end() - 1);
+    std::vector<int64_t> fed = c.prompt;
+    fed.insert(fed.end(), c.answer.begin(), c.answer.end() - 1);
+    plan.fed.push_back(std::move(fed));
+    plan.item.push_back(i);
+    // The positions that predict the answer's tokens.
+    plan.first.push_back(static_cast<int64_t>(c.prompt.size()) - 1);
+    plan.count.push_back(static_cast<int64_t>(c.answer.size()));
   }
   for (size_t first = 0; first < order.size();) {
     // Sorted by length, so the last row is the longest.
     size_t last = first + 1;
     while (last < order.size() &&
-           static_cast<int64_t>(last - first) < pair.maxRows &&
+           static_cast<int64_t>(last - first) < models.maxRows &&
            static_cast<int64_t>(last - first + 1) *
                    suite.cases[order[last]].length() <=
                kMaxBatchTokens)
       ++last;
-    std::vector<const std::vector<int64_t> *> sequences;
-    for (size_t k = first; k < last; ++k)
-      sequences.push_back(&fed[order[k]]);
-    // Rows are padded on the right with token 0. The model is causal: the
-    // logits at position t depend only on tokens 0..t of their own row, and
-    // padding lies after every position that is scored, so it changes
-    // nothing that is read below. Each model has its own session, so the
-    // baseline's logits stay valid while the candidate runs.
-    Logits logits[2];
-    for (int m = 0; m < 2; ++m)
-      if (std::string error = pair.models[m].run(sequences, logits[m]);
-          !error.empty())
-        return error;
-    int64_t vocab = logits[0].vocab;
-    if (logits[1].vocab != vocab)
-      return vocabularyMismatch(vocab, logits[1].vocab);
-    // Teacher forcing: the case passes exact match iff, at every answer
-    // position, the argmax of the logits one position earlier is the answer
-    // token. This is exactly greedy decoding of len(answer) tokens compared
-    // with the answer: while every argmax matches, greedy decoding has
-    // produced the answer's prefix, so its next input is the teacher-forced
-    // one; at the first mismatch greedy decoding emits a wrong token and the
-    // case fails either way.
-    for (size_t k = first; k < last; ++k) {
-      const Case &c = suite.cases[order[k]];
-      if (pair.vocab <= 0)
-        if (std::string error = badToken(suite, c, vocab); !error.empty())
-          return error;
-      CaseScore &score = out[order[k]];
-      score.tokens = static_cast<int64_t>(c.answer.size());
-      int64_t row = static_cast<int64_t>(k - first);
-      int64_t position = static_cast<int64_t>(c.prompt.size()) - 1;
-      for (size_t i = 0; i < c.answer.size(); ++i, ++position) {
-        const float *baseline = logits[0].at(row, position);
-        const float *candidate = logits[1].at(row, position);
-        int64_t choice[2] = {argmax(baseline, vocab), argmax(candidate, vocab)};
-        score.correct[0] += choice[0] == c.answer[i];
-        score.correct[1] += choice[1] == c.answer[i];
-        score.agreed += choice[0] == choice[1];
-        score.kld += klDivergence(baseline, candidate, vocab);
-      }
-    }
+    plan.batchEnd.push_back(last);
     first = last;
-    if (progress)
-      progress(first);
   }
-  return "";
+  // Rows are padded on the right with token 0. The model is causal: the
+  // logits at position t depend only on tokens 0..t of their own row, and
+  // padding lies after every position that is scored, so it changes nothing
+  // that is read below.
+  CheckFn check = [&](size_t s, int64_t vocab) {
+    return badToken(suite, suite.cases[plan.item[s]], vocab);
+  };
+  // Teacher forcing: the case passes exact match iff, at every answer
+  // position, the argmax of the logits one position earlier is the answer
+  // token. This is exactly greedy decoding of len(answer) tokens compared
+  // with the answer: while every argmax matches, greedy decoding has
+  // produced the answer's prefix, so its next input is the teacher-forced
+  // one; at the first mismatch greedy decoding emits a wrong token and the
+  // case fails either way.
+  ScoreFn score = [&](size_t c, size_t s, const float *baseline,
+                      const float *candidate, int64_t vocab) {
+    const Case &k = suite.cases[plan.item[s]];
+    CaseScore &result = out[c][plan.item[s]];
+    result = CaseScore();
+    result.tokens = static_cast<int64_t>(k.answer.size());
+    for (size_t i = 0; i < k.answer.size();
+         ++i, baseline += vocab, candidate += vocab) {
+      int64_t choice[2] = {argmax(baseline, vocab), argmax(candidate, vocab)};
+      result.correct[0] += choice[0] == k.answer[i];
+      result.correct[1] += choice[1] == k.answer[i];
+      result.agreed += choice[0] == choice[1];
+      result.kld += klDivergence(baseline, candidate, vocab);
+    }
+  };
+  return runPlan(models, plan, cache, check, score, progress);
 }
 
 std::vector<PairedUnit> eval::metricUnits(const std::vector<CaseScore> &scores,
@@ -775,63 +1116,89 @@ std::string eval::readTokenIds(const std::string &path,
   return "";
 }
 
-std::string eval::scoreText(ModelPair &pair, const std::vector<int64_t> &tokens,
-                            TextScore &out, const ProgressFn &progress) {
-  out = TextScore();
+std::string eval::scoreText(ModelSet &models,
+                            const std::vector<int64_t> &tokens,
+                            std::vector<TextScore> &out, BaselineCache *cache,
+                            const ProgressFn &progress) {
+  size_t candidates = models.numCandidates();
+  out.assign(candidates, TextScore());
   if (tokens.size() < 2)
     return "needs at least 2 tokens";
-  int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
+  int64_t chunkSize = std::min(kTextChunk, models.maxLength);
   if (chunkSize < 2)
     return "the artifacts take sequences of " + std::to_string(chunkSize) +
            " token; a text needs at least 2";
   size_t step = static_cast<size_t>(chunkSize);
-  size_t done = 0;
+  // One chunk per batch; every token but the first is predicted, from the
+  // logits one position earlier.
+  Plan plan;
+  plan.kind = "text";
   for (size_t at = 0; at + 1 < tokens.size(); at += step) {
     size_t length = std::min(tokens.size() - at, step);
     if (length < 2)
       break;
-    std::vector<int64_t> chunk(tokens.begin() + at,
-                               tokens.begin() + at + length);
-    Logits logits[2];
-    for (int m = 0; m < 2; ++m)
-      if (std::string error = pair.models[m].run({&chunk}, logits[m]);
-          !error.empty())
-        return error;
-    int64_t vocab = logits[0].vocab;
-    if (logits[1].vocab != vocab)
-      return vocabularyMismatch(vocab, logits[1].vocab);
-    for (int64_t id : chunk)
+    plan.item.push_back(plan.fed.size());
+    plan.fed.emplace_back(tokens.begin() + at, tokens.begin() + at + length);
+    plan.first.push_back(0);
+    plan.count.push_back(static_cast<int64_t>(length) - 1);
+    plan.batchEnd.push_back(plan.fed.size());
+  }
+  CheckFn check = [&](size_t s, int64_t vocab) -> std::string {
+    for (int64_t id : plan.fed[s])
       if (id >= vocab)
         return "token id " + std::to_string(id) +
                " is outside the model's vocabulary (" + std::to_string(vocab) +
                " tokens)";
-    // Every token but the first is predicted, from the logits one position
-    // earlier; the predictions are grouped into blocks for the bootstrap.
+    return "";
+  };
+  // Each chunk's results apart (chunks may finish in any order), then
+  // appended in order. The predictions are grouped into blocks for the
+  // bootstrap.
+  std::vector<std::vector<TextScore>> parts(
+      candidates, std::vector<TextScore>(plan.fed.size()));
+  ScoreFn score = [&](size_t c, size_t s, const float *baselineRows,
+                      const float *candidateRows, int64_t vocab) {
+    const std::vector<int64_t> &chunk = plan.fed[s];
+    size_t length = chunk.size();
+    TextScore &result = parts[c][s];
     for (size_t t = 1; t < length;) {
       size_t end = std::min(length, t + static_cast<size_t>(kTextBlock));
       double weight = static_cast<double>(end - t);
       PairedUnit nll{0, 0, weight}, kld{0, 0, weight}, agreement{0, 0, weight};
       for (; t < end; ++t) {
-        const float *baseline = logits[0].at(0, static_cast<int64_t>(t) - 1);
-        const float *candidate = logits[1].at(0, static_cast<int64_t>(t) - 1);
+        const float *baseline = baselineRows + (t - 1) * vocab;
+        const float *candidate = candidateRows + (t - 1) * vocab;
         nll.baseline += negativeLogLikelihood(baseline, vocab, chunk[t]);
         nll.candidate += negativeLogLikelihood(candidate, vocab, chunk[t]);
         double divergence = klDivergence(baseline, candidate, vocab);
         kld.candidate += divergence;
-        out.tokenKld.push_back(divergence);
+        result.tokenKld.push_back(divergence);
         agreement.baseline += 1;
         agreement.candidate +=
             argmax(baseline, vocab) == argmax(candidate, vocab);
       }
-      out.nll.push_back(nll);
-      out.kld.push_back(kld);
-      out.agreement.push_back(agreement);
+      result.nll.push_back(nll);
+      result.kld.push_back(kld);
+      result.agreement.push_back(agreement);
     }
-    out.tokens += static_cast<int64_t>(length) - 1;
-    ++out.chunks;
-    if (progress)
-      progress(++done);
-  }
+    result.tokens = static_cast<int64_t>(length) - 1;
+    result.chunks = 1;
+  };
+  if (std::string error = runPlan(models, plan, cache, check, score, progress);
+      !error.empty())
+    return error;
+  for (size_t c = 0; c < candidates; ++c)
+    for (const TextScore &part : parts[c]) {
+      TextScore &all = out[c];
+      all.chunks += part.chunks;
+      all.tokens += part.tokens;
+      all.nll.insert(all.nll.end(), part.nll.begin(), part.nll.end());
+      all.kld.insert(all.kld.end(), part.kld.begin(), part.kld.end());
+      all.agreement.insert(all.agreement.end(), part.agreement.begin(),
+                           part.agreement.end());
+      all.tokenKld.insert(all.tokenKld.end(), part.tokenKld.begin(),
+                          part.tokenKld.end());
+    }
   return "";
 }
 
@@ -900,6 +1267,53 @@ bool EvalReport::passed() const {
     if (!suite.decision.passed)
       return false;
   return true;
+}
+
+std::string eval::evaluateSuites(ModelSet &models,
+                                 const std::vector<Suite> &suites,
+                                 const EvalSetup &setup, BaselineCache *cache,
+                                 std::vector<EvalReport> &reports,
+                                 const EvalCallbacks &callbacks) {
+  size_t candidates = models.numCandidates();
+  reports.assign(candidates, EvalReport());
+  for (size_t c = 0; c < candidates; ++c) {
+    reports[c].baseline = models.baseline().path;
+    reports[c].candidate = models.models[1 + c]->path;
+    reports[c].tokenizer = setup.tokenizer;
+    reports[c].gate = setup.gate;
+    reports[c].bootstrap = setup.bootstrap;
+  }
+  auto progressOf = [&](const std::string &stage) -> ProgressFn {
+    if (!callbacks.progress)
+      return {};
+    return [&callbacks, stage](size_t done, size_t total) {
+      callbacks.progress(stage, done, total);
+    };
+  };
+  for (size_t s = 0; s < suites.size(); ++s) {
+    std::vector<std::vector<CaseScore>> scores;
+    if (std::string error = scoreSuite(models, suites[s], scores, cache,
+                                       progressOf(suites[s].name));
+        !error.empty())
+      return error;
+    for (size_t c = 0; c < candidates; ++c)
+      reports[c].suites.push_back(
+          summarizeSuite(suites[s], scores[c], setup.gate, setup.bootstrap));
+    if (callbacks.suiteDone)
+      callbacks.suiteDone(s);
+  }
+  if (!setup.textTokens.empty()) {
+    std::vector<TextScore> scores;
+    if (std::string error = scoreText(models, setup.textTokens, scores, cache,
+                                      progressOf("perplexity"));
+        !error.empty())
+      return setup.textPath + ": " + error;
+    for (size_t c = 0; c < candidates; ++c) {
+      reports[c].textPath = setup.textPath;
+      reports[c].text = compareText(scores[c], setup.bootstrap);
+    }
+  }
+  return "";
 }
 
 //===----------------------------------------------------------------------===//
@@ -1090,6 +1504,51 @@ std::string eval::formatReportJson(const EvalReport &report) {
                           jsonInterval({1 + text.agreement.interval.low,
                                         1 + text.agreement.interval.high})}};
   }
+  return dumpJson(out, 2) + "\n";
+}
+
+std::string eval::formatReportTable(const TableLayout &layout,
+                                    const EvalReport &report) {
+  std::string out = formatTableHeader(layout) + "\n";
+  for (const SuiteResult &suite : report.suites)
+    out += formatTableRow(layout, suite) + "\n";
+  if (!report.textPath.empty())
+    out += formatPerplexityLine(baseName(report.textPath), report.text) + "\n";
+  return out + formatVerdict(report) + "\n";
+}
+
+std::string
+eval::formatCandidatesVerdict(const std::vector<EvalReport> &reports) {
+  std::string failed;
+  size_t failedCount = 0;
+  for (const EvalReport &report : reports)
+    if (!report.passed()) {
+      failed += (failed.empty() ? "" : ", ") + report.candidate;
+      ++failedCount;
+    }
+  if (failedCount == 0)
+    return "PASS: all " + std::to_string(reports.size()) +
+           " candidates passed the gate";
+  return "FAIL: " + std::to_string(failedCount) + " of " +
+         std::to_string(reports.size()) + " candidates failed the gate (" +
+         failed + ")";
+}
+
+std::string eval::formatReportsJson(const std::vector<EvalReport> &reports) {
+  if (reports.size() == 1)
+    return formatReportJson(reports[0]);
+  bool passed = true;
+  Json candidates = Json::array();
+  for (const EvalReport &report : reports) {
+    passed &= report.passed();
+    // Each candidate's object is exactly its single-candidate file (numbers
+    // round-trip through the text).
+    candidates.push_back(Json::parse(formatReportJson(report)));
+  }
+  Json out = {{"baseline", reports.empty() ? std::string()
+                                           : reports[0].baseline},
+              {"passed", passed},
+              {"candidates", std::move(candidates)}};
   return dumpJson(out, 2) + "\n";
 }
 

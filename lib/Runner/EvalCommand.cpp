@@ -12,6 +12,7 @@
 #include "qopt/Runner/Tensor.h"
 #include "qopt/Runtime/qrt.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -27,14 +28,16 @@ using namespace qrun::eval;
 namespace {
 
 const char *kEvalDescription =
-    "Compares a candidate artifact with its baseline, two language models "
-    "(token ids in, logits out). On suites it scores both per capability with "
-    "paired bootstrap intervals and gates the candidate (exit 1 when a suite "
-    "drops significantly and by more than --max-drop); on a text (--text or "
-    "--tokens) it reports perplexity, KL divergence and top-1 agreement.";
+    "Compares candidate artifacts with their baseline, language models "
+    "(token ids in, logits out). On suites it scores the baseline once and "
+    "every candidate per capability with paired bootstrap intervals and gates "
+    "each (exit 1 when a suite of any candidate drops significantly and by "
+    "more than --max-drop); on a text (--text or --tokens) it reports "
+    "perplexity, KL divergence and top-1 agreement of one candidate.";
 
 const char *kEvalFooter =
-    "Suites: qrun eval --baseline ART --candidate ART --suites DIR [...]\n"
+    "Suites: qrun eval --baseline ART --candidate ART [--candidate ART ...]\n"
+    "        --suites DIR [...]\n"
     "Text:   qrun eval --baseline ART --candidate ART (--text FILE |\n"
     "        --tokens IDS.npy) [--confidence C] [--json OUT] [--threads N]\n"
     "        [--batch N] [--report OUT.html] [--tokenizer FILE]\n"
@@ -49,13 +52,13 @@ std::string baseName(const std::string &path) {
 
 /// Bytes as the tokens of a model with a larger vocabulary are rarely what
 /// was meant.
-void warnBytes(const ModelPair &pair, const TextEncoder &encoder) {
-  if (!encoder.tokenizer && pair.vocab > 256)
+void warnBytes(const ModelSet &models, const TextEncoder &encoder) {
+  if (!encoder.tokenizer && models.vocab > 256)
     fprintf(stderr,
             "qrun eval: warning: strings are tokenized as bytes, but the "
             "models have %lld tokens: pass their tokenizer.json with "
             "--tokenizer\n",
-            static_cast<long long>(pair.vocab));
+            static_cast<long long>(models.vocab));
 }
 
 /// The text mode: KLD, top-1 agreement and perplexity on one token sequence.
@@ -63,7 +66,7 @@ int compareOnText(const std::string &baselinePath,
                   const std::string &candidatePath, const std::string &path,
                   bool bytes, const BootstrapOptions &bootstrap,
                   const std::string &jsonPath, const std::string &reportPath,
-                  long long batch, const TextEncoder &encoder,
+                  long long batch, size_t workers, const TextEncoder &encoder,
                   const std::string &tokenizerName) {
   std::vector<int64_t> tokens;
   if (bytes) {
@@ -77,39 +80,39 @@ int compareOnText(const std::string &baselinePath,
   } else if (std::string error = readTokenIds(path, tokens); !error.empty()) {
     return usageError(error);
   }
-  ModelPair pair;
-  if (std::string error = pair.load(baselinePath, candidatePath, batch);
+  ModelSet models;
+  if (std::string error =
+          models.load(baselinePath, {candidatePath}, batch, workers);
       !error.empty())
     return usageError(error);
   if (std::string error =
-          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
+          checkTokenizerVocabulary(models, encoder.tokenizer, tokenizerName);
       !error.empty())
     return usageError(error);
   if (bytes)
-    warnBytes(pair, encoder);
-  if (pair.vocab > 0)
+    warnBytes(models, encoder);
+  if (models.vocab > 0)
     for (int64_t id : tokens)
-      if (id >= pair.vocab)
+      if (id >= models.vocab)
         return usageError(path + ": token id " + std::to_string(id) +
                           " is outside the model's vocabulary (" +
-                          std::to_string(pair.vocab) + " tokens)");
+                          std::to_string(models.vocab) + " tokens)");
   double start = nowMs();
   Progress progress;
-  int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
-  progress.start(baseName(path), (tokens.size() - 2) / chunkSize + 1);
-  TextScore score;
-  std::string error = scoreText(pair, tokens, score, progress.callback());
+  std::vector<TextScore> scores;
+  std::string error = scoreText(models, tokens, scores, nullptr,
+                                progress.callback(baseName(path)));
   progress.clear();
   if (!error.empty())
     return usageError(path + ": " + error);
-  TextComparison text = compareText(score, bootstrap);
+  TextComparison text = compareText(scores[0], bootstrap);
   fputs(formatTextReport(baseName(path), text, bootstrap.confidence).c_str(),
         stdout);
   fflush(stdout);
   fprintf(stderr,
-          "qrun eval: %lld tokens x 2 artifacts in %.1f s (%d threads)\n",
+          "qrun eval: %lld tokens x 2 artifacts in %.1f s (%zu threads)\n",
           static_cast<long long>(text.tokens), (nowMs() - start) / 1000,
-          qrt_get_num_threads());
+          workers * static_cast<size_t>(qrt_get_num_threads()));
   if (!jsonPath.empty())
     if (std::string error = writeFileAtomically(
             jsonPath, formatTextJson(baselinePath, candidatePath, path, text,
@@ -121,6 +124,7 @@ int compareOnText(const std::string &baselinePath,
     named.name = candidateLabels({candidatePath})[0];
     named.report.baseline = baselinePath;
     named.report.candidate = candidatePath;
+    named.report.tokenizer = tokenizerName;
     named.report.bootstrap = bootstrap;
     named.report.textPath = path;
     named.report.text = text;
@@ -135,18 +139,20 @@ int compareOnText(const std::string &baselinePath,
 } // namespace
 
 int qrun::evalCommand(int argc, char **argv) {
-  std::string baselinePath, candidatePath, suitesDir, jsonPath, pplPath,
-      textPath, tokensPath, reportPath, tokenizerPath, bosText;
+  std::string baselinePath, suitesDir, jsonPath, pplPath, textPath, tokensPath,
+      reportPath, tokenizerPath, bosText, cacheDir;
+  std::vector<std::string> candidatePaths;
   std::string gateText = "significant";
-  long long limit = 0, threads = 0, batch = 8;
+  long long limit = 0, threads = 0, batch = 8, workersOption = 0;
   GateOptions gate;
   BootstrapOptions bootstrap;
   // One line per option, bound to the variable that holds its default.
   CommandLine cli("eval", kEvalDescription);
   cli.option("--baseline", baselinePath, "ART",
              "the reference artifact (required)");
-  cli.option("--candidate", candidatePath, "ART",
-             "the artifact under test (required)");
+  cli.option("--candidate", candidatePaths, "ART",
+             "an artifact under test (required; repeat it to compare several "
+             "against one run of the baseline)");
   cli.option("--suites", suitesDir, "DIR",
              "every DIR/*.jsonl is a suite, in name order (required, unless "
              "--text or --tokens)");
@@ -171,6 +177,12 @@ int qrun::evalCommand(int argc, char **argv) {
   cli.option("--threads", threads, 0,
              "kernel threads (default 0: every usable CPU)");
   cli.option("--batch", batch, 1, "at most N sequences per run (default 8)");
+  cli.option("--workers", workersOption, 1,
+             "batches run at once, each with its share of --threads "
+             "(default: one per thread)");
+  cli.option("--baseline-cache", cacheDir, "DIR",
+             "reuse the baseline's results from DIR when the artifact, "
+             "suites and options are the same (docs/eval.md)");
   cli.option("--ppl-file", pplPath, "FILE",
              "text for perplexity (default DIR/prose_heldout.txt if it "
              "exists)");
@@ -192,11 +204,10 @@ int qrun::evalCommand(int argc, char **argv) {
     return rc;
 
   bool textMode = !textPath.empty() || !tokensPath.empty();
-  const std::pair<const std::string *, const char *> required[] = {
-      {&baselinePath, "--baseline"}, {&candidatePath, "--candidate"}};
-  for (const auto &[value, flag] : required)
-    if (value->empty())
-      return cli.usageError(std::string(flag) + " is required");
+  if (baselinePath.empty())
+    return cli.usageError("--baseline is required");
+  if (candidatePaths.empty())
+    return cli.usageError("--candidate is required");
   if (!textMode && suitesDir.empty())
     return cli.usageError(
         "--suites is required (or --text/--tokens to compare on a text)");
@@ -206,6 +217,11 @@ int qrun::evalCommand(int argc, char **argv) {
         "they do not take --suites, --ppl-file or --limit");
   if (!textPath.empty() && !tokensPath.empty())
     return cli.usageError("--text and --tokens: one text at a time");
+  if (textMode && (candidatePaths.size() > 1 || !cacheDir.empty()))
+    return cli.usageError("--text and --tokens compare one candidate; they "
+                          "do not take several --candidate or "
+                          "--baseline-cache");
+
   if (gateText == "raw")
     gate.rule = GateRule::Raw;
   std::unique_ptr<Tokenizer> tokenizer;
@@ -215,13 +231,21 @@ int qrun::evalCommand(int argc, char **argv) {
       !error.empty())
     return usageError(error);
   std::string tokenizerName = tokenizerPath.empty() ? "bytes" : tokenizerPath;
+  // --threads in all: --workers batches at once (default: one per thread),
+  // each with its share of the threads for its kernels.
   qrt_set_num_threads(static_cast<int>(threads));
+  size_t threadCount = static_cast<size_t>(qrt_get_num_threads());
+  size_t workers =
+      workersOption > 0 ? static_cast<size_t>(workersOption) : threadCount;
+  qrt_set_num_threads(
+      static_cast<int>(std::max<size_t>(1, threadCount / workers)));
+  threadCount = workers * static_cast<size_t>(qrt_get_num_threads());
 
   if (textMode)
-    return compareOnText(baselinePath, candidatePath,
+    return compareOnText(baselinePath, candidatePaths[0],
                          !textPath.empty() ? textPath : tokensPath,
                          !textPath.empty(), bootstrap, jsonPath, reportPath,
-                         batch, encoder, tokenizerName);
+                         batch, workers, encoder, tokenizerName);
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
@@ -235,10 +259,12 @@ int qrun::evalCommand(int argc, char **argv) {
     if (stat(fallback.c_str(), &info) == 0 && S_ISREG(info.st_mode))
       pplPath = fallback;
   }
-  std::vector<int64_t> pplTokens;
   if (!pplPath.empty()) {
     if (std::string error = readFile(pplPath, pplText); !error.empty())
       return usageError(error);
+  }
+  std::vector<int64_t> pplTokens;
+  if (!pplText.empty()) {
     if (std::string error = encoder.encodeText(pplText, pplTokens);
         !error.empty())
       return usageError(pplPath + ": " + error);
@@ -246,86 +272,119 @@ int qrun::evalCommand(int argc, char **argv) {
       return usageError(pplPath + ": needs at least 2 tokens for perplexity");
   }
 
-  ModelPair pair;
-  if (std::string error = pair.load(baselinePath, candidatePath, batch);
+  ModelSet models;
+  if (std::string error =
+          models.load(baselinePath, candidatePaths, batch, workers);
       !error.empty())
     return usageError(error);
   if (std::string error =
-          checkTokenizerVocabulary(pair, encoder.tokenizer, tokenizerName);
+          checkTokenizerVocabulary(models, encoder.tokenizer, tokenizerName);
       !error.empty())
     return usageError(error);
   for (const Suite &suite : suites)
-    if (std::string error = checkSuite(pair, suite); !error.empty())
+    if (std::string error = checkSuite(models, suite); !error.empty())
       return usageError(error);
-  if (!tokenizer && pair.vocab > 0 && pair.vocab < 256 && !pplText.empty())
+  if (!tokenizer && models.vocab > 0 && models.vocab < 256 && !pplText.empty())
     return usageError(pplPath +
                       ": perplexity is measured on bytes, and the "
                       "model has only " +
-                      std::to_string(pair.vocab) + " tokens");
+                      std::to_string(models.vocab) + " tokens");
   bool anyText = !pplText.empty();
   for (const Suite &suite : suites)
     for (const Case &c : suite.cases)
       anyText = anyText || c.fromText;
   if (anyText)
-    warnBytes(pair, encoder);
-
-  EvalReport report;
-  report.baseline = baselinePath;
-  report.candidate = candidatePath;
-  report.tokenizer = tokenizerName;
-  report.gate = gate;
-  report.bootstrap = bootstrap;
-  double start = nowMs();
+    warnBytes(models, encoder);
   Progress progress;
-  TableLayout layout(suites, bootstrap.confidence);
-  printf("%s\n", formatTableHeader(layout).c_str());
-  fflush(stdout);
-  for (const Suite &suite : suites) {
-    std::vector<CaseScore> scores;
-    progress.start(suite.name, suite.cases.size());
-    std::string error = scoreSuite(pair, suite, scores, progress.callback());
+  BaselineCache cache;
+  cache.dir = cacheDir;
+  cache.note = [&progress](const std::string &note) {
     progress.clear();
-    if (!error.empty())
-      return usageError(error);
-    report.suites.push_back(summarizeSuite(suite, scores, gate, bootstrap));
-    printf("%s\n", formatTableRow(layout, report.suites.back()).c_str());
+    fprintf(stderr, "qrun eval: note: %s\n", note.c_str());
+  };
+  if (cache.enabled())
+    if (std::string error = cache.prepare(models); !error.empty())
+      return usageError("--baseline-cache: " + error);
+
+  EvalSetup setup;
+  setup.gate = gate;
+  setup.bootstrap = bootstrap;
+  setup.textPath = pplPath;
+  setup.textTokens = pplTokens;
+  setup.tokenizer = tokenizerName;
+  std::vector<EvalReport> reports;
+  double start = nowMs();
+  TableLayout layout(suites, bootstrap.confidence);
+  // One candidate: rows as suites finish. Several: a table per candidate at
+  // the end.
+  bool single = candidatePaths.size() == 1;
+  if (single) {
+    printf("%s\n", formatTableHeader(layout).c_str());
     fflush(stdout);
   }
-
-  if (!pplText.empty()) {
-    std::vector<int64_t> &tokens = pplTokens;
-    int64_t chunkSize = std::min(kTextChunk, pair.maxLength);
-    progress.start("perplexity", (tokens.size() - 2) / chunkSize + 1);
-    TextScore score;
-    std::string error = scoreText(pair, tokens, score, progress.callback());
+  EvalCallbacks callbacks;
+  callbacks.progress = [&progress](const std::string &stage, size_t done,
+                                   size_t total) {
+    progress.callback(stage)(done, total);
+  };
+  callbacks.suiteDone = [&](size_t index) {
     progress.clear();
-    if (!error.empty())
-      return usageError(pplPath + ": " + error);
-    report.textPath = pplPath;
-    report.text = compareText(score, bootstrap);
-    printf("%s\n",
-           formatPerplexityLine(baseName(pplPath), report.text).c_str());
+    if (single) {
+      printf("%s\n", formatTableRow(layout, reports[0].suites[index]).c_str());
+      fflush(stdout);
+    }
+  };
+  std::string error =
+      evaluateSuites(models, suites, setup, &cache, reports, callbacks);
+  progress.clear();
+  if (!error.empty())
+    return usageError(error);
+  bool passed = true;
+  for (size_t c = 0; c < reports.size(); ++c) {
+    const EvalReport &report = reports[c];
+    passed &= report.passed();
+    if (single) {
+      if (!report.textPath.empty())
+        printf("%s\n",
+               formatPerplexityLine(baseName(report.textPath), report.text)
+                   .c_str());
+      printf("%s\n", formatVerdict(report).c_str());
+    } else {
+      printf("%scandidate %zu of %zu: %s\n%s", c ? "\n" : "", c + 1,
+             reports.size(), report.candidate.c_str(),
+             formatReportTable(layout, report).c_str());
+    }
   }
-  printf("%s\n", formatVerdict(report).c_str());
+  if (!single)
+    printf("\n%s\n", formatCandidatesVerdict(reports).c_str());
   fflush(stdout);
   size_t cases = 0;
   for (const Suite &suite : suites)
     cases += suite.cases.size();
-  fprintf(stderr, "qrun eval: %zu cases x 2 artifacts in %.1f s (%d threads)\n",
-          cases, (nowMs() - start) / 1000, qrt_get_num_threads());
+  std::string cacheText;
+  if (cache.enabled())
+    cacheText = "; baseline cache: " + std::to_string(cache.hits) + " hit" +
+                (cache.hits == 1 ? "" : "s") + ", " +
+                std::to_string(cache.misses) + " computed";
+  fprintf(stderr,
+          "qrun eval: %zu cases x %zu artifacts in %.1f s (%zu threads%s)\n",
+          cases, candidatePaths.size() + 1, (nowMs() - start) / 1000,
+          threadCount, cacheText.c_str());
 
   if (!jsonPath.empty())
     if (std::string error =
-            writeFileAtomically(jsonPath, formatReportJson(report));
+            writeFileAtomically(jsonPath, formatReportsJson(reports));
         !error.empty())
       return usageError(error);
   if (!reportPath.empty()) {
-    // One candidate per run for now; the page takes several.
-    NamedReport named{candidateLabels({candidatePath})[0], report};
+    std::vector<std::string> labels = candidateLabels(candidatePaths);
+    std::vector<NamedReport> named;
+    for (size_t c = 0; c < reports.size(); ++c)
+      named.push_back({labels[c], reports[c]});
     if (std::string error =
-            writeFileAtomically(reportPath, formatReportHtml({named}));
+            writeFileAtomically(reportPath, formatReportHtml(named));
         !error.empty())
       return usageError(error);
   }
-  return report.passed() ? 0 : 1;
+  return passed ? 0 : 1;
 }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Runner/Eval.h"
+#include "qopt/Runner/EvalCache.h"
 #include "qopt/Runner/EvalStats.h"
 
 #include <nlohmann/json.hpp>
@@ -16,8 +17,10 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace qrun::eval;
@@ -595,6 +598,122 @@ void testOutput() {
                            "relative to the baseline (json_tools)"));
 }
 
+void testSha256() {
+  auto digest = [](const std::string &text) {
+    Sha256 hash;
+    hash.update(text.data(), text.size());
+    return hexDigest(hash.finish());
+  };
+  // FIPS 180-4's examples.
+  CHECK_EQ_STR(digest(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
+                           "a495991b7852b855");
+  CHECK_EQ_STR(digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
+                              "9cb410ff61f20015ad");
+  std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  CHECK_EQ_STR(digest(two), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff216"
+                            "7f6ecedd419db06c1");
+  CHECK_EQ_STR(digest(std::string(1000000, 'a')),
+               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112c"
+               "d0");
+  // Fed in pieces of every size, the same digest.
+  std::string text;
+  for (int i = 0; i < 300; ++i)
+    text += static_cast<char>(i * 7);
+  std::string whole = digest(text);
+  for (size_t piece : {1, 3, 63, 64, 65, 128}) {
+    Sha256 hash;
+    for (size_t at = 0; at < text.size(); at += piece)
+      hash.update(text.data() + at, std::min(piece, text.size() - at));
+    CHECK_EQ_STR(hexDigest(hash.finish()), whole);
+  }
+}
+
+/// Writes `bytes` over the file at `path` from `offset`.
+void patchFile(const std::string &path, long offset, const std::string &bytes) {
+  FILE *file = fopen(path.c_str(), "r+b");
+  fseek(file, offset, SEEK_SET);
+  fwrite(bytes.data(), 1, bytes.size(), file);
+  fclose(file);
+}
+
+void testCacheFiles() {
+  char dirTemplate[] = "/tmp/qrun-eval-cache-XXXXXX";
+  std::string dir = mkdtemp(dirTemplate);
+  std::string path = dir + "/sub/entry.qevc";
+  Sha256 keyHash;
+  keyHash.updateString("key");
+  Digest key = keyHash.finish(), otherKey = key;
+  otherKey[0] ^= 1;
+  // Two sequences of 2 and 1 rows of 3 logits.
+  std::vector<int64_t> rows = {2, 1};
+  std::vector<float> logits = {1, 2, 3, 4, 5, 6, 7, 8.5f, -9};
+  {
+    // Not committed: nothing stays behind.
+    CacheWriter writer;
+    CHECK_EQ_STR(writer.start(path, key, rows, 3), "");
+    CHECK_EQ_STR(writer.put(0, logits.data()), "");
+  }
+  CachedLogits none;
+  CHECK_EQ_STR(none.open(path, key, rows, 3), "missing");
+  {
+    CacheWriter writer;
+    CHECK_EQ_STR(writer.start(path, key, rows, 3), "");
+    CHECK_EQ_STR(writer.put(0, logits.data()), "");
+    CHECK(!writer.commit().empty()); // sequence 1 missing
+  }
+  CHECK_EQ_STR(none.open(path, key, rows, 3), "missing");
+  {
+    // Sequences in any order.
+    CacheWriter writer;
+    CHECK_EQ_STR(writer.start(path, key, rows, 3), "");
+    CHECK_EQ_STR(writer.put(1, logits.data() + 6), "");
+    CHECK_EQ_STR(writer.put(0, logits.data()), "");
+    CHECK_EQ_STR(writer.commit(), "");
+  }
+  {
+    CachedLogits cached;
+    CHECK_EQ_STR(cached.open(path, key, rows, 3), "");
+    CHECK(cached.vocab() == 3);
+    CHECK(memcmp(cached.rows(0), logits.data(), 6 * sizeof(float)) == 0);
+    CHECK(cached.rows(1)[2] == -9.0f);
+    CachedLogits dynamic;
+    CHECK_EQ_STR(dynamic.open(path, key, rows, -1), "");
+  }
+  CachedLogits bad;
+  CHECK_EQ_STR(bad.open(path, otherKey, rows, 3),
+               "its key does not match its name");
+  CachedLogits other;
+  CHECK_EQ_STR(other.open(path, key, {1, 2}, 3),
+               "sequence 0 has 2 rows, expected 1");
+  CachedLogits vocab;
+  CHECK_EQ_STR(vocab.open(path, key, rows, 4),
+               "holds other sequences or another vocabulary than expected");
+  // A flipped bit in a logit (the data start at byte 192: 128 + 2 x 8,
+  // aligned to 64).
+  patchFile(path, 192 + 4, std::string(1, '\x41'));
+  CachedLogits corrupt;
+  CHECK_EQ_STR(corrupt.open(path, key, rows, 3), "checksum mismatch (corrupt)");
+  // Another format version.
+  patchFile(path, 8, std::string("\x02\0\0\0", 4));
+  CachedLogits version;
+  CHECK_EQ_STR(version.open(path, key, rows, 3),
+               "format version 2, this qrun reads 1");
+  // Truncated.
+  CHECK(truncate(path.c_str(), 200) == 0);
+  CachedLogits truncated;
+  CHECK_EQ_STR(truncated.open(path, key, rows, 3).substr(0, 13),
+               "format versio");
+  patchFile(path, 8, std::string("\x01\0\0\0", 4));
+  CHECK_EQ_STR(truncated.open(path, key, rows, 3),
+               "has 200 bytes, expected 228");
+  CHECK(truncate(path.c_str(), 10) == 0);
+  CachedLogits tiny;
+  CHECK_EQ_STR(tiny.open(path, key, rows, 3), "truncated (10 bytes)");
+  remove(path.c_str());
+  rmdir((dir + "/sub").c_str());
+  rmdir(dir.c_str());
+}
+
 } // namespace
 
 int main() {
@@ -609,6 +728,8 @@ int main() {
   testText();
   testJson();
   testOutput();
+  testSha256();
+  testCacheFiles();
   printf("%d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }

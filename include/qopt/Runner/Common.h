@@ -47,13 +47,14 @@ public:
   Progress();
   void start(const std::string &what, size_t total);
   void update(size_t done);
-  /// Erases the line.
+  /// Erases the line, if one is shown.
   void clear();
-  /// update() as a callback for the libraries.
-  std::function<void(size_t)> callback();
+  /// A (done, total) callback for the libraries; a new `what` or total
+  /// starts a new line.
+  std::function<void(size_t, size_t)> callback(const std::string &what);
 
 private:
-  bool enabled;
+  bool enabled, shown = false;
   std::string label;
   size_t total = 0;
   double begin = 0;

@@ -15,6 +15,7 @@
 #include "qopt/Runner/EvalStats.h"
 #include "qopt/Runner/Tokenizer.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -163,32 +164,61 @@ struct LanguageModel {
   Loaded loaded;
   std::string input, output;
   int64_t batchDim = -1, seqDim = -1, vocab = -1;
-  /// The bound input of the last run.
-  std::vector<int64_t> ids;
+
+  LanguageModel() = default;
+  LanguageModel(const LanguageModel &) = delete;
+  LanguageModel &operator=(const LanguageModel &) = delete;
+  ~LanguageModel();
 
   /// Loads `path` and checks the signature.
   std::string load(const std::string &path);
-  /// Runs `sequences`, right-padded with token 0 to the longest one (or to
-  /// the static sequence length) and, for a static batch dimension, padded
-  /// with rows of zeros.
+  /// Makes sessions 1..n-1 (session 0 is `loaded`'s), so that n threads can
+  /// run the model at once, thread i with session i.
+  std::string addSessions(size_t n);
+  /// The shape of the token ids that run() binds for `sequences`: the
+  /// longest one (or the static sequence length) and, for a static batch
+  /// dimension, that many rows.
+  void inputShape(const std::vector<const std::vector<int64_t> *> &sequences,
+                  int64_t &rows, int64_t &cols) const;
+  /// Runs `sequences` with session `session`, right-padded with token 0 to
+  /// the longest one (or to the static sequence length) and, for a static
+  /// batch dimension, padded with rows of zeros. The logits stay valid until
+  /// that session's next run.
   std::string run(const std::vector<const std::vector<int64_t> *> &sequences,
-                  Logits &logits);
+                  Logits &logits, size_t session = 0);
+
+private:
+  /// Sessions 1.. (addSessions).
+  std::vector<qrt_session *> extra;
+  /// Each session's bound token ids (the buffers are reused).
+  std::vector<std::vector<int64_t>> ids = std::vector<std::vector<int64_t>>(1);
 };
 
-/// The two sides of a comparison and what both accept.
-struct ModelPair {
-  LanguageModel models[2]; // baseline, candidate
-  /// The longest sequence both take (INT64_MAX when both are dynamic).
+/// The artifacts of one evaluation, loaded together: a baseline and one or
+/// more candidates. Every batch runs through each of them.
+struct ModelSet {
+  /// The baseline, then the candidates in order.
+  std::vector<std::unique_ptr<LanguageModel>> models;
+  /// The longest sequence all take (INT64_MAX when all are dynamic).
   int64_t maxLength = INT64_MAX;
   /// The most rows of a batch.
   int64_t maxRows = 1;
-  /// The common vocabulary, -1 when both are dynamic.
+  /// The common vocabulary, -1 when all are dynamic.
   int64_t vocab = -1;
+  /// How many batches run at once, each on its own thread with its own
+  /// session of every model (1: the calling thread runs them all).
+  size_t workers = 1;
 
-  /// Loads both and checks that they fit together; batches hold at most
-  /// `batch` sequences.
-  std::string load(const std::string &baseline, const std::string &candidate,
-                   int64_t batch);
+  /// Loads the artifacts and checks that they fit together; batches hold at
+  /// most `batch` sequences, and `workers` run at once.
+  std::string load(const std::string &baseline,
+                   const std::vector<std::string> &candidates, int64_t batch,
+                   size_t workers = 1);
+  size_t numCandidates() const {
+    return models.empty() ? 0 : models.size() - 1;
+  }
+  LanguageModel &baseline() { return *models[0]; }
+  const LanguageModel &baseline() const { return *models[0]; }
 };
 
 /// Loads the tokenizer at `tokenizerPath` into `tokenizer` and sets up
@@ -202,20 +232,58 @@ std::string loadTextEncoder(const std::string &tokenizerPath,
                             TextEncoder &encoder);
 
 /// An error when `tokenizer` (may be null: bytes, not checked) has ids
-/// beyond the pair's logits; a larger logits dimension is fine (models pad
+/// beyond the models' logits; a larger logits dimension is fine (models pad
 /// it).
-std::string checkTokenizerVocabulary(const ModelPair &pair,
+std::string checkTokenizerVocabulary(const ModelSet &models,
                                      const Tokenizer *tokenizer,
                                      const std::string &tokenizerPath);
 
-/// Checks that every case of `suite` fits the pair: its length, and its
+/// Checks that every case of `suite` fits the models: its length, and its
 /// token ids when the vocabulary is static.
-std::string checkSuite(const ModelPair &pair, const Suite &suite);
+std::string checkSuite(const ModelSet &models, const Suite &suite);
 
-/// Called with the number of cases (or chunks) done so far.
-using ProgressFn = std::function<void(size_t done)>;
+/// Called with the number of sequence runs done so far and their total; a
+/// sequence run by the baseline and by two candidates counts three times
+/// (once when the baseline comes from the cache).
+using ProgressFn = std::function<void(size_t done, size_t total)>;
 
-/// What teacher forcing one case gives for both models.
+//===----------------------------------------------------------------------===//
+// The baseline cache
+//===----------------------------------------------------------------------===//
+
+/// Where the baseline's logits are cached across runs (EvalCache.h,
+/// docs/eval.md "Baseline cache"): per suite (and perplexity text), the
+/// baseline's logits at the scored positions, in a file named after a
+/// SHA-256 of everything they depend on: the baseline artifact and its
+/// weights file, the runtime library, the CPU's features, the thread count,
+/// and the exact batches of token ids fed and positions kept.
+struct BaselineCache {
+  /// The directory; "" disables the cache.
+  std::string dir;
+  /// Told about files that are there but unusable (then recomputed) and
+  /// files that could not be written; may be empty.
+  std::function<void(const std::string &note)> note;
+  /// Suites and texts whose baseline came from the cache, was computed, or
+  /// was computed and stored.
+  size_t hits = 0, misses = 0, stored = 0;
+
+  bool enabled() const { return !dir.empty(); }
+  /// Hashes what the keys share: the baseline of `models` (artifact and
+  /// weights file), libqrt, the CPU and the thread count. Call once after
+  /// loading and after qrt_set_num_threads. Returns an error, or "".
+  std::string prepare(const ModelSet &models);
+  /// The part of every key that prepare() computed.
+  const std::array<uint8_t, 32> &modelKey() const { return shared; }
+
+private:
+  std::array<uint8_t, 32> shared{};
+};
+
+//===----------------------------------------------------------------------===//
+// Scoring suites
+//===----------------------------------------------------------------------===//
+
+/// What teacher forcing one case gives for the baseline and a candidate.
 struct CaseScore {
   /// Answer tokens.
   int64_t tokens = 0;
@@ -229,17 +297,25 @@ struct CaseScore {
   bool exact(int side) const { return correct[side] == tokens; }
 };
 
-/// A batch holds at most ModelPair::maxRows sequences and, beyond one
+/// A batch holds at most ModelSet::maxRows sequences and, beyond one
 /// sequence, at most this many tokens (rows x padded length). Batching pays
 /// for short sequences, where one sequence leaves the kernels little work;
 /// for long ones the attention's [batch, heads, seq, seq] scores outgrow the
 /// caches and one sequence at a time is faster.
 constexpr int64_t kMaxBatchTokens = 1024;
 
-/// Scores both models on every case of `suite` (checked with checkSuite):
-/// `out[i]` is case i's. Cases run shortest first, in batches.
-std::string scoreSuite(ModelPair &pair, const Suite &suite,
-                       std::vector<CaseScore> &out,
+/// The baseline's logits at the scored positions are kept in memory for at
+/// most about this many bytes of consecutive batches at a time (each
+/// candidate then runs those batches); the rest waits for the next window.
+constexpr size_t kWindowBytes = size_t(256) << 20;
+
+/// Scores the baseline and every candidate on every case of `suite`
+/// (checked with checkSuite): `out[c][i]` is case i's with candidate c.
+/// Cases run shortest first, in batches, through the baseline (unless
+/// `cache` has its logits) and then each candidate.
+std::string scoreSuite(ModelSet &models, const Suite &suite,
+                       std::vector<std::vector<CaseScore>> &out,
+                       BaselineCache *cache = nullptr,
                        const ProgressFn &progress = {});
 
 /// The paired units of `metric`, one per case.
@@ -278,11 +354,13 @@ struct TextScore {
   std::vector<double> tokenKld;
 };
 
-/// Runs both models on `tokens` (at least 2) in consecutive chunks of
-/// min(kTextChunk, pair.maxLength) tokens; every token but the first of a
-/// chunk is predicted.
-std::string scoreText(ModelPair &pair, const std::vector<int64_t> &tokens,
-                      TextScore &out, const ProgressFn &progress = {});
+/// Runs the baseline and every candidate on `tokens` (at least 2) in
+/// consecutive chunks of min(kTextChunk, models.maxLength) tokens; every
+/// token but the first of a chunk is predicted. `out[c]` is candidate c's.
+std::string scoreText(ModelSet &models, const std::vector<int64_t> &tokens,
+                      std::vector<TextScore> &out,
+                      BaselineCache *cache = nullptr,
+                      const ProgressFn &progress = {});
 
 /// A text's comparison: perplexity (exp of mean NLL, its delta relative),
 /// mean KLD (absolute) and top-1 agreement (relative), with block-bootstrap
@@ -367,6 +445,36 @@ struct EvalReport {
   bool passed() const;
 };
 
+/// What a suite evaluation takes besides the models and the suites.
+struct EvalSetup {
+  GateOptions gate;
+  BootstrapOptions bootstrap;
+  /// The perplexity text's path and its tokens (TextEncoder::encodeText);
+  /// no perplexity when there are none.
+  std::string textPath;
+  std::vector<int64_t> textTokens;
+  /// The tokenizer's name in the reports ("bytes" or its file).
+  std::string tokenizer = "bytes";
+};
+
+/// What evaluateSuites tells as it goes; each may be empty.
+struct EvalCallbacks {
+  /// Progress of stage `stage` (a suite's name, or "perplexity").
+  std::function<void(const std::string &stage, size_t done, size_t total)>
+      progress;
+  /// Suite `index` is scored and summarized for every candidate.
+  std::function<void(size_t index)> suiteDone;
+};
+
+/// `qrun eval --suites`: scores the baseline once and every candidate of
+/// `models` on every suite (checked with checkSuite) and on the perplexity
+/// text, and fills one report per candidate, in order, each exactly what a
+/// run with that candidate alone gives. `cache` may be null.
+std::string evaluateSuites(ModelSet &models, const std::vector<Suite> &suites,
+                           const EvalSetup &setup, BaselineCache *cache,
+                           std::vector<EvalReport> &reports,
+                           const EvalCallbacks &callbacks = {});
+
 /// Column widths of the table.
 struct TableLayout {
   int nameWidth = 5, metricWidth = 6;
@@ -384,6 +492,18 @@ std::string formatVerdict(const EvalReport &report);
 /// `report` as JSON (docs/eval.md), indented, newline-terminated; doubles
 /// round-trip, non-finite ones are null.
 std::string formatReportJson(const EvalReport &report);
+
+/// The table of one candidate: header, one row per suite, the perplexity
+/// line (when there is a text) and the verdict, newline-terminated.
+std::string formatReportTable(const TableLayout &layout,
+                              const EvalReport &report);
+/// The last line of a run with several candidates: PASS when every one
+/// passed, else FAIL naming those that failed (no newline).
+std::string formatCandidatesVerdict(const std::vector<EvalReport> &reports);
+/// The JSON of a run: formatReportJson of the only report, or for several
+/// candidates {"baseline", "passed", "candidates": [each report's JSON]}
+/// (docs/eval.md), newline-terminated.
+std::string formatReportsJson(const std::vector<EvalReport> &reports);
 
 /// The report of a text comparison (several lines, newline-terminated).
 std::string formatTextReport(const std::string &textName,
