@@ -1545,10 +1545,10 @@ std::string eval::formatReportsJson(const std::vector<EvalReport> &reports) {
     // round-trip through the text).
     candidates.push_back(Json::parse(formatReportJson(report)));
   }
-  Json out = {{"baseline", reports.empty() ? std::string()
-                                           : reports[0].baseline},
-              {"passed", passed},
-              {"candidates", std::move(candidates)}};
+  Json out = {
+      {"baseline", reports.empty() ? std::string() : reports[0].baseline},
+      {"passed", passed},
+      {"candidates", std::move(candidates)}};
   return dumpJson(out, 2) + "\n";
 }
 
