@@ -9,8 +9,9 @@
 #      rows join when they land);
 #   3. scores both against the baseline on the five capability suites
 #      (evals/v2: chat, code_gen, json_tools, math, long_context) plus
-#      perplexity, prints each candidate's table, then one table with the
-#      story: fp32 vs RTN int4 vs the best, with confidence intervals.
+#      perplexity (the baseline runs once), prints each candidate's table,
+#      writes an HTML report, then one table with the story: fp32 vs RTN
+#      int4 vs the best, with confidence intervals.
 # Exit status: the gate of the best candidate (0: every capability kept).
 # The int4 candidate failing its gate is the finding, not an error.
 #
@@ -50,26 +51,25 @@ for c in "${candidates[@]}"; do
 done
 ls -l "$work"/*.weights | awk '{print "   ", $5, "bytes", $9}' >&2
 
-status=0
-jsons=()
+labels=() cand_flags=()
 for c in "${candidates[@]}"; do
   IFS='|' read -r name label _ <<<"$c"
-  log "evaluating: fp32 baseline vs $label${limit_flags:+ (first $limit cases per suite)}"
-  # Exit code 1 is a failed gate, a result here; 2 is an error.
-  rc=0
-  "$bin/qrun" eval --baseline "$work/fp32.so" --candidate "$work/$name.so" \
-    --suites "$suites" "${limit_flags[@]}" --json "$work/$name.json" \
-    --report "$work/$name.html" "$@" || rc=$?
-  [ "$rc" -le 1 ] || exit "$rc"
-  status=$rc # the last candidate is the best one
-  jsons+=("$label=$work/$name.json")
+  labels+=("$label")
+  cand_flags+=(--candidate "$work/$name.so")
 done
+log "evaluating: the fp32 baseline once, then ${labels[*]}${limit_flags:+ (first $limit cases per suite)}"
+# Exit code 1 is a failed gate, a result here; 2 is an error.
+rc=0
+"$bin/qrun" eval --baseline "$work/fp32.so" "${cand_flags[@]}" \
+  --suites "$suites" "${limit_flags[@]}" --json "$work/eval.json" \
+  --report "$work/report.html" "$@" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
 
-log "the story: fp32 vs RTN int4 vs the best available (HTML: $work/*.html)"
-python3 - "${jsons[@]}" <<'PY'
+log "the story: fp32 vs RTN int4 vs the best available (HTML: $work/report.html)"
+python3 - "$work/eval.json" "${labels[@]}" <<'PY'
 import json, sys
-runs = [(a.split("=", 1)[0], json.load(open(a.split("=", 1)[1])))
-        for a in sys.argv[1:]]
+data = json.load(open(sys.argv[1]))
+runs = list(zip(sys.argv[2:], data["candidates"]))
 first = runs[0][1]
 suites = list(first["suites"])
 def pc(v, pct):  # JSON null: an infinite relative change
@@ -80,8 +80,8 @@ def cell(x, digits=3, pct=1):
                                    pc(x["delta"], pct), pc(lo, pct),
                                    pc(hi, pct))
 w = 34
-print("%-13s %5s %9s" % ("suite", "n", "fp32") +
-      "".join("  %-*s" % (w, label) for label, _ in runs))
+print(("%-13s %5s %9s" % ("suite", "n", "fp32") +
+       "".join("  %-*s" % (w, label) for label, _ in runs)).rstrip())
 for s in suites:
     row = "%-13s %5d %9.3f" % (s, first["suites"][s]["n"],
                                first["suites"][s]["baseline"])
@@ -108,5 +108,6 @@ for _, r in runs:
     row += "  %-*s" % (w, "FAIL (%s)" % ", ".join(failed) if failed
                        else "PASS")
 print(row.rstrip())
+# The exit status: the gate of the best candidate, the last one.
+sys.exit(0 if runs[-1][1]["passed"] else 1)
 PY
-exit "$status"
