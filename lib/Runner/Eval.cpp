@@ -1457,7 +1457,11 @@ std::string eval::formatVerdict(const EvalReport &report) {
   return text + " (" + failed + ")";
 }
 
-std::string eval::formatReportJson(const EvalReport &report) {
+namespace {
+
+/// `report` as a JSON object: the single-candidate file, and one entry of
+/// the several-candidate one.
+Json reportJson(const EvalReport &report) {
   const GateOptions &gate = report.gate;
   Json out = {{"baseline", report.baseline},
               {"candidate", report.candidate},
@@ -1504,7 +1508,13 @@ std::string eval::formatReportJson(const EvalReport &report) {
                           jsonInterval({1 + text.agreement.interval.low,
                                         1 + text.agreement.interval.high})}};
   }
-  return dumpJson(out, 2) + "\n";
+  return out;
+}
+
+} // namespace
+
+std::string eval::formatReportJson(const EvalReport &report) {
+  return dumpJson(reportJson(report), 2) + "\n";
 }
 
 std::string eval::formatReportTable(const TableLayout &layout,
@@ -1541,9 +1551,8 @@ std::string eval::formatReportsJson(const std::vector<EvalReport> &reports) {
   Json candidates = Json::array();
   for (const EvalReport &report : reports) {
     passed &= report.passed();
-    // Each candidate's object is exactly its single-candidate file (numbers
-    // round-trip through the text).
-    candidates.push_back(Json::parse(formatReportJson(report)));
+    // Each candidate's object is exactly its single-candidate file.
+    candidates.push_back(reportJson(report));
   }
   Json out = {
       {"baseline", reports.empty() ? std::string() : reports[0].baseline},
