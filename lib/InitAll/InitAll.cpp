@@ -2,10 +2,12 @@
 
 #include "qopt/InitAll.h"
 
+#include "qopt/Codegen/GPU/Passes.h"
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Target/NVPTX/NVPTX.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -16,11 +18,14 @@ void mlir::qopt::registerAllDialects(DialectRegistry &registry) {
   registry.insert<QOptDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  registerNVPTXTargetInterfaces(registry);
 }
 
 void mlir::qopt::registerAllPasses() {
   mlir::registerAllPasses();
   registerQOptPasses();
   registerQOptCodegenPasses();
+  registerQOptCodegenGPUPasses();
+  registerGPUToNVVMPipeline();
   registerQOptPipelines();
 }

@@ -30,6 +30,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "Error.h"
+
 namespace {
 
 thread_local std::string lastError;
@@ -46,6 +48,12 @@ qrt_status fail(qrt_status status, const char *format, ...) {
   lastError = buffer;
   return status;
 }
+
+} // namespace
+
+void qrt::setLastError(std::string message) { lastError = std::move(message); }
+
+namespace {
 
 /// Where qrt_check_failed jumps to on this thread (inside callEntry), and
 /// the message of the check that failed.

@@ -53,7 +53,10 @@ typedef enum qrt_status {
   /* The inputs break a contract that the model's code checks at run time
      (sizes that do not broadcast, an index out of range); the error names
      the ONNX node and the sizes. */
-  QRT_ERROR_CHECK = 12
+  QRT_ERROR_CHECK = 12,
+  /* A GPU device call failed, or no CUDA driver or GPU is there
+     (qrt_cuda.h); the message says which. */
+  QRT_ERROR_DEVICE = 13
 } qrt_status;
 
 typedef struct qrt_artifact qrt_artifact;

@@ -1,0 +1,75 @@
+//===- Passes.td - qopt GPU code generation passes -----------*- tablegen -*-===//
+//
+// Passes of the GPU code generator (NVIDIA, NVPTX). Kernels are generated
+// at the gpu/nvvm level by C++ generators (KernelGenerators.h); the
+// lowering to NVVM and PTX is `qopt-gpu-lower-to-nvvm` and
+// lib/Target/NVPTX.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_CODEGEN_GPU_PASSES_TD
+#define QOPT_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
+  let summary = "Add an int4 weight-only GEMM kernel (decode, M <= 16) to "
+                "the module's GPU kernels";
+  let description = [{
+    Generates `C = A x dequant(W)^T` for fp16 activations `A` (M x K,
+    M <= max-m), int4 weights in groups of 128 along K with fp16 scales
+    (symmetric, as `qopt-quantize-weights-rtn` writes them) and an f32
+    result, as a `gpu.func` in the `gpu.module @qopt_gpu_kernels` (created
+    if missing; the module becomes a `gpu.container_module`). The weights
+    are packed at compile time into the layout of
+    include/qopt/Runtime/GPUKernelABI.h, which also states the kernel's
+    parameters and launch shape.
+
+    Algorithm: one warp owns `tiles-per-warp` tiles of 8 output columns and
+    a range of K (split-K across the grid's y dimension, the partial sums
+    added with `red.global.add.f32`; one split stores). Each iteration
+    issues every load of `groups-per-iter` groups of 128 k first: per
+    column tile a 16-byte streaming load of packed weights per lane (the
+    512 bytes of a tile and group are contiguous, so a warp's load is
+    coalesced), the fp16 scale pair of the lane's output columns, and 64
+    bytes of each of the lane's A rows (read-only cache). Then each weight
+    word is dequantized in registers with two and/or masks into fp16
+    `1024 + u` pairs (one `lop3`), a subtraction and a multiply-add
+    (`u - 8`, exact), and fed as the B operand of `mma.sync.m16n8k16`
+    (f16 x f16 -> f32) with A's rows as the A operand; the 16 rows of the
+    MMA cover M <= 16, rows past M read as zero (M <= 8 skips rows 8..15).
+    Each group's MMA sum is scaled once by the group's scale into the
+    running f32 sums.
+
+    Example: `qopt-opt --qopt-gpu-generate-w4-gemm="max-m=1"` on an empty
+    module gives
+
+    ```mlir
+    module attributes {gpu.container_module} {
+      gpu.module @qopt_gpu_kernels {
+        gpu.func @qopt_w4g128_gemm_m1_t4_w4_u2(%a: !llvm.ptr<1>, %w: !llvm.ptr<1>,
+            %s: !llvm.ptr<1>, %c: !llvm.ptr<1>, %m: i32, %n: i32, %k: i32,
+            %groups_per_split: i32) kernel attributes {known_block_size = ...} {
+          ... scf.for ... llvm.load ... {alignment = 16 : i64, invariant} ...
+          ... nvvm.mma.sync A[...] B[...] C[...] ...
+        }
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxM", "max-m", "int64_t", "16",
+           "Largest M (rows of A) the kernel takes, 1..16">,
+    Option<"tilesPerWarp", "tiles-per-warp", "int64_t", "4",
+           "Column tiles of 8 per warp, 1..8">,
+    Option<"warpsPerBlock", "warps-per-block", "int64_t", "4",
+           "Warps per thread block, 1..32">,
+    Option<"groupsPerIter", "groups-per-iter", "int64_t", "2",
+           "Groups of 128 k whose loads are issued together, 1..8">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "LLVM::LLVMDialect",
+                           "NVVM::NVVMDialect", "scf::SCFDialect",
+                           "arith::ArithDialect"];
+}
+
+#endif // QOPT_CODEGEN_GPU_PASSES_TD
