@@ -63,6 +63,7 @@ tools = [
     "qrun",
     "qrt-ukernel-bench",
     "qrt-int8-ukernel-bench",
+    "qopt-gpu-kernel-gen",
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
@@ -95,6 +96,22 @@ chromium = shutil.which("chromium")
 if chromium:
     config.available_features.add("chromium")
     config.substitutions.append(("%chromium", chromium))
+
+# The CUDA toolkit's ptxas (/usr/local/cuda on the build machines): the
+# GPU tests that assemble PTX and read `ptxas -v` need it; the PTX itself
+# comes from LLVM and needs no CUDA. A CUDA driver (libcuda.so.1) changes
+# what libqrt's CUDA device does without a GPU.
+ptxas_candidates = [os.path.join(os.environ.get("CUDA_HOME", "/nonexistent"),
+                                 "bin", "ptxas"),
+                    "/usr/local/cuda/bin/ptxas", shutil.which("ptxas") or ""]
+if any(p and os.access(p, os.X_OK) for p in ptxas_candidates):
+    config.available_features.add("cuda-toolkit")
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
 
 # The install test configures and builds a project: minutes, not seconds.
 if os.environ.get("QOPT_SKIP_INSTALL_TEST"):

@@ -48,8 +48,38 @@ void qopt::registerGPUToNVVMPipeline() {
       [](OpPassManager &pm) { buildGPUToNVVMPipeline(pm); });
 }
 
+std::string qopt::verifyNVPTXTarget(StringRef chip, StringRef features) {
+  // LLVM's NVPTX backend aborts (rather than diagnoses) when an intrinsic
+  // such as mma.sync is missing on the chip or PTX version, so both are
+  // checked here: sm_80 or newer (the kernels' tensor-core MMAs), PTX 7.0+.
+  StringRef rest = chip;
+  unsigned sm = 0;
+  if (!rest.consume_front("sm_") || rest.consumeInteger(10, sm) ||
+      !(rest.empty() || rest == "a" || rest == "f"))
+    return ("unknown GPU architecture '" + chip + "' (expected sm_NN, " +
+            "sm_NNa or sm_NNf)")
+        .str();
+  if (sm < 80)
+    return ("GPU architecture '" + chip +
+            "' is too old: the kernels need sm_80 or newer")
+        .str();
+  if (!features.empty()) {
+    StringRef f = features;
+    unsigned ptx = 0;
+    if (!f.consume_front("+ptx") || f.consumeInteger(10, ptx) || !f.empty())
+      return ("unknown PTX features '" + features + "' (expected +ptxNN)")
+          .str();
+    if (ptx < 70)
+      return ("PTX features '" + features + "' too old: need +ptx70 or newer")
+          .str();
+  }
+  return {};
+}
+
 FailureOr<std::vector<qopt::PTXModule>>
 qopt::emitPTX(ModuleOp module, StringRef chip, StringRef features) {
+  if (std::string err = verifyNVPTXTarget(chip, features); !err.empty())
+    return module.emitError() << err;
   PassManager pm(module.getContext());
   buildGPUToNVVMPipeline(pm);
   GpuNVVMAttachTargetOptions target;

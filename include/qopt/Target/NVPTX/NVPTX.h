@@ -39,6 +39,10 @@ struct PTXModule {
   std::string ptx;
 };
 
+/// An error message when `chip` (sm_NN[a|f]) or `features` (+ptxNN, or
+/// empty for LLVM's default) cannot take the generated kernels, else empty.
+std::string verifyNVPTXTarget(StringRef chip, StringRef features);
+
 /// Lowers `module` (in place) to NVVM, attaches an NVVM target for `chip`
 /// (e.g. sm_90a) with PTX `features` (e.g. +ptx80) and serializes every
 /// gpu.module to PTX. Diagnostics go to the context's handler.
