@@ -128,11 +128,16 @@ def graph_time(fn, copies, reps=5, calls=None):
 
 
 def copy_bandwidth():
-    n = 1 << 30
-    src = torch.randint(0, 255, (n,), dtype=torch.uint8, device="cuda")
+    """Device-to-device copy of 1 GiB (bytes read + written), the best of a
+    float32 copy_ and cudaMemcpyAsync (tensor.copy_ of contiguous tensors of
+    one dtype is a memcpy)."""
+    n = 1 << 28
+    src = torch.randn(n, device="cuda")
     dst = torch.empty_like(src)
-    t = graph_time(lambda i: dst.copy_(src), 1, reps=5, calls=20)
-    return 2 * n / t
+    t1 = graph_time(lambda i: dst.copy_(src), 1, reps=5, calls=20)
+    t2 = graph_time(lambda i: torch.add(src, 0.0, out=dst), 1, reps=5, calls=20)
+    print("copy: copy_ %.0f GB/s, add-kernel %.0f GB/s" % (8 * n / t1 / 1e9, 8 * n / t2 / 1e9))
+    return 8 * n / min(t1, t2)
 
 
 def rtn_int4(w):
@@ -163,14 +168,16 @@ def main():
 
     configs = []
     for line in open(os.path.join(args.dir, "kernels.txt")):
-        m, t, w, u = map(int, line.strip().split(","))
-        configs.append((m, t, w, u))
+        f = line.strip().split(",")
+        if len(f) < 4:
+            continue
+        configs.append(tuple(map(int, f[:4])) + (len(f) == 5 and f[4] == "p",))
     cubin = qrt.load(os.path.join(args.dir, "kernels.cubin"))
     ptxmod = qrt.load(os.path.join(args.dir, "kernels.ptx"))  # driver JIT
     kern = {}
     for c in configs:
-        kname = "qopt_w4g128_gemm_m%d_t%d_w%d_u%d" % c
-        kern[c] = (qrt.function(cubin, kname), QRT.Cfg(*c), qrt.function(ptxmod, kname))
+        kname = "qopt_w4g128_gemm_m%d_t%d_w%d_u%d" % c[:4] + ("_p" if c[4] else "")
+        kern[c] = (qrt.function(cubin, kname), QRT.Cfg(*c[:4]), qrt.function(ptxmod, kname))
     print("loaded %d kernels from kernels.cubin and kernels.ptx" % len(kern))
 
     bw = copy_bandwidth()
@@ -271,6 +278,7 @@ def main():
           (name, bw / 1e9, worst_err))
     print("%-12s %3s %9s %9s %9s %7s %8s %8s  %s" % ("KxN", "M", "ours us", "fp16 us", "int4t us",
                                                    "%copy", "x fp16", "x int4t", "cfg/splits"))
+    cfgstr = lambda c: ",".join(map(str, c[:4])) + (",p" if c[4] else "")
     for r in rows:
         K, N, M = r[:3]
         if r[3] is None:
@@ -279,7 +287,7 @@ def main():
         t, cfg, splits, tf, tt, frac = r[3:]
         print("%-12s %3d %9.2f %9.2f %9s %6.0f%% %8.2f %8s  %s/%d" %
               ("%dx%d" % (K, N), M, t * 1e6, tf * 1e6, "%.2f" % (tt * 1e6) if tt else "n/a",
-               frac * 100, tf / t, "%.2f" % (tt / t) if tt else "n/a", ",".join(map(str, cfg)),
+               frac * 100, tf / t, "%.2f" % (tt / t) if tt else "n/a", cfgstr(cfg),
                splits))
     if worst_err == float("inf"):
         sys.exit(1)

@@ -3,10 +3,10 @@
 //   qopt-gpu-kernel-gen --w4-gemm=16,4,4,2 --w4-gemm=1,4,4,2 \
 //       --emit=cubin --chip=sm_90a -o kernels.cubin
 //
-// Each --w4-gemm=M,T,W,U adds the int4 GEMM kernel of max M, T tiles per
+// Each --w4-gemm=M,T,W,U[,p] adds the int4 GEMM kernel of max M, T tiles per
 // warp, W warps per block and U groups per iteration
-// (qopt-gpu-generate-w4-gemm). The output is written to a temporary file
-// and renamed into place only on success.
+// (qopt-gpu-generate-w4-gemm; p: with prefetch). The output is written to a
+// temporary file and renamed into place only on success.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,10 +38,14 @@ namespace {
 
 enum class Emit { GPU, NVVM, PTX, Cubin };
 
-/// Parses "M,T,W,U" into a config; false on a malformed value.
+/// Parses "M,T,W,U[,p]" into a config; false on a malformed value.
 bool parseW4(StringRef text, qopt::W4GemmKernelConfig &cfg) {
   SmallVector<StringRef> parts;
   text.split(parts, ',');
+  if (parts.size() == 5 && parts.back().trim() == "p") {
+    cfg.prefetch = true;
+    parts.pop_back();
+  }
   if (parts.size() != 4)
     return false;
   int64_t *fields[] = {&cfg.maxM, &cfg.tilesPerWarp, &cfg.warpsPerBlock,

@@ -21,6 +21,7 @@ struct GenerateW4GemmPass : qopt::impl::GenerateW4GemmBase<GenerateW4GemmPass> {
     config.tilesPerWarp = tilesPerWarp;
     config.warpsPerBlock = warpsPerBlock;
     config.groupsPerIter = groupsPerIter;
+    config.prefetch = prefetch;
     ModuleOp module = getOperation();
     // Check before creating the kernel module: a bad option leaves the IR
     // as it was.

@@ -28,8 +28,9 @@ using namespace mlir;
 namespace mlir::qopt {
 
 std::string W4GemmKernelConfig::kernelName() const {
-  return llvm::formatv("qopt_w4g128_gemm_m{0}_t{1}_w{2}_u{3}", maxM,
-                       tilesPerWarp, warpsPerBlock, groupsPerIter)
+  return llvm::formatv("qopt_w4g128_gemm_m{0}_t{1}_w{2}_u{3}{4}", maxM,
+                       tilesPerWarp, warpsPerBlock, groupsPerIter,
+                       prefetch ? "_p" : "")
       .str();
 }
 
@@ -177,40 +178,88 @@ void W4GemmEmitter::emit(gpu::GPUFuncOp func) {
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
 
   Value zero = cf32(0.0);
+  Value zeroV4 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(v4i32, b.getI32IntegerAttr(0).getValue()));
+  const size_t rowBlocks = rowOffset.size();
+  // The loads of one iteration (groups kg .. kg + G - 1), flat: per group
+  // the A chunks (row block r, 16 bytes q: [r * 4 + q]), then per column
+  // tile its weight chunk and scale pair.
+  const size_t perGroup = rowBlocks * 4 + 2 * T;
+  auto issueLoads = [&](Value kg) {
+    SmallVector<Value> out;
+    for (int64_t u = 0; u < G; ++u) {
+      Value kgu = add(kg, c32(u));
+      Value kByte = mul(kgu, c32(256)); // 128 fp16
+      for (size_t r = 0; r < rowBlocks; ++r)
+        for (int64_t q = 0; q < 4; ++q) {
+          Value v =
+              load(v4i32, aPtr, add(add(rowOffset[r], kByte), c32(16 * q)), 16);
+          out.push_back(arith::SelectOp::create(b, rowValid[r], v, zeroV4));
+        }
+      for (int64_t j = 0; j < T; ++j) {
+        Value tileGroup = add(mul(add(tile0, c32(j)), groups), kgu);
+        out.push_back(
+            load(v4i32, wPtr,
+                 add(mul(tileGroup, c32(QRT_GPU_W4_TILE_BYTES)), lane16), 16));
+        out.push_back(load(i32, sPtr, add(mul(tileGroup, c32(16)), t2x2), 4));
+      }
+    }
+    return out;
+  };
+
+  // With prefetch, the loads of the next iteration are issued before the
+  // MMAs of this one and carried in registers, so the warp's memory
+  // requests overlap its arithmetic (every split has at least one
+  // iteration, so the first loads are in bounds).
   SmallVector<Value> init(T * 4, zero);
+  size_t numTotals = init.size();
+  if (cfg.prefetch)
+    llvm::append_range(init, issueLoads(kgBegin));
   Value step = c32(G);
   auto loop = scf::ForOp::create(b, kgBegin, kgEnd, step, init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kg = loop.getInductionVar();
-    SmallVector<Value> totals(loop.getRegionIterArgs().begin(),
-                              loop.getRegionIterArgs().end());
-    Value zeroV4 = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(v4i32, b.getI32IntegerAttr(0).getValue()));
-
-    // Issue every load of the iteration first.
-    // aChunk[u][r][q]: 16 bytes q of the lane's 64 bytes of row block r.
+    auto iterArgs = loop.getRegionIterArgs();
+    SmallVector<Value> totals(iterArgs.begin(), iterArgs.begin() + numTotals);
+    SmallVector<Value> cur, next;
+    if (cfg.prefetch) {
+      cur.assign(iterArgs.begin() + numTotals, iterArgs.end());
+      Value kgNext = add(kg, step);
+      Value more =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, kgNext, kgEnd);
+      SmallVector<Type> types;
+      for (Value v : cur)
+        types.push_back(v.getType());
+      auto pre = scf::IfOp::create(b, types, more, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&pre.getThenRegion().front());
+        scf::YieldOp::create(b, issueLoads(kgNext));
+        b.setInsertionPointToStart(&pre.getElseRegion().front());
+        SmallVector<Value> zeros;
+        Value zeroI32 = c32(0);
+        for (Type t : types)
+          zeros.push_back(t == v4i32 ? zeroV4 : zeroI32);
+        scf::YieldOp::create(b, zeros);
+      }
+      next.assign(pre.getResults().begin(), pre.getResults().end());
+    } else {
+      cur = issueLoads(kg);
+    }
+    // aChunk[u][r][q], wChunk[u][j], sPair[u][j] into `cur`.
     SmallVector<SmallVector<SmallVector<Value>>> aChunk(G);
     SmallVector<SmallVector<Value>> wChunk(G), sPair(G);
     for (int64_t u = 0; u < G; ++u) {
-      Value kgu = add(kg, c32(u));
-      Value kByte = mul(kgu, c32(256)); // 128 fp16
-      aChunk[u].resize(rowOffset.size());
-      for (size_t r = 0; r < rowOffset.size(); ++r)
-        for (int64_t q = 0; q < 4; ++q) {
-          Value v =
-              load(v4i32, aPtr, add(add(rowOffset[r], kByte), c32(16 * q)), 16);
-          aChunk[u][r].push_back(
-              arith::SelectOp::create(b, rowValid[r], v, zeroV4));
-        }
+      size_t base = u * perGroup;
+      aChunk[u].resize(rowBlocks);
+      for (size_t r = 0; r < rowBlocks; ++r)
+        for (int64_t q = 0; q < 4; ++q)
+          aChunk[u][r].push_back(cur[base + r * 4 + q]);
       for (int64_t j = 0; j < T; ++j) {
-        Value tileGroup = add(mul(add(tile0, c32(j)), groups), kgu);
-        wChunk[u].push_back(
-            load(v4i32, wPtr,
-                 add(mul(tileGroup, c32(QRT_GPU_W4_TILE_BYTES)), lane16), 16));
-        sPair[u].push_back(
-            load(i32, sPtr, add(mul(tileGroup, c32(16)), t2x2), 4));
+        wChunk[u].push_back(cur[base + rowBlocks * 4 + 2 * j]);
+        sPair[u].push_back(cur[base + rowBlocks * 4 + 2 * j + 1]);
       }
     }
 
@@ -256,6 +305,7 @@ void W4GemmEmitter::emit(gpu::GPUFuncOp func) {
               LLVM::FMAOp::create(b, acc[i], sc[i & 1], totals[j * 4 + i]);
       }
     }
+    llvm::append_range(totals, next);
     scf::YieldOp::create(b, totals);
   }
 

@@ -4,6 +4,9 @@
 // RUN: qopt %s --split-input-file \
 // RUN:   --qopt-gpu-generate-w4-gemm="max-m=16 tiles-per-warp=1 groups-per-iter=1" \
 // RUN:   | FileCheck %s --check-prefix=M16
+// RUN: qopt %s --split-input-file \
+// RUN:   --qopt-gpu-generate-w4-gemm="max-m=1 tiles-per-warp=1 groups-per-iter=1 prefetch=true" \
+// RUN:   | FileCheck %s --check-prefix=PRE
 
 // The decode kernel for M = 1: one row block of the MMA's A operand (rows
 // 8..15 are constant zeros), 2 tiles x 1 group x 8 k16 steps = 16 MMAs.
@@ -37,7 +40,10 @@
 // M1: %[[HIBITS:.*]] = arith.ori %[[HI]], %[[MAGIC]] : i32
 // M1: %[[HIH:.*]] = llvm.bitcast %[[HIBITS]] : i32 to vector<2xf16>
 // M1: llvm.intr.fma(%[[HIH]], %{{.*}}, %{{.*}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>) -> vector<2xf16>
-// M1-COUNT-16: nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<f16>, multiplicandBPtxType = #nvvm.mma_type<f16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// Rows 8..15 of A are a zero constant; each group's first MMA starts from
+// zero (the group's scale multiplies its sum).
+// M1: nvvm.mma.sync A[%{{.*}}, %[[ZH:.*]], %{{.*}}, %[[ZH]]] B[%{{.*}}, %{{.*}}] C[%[[ZF:.*]], %[[ZF]], %[[ZF]], %[[ZF]]] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// M1-COUNT-15: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // M1-NOT: nvvm.mma.sync
 // M1: scf.yield
 // One split stores, several add atomically; rows 8..15 are never written.
@@ -53,6 +59,21 @@
 // M16-COUNT-8: nvvm.mma.sync
 // M16-NOT: nvvm.mma.sync
 // M16-COUNT-4: llvm.atomicrmw fadd
+
+// With prefetch, the first iteration's loads come before the loop and ride
+// in its iter_args; each iteration loads the next one's, if any, before its
+// MMAs.
+// PRE-LABEL: gpu.func @qopt_w4g128_gemm_m1_t1_w4_u1_p
+// PRE-COUNT-5: llvm.load %{{.*}} invariant {alignment = 16 : i64} : !llvm.ptr<1> -> vector<4xi32>
+// PRE: llvm.load %{{.*}} invariant {alignment = 4 : i64} : !llvm.ptr<1> -> i32
+// PRE: scf.for %[[KG:.*]] = {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, i32) : i32
+// PRE: %[[NEXT:.*]] = arith.addi %[[KG]], %{{.*}} : i32
+// PRE: %[[MORE:.*]] = arith.cmpi ult, %[[NEXT]], %{{.*}} : i32
+// PRE: scf.if %[[MORE]] -> (vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, vector<4xi32>, i32)
+// PRE-COUNT-5: llvm.load
+// PRE: } else {
+// PRE-NOT: llvm.load
+// PRE: nvvm.mma.sync
 module {
 }
 
@@ -66,6 +87,9 @@ module {
 // M16-LABEL: gpu.module @qopt_gpu_kernels
 // M16: gpu.func @existing
 // M16: gpu.func @qopt_w4g128_gemm_m16_t1_w4_u1
+// PRE-LABEL: gpu.module @qopt_gpu_kernels
+// PRE: gpu.func @existing
+// PRE: gpu.func @qopt_w4g128_gemm_m1_t1_w4_u1_p
 module attributes {gpu.container_module} {
   gpu.module @qopt_gpu_kernels {
     gpu.func @existing() kernel {

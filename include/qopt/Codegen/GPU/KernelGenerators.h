@@ -27,8 +27,12 @@ struct W4GemmKernelConfig {
   int64_t tilesPerWarp = 4;
   int64_t warpsPerBlock = 4;
   int64_t groupsPerIter = 2;
+  /// Issue the next iteration's loads before this one's MMAs (registers
+  /// carried across the K loop).
+  bool prefetch = false;
 
-  /// The kernel's symbol: qopt_w4g128_gemm_m<maxM>_t<tiles>_w<warps>_u<groups>.
+  /// The kernel's symbol:
+  /// qopt_w4g128_gemm_m<maxM>_t<tiles>_w<warps>_u<groups>[_p].
   std::string kernelName() const;
   /// An error message when a field is out of range, else empty.
   std::string verify() const;

@@ -39,7 +39,9 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
     (f16 x f16 -> f32) with A's rows as the A operand; the 16 rows of the
     MMA cover M <= 16, rows past M read as zero (M <= 8 skips rows 8..15).
     Each group's MMA sum is scaled once by the group's scale into the
-    running f32 sums.
+    running f32 sums. With `prefetch`, the loads of iteration i + 1 are
+    issued before the MMAs of iteration i and carried in loop registers
+    (more registers, loads overlapping arithmetic).
 
     Example: `qopt-opt --qopt-gpu-generate-w4-gemm="max-m=1"` on an empty
     module gives
@@ -66,6 +68,9 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
            "Warps per thread block, 1..32">,
     Option<"groupsPerIter", "groups-per-iter", "int64_t", "2",
            "Groups of 128 k whose loads are issued together, 1..8">,
+    Option<"prefetch", "prefetch", "bool", "false",
+           "Issue the next iteration's loads before this iteration's MMAs "
+           "(kernel name suffix _p)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "LLVM::LLVMDialect",
                            "NVVM::NVVMDialect", "scf::SCFDialect",
