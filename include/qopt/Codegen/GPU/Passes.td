@@ -21,7 +21,8 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
     (symmetric, as `qopt-quantize-weights-rtn` writes them) and an f32
     result, as a `gpu.func` in the `gpu.module @qopt_gpu_kernels` (created
     if missing; the module becomes a `gpu.container_module`). The weights
-    are packed at compile time into the layout of
+    are packed ahead of time (`qrt_gpu_w4_pack`; the model lowering will
+    do it at compile time) into the layout of
     include/qopt/Runtime/GPUKernelABI.h, which also states the kernel's
     parameters and launch shape.
 
@@ -43,7 +44,7 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
     issued before the MMAs of iteration i and carried in loop registers
     (more registers, loads overlapping arithmetic).
 
-    Example: `qopt-opt --qopt-gpu-generate-w4-gemm="max-m=1"` on an empty
+    Example: `qopt --qopt-gpu-generate-w4-gemm="max-m=1"` on an empty
     module gives
 
     ```mlir
