@@ -401,8 +401,8 @@ LogicalResult importPad(NodeContext &ctx) {
     if (attributes) {
       if (!isa<FloatType>(elementType))
         return ctx.emitError() << "expects a float input, got " << elementType;
-      padValue = scalarConstant(b, loc, elementType,
-                                ctx.getFloatAttr("value", 0.0f));
+      padValue =
+          scalarConstant(b, loc, elementType, ctx.getFloatAttr("value", 0.0f));
     } else if (ctx.hasInput(2))
       padValue =
           tensor::ExtractOp::create(b, loc, ctx.getInput(2), ValueRange{});
@@ -479,10 +479,10 @@ LogicalResult importResize(NodeContext &ctx) {
            << ctx.importer.getStaticShapeHint();
   bool legacy = ctx.getOpset() < 11;
   std::string mode = ctx.getStringAttr("mode").value_or("nearest");
-  std::string coord =
-      legacy ? "asymmetric"
-             : ctx.getStringAttr("coordinate_transformation_mode")
-                   .value_or("half_pixel");
+  std::string coord = legacy
+                          ? "asymmetric"
+                          : ctx.getStringAttr("coordinate_transformation_mode")
+                                .value_or("half_pixel");
   std::string nearestMode =
       legacy ? "simple"
              : ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
@@ -502,8 +502,8 @@ LogicalResult importResize(NodeContext &ctx) {
     for (int64_t d = 0; d < rank; ++d) {
       scales[d] = given[d];
       if (!(scales[d] > 0))
-        return ctx.emitError() << "scale " << scales[d] << " of dimension "
-                               << d << " is not positive";
+        return ctx.emitError() << "scale " << scales[d] << " of dimension " << d
+                               << " is not positive";
       outShape[d] =
           static_cast<int64_t>(std::floor(type.getDimSize(d) * scales[d]));
     }
@@ -519,8 +519,8 @@ LogicalResult importResize(NodeContext &ctx) {
     const onnx::AttributeProto *attr = ctx.getAttr("scales");
     if (!attr)
       return ctx.emitError() << "the scales attribute is required";
-    if (failed(setScales(SmallVector<double>(attr->floats().begin(),
-                                             attr->floats().end()))))
+    if (failed(setScales(
+            SmallVector<double>(attr->floats().begin(), attr->floats().end()))))
       return failure();
   } else if (legacy) {
     std::optional<SmallVector<double>> given = constantScales(1);

@@ -390,12 +390,11 @@ static LogicalResult importDropout(NodeContext &ctx) {
       Type xType = ctx.getInputType(0).getElementType();
       TypedAttr one =
           ctx.getOpset() < 10
-              ? (isa<FloatType>(xType)
-                     ? TypedAttr(b.getFloatAttr(xType, 1.0))
-                     : TypedAttr(b.getIntegerAttr(xType, 1)))
+              ? (isa<FloatType>(xType) ? TypedAttr(b.getFloatAttr(xType, 1.0))
+                                       : TypedAttr(b.getIntegerAttr(xType, 1)))
               : TypedAttr(b.getBoolAttr(true));
-      ctx.setResult(1, createFilled(b, loc, getSizes(b, loc, ctx.getInput(0)),
-                                    one));
+      ctx.setResult(
+          1, createFilled(b, loc, getSizes(b, loc, ctx.getInput(0)), one));
     }
     ctx.forwardInput(0, 0);
     return success();

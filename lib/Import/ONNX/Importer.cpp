@@ -470,10 +470,10 @@ static int64_t getLegacyFloor(StringRef opType) {
               "And", "Or", "Xor", "Gemm", "Cos", "Sin", "BatchNormalization",
               "Dropout", "AveragePool", "Upsample", "PRelu"},
              7)
-      .Cases({"Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log",
-              "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil",
-              "HardSigmoid", "Clip", "Max", "Min", "Sum", "Mean", "Elu",
-              "Selu"},
+      .Cases({"Cast", "Relu",        "LeakyRelu",  "Sigmoid", "Tanh", "Exp",
+              "Log",  "Sqrt",        "Reciprocal", "Neg",     "Abs",  "Floor",
+              "Ceil", "HardSigmoid", "Clip",       "Max",     "Min",  "Sum",
+              "Mean", "Elu",         "Selu"},
              6)
       .Case("Reshape", 5)
       .Case("Concat", 4)
@@ -550,8 +550,8 @@ LogicalResult GraphImporter::checkSupported() {
           std::string owner = describeNode(node, index);
           for (const onnx::AttributeProto &attr : node.attribute()) {
             if (attr.has_g())
-              check(attr.g(), " in the '" + attr.name() + "' of " + owner +
-                                  where);
+              check(attr.g(),
+                    " in the '" + attr.name() + "' of " + owner + where);
             for (const onnx::GraphProto &g : attr.graphs())
               check(g, " in the '" + attr.name() + "' of " + owner + where);
           }

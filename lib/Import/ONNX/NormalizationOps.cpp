@@ -99,8 +99,9 @@ LogicalResult importBatchNormalization(NodeContext &ctx) {
     if (ctx.getInputType(i).getRank() != paramRank)
       return ctx.emitError()
              << "scale, bias, mean and var must be "
-             << (spatial ? "1-D" : "of rank " + std::to_string(paramRank) +
-                                       " (spatial = 0)");
+             << (spatial ? "1-D"
+                         : "of rank " + std::to_string(paramRank) +
+                               " (spatial = 0)");
   double epsilon = ctx.getFloatAttr("epsilon", 1e-5f);
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
