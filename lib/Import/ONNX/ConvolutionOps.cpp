@@ -526,8 +526,8 @@ LogicalResult importResize(NodeContext &ctx) {
     std::optional<SmallVector<double>> given = constantScales(1);
     if (!given)
       return ctx.emitError()
-             << "scales must be a float constant (bind a graph input with "
-                "--constant-input NAME=TENSOR.pb)";
+             << "scales must be a constant of floats (bind a graph input "
+                "with --constant-input NAME=TENSOR.pb)";
     if (failed(setScales(*given)))
       return failure();
   } else if (const HostTensor *sizes = ctx.getConstantInput(3)) {
