@@ -439,10 +439,15 @@ void QuantizeWeightsRTNPass::runOnOperation() {
       text += spec.granularity == Granularity::PerChannel ? " pc" : " pt";
     return spec.symmetric ? text : text + " asym";
   };
+  auto displayName = [](LinearOp op) -> std::string {
+    StringRef name = getLayerName(op.getLoc());
+    return name.empty() ? std::string("an unnamed layer")
+                        : "'" + name.str() + "'";
+  };
   auto leave = [&](LinearOp op, int64_t &counter, StringRef why) {
     ++counter;
-    emitRemark(op.getLoc(), "rtn: left '")
-        << getLayerName(op.getLoc()) << "' fp32: " << why;
+    emitRemark(op.getLoc(), "rtn: left ")
+        << displayName(op) << " fp32: " << why;
   };
 
   for (LinearOp op : linears) {
@@ -496,8 +501,8 @@ void QuantizeWeightsRTNPass::runOnOperation() {
       continue;
     }
     ++quantized[describe(spec)];
-    emitRemark(op.getLoc(), "rtn: quantized '")
-        << name << "' as " << describe(spec);
+    emitRemark(op.getLoc(), "rtn: quantized ")
+        << displayName(op) << " as " << describe(spec);
     Attribute weightAttr;
     matchPattern(op.getWeight(), m_Constant(&weightAttr));
     auto key = std::make_tuple(
