@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AsmState.h"
@@ -403,6 +404,7 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerNormalizationOps(r);
     registerQuantizationOps(r);
     registerConvolutionOps(r);
+    registerControlFlowOps(r);
     return r;
   }();
   return registry;
@@ -917,6 +919,31 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   return success();
 }
 
+FailureOr<SmallVector<ImportedValue>>
+GraphImporter::importSubgraph(const onnx::GraphProto &graph, Location loc) {
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    Location tensorLoc = NameLoc::get(StringAttr::get(context, tensor.name()));
+    FailureOr<ImportedValue> value =
+        importTensor(tensor, tensorLoc, "initializer '" + tensor.name() + "'");
+    if (failed(value))
+      return failure();
+    define(tensor.name(), std::move(*value));
+  }
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return failure();
+  SmallVector<ImportedValue> outputs;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    ImportedValue *value = lookup(output.name());
+    if (!value)
+      return mlir::emitError(loc)
+             << "subgraph '" << graph.name() << "' output '" << output.name()
+             << "' is never defined";
+    outputs.push_back(*value);
+  }
+  return outputs;
+}
+
 OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failed(checkOpsets()) || failed(checkSupported()))
     return nullptr;
@@ -1073,7 +1100,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 
 void qopt::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, tensor::TensorDialect, QOptDialect>();
+                  math::MathDialect, scf::SCFDialect, tensor::TensorDialect,
+                  QOptDialect>();
 }
 
 static OwningOpRef<ModuleOp>

@@ -171,6 +171,7 @@ void registerReductionOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerConvolutionOps(OpRegistry &registry);
+void registerControlFlowOps(OpRegistry &registry);
 
 /// The registry of every supported op of the default domain.
 const OpRegistry &getOpRegistry();
@@ -218,6 +219,18 @@ public:
   /// The `dim_param` of dimension `d` of ONNX value `name` from the model's
   /// value_info, inputs and outputs, or empty.
   StringRef getValueInfoDimParam(StringRef name, int64_t d) const;
+
+  /// Imports a subgraph (an If branch) at the builder's insertion point:
+  /// its initializers and nodes, which see every value defined so far.
+  /// Returns what it knows about each of the subgraph's outputs.
+  FailureOr<SmallVector<ImportedValue>>
+  importSubgraph(const onnx::GraphProto &graph, Location loc);
+  /// The values defined so far, to restore once a region is imported:
+  /// values defined inside a region are not visible after it.
+  llvm::StringMap<ImportedValue> saveScope() const { return values; }
+  void restoreScope(llvm::StringMap<ImportedValue> scope) {
+    values = std::move(scope);
+  }
 
   /// What a user can do about a dynamic size that an op needs static: names
   /// the graph inputs with dynamic sizes and the --input-shape flag.
