@@ -504,8 +504,11 @@ LogicalResult importResize(NodeContext &ctx) {
       if (!(scales[d] > 0))
         return ctx.emitError() << "scale " << scales[d] << " of dimension " << d
                                << " is not positive";
-      outShape[d] =
-          static_cast<int64_t>(std::floor(type.getDimSize(d) * scales[d]));
+      double size = std::floor(type.getDimSize(d) * scales[d]);
+      if (!(size <= double(int64_t(1) << 40)))
+        return ctx.emitError() << "scale " << scales[d] << " of dimension " << d
+                               << " gives an output size out of range";
+      outShape[d] = static_cast<int64_t>(size);
     }
     return success();
   };

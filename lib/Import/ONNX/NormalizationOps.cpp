@@ -102,6 +102,16 @@ LogicalResult importBatchNormalization(NodeContext &ctx) {
              << (spatial ? "1-D"
                          : "of rank " + std::to_string(paramRank) +
                                " (spatial = 0)");
+  for (unsigned i = 1; i < 5; ++i)
+    for (int64_t d = 0; d < paramRank; ++d) {
+      int64_t expected = type.getDimSize(d + 1);
+      int64_t given = ctx.getInputType(i).getDimSize(d);
+      if (!ShapedType::isDynamic(expected) && !ShapedType::isDynamic(given) &&
+          expected != given)
+        return ctx.emitError()
+               << "input " << i << " has size " << given << " in dimension "
+               << d << ", the input has " << expected;
+    }
   double epsilon = ctx.getFloatAttr("epsilon", 1e-5f);
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
