@@ -352,12 +352,16 @@ LogicalResult importGlobalAveragePool(NodeContext &ctx) {
 LogicalResult importPad(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
+  // Before opset 11 (Pad-2) pads and the constant value are attributes.
+  bool attributes = ctx.getOpset() < 11;
   std::optional<SmallVector<int64_t>> pads =
-      getConstantInts(ctx.getConstantInput(1));
+      attributes ? ctx.getIntsAttr("pads")
+                 : getConstantInts(ctx.getConstantInput(1));
   if (!pads)
-    return ctx.emitError() << "pads must be a constant";
+    return ctx.emitError() << (attributes ? "the pads attribute is required"
+                                          : "pads must be a constant");
   SmallVector<int64_t> axes;
-  if (ctx.hasInput(3)) {
+  if (!attributes && ctx.hasInput(3)) {
     std::optional<SmallVector<int64_t>> values =
         getConstantInts(ctx.getConstantInput(3));
     if (!values)
@@ -394,7 +398,12 @@ LogicalResult importPad(NodeContext &ctx) {
         addIndex(b, loc, inSizes[d], b.getIndexAttr(low[d] + high[d])));
   if (mode == "constant") {
     Value padValue;
-    if (ctx.hasInput(2))
+    if (attributes) {
+      if (!isa<FloatType>(elementType))
+        return ctx.emitError() << "expects a float input, got " << elementType;
+      padValue =
+          scalarConstant(b, loc, elementType, ctx.getFloatAttr("value", 0.0f));
+    } else if (ctx.hasInput(2))
       padValue =
           tensor::ExtractOp::create(b, loc, ctx.getInput(2), ValueRange{});
     else
@@ -451,41 +460,89 @@ LogicalResult importPad(NodeContext &ctx) {
   return success();
 }
 
+/// Resize (opset 10 on), and Upsample (opsets 7 to 9, the same op before
+/// it was renamed). Before opset 11 the only inputs are X and the scales
+/// (an attribute in Upsample-7), coordinates are `asymmetric` (x / scale)
+/// and nearest picks floor(x) when enlarging and ceil(x) when shrinking,
+/// as ONNX Runtime does.
 LogicalResult importResize(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
-  if (!type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
-    return ctx.emitError() << "expects a static float input";
+  if (!isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a float input, got "
+                           << type.getElementType();
+  if (!type.hasStaticShape())
+    return ctx.emitError()
+           << "the input's shape " << type
+           << " is not static, and its output size is computed at import "
+              "time; "
+           << ctx.importer.getStaticShapeHint();
+  bool legacy = ctx.getOpset() < 11;
   std::string mode = ctx.getStringAttr("mode").value_or("nearest");
-  std::string coord = ctx.getStringAttr("coordinate_transformation_mode")
-                          .value_or("half_pixel");
+  std::string coord = legacy
+                          ? "asymmetric"
+                          : ctx.getStringAttr("coordinate_transformation_mode")
+                                .value_or("half_pixel");
   std::string nearestMode =
-      ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
+      legacy ? "simple"
+             : ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
   if (mode != "nearest" && mode != "linear")
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   if (coord != "half_pixel" && coord != "asymmetric" &&
       coord != "align_corners" && coord != "pytorch_half_pixel")
     return ctx.emitError() << "unsupported coordinate_transformation_mode='"
                            << coord << "'";
-  if (ctx.hasInput(3) && ctx.getAttr("axes"))
+  if (!legacy && ctx.hasInput(3) && ctx.getAttr("axes"))
     return ctx.emitError() << "axes is not supported";
   SmallVector<double> scales(rank, 1.0);
   SmallVector<int64_t> outShape(type.getShape());
-  if (const HostTensor *sizes = ctx.getConstantInput(3)) {
+  auto setScales = [&](ArrayRef<double> given) -> LogicalResult {
+    if (static_cast<int64_t>(given.size()) != rank)
+      return ctx.emitError() << "scales must have one entry per dimension";
+    for (int64_t d = 0; d < rank; ++d) {
+      scales[d] = given[d];
+      if (!(scales[d] > 0))
+        return ctx.emitError() << "scale " << scales[d] << " of dimension " << d
+                               << " is not positive";
+      double size = std::floor(type.getDimSize(d) * scales[d]);
+      if (!(size <= double(int64_t(1) << 40)))
+        return ctx.emitError() << "scale " << scales[d] << " of dimension " << d
+                               << " gives an output size out of range";
+      outShape[d] = static_cast<int64_t>(size);
+    }
+    return success();
+  };
+  auto constantScales = [&](unsigned i) -> std::optional<SmallVector<double>> {
+    const HostTensor *s = ctx.getConstantInput(i);
+    if (!s || !s->isFloat())
+      return std::nullopt;
+    return SmallVector<double>(s->floats);
+  };
+  if (ctx.getOpType() == "Upsample" && ctx.getOpset() < 9) {
+    const onnx::AttributeProto *attr = ctx.getAttr("scales");
+    if (!attr)
+      return ctx.emitError() << "the scales attribute is required";
+    if (failed(setScales(
+            SmallVector<double>(attr->floats().begin(), attr->floats().end()))))
+      return failure();
+  } else if (legacy) {
+    std::optional<SmallVector<double>> given = constantScales(1);
+    if (!given)
+      return ctx.emitError()
+             << "scales must be a constant of floats (bind a graph input "
+                "with --constant-input NAME=TENSOR.pb)";
+    if (failed(setScales(*given)))
+      return failure();
+  } else if (const HostTensor *sizes = ctx.getConstantInput(3)) {
     if (sizes->getNumElements() != rank)
       return ctx.emitError() << "sizes must have one entry per dimension";
     for (int64_t d = 0; d < rank; ++d) {
       outShape[d] = sizes->getInt(d);
       scales[d] = static_cast<double>(outShape[d]) / type.getDimSize(d);
     }
-  } else if (const HostTensor *s = ctx.getConstantInput(2)) {
-    if (s->getNumElements() != rank)
-      return ctx.emitError() << "scales must have one entry per dimension";
-    for (int64_t d = 0; d < rank; ++d) {
-      scales[d] = s->getDouble(d);
-      outShape[d] =
-          static_cast<int64_t>(std::floor(type.getDimSize(d) * scales[d]));
-    }
+  } else if (std::optional<SmallVector<double>> given = constantScales(2)) {
+    if (failed(setScales(*given)))
+      return failure();
   } else {
     return ctx.emitError() << "scales or sizes must be a constant";
   }
@@ -541,7 +598,10 @@ LogicalResult importResize(NodeContext &ctx) {
           };
           if (mode == "nearest") {
             Value r;
-            if (nearestMode == "floor")
+            if (nearestMode == "simple")
+              r = scales[d] < 1 ? math::CeilOp::create(nb, nl, x).getResult()
+                                : math::FloorOp::create(nb, nl, x).getResult();
+            else if (nearestMode == "floor")
               r = math::FloorOp::create(nb, nl, x);
             else if (nearestMode == "ceil")
               r = math::CeilOp::create(nb, nl, x);
@@ -599,4 +659,5 @@ void onnx_import::registerConvolutionOps(OpRegistry &r) {
   r["GlobalAveragePool"] = importGlobalAveragePool;
   r["Pad"] = importPad;
   r["Resize"] = importResize;
+  r["Upsample"] = importResize;
 }

@@ -384,10 +384,18 @@ static LogicalResult importDropout(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   if (!training) {
-    // In inference every element is kept: the mask is all true.
-    if (ctx.hasOutput(1))
-      ctx.setResult(1, createFilled(b, loc, getSizes(b, loc, ctx.getInput(0)),
-                                    b.getBoolAttr(true)));
+    // In inference every element is kept: the mask is all true (before
+    // opset 10, all ones of the input's type).
+    if (ctx.hasOutput(1)) {
+      Type xType = ctx.getInputType(0).getElementType();
+      TypedAttr one =
+          ctx.getOpset() < 10
+              ? (isa<FloatType>(xType) ? TypedAttr(b.getFloatAttr(xType, 1.0))
+                                       : TypedAttr(b.getIntegerAttr(xType, 1)))
+              : TypedAttr(b.getBoolAttr(true));
+      ctx.setResult(
+          1, createFilled(b, loc, getSizes(b, loc, ctx.getInput(0)), one));
+    }
     ctx.forwardInput(0, 0);
     return success();
   }
@@ -1005,6 +1013,24 @@ void onnx_import::registerElementwiseOps(OpRegistry &r) {
     return arith::MulFOp::create(b, loc, x, y);
   });
   r["Clip"] = [](NodeContext &ctx) -> LogicalResult {
+    if (ctx.getOpset() < 11) {
+      // Clip-6: float attributes, whose defaults are the float range.
+      Type elementType = ctx.getInputType(0).getElementType();
+      if (!isa<FloatType>(elementType))
+        return ctx.emitError() << "expects a float input, got " << elementType;
+      const onnx::AttributeProto *minAttr = ctx.getAttr("min");
+      const onnx::AttributeProto *maxAttr = ctx.getAttr("max");
+      double lo = minAttr ? minAttr->f() : 0, hi = maxAttr ? maxAttr->f() : 0;
+      return importElementwise(
+          ctx, {0}, elementType, false,
+          [=](OpBuilder &b, Location loc, ValueRange args) -> Value {
+            Value x = args[0];
+            return clamp(b, loc, x,
+                         minAttr ? constantLike(b, loc, x, lo) : Value(),
+                         maxAttr ? constantLike(b, loc, x, hi) : Value());
+          },
+          nullptr, nullptr);
+    }
     // Opset >= 11: min and max are optional scalar inputs.
     SmallVector<unsigned> inputs = {0};
     bool hasMin = ctx.hasInput(1), hasMax = ctx.hasInput(2);

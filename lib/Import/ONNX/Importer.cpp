@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AsmState.h"
@@ -342,6 +343,11 @@ void NodeContext::setConstantResult(unsigned i, HostTensor tensor) {
   importer.define(node.output(i), std::move(imported));
 }
 
+void NodeContext::setImportedResult(unsigned i, ImportedValue value) {
+  if (hasOutput(i))
+    importer.define(node.output(i), std::move(value));
+}
+
 std::string onnx_import::describeNode(const onnx::NodeProto &node,
                                       int64_t index) {
   if (!node.name().empty())
@@ -398,6 +404,7 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerNormalizationOps(r);
     registerQuantizationOps(r);
     registerConvolutionOps(r);
+    registerControlFlowOps(r);
     return r;
   }();
   return registry;
@@ -429,73 +436,130 @@ LogicalResult GraphImporter::checkOpsets() {
   return success();
 }
 
-/// The first opset from which an op's semantics are the ones its handler
-/// implements. Older versions of some ops differ (legacy `broadcast`
-/// attributes before 7, Softmax coerced to 2-D before 13, Clip/Pad/Resize
-/// attributes that later became inputs...): a model whose opset is older is
-/// refused for that op rather than imported wrongly.
+/// The opset that introduced an op of the default domain. The handlers
+/// implement every version of the ops they claim from there (or from
+/// kMinONNXOpset) to kMaxONNXOpset, reading NodeContext::getOpset() where a
+/// version changed the op's attributes or semantics (Clip, Pad, Slice, TopK
+/// and Resize attributes that later became inputs, Softmax's coercion to
+/// 2-D before 13, BatchNormalization's `spatial` before 9...). A node of an
+/// op that its model's opset does not have yet is refused.
 static int64_t getMinimumOpset(StringRef opType) {
   return llvm::StringSwitch<int64_t>(opType)
-      .Cases({"Softmax", "LogSoftmax", "Hardmax"}, 13)
-      .Case("TopK", 11)
-      .Cases({"Clip", "Pad", "Resize", "Range", "CumSum", "GatherND",
-              "GatherElements"},
-             11)
-      .Cases({"Slice", "QuantizeLinear", "DequantizeLinear"}, 10)
-      .Cases({"BatchNormalization", "Where", "ConstantOfShape", "IsNaN", "Erf"},
-             9)
-      .Cases({"Max", "Min", "Expand", "Sum", "Mean"}, 8)
-      .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
-              "And", "Or", "Gemm", "Cos", "Sin", "AveragePool"},
-             7)
-      .Cases({"Cast", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log",
-              "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil",
-              "HardSigmoid"},
-             6)
-      .Case("Reshape", 5)
-      .Cases({"LessOrEqual", "GreaterOrEqual"}, 12)
       .Cases({"Trilu", "HardSwish"}, 14)
-      .Cases({"ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2",
-              "ReduceLogSum", "ReduceLogSumExp"},
-             1)
+      .Case("CastLike", 15)
       .Case("LayerNormalization", 17)
       .Case("Gelu", 20)
+      .Cases({"LessOrEqual", "GreaterOrEqual", "Celu"}, 12)
+      .Cases({"Range", "CumSum", "GatherND", "GatherElements", "Round"}, 11)
+      .Cases({"QuantizeLinear", "DequantizeLinear", "Resize", "Mod", "IsInf",
+              "ThresholdedRelu"},
+             10)
+      .Cases({"Where", "ConstantOfShape", "IsNaN", "Erf", "EyeLike", "OneHot",
+              "Shrink", "Sign", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh"},
+             9)
+      .Case("Expand", 8)
       .Default(1);
+}
+
+/// The first opset whose version of an op the handlers implement, for ops
+/// whose versions before opset 7 differ (the legacy `broadcast` attribute of
+/// binary ops, Cast's string `to`, Reshape's `shape` attribute...). The
+/// README claims opsets 7 to 21; older models import when their ops did not
+/// change.
+static int64_t getLegacyFloor(StringRef opType) {
+  return llvm::StringSwitch<int64_t>(opType)
+      .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
+              "And", "Or", "Xor", "Gemm", "Cos", "Sin", "BatchNormalization",
+              "Dropout", "AveragePool", "Upsample", "PRelu"},
+             7)
+      .Cases({"Cast", "Relu",        "LeakyRelu",  "Sigmoid", "Tanh", "Exp",
+              "Log",  "Sqrt",        "Reciprocal", "Neg",     "Abs",  "Floor",
+              "Ceil", "HardSigmoid", "Clip",       "Max",     "Min",  "Sum",
+              "Mean", "Elu",         "Selu"},
+             6)
+      .Case("Reshape", 5)
+      .Case("Concat", 4)
+      .Cases({"Pad", "Split"}, 2)
+      .Default(1);
+}
+
+/// The last opset that has an op (deprecated ops), or INT64_MAX.
+static int64_t getMaximumOpset(StringRef opType) {
+  return llvm::StringSwitch<int64_t>(opType)
+      .Case("Upsample", 9)
+      .Default(INT64_MAX);
+}
+
+/// What to use instead of a removed op.
+static StringRef getReplacementHint(StringRef opType) {
+  return llvm::StringSwitch<StringRef>(opType)
+      .Case("Upsample", "; opset 10 and later spell it Resize")
+      .Default("");
 }
 
 LogicalResult GraphImporter::checkSupported() {
   const OpRegistry &registry = getOpRegistry();
   std::map<std::string, int> unsupported;
-  int64_t index = -1;
   bool tooOld = false;
-  for (const onnx::NodeProto &node : model->getModel().graph().node()) {
-    ++index;
-    if (isDefaultDomain(node.domain()) && registry.count(node.op_type())) {
-      int64_t minimum = getMinimumOpset(node.op_type());
-      if (defaultOpset < minimum) {
-        mlir::emitError(NameLoc::get(StringAttr::get(context, node.name())))
-            << describeNode(node, index) << " (" << node.op_type()
-            << ", domain 'ai.onnx', opset " << defaultOpset
-            << "): supported from opset " << minimum
-            << ", whose semantics differ from earlier versions";
-        tooOld = true;
-      }
-      continue;
-    }
-    std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
-    int64_t version = 0;
-    for (const onnx::OperatorSetIdProto &opset :
-         model->getModel().opset_import())
-      if (opset.domain() == node.domain() ||
-          (isDefaultDomain(opset.domain()) && isDefaultDomain(node.domain())))
-        version = opset.version();
-    mlir::emitError(NameLoc::get(StringAttr::get(context, node.name())))
-        << describeNode(node, index) << " (" << node.op_type() << ", domain '"
-        << domain << "', opset " << version << "): unsupported op";
-    ++unsupported[isDefaultDomain(node.domain())
-                      ? node.op_type()
-                      : node.domain() + "." + node.op_type()];
-  }
+  // Walks a graph and the subgraphs of its nodes (If branches, Loop and
+  // Scan bodies), so that every unsupported op is named, not only the
+  // outermost control-flow node. `where` says which subgraph a node is in.
+  std::function<void(const onnx::GraphProto &, const std::string &)> check =
+      [&](const onnx::GraphProto &graph, const std::string &where) {
+        int64_t index = -1;
+        for (const onnx::NodeProto &node : graph.node()) {
+          ++index;
+          auto nodeError = [&](StringRef domain, int64_t version) {
+            return mlir::emitError(
+                       NameLoc::get(StringAttr::get(context, node.name())))
+                   << describeNode(node, index) << " (" << node.op_type()
+                   << ", domain '" << domain << "', opset " << version << ")"
+                   << where << ": ";
+          };
+          if (isDefaultDomain(node.domain()) &&
+              registry.count(node.op_type())) {
+            int64_t minimum = getMinimumOpset(node.op_type());
+            int64_t floor = getLegacyFloor(node.op_type());
+            int64_t maximum = getMaximumOpset(node.op_type());
+            if (defaultOpset < std::max(minimum, floor) ||
+                defaultOpset > maximum) {
+              InFlightDiagnostic diag = nodeError("ai.onnx", defaultOpset);
+              if (defaultOpset < minimum)
+                diag << "the op was introduced in opset " << minimum;
+              else if (defaultOpset < floor)
+                diag << "supported from opset " << floor
+                     << ", whose semantics differ from earlier versions";
+              else
+                diag << "the op was removed after opset " << maximum
+                     << getReplacementHint(node.op_type());
+              tooOld = true;
+            }
+          } else {
+            std::string domain =
+                node.domain().empty() ? "ai.onnx" : node.domain();
+            int64_t version = 0;
+            for (const onnx::OperatorSetIdProto &opset :
+                 model->getModel().opset_import())
+              if (opset.domain() == node.domain() ||
+                  (isDefaultDomain(opset.domain()) &&
+                   isDefaultDomain(node.domain())))
+                version = opset.version();
+            nodeError(domain, version) << "unsupported op";
+            ++unsupported[isDefaultDomain(node.domain())
+                              ? node.op_type()
+                              : node.domain() + "." + node.op_type()];
+          }
+          std::string owner = describeNode(node, index);
+          for (const onnx::AttributeProto &attr : node.attribute()) {
+            if (attr.has_g())
+              check(attr.g(),
+                    " in the '" + attr.name() + "' of " + owner + where);
+            for (const onnx::GraphProto &g : attr.graphs())
+              check(g, " in the '" + attr.name() + "' of " + owner + where);
+          }
+        }
+      };
+  check(model->getModel().graph(), "");
   if (unsupported.empty())
     return failure(tooOld);
   InFlightDiagnostic diag = mlir::emitError(fileLoc);
@@ -559,6 +623,37 @@ StringRef GraphImporter::getValueInfoDimParam(StringRef name, int64_t d) const {
   return it->second[d];
 }
 
+std::string GraphImporter::getStaticShapeHint() const {
+  std::string hint;
+  llvm::raw_string_ostream os(hint);
+  if (dynamicInputs.empty()) {
+    os << "the model's graph inputs are static, so the size comes from "
+          "a graph input bound with --constant-input or computed in the graph";
+    return hint;
+  }
+  os << "give static shapes with --input-shape NAME=DIMS (for example "
+        "--input-shape "
+     << dynamicInputs.front().first << "=";
+  llvm::interleave(
+      dynamicInputs.front().second.getShape(), os,
+      [&](int64_t d) { os << (ShapedType::isDynamic(d) ? 1 : d); }, "x");
+  os << ") to the graph input(s) with dynamic sizes: ";
+  llvm::interleaveComma(dynamicInputs, os, [&](const auto &input) {
+    os << "'" << input.first << "' [";
+    for (auto [d, size] : llvm::enumerate(input.second.getShape())) {
+      if (d)
+        os << ", ";
+      StringRef param = getValueInfoDimParam(input.first, d);
+      if (!ShapedType::isDynamic(size))
+        os << size;
+      else
+        os << (param.empty() ? StringRef("?") : param);
+    }
+    os << "]";
+  });
+  return hint;
+}
+
 Value GraphImporter::materialize(ImportedValue &value, Location loc) {
   if (value.value)
     return value.value;
@@ -587,7 +682,7 @@ static unsigned getRawElementBytes(Type type) {
 
 FailureOr<ImportedValue>
 GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
-                            StringRef what) {
+                            StringRef what, StringRef resourceName) {
   bool isUnsigned;
   Type elementType =
       convertONNXElementType(context, tensor.data_type(), isUnsigned);
@@ -643,7 +738,8 @@ GraphImporter::importTensor(const onnx::TensorProto &tensor, Location loc,
         blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
             ArrayRef<char>(bytes.data(), bytes.size()), align);
       }
-      std::string key = "onnx." + tensor.name();
+      std::string key =
+          "onnx." + (resourceName.empty() ? tensor.name() : resourceName.str());
       for (char &c : key)
         if (!llvm::isAlnum(c) && c != '_' && c != '.')
           c = '_';
@@ -782,9 +878,10 @@ static int getRequiredInputs(StringRef opType, int64_t opset, int numInputs) {
               "Reshape",
               "Sub",
               "Tile",
-              "TopK",
               "Xor"},
              2)
+      .Case("TopK", opset >= 10 ? 2 : 1)
+      .Case("Pad", opset >= 11 ? 2 : 1)
       .Cases({"OneHot", "Range", "Where"}, 3)
       .Case("Slice", opset >= 10 ? 3 : 1)
       .Case("BatchNormalization", 5)
@@ -820,6 +917,31 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     if (!output.empty() && !lookup(output))
       return ctx.emitError() << "output '" << output << "' was not produced";
   return success();
+}
+
+FailureOr<SmallVector<ImportedValue>>
+GraphImporter::importSubgraph(const onnx::GraphProto &graph, Location loc) {
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    Location tensorLoc = NameLoc::get(StringAttr::get(context, tensor.name()));
+    FailureOr<ImportedValue> value =
+        importTensor(tensor, tensorLoc, "initializer '" + tensor.name() + "'");
+    if (failed(value))
+      return failure();
+    define(tensor.name(), std::move(*value));
+  }
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return failure();
+  SmallVector<ImportedValue> outputs;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    ImportedValue *value = lookup(output.name());
+    if (!value)
+      return mlir::emitError(loc)
+             << "subgraph '" << graph.name() << "' output '" << output.name()
+             << "' is never defined";
+    outputs.push_back(*value);
+  }
+  return outputs;
 }
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
@@ -906,6 +1028,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       boundInputs.emplace_back(input.name(), std::move(*value));
       continue;
     }
+    if (!type->hasStaticShape())
+      dynamicInputs.emplace_back(input.name(), *type);
     argTypes.push_back(*type);
     argNames.push_back(input.name());
     argUnsigned.push_back(isUnsigned);
@@ -976,7 +1100,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
 
 void qopt::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, tensor::TensorDialect, QOptDialect>();
+                  math::MathDialect, scf::SCFDialect, tensor::TensorDialect,
+                  QOptDialect>();
 }
 
 static OwningOpRef<ModuleOp>

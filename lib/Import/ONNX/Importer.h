@@ -126,6 +126,11 @@ public:
   /// A result known at import time; it is materialized as a constant only
   /// if something needs its value.
   void setConstantResult(unsigned i, HostTensor tensor);
+  /// Result `i` is `value` as imported by GraphImporter::importTensor: a
+  /// constant of any size that linear layers take as a weight.
+  void setImportedResult(unsigned i, ImportedValue value);
+  /// The name of output `i` in the graph.
+  llvm::StringRef getOutputName(unsigned i) const { return node.output(i); }
   /// A small integer result given element by element; becomes a constant
   /// when every element is known.
   void setShapeResult(unsigned i, llvm::ArrayRef<OpFoldResult> elements,
@@ -166,6 +171,7 @@ void registerReductionOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerConvolutionOps(OpRegistry &registry);
+void registerControlFlowOps(OpRegistry &registry);
 
 /// The registry of every supported op of the default domain.
 const OpRegistry &getOpRegistry();
@@ -214,9 +220,28 @@ public:
   /// value_info, inputs and outputs, or empty.
   StringRef getValueInfoDimParam(StringRef name, int64_t d) const;
 
-  /// Imports a TensorProto (initializer or Constant attribute).
+  /// Imports a subgraph (an If branch) at the builder's insertion point:
+  /// its initializers and nodes, which see every value defined so far.
+  /// Returns what it knows about each of the subgraph's outputs.
+  FailureOr<SmallVector<ImportedValue>>
+  importSubgraph(const onnx::GraphProto &graph, Location loc);
+  /// The values defined so far, to restore once a region is imported:
+  /// values defined inside a region are not visible after it.
+  llvm::StringMap<ImportedValue> saveScope() const { return values; }
+  void restoreScope(llvm::StringMap<ImportedValue> scope) {
+    values = std::move(scope);
+  }
+
+  /// What a user can do about a dynamic size that an op needs static: names
+  /// the graph inputs with dynamic sizes and the --input-shape flag.
+  std::string getStaticShapeHint() const;
+
+  /// Imports a TensorProto (initializer or Constant attribute). Large ones
+  /// become resource blobs keyed by `resourceName` (the tensor's own name
+  /// when empty: a Constant's tensor often has none).
   FailureOr<ImportedValue> importTensor(const onnx::TensorProto &tensor,
-                                        Location loc, llvm::StringRef what);
+                                        Location loc, llvm::StringRef what,
+                                        llvm::StringRef resourceName = {});
 
 private:
   LogicalResult checkOpsets();
@@ -232,6 +257,8 @@ private:
   llvm::StringMap<ImportedValue> values;
   llvm::DenseMap<Value, std::string> dimSymbols;
   llvm::StringMap<SmallVector<std::string>> valueInfoDimParams;
+  /// Graph inputs with dynamic sizes, for getStaticShapeHint.
+  SmallVector<std::pair<std::string, RankedTensorType>> dynamicInputs;
 };
 
 /// Element count of a static shape; INT64_MAX when the product overflows.

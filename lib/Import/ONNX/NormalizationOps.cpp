@@ -90,17 +90,38 @@ LogicalResult importBatchNormalization(NodeContext &ctx) {
   int64_t rank = type.getRank();
   if (rank < 2 || !isa<FloatType>(elementType))
     return ctx.emitError() << "expects a float input of rank >= 2";
+  // BatchNormalization-7 has `spatial` (removed in 9): 0 normalizes each
+  // element of a sample, with scale, bias, mean and var of shape
+  // [C, D1, ..., Dn]; 1 (the default) normalizes per channel.
+  bool spatial = ctx.getOpset() >= 9 || ctx.getIntAttr("spatial", 1) != 0;
+  int64_t paramRank = spatial ? 1 : rank - 1;
   for (unsigned i = 1; i < 5; ++i)
-    if (ctx.getInputType(i).getRank() != 1)
-      return ctx.emitError() << "scale, bias, mean and var must be 1-D";
+    if (ctx.getInputType(i).getRank() != paramRank)
+      return ctx.emitError()
+             << "scale, bias, mean and var must be "
+             << (spatial ? "1-D"
+                         : "of rank " + std::to_string(paramRank) +
+                               " (spatial = 0)");
+  for (unsigned i = 1; i < 5; ++i)
+    for (int64_t d = 0; d < paramRank; ++d) {
+      int64_t expected = type.getDimSize(d + 1);
+      int64_t given = ctx.getInputType(i).getDimSize(d);
+      if (!ShapedType::isDynamic(expected) && !ShapedType::isDynamic(given) &&
+          expected != given)
+        return ctx.emitError()
+               << "input " << i << " has size " << given << " in dimension "
+               << d << ", the input has " << expected;
+    }
   double epsilon = ctx.getFloatAttr("epsilon", 1e-5f);
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Value x = ctx.getInput(0);
   MLIRContext *context = b.getContext();
   AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
-  AffineMap channel =
-      AffineMap::get(rank, 0, {getAffineDimExpr(1, context)}, context);
+  SmallVector<AffineExpr> paramDims;
+  for (int64_t d = 1; d <= paramRank; ++d)
+    paramDims.push_back(getAffineDimExpr(d, context));
+  AffineMap channel = AffineMap::get(rank, 0, paramDims, context);
   SmallVector<Value> inputs = {x};
   SmallVector<AffineMap> maps = {identity};
   for (unsigned i = 1; i < 5; ++i) {

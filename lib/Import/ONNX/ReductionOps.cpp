@@ -231,19 +231,34 @@ LogicalResult importReduceLogSumExp(NodeContext &ctx) {
   return success();
 }
 
-/// Softmax and LogSoftmax along one axis (opset >= 13 semantics).
+/// The axes Softmax, LogSoftmax and Hardmax normalize over. From opset 13:
+/// `axis` alone (default -1). Before: the input is coerced to 2-D at `axis`
+/// (default 1), [d0 * ... * d(axis-1), d(axis) * ... * d(n-1)], and the op
+/// runs along the second dimension, so every axis from `axis` on.
+FailureOr<SmallVector<int64_t>> getSoftmaxAxes(NodeContext &ctx) {
+  int64_t rank = ctx.getInputType(0).getRank();
+  bool coerced = ctx.getOpset() < 13;
+  FailureOr<int64_t> axis =
+      ctx.normalizeAxis(ctx.getIntAttr("axis", coerced ? 1 : -1), rank);
+  if (failed(axis))
+    return failure();
+  if (!coerced || rank == 0)
+    return SmallVector<int64_t>{*axis};
+  return llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
+}
+
+/// Softmax and LogSoftmax (see getSoftmaxAxes for the axes of each opset).
 OpHandler softmax(bool isLog) {
   return [isLog](NodeContext &ctx) -> LogicalResult {
     RankedTensorType type = ctx.getInputType(0);
     Type elementType = type.getElementType();
     if (!isa<FloatType>(elementType))
       return ctx.emitError() << "expects a float input";
-    FailureOr<int64_t> axis =
-        ctx.normalizeAxis(ctx.getIntAttr("axis", -1), type.getRank());
-    if (failed(axis))
+    FailureOr<SmallVector<int64_t>> axes = getSoftmaxAxes(ctx);
+    if (failed(axes))
       return failure();
     Value x = ctx.getInput(0);
-    Value max = reduce(ctx, x, {*axis}, true, Reduction::Max, false);
+    Value max = reduce(ctx, x, *axes, true, Reduction::Max, false);
     FailureOr<Value> shifted = buildElementwise(
         ctx, {x, max}, elementType,
         [](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -258,7 +273,7 @@ OpHandler softmax(bool isLog) {
         });
     if (failed(exps))
       return failure();
-    Value sum = reduce(ctx, *exps, {*axis}, true, Reduction::Sum, false);
+    Value sum = reduce(ctx, *exps, *axes, true, Reduction::Sum, false);
     FailureOr<Value> result = buildElementwise(
         ctx, {isLog ? *shifted : *exps, sum}, elementType,
         [isLog](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -290,9 +305,11 @@ FailureOr<int64_t> getSelectionAxis(NodeContext &ctx, int64_t axisAttr) {
 /// select_last_index, the last) extreme element along `axis`. One reduction
 /// carries the best value and its index; a strict comparison keeps the
 /// first of equal elements, a non-strict one the last.
+Value buildArgExtremeOf(NodeContext &ctx, Value input, int64_t axis,
+                        bool keepDims, bool isMax, bool last, bool isUnsigned);
+
 FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
                                  bool keepDims, bool isMax, bool last) {
-  Value input = ctx.getInput(0);
   RankedTensorType type = ctx.getInputType(0);
   FailureOr<int64_t> axis = getSelectionAxis(ctx, axisAttr);
   if (failed(axis))
@@ -300,9 +317,16 @@ FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
   if (ShapedType::isStatic(type.getDimSize(*axis)) &&
       type.getDimSize(*axis) == 0)
     return ctx.emitError() << "cannot reduce an empty axis";
+  return buildArgExtremeOf(ctx, ctx.getInput(0), *axis, keepDims, isMax, last,
+                           ctx.isUnsignedInput(0));
+}
+
+/// The body of buildArgExtreme on any `input`, `axis` normalized.
+Value buildArgExtremeOf(NodeContext &ctx, Value input, int64_t axis,
+                        bool keepDims, bool isMax, bool last, bool isUnsigned) {
+  auto type = cast<RankedTensorType>(input.getType());
   Type elementType = type.getElementType();
   bool isFloat = isa<FloatType>(elementType);
-  bool isUnsigned = ctx.isUnsignedInput(0);
 
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
@@ -318,12 +342,12 @@ FailureOr<Value> buildArgExtreme(NodeContext &ctx, int64_t axisAttr,
                                       : APInt::getSignedMaxValue(width));
     worst = b.getIntegerAttr(elementType, bound);
   }
-  ReductionLayout layout = getReductionLayout(b, loc, input, {*axis}, keepDims);
+  ReductionLayout layout = getReductionLayout(b, loc, input, {axis}, keepDims);
   Value bestInit = createFilled(b, loc, layout.outSizes, worst);
   Value indexInit =
       createFilled(b, loc, layout.outSizes, b.getI64IntegerAttr(0));
   SmallVector<AffineMap> maps = {layout.inMap, layout.outMap, layout.outMap};
-  int64_t reducedDim = *axis;
+  int64_t reducedDim = axis;
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{bestInit.getType(), indexInit.getType()},
       ValueRange{input}, ValueRange{bestInit, indexInit}, maps,
@@ -393,10 +417,19 @@ LogicalResult importTopK(NodeContext &ctx) {
   FailureOr<int64_t> axis = getSelectionAxis(ctx, ctx.getIntAttr("axis", -1));
   if (failed(axis))
     return failure();
-  const HostTensor *kTensor = ctx.getConstantInput(1);
-  if (!kTensor || kTensor->getNumElements() != 1)
-    return ctx.emitError() << "k must be a constant with one element";
-  int64_t k = kTensor->getInt(0);
+  int64_t k;
+  if (ctx.getOpset() < 10) {
+    // TopK-1: k is an attribute.
+    const onnx::AttributeProto *kAttr = ctx.getAttr("k");
+    if (!kAttr)
+      return ctx.emitError() << "the k attribute is required before opset 10";
+    k = kAttr->i();
+  } else {
+    const HostTensor *kTensor = ctx.getConstantInput(1);
+    if (!kTensor || kTensor->getNumElements() != 1)
+      return ctx.emitError() << "k must be a constant with one element";
+    k = kTensor->getInt(0);
+  }
   int64_t extent = type.getDimSize(*axis);
   if (k < 1 || k > kMaxK)
     return ctx.emitError() << "k = " << k << " is outside [1, " << kMaxK << "]";
@@ -493,25 +526,41 @@ LogicalResult importTopK(NodeContext &ctx) {
   return success();
 }
 
-/// Hardmax (opset 13): 1 at the first maximum along `axis`, 0 elsewhere.
+/// Hardmax: 1 at the first maximum along `axis`, 0 elsewhere. Before opset
+/// 13 the maximum is over every axis from `axis` on (getSoftmaxAxes): those
+/// are collapsed into one, and the result expanded back.
 LogicalResult importHardmax(NodeContext &ctx) {
-  int64_t axisAttr = ctx.getIntAttr("axis", -1);
-  FailureOr<Value> index = buildArgExtreme(ctx, axisAttr, /*keepDims=*/true,
-                                           /*isMax=*/true, /*last=*/false);
-  if (failed(index))
+  FailureOr<SmallVector<int64_t>> axes = getSoftmaxAxes(ctx);
+  if (failed(axes))
     return failure();
-  RankedTensorType type = ctx.getInputType(0);
-  int64_t rank = type.getRank();
-  int64_t axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  RankedTensorType inputType = ctx.getInputType(0);
+  Type elementType = inputType.getElementType();
+  if (inputType.getRank() == 0 || !isa<FloatType, IntegerType>(elementType))
+    return ctx.emitError() << "expects an input of rank 1 or more";
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Value input = ctx.getInput(0);
+  SmallVector<OpFoldResult> inputSizes = getSizes(b, loc, input);
+  SmallVector<ReassociationIndices> groups;
+  int64_t axis = axes->front();
+  for (int64_t d = 0; d < axis; ++d)
+    groups.push_back({d});
+  groups.push_back(ReassociationIndices(axes->begin(), axes->end()));
+  if (axes->size() > 1)
+    input = tensor::CollapseShapeOp::create(b, loc, input, groups);
+  auto type = cast<RankedTensorType>(input.getType());
+  if (type.getDimSize(axis) == 0)
+    return ctx.emitError() << "cannot reduce an empty axis";
+  int64_t rank = type.getRank();
+  Value index =
+      buildArgExtremeOf(ctx, input, axis, /*keepDims=*/true, /*isMax=*/true,
+                        /*last=*/false, ctx.isUnsignedInput(0));
   ReductionLayout layout = getReductionLayout(b, loc, input, {axis}, true);
   Value init = tensor::EmptyOp::create(b, loc, getSizes(b, loc, input),
                                        type.getElementType());
   SmallVector<AffineMap> maps = {layout.outMap, layout.inMap};
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{*index}, ValueRange{init},
+      b, loc, TypeRange{init.getType()}, ValueRange{index}, ValueRange{init},
       maps,
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -526,7 +575,11 @@ LogicalResult importHardmax(NodeContext &ctx) {
                 nb, nl, hot, scalarConstant(nb, nl, elementType, 1),
                 scalarConstant(nb, nl, elementType, 0))});
       });
-  ctx.setResult(0, generic.getResult(0));
+  Value result = generic.getResult(0);
+  if (axes->size() > 1)
+    result = tensor::ExpandShapeOp::create(b, loc, inputType, result, groups,
+                                           inputSizes);
+  ctx.setResult(0, result, ctx.isUnsignedInput(0));
   return success();
 }
 

@@ -114,18 +114,15 @@ LogicalResult importSize(NodeContext &ctx) {
 LogicalResult importConstant(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   if (const onnx::AttributeProto *value = ctx.getAttr("value")) {
-    FailureOr<ImportedValue> imported =
-        ctx.importer.importTensor(value->t(), ctx.getLoc(), "Constant value");
+    // Named after the output: the tensor itself is often unnamed.
+    FailureOr<ImportedValue> imported = ctx.importer.importTensor(
+        value->t(), ctx.getLoc(), "Constant value", ctx.getOutputName(0));
     if (failed(imported))
       return failure();
-    if (imported->constant) {
-      ctx.setConstantResult(0, *imported->constant);
-      return success();
-    }
-    ctx.setResult(0,
-                  arith::ConstantOp::create(
-                      b, ctx.getLoc(), cast<TypedAttr>(imported->constantAttr)),
-                  imported->isUnsigned);
+    // Kept as a constant of any size, exactly as an initializer is: a
+    // MatMul or Gemm whose weight some exporters store in a Constant node
+    // is still a linear layer.
+    ctx.setImportedResult(0, std::move(*imported));
     return success();
   }
   HostTensor tensor;
@@ -613,13 +610,33 @@ LogicalResult importSlice(NodeContext &ctx) {
   int64_t rank = type.getRank();
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
-  std::optional<SmallVector<OpFoldResult>> starts = ctx.getShapeElements(1);
-  std::optional<SmallVector<OpFoldResult>> ends = ctx.getShapeElements(2);
+  // Before opset 10 (Slice-1) starts, ends and axes are attributes, and
+  // there are no steps.
+  bool attributes = ctx.getOpset() < 10;
+  std::optional<SmallVector<OpFoldResult>> starts, ends;
+  if (attributes) {
+    std::optional<SmallVector<int64_t>> startsAttr = ctx.getIntsAttr("starts");
+    std::optional<SmallVector<int64_t>> endsAttr = ctx.getIntsAttr("ends");
+    if (!startsAttr || !endsAttr)
+      return ctx.emitError()
+             << "the starts and ends attributes are required before opset 10";
+    starts = getAsIndexOpFoldResult(b.getContext(), *startsAttr);
+    ends = getAsIndexOpFoldResult(b.getContext(), *endsAttr);
+  } else {
+    starts = ctx.getShapeElements(1);
+    ends = ctx.getShapeElements(2);
+  }
   if (!starts || !ends)
     return ctx.emitError() << "starts and ends must be known at import time "
                               "or computed from shapes";
   SmallVector<int64_t> axes;
-  if (ctx.hasInput(3)) {
+  if (attributes) {
+    if (std::optional<SmallVector<int64_t>> axesAttr = ctx.getIntsAttr("axes"))
+      axes = *axesAttr;
+    else
+      axes = llvm::to_vector(
+          llvm::seq<int64_t>(0, static_cast<int64_t>(starts->size())));
+  } else if (ctx.hasInput(3)) {
     FailureOr<SmallVector<int64_t>> values =
         requireConstantInts(ctx, 3, "axes");
     if (failed(values))
@@ -630,7 +647,7 @@ LogicalResult importSlice(NodeContext &ctx) {
       axes.push_back(d);
   }
   SmallVector<int64_t> steps(axes.size(), 1);
-  if (ctx.hasInput(4)) {
+  if (!attributes && ctx.hasInput(4)) {
     FailureOr<SmallVector<int64_t>> values =
         requireConstantInts(ctx, 4, "steps");
     if (failed(values))

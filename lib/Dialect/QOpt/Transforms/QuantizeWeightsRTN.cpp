@@ -426,9 +426,35 @@ void QuantizeWeightsRTNPass::runOnOperation() {
   SmallVector<LinearOp> linears;
   getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
 
+  // What the pass did with every layer: a remark per layer and a summary,
+  // so that "nothing was quantized" is never silent.
+  std::map<std::string, int64_t> quantized;
+  int64_t heads = 0, kept = 0, overriddenFp = 0, nonConstant = 0,
+          unquantizable = 0;
+  auto describe = [](const LayerSpec &spec) {
+    std::string text = "int" + std::to_string(spec.bits);
+    if (spec.granularity == Granularity::PerGroup)
+      text += " g" + std::to_string(spec.groupSize);
+    else
+      text += spec.granularity == Granularity::PerChannel ? " pc" : " pt";
+    return spec.symmetric ? text : text + " asym";
+  };
+  auto displayName = [](LinearOp op) -> std::string {
+    StringRef name = getLayerName(op.getLoc());
+    return name.empty() ? std::string("an unnamed layer")
+                        : "'" + name.str() + "'";
+  };
+  auto leave = [&](LinearOp op, int64_t &counter, StringRef why) {
+    ++counter;
+    emitRemark(op.getLoc(), "rtn: left ")
+        << displayName(op) << " fp32: " << why;
+  };
+
   for (LinearOp op : linears) {
-    if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName))
+    if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName)) {
+      leave(op, kept, "qopt.keep_full_precision");
       continue;
+    }
     StringRef name = getLayerName(op.getLoc());
     const LayerSpec *chosen = nullptr;
     for (const Override &entry : parsedOverrides)
@@ -437,12 +463,16 @@ void QuantizeWeightsRTNPass::runOnOperation() {
         break;
       }
     if (!chosen) {
-      if (!quantizeHead && isOutputHead(op))
+      if (!quantizeHead && isOutputHead(op)) {
+        leave(op, heads, "output head (quantize-head=false)");
         continue;
+      }
       chosen = &defaults;
     }
-    if (chosen->fullPrecision)
+    if (chosen->fullPrecision) {
+      leave(op, overriddenFp, "override 'fp'");
       continue;
+    }
     LayerSpec spec = *chosen;
 
     int64_t n = op.getNumOutputChannels();
@@ -450,8 +480,12 @@ void QuantizeWeightsRTNPass::runOnOperation() {
     std::string reason;
     FailureOr<SmallVector<float>> weight = readWeight(op, reason);
     if (failed(weight)) {
-      if (!reason.empty())
+      if (!reason.empty()) {
         emitWarning(op.getLoc(), "not quantized: ") << reason;
+        ++unquantizable;
+      } else {
+        leave(op, nonConstant, "the weight is not a constant f32 tensor");
+      }
       continue;
     }
     if (spec.granularity == Granularity::PerGroup && k % spec.groupSize != 0) {
@@ -463,9 +497,12 @@ void QuantizeWeightsRTNPass::runOnOperation() {
     if ((k * spec.bits) % 8 != 0) {
       emitWarning(op.getLoc(), "not quantized: K = ")
           << k << " values of " << spec.bits << " bits do not fill whole bytes";
+      ++unquantizable;
       continue;
     }
-
+    ++quantized[describe(spec)];
+    emitRemark(op.getLoc(), "rtn: quantized ")
+        << displayName(op) << " as " << describe(spec);
     Attribute weightAttr;
     matchPattern(op.getWeight(), m_Constant(&weightAttr));
     auto key = std::make_tuple(
@@ -494,6 +531,26 @@ void QuantizeWeightsRTNPass::runOnOperation() {
     if (oldWeight && oldWeight->use_empty())
       oldWeight->erase();
   }
+
+  int64_t total = 0;
+  for (const auto &entry : quantized)
+    total += entry.second;
+  InFlightDiagnostic summary = emitRemark(getOperation()->getLoc(), "rtn: ");
+  summary << "quantized " << total << " layer" << (total == 1 ? "" : "s");
+  if (quantized.size() == 1)
+    summary << " (" << quantized.begin()->first << ")";
+  else if (!quantized.empty()) {
+    summary << " (";
+    llvm::interleaveComma(quantized, summary, [&](const auto &entry) {
+      summary << entry.first << ": " << entry.second;
+    });
+    summary << ")";
+  }
+  summary << ", left "
+          << heads + kept + overriddenFp + nonConstant + unquantizable
+          << " fp32: head " << heads << ", keep_full_precision " << kept
+          << ", non-constant weight " << nonConstant << ", override fp "
+          << overriddenFp << ", not quantizable " << unquantizable;
 }
 
 } // namespace

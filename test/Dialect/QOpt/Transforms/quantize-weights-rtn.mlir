@@ -208,29 +208,39 @@ func.func @resources(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 
 // CHECK-LABEL: func.func @grouped
 // CHECK: qopt.weight_only_linear {{.*}} scheme <storage = i3, granularity = per_group, axis = 1, group_size = 16, narrow_range = true> : tensor<?x16xf32>, tensor<2x6xi8>
+// expected-remark @+1 {{rtn: quantized 1 layer (int3 g16), left 0 fp32: head 0, keep_full_precision 0, non-constant weight 0, override fp 0, not quantizable 0}}
+module {
 func.func @grouped(%x: tensor<?x16xf32>) -> tensor<?x2xf32> {
   %w = arith.constant dense<0.5> : tensor<16x2xf32>
+  // expected-remark @+1 {{rtn: quantized an unnamed layer as int3 g16}}
   %y = qopt.linear %x, %w : tensor<?x16xf32>, tensor<16x2xf32> -> tensor<?x2xf32>
   %r = arith.negf %y : tensor<?x2xf32>
   return %r : tensor<?x2xf32>
+}
 }
 
 // -----
 
 // CHECK-LABEL: func.func @group_fallback
 // CHECK: qopt.weight_only_linear {{.*}} scheme <storage = i3, granularity = per_channel, axis = 0, narrow_range = true> : tensor<?x24xf32>, tensor<2x9xi8>
+// expected-remark @+1 {{rtn: quantized 1 layer (int3 pc), left 0 fp32}}
+module {
 func.func @group_fallback(%x: tensor<?x24xf32>) -> tensor<?x2xf32> {
   %w = arith.constant dense<0.5> : tensor<24x2xf32>
-  // expected-remark @+1 {{K = 24 is not a multiple of group size 16; quantized per channel instead}}
+  // expected-remark @+2 {{K = 24 is not a multiple of group size 16; quantized per channel instead}}
+  // expected-remark @+1 {{rtn: quantized an unnamed layer as int3 pc}}
   %y = qopt.linear %x, %w : tensor<?x24xf32>, tensor<24x2xf32> -> tensor<?x2xf32>
   %r = arith.negf %y : tensor<?x2xf32>
   return %r : tensor<?x2xf32>
+}
 }
 
 // -----
 
 // CHECK-LABEL: func.func @unpackable
 // CHECK: qopt.linear
+// expected-remark @+1 {{rtn: quantized 0 layers, left 1 fp32: head 0, keep_full_precision 0, non-constant weight 0, override fp 0, not quantizable 1}}
+module {
 func.func @unpackable(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %w = arith.constant dense<0.5> : tensor<4x2xf32>
   // expected-remark @+2 {{K = 4 is not a multiple of group size 16; quantized per channel instead}}
@@ -239,11 +249,14 @@ func.func @unpackable(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %r = arith.negf %y : tensor<?x2xf32>
   return %r : tensor<?x2xf32>
 }
+}
 
 // -----
 
 // CHECK-LABEL: func.func @elided
 // CHECK: qopt.linear
+// expected-remark @+1 {{rtn: quantized 0 layers, left 1 fp32: head 0, keep_full_precision 0, non-constant weight 0, override fp 0, not quantizable 1}}
+module {
 func.func @elided(%x: tensor<?x16xf32>) -> tensor<?x2xf32> {
   %w = arith.constant dense_resource<__elided__> : tensor<16x2xf32>
   // expected-warning @+1 {{not quantized: the weight's dense_resource blob is not available}}
@@ -251,17 +264,21 @@ func.func @elided(%x: tensor<?x16xf32>) -> tensor<?x2xf32> {
   %r = arith.negf %y : tensor<?x2xf32>
   return %r : tensor<?x2xf32>
 }
+}
 
 // -----
 
 // CHECK-LABEL: func.func @non_finite
 // CHECK: qopt.linear
+// expected-remark @+1 {{rtn: quantized 0 layers, left 1 fp32: head 0, keep_full_precision 0, non-constant weight 0, override fp 0, not quantizable 1}}
+module {
 func.func @non_finite(%x: tensor<?x16xf32>) -> tensor<?x2xf32> {
   %w = arith.constant dense<0x7F800000> : tensor<16x2xf32>
   // expected-warning @+1 {{not quantized: the weight has non-finite values}}
   %y = qopt.linear %x, %w : tensor<?x16xf32>, tensor<16x2xf32> -> tensor<?x2xf32>
   %r = arith.negf %y : tensor<?x2xf32>
   return %r : tensor<?x2xf32>
+}
 }
 
 //--- bad-bits.mlir

@@ -18,9 +18,13 @@ namespace qopt {
 StringRef getLayerName(Location loc);
 
 /// Whether `op` is the output head, which passes leave in full precision by
-/// default: a layer whose result reaches a return only through reshapes
-/// (`tensor.expand_shape`, `collapse_shape`, `reshape`, `cast`), or whose
-/// name contains `lm_head`.
+/// default: a layer whose name contains `lm_head`, or a last linear layer:
+/// one whose result reaches a return through shape-only ops
+/// (`tensor.expand_shape`, `collapse_shape`, `reshape`, `cast`,
+/// `extract_slice`, `linalg.transpose`/`broadcast`) and elementwise ops
+/// (all-parallel `linalg.generic`, which is how Add, activations and the
+/// importer's Softmax/LogSoftmax reach their result; `linalg.softmax`), and
+/// from whose result no other linear layer can be reached at all.
 bool isOutputHead(LinearOp op);
 
 } // namespace qopt

@@ -116,15 +116,29 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
        (stay f32) or `int<bits>[-g<G>|-pc|-pt][-sym|-asym]`, e.g. `int8`,
        `int4-g64`, `int4-pc`, `int3-g128-asym`; what a spec leaves out comes
        from the pass options;
-    3. the output head stays f32 unless `quantize-head`: a layer whose result
-       reaches a return only through reshapes (`tensor.expand_shape`,
-       `collapse_shape`, `reshape`, `cast`), or whose name contains
-       `lm_head`;
+    3. the output head stays f32 unless `quantize-head`. The rule
+       (`isOutputHead`, LinearLayers.h), the same for every pass: a layer
+       whose name contains `lm_head`, or a *last* linear layer, one whose
+       result reaches a function return through shape-only ops
+       (`tensor.expand_shape`, `collapse_shape`, `reshape`, `cast`,
+       `extract_slice`, `linalg.transpose`, `linalg.broadcast`) and
+       elementwise ops (an all-parallel `linalg.generic`, as the importer
+       spells Add, activations and Softmax/LogSoftmax; `linalg.softmax`),
+       and from whose result no other linear layer can be reached through
+       any ops. So a classifier head behind Add -> Softmax stays f32, while
+       a layer feeding the residual stream of the next block, which may
+       also reach the output through Adds, does not count;
     4. every other layer is quantized with the pass options.
 
     Embeddings are gathers, not `qopt.linear`, so they always stay f32 (a
-    tied LM head keeps its f32 embedding table). Layers whose weight is not
-    a constant are skipped silently. Remarks and warnings explain layers the
+    tied LM head keeps its f32 embedding table). The pass reports what it
+    did: a remark per layer (`rtn: quantized 'fc1' as int4 g128`, or
+    `rtn: left 'head' fp32: output head (quantize-head=false)`, `override
+    'fp'`, `qopt.keep_full_precision`, `the weight is not a constant f32
+    tensor`) and a summary remark at the root op (`rtn: quantized 30 layers
+    (int4 g128), left 1 fp32: head 1, keep_full_precision 0, non-constant
+    weight 0, override fp 0, not quantizable 0`), so that a run that
+    quantizes nothing says so. Remarks and warnings also explain layers the
     pass cannot quantize as asked: per-group with `K` not a multiple of the
     group size falls back to per-channel (remark); a `K` whose `bits`-bit
     values do not fill whole bytes (for example `K % 8 != 0` at 3 bits), a
@@ -165,8 +179,9 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
            "Input channels per group for per-group (usually 32, 64 or 128)">,
     Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
-           "Quantize the output head too (a linear layer whose result is "
-           "returned, or named *lm_head*)">,
+           "Quantize the output head too (a last linear layer, whose result "
+           "reaches a return through shape-only and elementwise ops with no "
+           "further linear layer, or one named *lm_head*)">,
     ListOption<"overrides", "overrides", "std::string",
                "Per-layer settings GLOB=SPEC, first match wins: GLOB matches "
                "the ONNX node name, SPEC is 'fp' or e.g. 'int8', 'int4-g64', "
@@ -209,8 +224,9 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
     3. with `include`, only layers whose name matches it get observers, the
        output head included;
     4. otherwise the output head (the rule of `qopt-quantize-weights-rtn`:
-       a layer whose result reaches a return only through reshapes, or whose
-       name contains `lm_head`) gets none unless `observe-head`;
+       a last linear layer, whose result reaches a return through
+       shape-only and elementwise ops with no further linear layer, or one
+       whose name contains `lm_head`) gets none unless `observe-head`;
     5. every other layer gets them.
 
     A layer whose input already carries an observer of the same name and
