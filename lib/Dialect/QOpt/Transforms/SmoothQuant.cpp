@@ -47,6 +47,13 @@ namespace {
 constexpr double kMinScale = 1e-5;
 constexpr double kMaxScale = 1e5;
 
+/// A layer in a diagnostic: its name, quoted, or what it is.
+std::string describe(LinearOp op) {
+  StringRef name = getLayerName(op.getLoc());
+  return name.empty() ? std::string("an unnamed linear layer")
+                      : ("'" + name + "'").str();
+}
+
 /// The f32 values of a constant (dense or dense_resource), or nothing.
 std::optional<SmallVector<float>> readFloats(Attribute attr) {
   auto elements = dyn_cast_or_null<ElementsAttr>(attr);
@@ -463,15 +470,15 @@ void SmoothQuantPass::runOnOperation() {
     StringRef layer = getLayerName(first.getLoc());
     auto skip = [&](Operation *at) {
       ++skipped;
-      return at->emitWarning("smooth-quant: input of '") << layer << "' ";
+      return at->emitWarning("smooth-quant: input of ")
+             << describe(first) << " ";
     };
     auto unselected = llvm::find_if(
         group.linears, [&](LinearOp op) { return !isSelected(op); });
     if (unselected != group.linears.end()) {
       LinearOp other = *unselected;
-      skip(other) << "not smoothed: it also feeds '"
-                  << getLayerName(other.getLoc())
-                  << "', which the options exclude";
+      skip(other) << "not smoothed: it also feeds " << describe(other)
+                  << ", which the options exclude";
       continue;
     }
 
@@ -510,8 +517,8 @@ void SmoothQuantPass::runOnOperation() {
       std::optional<SmallVector<float>> w = readConstant(op.getWeight());
       if (!w || op.getNumInputChannels() != k ||
           llvm::any_of(*w, [](float v) { return !std::isfinite(v); })) {
-        skip(op) << "not smoothed: the weight of '" << getLayerName(op.getLoc())
-                 << "' is not a finite constant f32 tensor";
+        skip(op) << "not smoothed: the weight of " << describe(op)
+                 << " is not a finite constant f32 tensor";
         weightsOk = false;
         break;
       }
@@ -589,8 +596,9 @@ void SmoothQuantPass::runOnOperation() {
       auto smooth =
           SmoothOp::create(b, value.getLoc(), value.getType(), value, scale);
       value.replaceAllUsesExcept(smooth.getResult(), smooth);
-      first.emitRemark("smooth-quant: input of '")
-          << layer << "' has no producer that can take the scale; inserted "
+      first.emitRemark("smooth-quant: input of ")
+          << describe(first)
+          << " has no producer that can take the scale; inserted "
           << "qopt.smooth (a division at run time)";
     }
 
