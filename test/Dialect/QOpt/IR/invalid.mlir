@@ -121,6 +121,22 @@ func.func @observer_bins(%x: tensor<4xf32>) {
 
 // -----
 
+func.func @observer_kl_bins(%x: tensor<4xf32>) {
+  // expected-error @+1 {{a histogram (KL) observer needs at least 128 bins, got 64}}
+  %0 = qopt.observe %x name "x" observer <kind = histogram, bins = 64> : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @observer_many_bins(%x: tensor<4xf32>) {
+  // expected-error @+1 {{bins must be at most 1048576, got 1048577}}
+  %0 = qopt.observe %x name "x" observer <kind = percentile, bins = 1048577> : tensor<4xf32>
+  return
+}
+
+// -----
+
 func.func @stats_samples(%x: tensor<4xf32>) {
   // expected-error @+1 {{samples must be non-negative, got -1}}
   %0 = qopt.observe %x name "x" observer <kind = min_max> stats <samples = -1> : tensor<4xf32>

@@ -199,7 +199,12 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
       what SmoothQuant and AWQ need;
     * `hessian`: `H = 2 X^T X` over all tokens, `X` the input reshaped to
       `[tokens, K]`; each batch's product in f32, summed over batches in
-      f64 (GPTQ).
+      f64 (GPTQ);
+    * `percentile`, `mse`, `histogram`: a histogram of |x| over the whole
+      tensor (`bins` bins, a range that grows by doubling), from which
+      `qopt-apply-calibration` takes a clip range: the `percentile` of |x|,
+      the clip of least int8 quantization error, or the KL-divergence
+      (entropy) threshold as TensorRT computes it (docs/calibration.md).
 
     Which layers, in order of precedence:
 
@@ -214,8 +219,9 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
     5. every other layer gets them.
 
     A layer whose input already carries an observer of the same name and
-    kind is left alone, so the pass can run twice. An unknown observer, or a
-    regex that does not compile, is an error.
+    kind is left alone, so the pass can run twice. An unknown observer, an
+    invalid `percentile` or `bins`, or a regex that does not compile, is an
+    error.
 
     Example (`observers=min_max,abs_max`):
 
@@ -234,8 +240,13 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
   let dependentDialects = ["::mlir::qopt::QOptDialect"];
   let options = [
     ListOption<"observers", "observers", "std::string",
-               "Observers per point, in order: min_max, abs_max, hessian "
-               "(default: min_max)">,
+               "Observers per point, in order: min_max, abs_max, hessian, "
+               "percentile, mse, histogram (default: min_max)">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "The percentile of |x| that a percentile observer clips at">,
+    Option<"bins", "bins", "int64_t", /*default=*/"2048",
+           "Histogram bins of percentile, mse and histogram observers "
+           "(histogram: at least 128)">,
     Option<"include", "include", "std::string", /*default=*/"\"\"",
            "Observe only layers whose name matches this regex (the output "
            "head too)">,
@@ -263,7 +274,12 @@ def ApplyCalibration : Pass<"qopt-apply-calibration"> {
 
     * `min_max`: `samples`, `min` and `max` (rank 0, or `[C]` per channel);
     * `abs_max`: `samples` and `absmax` (`[C]` along the axis, or rank 0);
-    * `hessian`: `samples` (tokens) and `hessian`, `tensor<KxKxf64>`.
+    * `hessian`: `samples` (tokens) and `hessian`, `tensor<KxKxf64>`;
+    * `percentile`, `mse`, `histogram`: `samples`, and `min`/`max` (rank 0)
+      set to the clip range `[max(min, -c), min(max, c)]`, `c` being the
+      observer's clip of |x| (`qstats::clipFor`, include/qopt/Calibration/
+      Clip.h), so that a static W8A8 pass reads them as it reads `min_max`
+      statistics; `histogram` also gets the counts, `tensor<BINSxf64>`.
 
     Arrays of at least `resource-threshold` bytes become `dense_resource`
     blobs named `calib.<point>.<field>`, which bytecode stores out of line;
