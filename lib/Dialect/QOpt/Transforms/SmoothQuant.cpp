@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -93,6 +94,14 @@ std::optional<SmallVector<double>> readDoubles(Attribute attr) {
     return std::nullopt;
   }
   return out;
+}
+
+/// Whether `user` is the only op that reads the values of `value`: other
+/// uses may only ask for its shape (tensor.dim), which scaling leaves alone.
+bool readOnlyBy(Value value, Operation *user) {
+  return llvm::all_of(value.getUses(), [&](OpOperand &use) {
+    return use.getOwner() == user || isa<tensor::DimOp>(use.getOwner());
+  });
 }
 
 /// The f32 values of a constant tensor operand, or nothing.
@@ -251,7 +260,7 @@ bool SmoothQuantPass::planBody(linalg::GenericOp generic, Value scalar,
     }
     // A full tensor read element by element: divide its producer, which
     // must not be seen by anyone else.
-    if (map.isIdentity() && operand->get().hasOneUse() &&
+    if (map.isIdentity() && readOnlyBy(operand->get(), generic) &&
         llvm::count(generic->getOperands(), operand->get()) == 1)
       return planProducer(operand->get(), edits);
     return false;
@@ -262,7 +271,17 @@ bool SmoothQuantPass::planBody(linalg::GenericOp generic, Value scalar,
   // (a * b) / s = (a / s) * b: one factor takes the scale, preferring a
   // constant factor (the gamma) over an activation.
   if (auto mul = dyn_cast<arith::MulFOp>(op)) {
-    for (Value factor : {mul.getLhs(), mul.getRhs()}) {
+    auto isConstantArg = [&](Value v) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      return arg && arg.getOwner() == body &&
+             arg.getArgNumber() < generic.getNumDpsInputs() &&
+             matchPattern(generic.getDpsInputOperand(arg.getArgNumber())->get(),
+                          m_Constant());
+    };
+    Value lhs = mul.getLhs(), rhs = mul.getRhs();
+    if (isConstantArg(rhs) && !isConstantArg(lhs))
+      std::swap(lhs, rhs);
+    for (Value factor : {lhs, rhs}) {
       SmallVector<ConstantEdit> tried;
       if (planBody(generic, factor, tried, depth + 1)) {
         edits.append(tried);
@@ -284,6 +303,16 @@ bool SmoothQuantPass::planBody(linalg::GenericOp generic, Value scalar,
 
 bool SmoothQuantPass::planProducer(Value value,
                                    SmallVectorImpl<ConstantEdit> &edits) {
+  // A reshape that keeps the innermost dimension (the [B, S, C] -> [B*S, C]
+  // collapse before a Gemm): channel j stays channel j.
+  if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>())
+    return collapse.getReassociationIndices().back().size() == 1 &&
+           readOnlyBy(collapse.getSrc(), collapse) &&
+           planProducer(collapse.getSrc(), edits);
+  if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>())
+    return expand.getReassociationIndices().back().size() == 1 &&
+           readOnlyBy(expand.getSrc(), expand) &&
+           planProducer(expand.getSrc(), edits);
   // A preceding linear: divide its output channels (weight and bias).
   if (auto linear = value.getDefiningOp<LinearOp>()) {
     if (!readConstant(linear.getWeight()) ||
@@ -493,6 +522,9 @@ void SmoothQuantPass::runOnOperation() {
           worklist.push_back(observe.getResult());
           continue;
         }
+        // Shape queries see no values.
+        if (isa<tensor::DimOp>(user))
+          continue;
         auto linear = dyn_cast<LinearOp>(user);
         if (!linear || use.getOperandNumber() != 0) {
           blocker = user;

@@ -155,6 +155,44 @@ func.func @product(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
 
 // -----
 
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ch3 = affine_map<(d0, d1, d2) -> (d2)>
+
+// GPT-2's shape: LayerNorm's gamma and beta in one body, then a collapse
+// of [B, S, C] to [B*S, C] for a Gemm; tensor.dim only reads shapes, so it
+// does not block. s = [sqrt(4)/1, 1] = [2, 1]: gamma [2, 1] -> [1, 1],
+// beta [4, 3] -> [2, 3].
+// CHECK-LABEL: func.func @collapse
+// CHECK: %[[G:.*]] = arith.constant dense<1.000000e+00> : tensor<2xf32>
+// CHECK: %[[B:.*]] = arith.constant dense<[2.000000e+00, 3.000000e+00]> : tensor<2xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[G]], %[[B]] :
+// CHECK-NOT: qopt.smooth
+// expected-remark @+1 {{smooth-quant: smoothed 1 values (1 linears), skipped 0}}
+module {
+func.func @collapse(%xhat: tensor<?x3x2xf32>) -> (tensor<?x2xf32>, index) {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %xhat, %c0 : tensor<?x3x2xf32>
+  %e = tensor.empty(%d) : tensor<?x3x2xf32>
+  %gamma = arith.constant dense<[2.0, 1.0]> : tensor<2xf32>
+  %beta = arith.constant dense<[4.0, 3.0]> : tensor<2xf32>
+  %n = linalg.generic {indexing_maps = [#id3, #ch3, #ch3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%xhat, %gamma, %beta : tensor<?x3x2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<?x3x2xf32>) {
+  ^bb0(%x: f32, %g: f32, %b: f32, %o: f32):
+    %m = arith.mulf %x, %g : f32
+    %a = arith.addf %m, %b : f32
+    linalg.yield %a : f32
+  } -> tensor<?x3x2xf32>
+  %rows = tensor.dim %n, %c0 : tensor<?x3x2xf32>
+  %c = tensor.collapse_shape %n [[0, 1], [2]] : tensor<?x3x2xf32> into tensor<?x2xf32>
+  %o = qopt.observe %c name "fc:input" observer <kind = abs_max, axis = 1> stats <samples = 4, absmax = dense<[4.0, 1.0]> : tensor<2xf32>> : tensor<?x2xf32>
+  %w = arith.constant dense<1.0> : tensor<2x2xf32>
+  %y = qopt.linear %o, %w : tensor<?x2xf32>, tensor<2x2xf32> -> tensor<?x2xf32>
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r, %rows : tensor<?x2xf32>, index
+}
+}
+
+// -----
+
 // No producer can take the scale (a block argument): qopt.smooth divides
 // at run time. A Hessian point follows as diag(1/s) H diag(1/s).
 // CHECK-LABEL: func.func @block_argument

@@ -339,7 +339,12 @@ def SmoothQuant : Pass<"qopt-smooth-quant"> {
       two activations (SwiGLU's `silu(gate) * up`) passes the scale on to
       one factor whose producer can take it and has no other use;
     * a preceding `qopt.linear` with constant weight (and bias): its output
-      channels are divided by `s`.
+      channels are divided by `s`;
+    * through a `tensor.collapse_shape`/`expand_shape` that keeps the
+      innermost dimension (GPT-2's `[B, S, C] -> [B*S, C]` before a Gemm).
+
+    A producer whose result something else also reads cannot take the
+    scale; `tensor.dim` uses read only the shape and do not count.
 
     Every use of the value must be the input of a `qopt.linear`, possibly
     through `qopt.observe` chains; each of those layers gets its weight
