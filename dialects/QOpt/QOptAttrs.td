@@ -100,8 +100,9 @@ def QOpt_ObserverAttr : QOpt_Attr<"Observer", "observer"> {
     * `histogram`: KL (entropy) calibration, as TensorRT does it.
 
     The last three record a histogram of |x| over the whole tensor, `bins`
-    bins (2 to 1048576; at least 128 for `histogram`, which compares 128
-    int8 levels) over a range that grows by doubling, and calibration
+    bins (2 to 1048576; `qopt-insert-observers` asks for at least 128 for
+    `histogram`, which compares 128 int8 levels, and with fewer its clip is
+    the whole range) over a range that grows by doubling, and calibration
     derives their clip range from it (docs/calibration.md).
     * `abs_max`: max |x| per channel along `axis` (SmoothQuant, AWQ), or per
       tensor without `axis`.

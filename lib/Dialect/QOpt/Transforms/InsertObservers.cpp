@@ -87,6 +87,14 @@ void InsertObserversPass::runOnOperation() {
     if (failed(ObserverAttr::verify(emitOptionError, *kind, std::nullopt,
                                     percentileValue, bins.getValue())))
       return signalPassFailure();
+    // KL calibration compares 128 int8 magnitude levels with at least as
+    // many bins (with fewer, the clip would be the whole range).
+    if (*kind == ObserverKind::Histogram && bins < 128) {
+      emitOptionError() << "a histogram (KL) observer needs at least 128 "
+                           "bins, got "
+                        << bins.getValue();
+      return signalPassFailure();
+    }
     ObserverAttr observer = ObserverAttr::get(ctx, *kind, std::nullopt,
                                               percentileValue, bins.getValue());
     kinds.push_back(observer);

@@ -119,13 +119,6 @@ func.func @observer_bins(%x: tensor<4xf32>) {
   return
 }
 
-// -----
-
-func.func @observer_kl_bins(%x: tensor<4xf32>) {
-  // expected-error @+1 {{a histogram (KL) observer needs at least 128 bins, got 64}}
-  %0 = qopt.observe %x name "x" observer <kind = histogram, bins = 64> : tensor<4xf32>
-  return
-}
 
 // -----
 
