@@ -96,9 +96,14 @@ def QOpt_ObserverAttr : QOpt_Attr<"Observer", "observer"> {
     * `min_max`: running minimum and maximum (per tensor, or per channel along
       `axis`).
     * `percentile`: clip range at the given `percentile` of |x|.
-    * `mse`: clip range minimising the quantization mean squared error.
-    * `histogram`: a histogram of `bins` bins over [min, max], for KL
-      (entropy) calibration.
+    * `mse`: clip range minimising the int8 quantization mean squared error.
+    * `histogram`: KL (entropy) calibration, as TensorRT does it.
+
+    The last three record a histogram of |x| over the whole tensor, `bins`
+    bins (2 to 1048576; `qopt-insert-observers` asks for at least 128 for
+    `histogram`, which compares 128 int8 levels, and with fewer its clip is
+    the whole range) over a range that grows by doubling, and calibration
+    derives their clip range from it (docs/calibration.md).
     * `abs_max`: max |x| per channel along `axis` (SmoothQuant, AWQ), or per
       tensor without `axis`.
     * `hessian`: `H = 2 X^T X` summed over all tokens, `X` being the input of

@@ -84,6 +84,9 @@ std::string qstats::encodeStatsFile(const StatsFile &stats) {
     putArray(payload, p.absmax);
     put<int64_t>(payload, p.hessianK);
     putArray(payload, p.hessian);
+    put<int64_t>(payload, static_cast<int64_t>(p.histogram.size()));
+    put<double>(payload, p.histogramRange);
+    putArray(payload, p.histogram);
   }
   std::string file(kStatsFileMagic, sizeof(kStatsFileMagic));
   put<uint32_t>(file, kStatsFileVersion);
@@ -107,6 +110,9 @@ std::string qstats::decodeStatsFile(const std::string &bytes,
   if (version != kStatsFileVersion)
     return path + ": statistics file version " + std::to_string(version) +
            ", this build reads version " + std::to_string(kStatsFileVersion) +
+           (version < kStatsFileVersion
+                ? " (written by an older qrun, before histograms)"
+                : "") +
            "; rerun qrun calibrate";
   if (payloadSize != bytes.size() - headerSize)
     return path + ": truncated or padded statistics file (payload of " +
@@ -140,6 +146,10 @@ std::string qstats::decodeStatsFile(const std::string &bytes,
     p.hessianK = r.get<int64_t>();
     if (!r.ok || p.hessianK < 0 || p.hessianK > (int64_t(1) << 20) ||
         !r.getArray(p.hessian, p.hessianK * p.hessianK))
+      break;
+    int64_t bins = r.get<int64_t>();
+    p.histogramRange = r.get<double>();
+    if (!r.ok || !(p.histogramRange >= 0) || !r.getArray(p.histogram, bins))
       break;
     result.points.push_back(std::move(p));
   }

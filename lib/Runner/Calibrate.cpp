@@ -61,6 +61,10 @@ std::string calibrate::collect(qrt_session *session, qstats::StatsFile &out) {
     p.hessianK = o.hessian_k;
     if (o.hessian)
       p.hessian.assign(o.hessian, o.hessian + o.hessian_k * o.hessian_k);
+    if (o.histogram) {
+      p.histogram.assign(o.histogram, o.histogram + o.histogram_bins);
+      p.histogramRange = o.histogram_range;
+    }
     out.points.push_back(std::move(p));
   }
   return "";

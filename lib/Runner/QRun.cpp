@@ -11,6 +11,7 @@
 #include "qopt/Runner/QRun.h"
 
 #include "Json.h"
+#include "qopt/Calibration/Clip.h"
 #include "qopt/Runner/Calibrate.h"
 #include "qopt/Runner/Common.h"
 #include "qopt/Runner/Eval.h"
@@ -968,6 +969,15 @@ int calibrateCommand(int argc, char **argv) {
     else
       printf(", %zu channels, absmax up to %g", p.absmax.size(),
              *std::max_element(p.absmax.begin(), p.absmax.end()));
+    // Histogram kinds: the clip they stand for (qstats::clipFor), printed
+    // in full so that tests can recompute it.
+    if (!p.histogram.empty()) {
+      const char *what = p.kind == 1   ? "percentile"
+                         : p.kind == 2 ? "mse"
+                                       : "kl";
+      printf(", %s clip %.17g (histogram of %zu bins over [0, %.17g))", what,
+             qstats::clipFor(p), p.histogram.size(), p.histogramRange);
+    }
     printf("\n");
   }
   fprintf(stderr,

@@ -47,6 +47,8 @@ void Observations::reset() {
     p.absmax.clear();
     p.hessianK = 0;
     p.hessian.clear();
+    p.histogram.clear();
+    p.histogramRange = 0;
   }
   std::lock_guard<std::mutex> lock(errorMutex);
   error.clear();
@@ -171,6 +173,60 @@ void accumulateHessian(const std::vector<float> &rows, int64_t k,
     h[i] += 2.0 * static_cast<double>(product[i]);
 }
 
+bool isHistogramKind(int32_t kind) {
+  return kind == QART_OBSERVE_PERCENTILE || kind == QART_OBSERVE_MSE ||
+         kind == QART_OBSERVE_HISTOGRAM;
+}
+
+/// Makes the histogram's range cover `absmax`. The first non-zero maximum
+/// becomes the range; later, larger ones double it as often as needed,
+/// each doubling merging bins 2i and 2i + 1 into bin i. The bin edges of
+/// the new range are edges of the old one, so counts move exactly (no
+/// interpolation); the price is resolution: the data's maximum always
+/// lies in the upper half of the range, so at least bins / 2 bins cover it.
+void growHistogram(PointStats &p, double absmax) {
+  if (absmax <= p.histogramRange)
+    return;
+  if (p.histogramRange == 0) {
+    // Zeros counted so far are in bin 0, which holds 0 whatever the range.
+    p.histogramRange = absmax;
+    return;
+  }
+  size_t bins = p.histogram.size();
+  while (absmax > p.histogramRange) {
+    p.histogramRange *= 2;
+    for (size_t i = 0; i < bins; ++i) {
+      int64_t merged = 0;
+      if (2 * i < bins)
+        merged += p.histogram[2 * i];
+      if (2 * i + 1 < bins)
+        merged += p.histogram[2 * i + 1];
+      p.histogram[i] = merged;
+    }
+  }
+}
+
+/// Adds the finite values of `row` to the histogram: bin
+/// min(bins - 1, floor(|x| * bins / range)), in double.
+void binRow(PointStats &p, const float *row, int64_t stride, int64_t n) {
+  int64_t bins = static_cast<int64_t>(p.histogram.size());
+  if (p.histogramRange == 0) {
+    // Only zeros so far (the range grows before binning).
+    for (int64_t j = 0; j < n; ++j)
+      p.histogram[0] += row[j * stride] == 0.0f;
+    return;
+  }
+  double perUnit = static_cast<double>(bins) / p.histogramRange;
+  for (int64_t j = 0; j < n; ++j) {
+    float v = row[j * stride];
+    if (!std::isfinite(v))
+      continue;
+    int64_t bin =
+        static_cast<int64_t>(std::fabs(static_cast<double>(v)) * perUnit);
+    p.histogram[std::min(bin, bins - 1)] += 1;
+  }
+}
+
 } // namespace
 
 extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
@@ -225,6 +281,9 @@ extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
     p.min.assign(channels, std::numeric_limits<float>::infinity());
     p.max.assign(channels, -std::numeric_limits<float>::infinity());
     p.absmax.assign(channels, 0.0f);
+    if (isHistogramKind(info.kind))
+      p.histogram.assign(static_cast<size_t>(std::max<int64_t>(info.bins, 2)),
+                         0);
   } else if ((hessian ? p.hessianK : p.channels) != expected) {
     return recordError(
         *obs, "point '%s': %lld channels after %lld in an earlier call",
@@ -274,4 +333,12 @@ extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
   });
   if (hessian && !gathered.empty())
     accumulateHessian(gathered, p.hessianK, p.hessian);
+  // Histogram kinds are per tensor: absmax[0] is the running max |x|, which
+  // the range covers before this call's values are binned.
+  if (isHistogramKind(info.kind) && !p.histogram.empty() && p.anyFinite) {
+    growHistogram(p, static_cast<double>(p.absmax[0]));
+    forEachRow(view,
+               [&](const std::vector<int64_t> &, const float *row,
+                   int64_t stride, int64_t n) { binRow(p, row, stride, n); });
+  }
 }

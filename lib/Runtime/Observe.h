@@ -26,6 +26,11 @@ struct PointStats {
   std::vector<float> min, max, absmax;
   int64_t hessianK = 0;
   std::vector<double> hessian;
+  /// Histogram kinds (percentile, mse, histogram): counts of |x| in
+  /// `bins` equal bins over [0, histogramRange), empty otherwise. The range
+  /// only grows, by doubling (Observe.cpp).
+  std::vector<int64_t> histogram;
+  double histogramRange = 0;
 };
 
 /// The statistics of every point of one session.

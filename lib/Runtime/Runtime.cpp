@@ -181,6 +181,7 @@ struct qrt_session {
   struct Snapshot {
     std::vector<float> min, max, absmax;
     std::vector<double> hessian;
+    std::vector<int64_t> histogram;
   };
   const qrt_artifact *artifact = nullptr;
   std::vector<Input> inputs;
@@ -860,6 +861,12 @@ qrt_status qrt_session_observation(qrt_session *session, int index,
     snap.hessian = p.hessian;
     out->hessian_k = p.hessianK;
     out->hessian = snap.hessian.data();
+  }
+  if (!p.histogram.empty()) {
+    snap.histogram = p.histogram;
+    out->histogram_bins = static_cast<int64_t>(p.histogram.size());
+    out->histogram_range = p.histogramRange;
+    out->histogram = snap.histogram.data();
   }
   return QRT_OK;
 }

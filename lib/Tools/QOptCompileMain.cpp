@@ -6,6 +6,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -102,6 +103,29 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       cl::desc("Where to save the IR and pipeline of a failing or crashing "
                "pass, for a bug report (default: not saved)"),
       cl::value_desc("file"), cl::cat(category));
+  cl::opt<std::string> calibration(
+      "calibration",
+      cl::desc("Calibrate first on this data (an eval suite .jsonl or a .npy "
+               "tensor, as qrun calibrate takes), then run --pre-pipeline on "
+               "the calibrated module; every step's file goes to --work-dir"),
+      cl::value_desc("file"), cl::cat(category));
+  cl::opt<std::string> workDir(
+      "work-dir",
+      cl::desc("Where --calibration keeps its intermediate files (default: "
+               "OUTPUT.work)"),
+      cl::value_desc("dir"), cl::cat(category));
+  cl::opt<std::string> observers(
+      "observers",
+      cl::desc("Observers of the calibration build (qopt-insert-observers "
+               "options, e.g. 'observers=min_max,abs_max include=mlp')"),
+      cl::init("observers=min_max,abs_max"), cl::cat(category));
+  cl::opt<int64_t> calibrationBatch("calibration-batch",
+                                    cl::desc("Samples per calibration run"),
+                                    cl::init(8), cl::cat(category));
+  cl::opt<int64_t> calibrationLimit(
+      "calibration-limit",
+      cl::desc("Calibrate on the first N samples only (0: all)"), cl::init(0),
+      cl::cat(category));
   cl::opt<uint64_t> weightsThreshold(
       "weights-threshold",
       cl::desc("Constants of at least this many bytes go to the weights file"),
@@ -129,6 +153,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
     return usage("no output file given (-o)");
   if (optLevel > 3)
     return usage("-O must be 0 to 3");
+  if (calibration.empty() &&
+      (!workDir.empty() || observers.getNumOccurrences()))
+    return usage("--work-dir and --observers need --calibration");
+  if (!calibration.empty() && emit != EmitKind::Artifact)
+    return usage("--calibration builds an artifact (--emit=artifact)");
 
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
@@ -167,86 +196,132 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   if (!module)
     return 1;
 
-  auto func = module->lookupSymbol<func::FuncOp>(entry);
-  if (!func || func.isDeclaration()) {
-    llvm::errs() << "qopt-compile: error: '" << inputPath
-                 << "' has no function '" << entry << "' to compile\n";
-    return 1;
-  }
-  FailureOr<ArtifactSignature> signature = getArtifactSignature(func);
-  if (failed(signature))
-    return 1;
-  func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  // The signature has what the names say; LLVM IR has no place for them.
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    func.setArgAttrs(i, ArrayRef<NamedAttribute>());
-  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
-    func.setResultAttrs(i, ArrayRef<NamedAttribute>());
+  // lld resets every llvm::cl option when it links an artifact, and the
+  // calibration flow links two: what the steps after the first link need is
+  // copied out of the options first.
+  const std::string outputFile = outputPath, entryName = entry,
+                    prePipelineText = prePipeline,
+                    reproducerFile = crashReproducer, inputFile = inputPath;
+  const bool useUkernels = ukernels, useVectorize = vectorize,
+             useRuntimeChecks = runtimeChecks;
+  const EmitKind emitKind = emit;
+  CalibrationFlow flow;
+  flow.workDir = workDir.empty() ? outputFile + ".work" : workDir.getValue();
+  flow.observers = observers;
+  flow.data = calibration;
+  flow.batch = calibrationBatch;
+  flow.limit = calibrationLimit;
+  flow.prePipeline = prePipelineText;
 
   ArtifactOptions options;
   options.cpu = cpu;
   options.features = features;
   options.optLevel = optLevel;
   options.weightsThreshold = weightsThreshold;
-  auto [resolvedCpu, resolvedFeatures] = resolveTarget(options);
+  // A named copy: lambdas cannot capture structured bindings in C++17.
+  std::string resolvedFeatures = resolveTarget(options).second;
 
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return 2;
-  // A pass that crashes (upstream MLIR has a few that do on valid input)
-  // must not take the process down. With a reproducer, the pass manager
-  // runs the pipeline under crash recovery and reports a crash as a failure
-  // naming the pass. The reproducer (the whole module) is only kept when
-  // asked for: a large model's would be as large as its weights.
-  llvm::CrashRecoveryContext::Enable();
-  if (!crashReproducer.empty())
-    pm.enableCrashReproducerGeneration(crashReproducer);
-  else
-    pm.enableCrashReproducerGeneration(
-        [](std::string &) -> std::unique_ptr<ReproducerStream> {
-          return std::make_unique<DiscardedReproducer>();
-        });
-  if (!prePipeline.empty()) {
-    // Accept `builtin.module(...)` as --pass-pipeline spells it: on `pm`
-    // (which is anchored on the module already) that anchor would nest a
-    // module pass manager that never runs.
-    StringRef text = StringRef(prePipeline).trim();
-    if (text.consume_front("builtin.module(") && text.consume_back(")"))
-      text = text.trim();
-    std::string error;
-    llvm::raw_string_ostream errorStream(error);
-    if (failed(parsePassPipeline(text, pm, errorStream)))
-      return usage("--pre-pipeline: " + error);
-  }
-  CPUCodegenOptions codegen;
-  codegen.vectorWidth = getVectorWidth(resolvedFeatures);
-  codegen.ukernels = ukernels;
-  codegen.vectorize = vectorize;
-  codegen.runtimeChecks = runtimeChecks;
-  buildCPUCodegenPipeline(pm, codegen);
-  if (failed(pm.run(*module)))
-    return 1;
+  // Runs `pipeline` (may be empty) on `op`; false after reporting.
+  auto runPipeline = [&](ModuleOp op, StringRef pipeline,
+                         bool codegen) -> bool {
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return false;
+    // A pass that crashes (upstream MLIR has a few that do on valid input)
+    // must not take the process down. With a reproducer, the pass manager
+    // runs the pipeline under crash recovery and reports a crash as a
+    // failure naming the pass. The reproducer (the whole module) is only
+    // kept when asked for: a large model's would be as large as its
+    // weights.
+    llvm::CrashRecoveryContext::Enable();
+    if (!reproducerFile.empty())
+      pm.enableCrashReproducerGeneration(reproducerFile);
+    else
+      pm.enableCrashReproducerGeneration(
+          [](std::string &) -> std::unique_ptr<ReproducerStream> {
+            return std::make_unique<DiscardedReproducer>();
+          });
+    if (!pipeline.empty()) {
+      // Accept `builtin.module(...)` as --pass-pipeline spells it: on `pm`
+      // (which is anchored on the module already) that anchor would nest a
+      // module pass manager that never runs.
+      StringRef text = pipeline.trim();
+      if (text.consume_front("builtin.module(") && text.consume_back(")"))
+        text = text.trim();
+      std::string error;
+      llvm::raw_string_ostream errorStream(error);
+      if (failed(parsePassPipeline(text, pm, errorStream))) {
+        llvm::errs() << "qopt-compile: error: pipeline '" << pipeline
+                     << "': " << error << "\n";
+        return false;
+      }
+    }
+    if (codegen) {
+      CPUCodegenOptions codegenOptions;
+      codegenOptions.vectorWidth = getVectorWidth(resolvedFeatures);
+      codegenOptions.ukernels = useUkernels;
+      codegenOptions.vectorize = useVectorize;
+      codegenOptions.runtimeChecks = useRuntimeChecks;
+      buildCPUCodegenPipeline(pm, codegenOptions);
+    }
+    return succeeded(pm.run(op));
+  };
 
-  if (emit == EmitKind::MLIR) {
-    std::string error;
-    auto out = openOutputFile(outputPath, &error);
-    if (!out) {
+  // Runs `pre` and code generation on `op` (changed in place) and writes
+  // what --emit asks for to `path`; an exit code.
+  auto compile = [&](ModuleOp op, StringRef pre, StringRef path,
+                     EmitKind kind) -> int {
+    auto func = op.lookupSymbol<func::FuncOp>(entryName);
+    if (!func || func.isDeclaration()) {
+      llvm::errs() << "qopt-compile: error: '" << inputFile
+                   << "' has no function '" << entryName << "' to compile\n";
+      return 1;
+    }
+    FailureOr<ArtifactSignature> signature = getArtifactSignature(func);
+    if (failed(signature))
+      return 1;
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+    // The signature has what the names say; LLVM IR has no place for them.
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      func.setArgAttrs(i, ArrayRef<NamedAttribute>());
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      func.setResultAttrs(i, ArrayRef<NamedAttribute>());
+    if (!runPipeline(op, pre, /*codegen=*/true))
+      return 1;
+    if (kind == EmitKind::MLIR) {
+      std::string error;
+      auto out = openOutputFile(path, &error);
+      if (!out) {
+        llvm::errs() << "qopt-compile: error: " << error << "\n";
+        return 1;
+      }
+      op->print(out->os());
+      out->keep();
+      return 0;
+    }
+    ArtifactOutput output = kind == EmitKind::Object ? ArtifactOutput::Object
+                            : kind == EmitKind::LLVMIR
+                                ? ArtifactOutput::LLVMIR
+                                : ArtifactOutput::SharedLibrary;
+    std::string error =
+        emitArtifact(op, entryName, *signature, options, output, path.str());
+    if (!error.empty()) {
       llvm::errs() << "qopt-compile: error: " << error << "\n";
       return 1;
     }
-    module->print(out->os());
-    out->keep();
     return 0;
-  }
-  ArtifactOutput output = emit == EmitKind::Object ? ArtifactOutput::Object
-                          : emit == EmitKind::LLVMIR
-                              ? ArtifactOutput::LLVMIR
-                              : ArtifactOutput::SharedLibrary;
-  std::string error =
-      emitArtifact(*module, entry, *signature, options, output, outputPath);
-  if (!error.empty()) {
-    llvm::errs() << "qopt-compile: error: " << error << "\n";
+  };
+
+  if (flow.data.empty())
+    return compile(*module, prePipelineText, outputFile, emitKind);
+
+  flow.runPipeline = [&](ModuleOp op, StringRef pipeline) {
+    return runPipeline(op, pipeline, /*codegen=*/false);
+  };
+  flow.compile = [&](ModuleOp op, StringRef path) {
+    return compile(op, "", path, EmitKind::Artifact) == 0;
+  };
+  if (!runCalibrationFlow(*module, flow))
     return 1;
-  }
-  return 0;
+  return compile(*module, "", outputFile, emitKind);
 }

@@ -55,7 +55,7 @@ def read_stats(path):
         data = f.read()
     assert data[:8] == MAGIC, "bad magic"
     version, _, size, checksum = struct.unpack("<IIQQ", data[8:32])
-    assert version == 1, version
+    assert version == 2, version
     payload = data[32:]
     assert len(payload) == size and fnv1a64(payload) == checksum, "checksum"
     at = 0
@@ -76,24 +76,32 @@ def read_stats(path):
         mins, maxs, absmax = take("%df" % c), take("%df" % c), take("%df" % c)
         (k,) = take("q")
         hessian = take("%dd" % (k * k))
+        (bins_h,) = take("q")
+        (hist_range,) = take("d")
+        histogram = take("%dq" % bins_h)
         points.append(dict(name=name, kind=kind, axis=axis, samples=samples,
                            nonfinite=nonfinite, min=mins, max=maxs,
-                           absmax=absmax, k=k, hessian=hessian))
+                           absmax=absmax, k=k, hessian=hessian, bins=bins,
+                           percentile=percentile, histogram=histogram,
+                           range=hist_range))
     assert at == len(payload)
     return points
 
 
-def encode_point(name, kind, axis, samples, nonfinite, mins, maxs, absmax, k=0, hessian=()):
+def encode_point(name, kind, axis, samples, nonfinite, mins, maxs, absmax, k=0, hessian=(),
+                 histogram=(), hist_range=0.0, bins=2048, percentile=99.99):
     out = struct.pack("<I", len(name)) + name.encode()
-    out += struct.pack("<iiqdqqqq", kind, axis, 2048, 99.99, samples,
+    out += struct.pack("<iiqdqqqq", kind, axis, bins, percentile, samples,
                        samples * max(len(mins), 1), nonfinite, len(mins))
     for values in (mins, maxs, absmax):
         out += struct.pack("<%df" % len(values), *values)
     out += struct.pack("<q", k) + struct.pack("<%dd" % len(hessian), *hessian)
+    out += struct.pack("<qd", len(histogram), hist_range)
+    out += struct.pack("<%dq" % len(histogram), *histogram)
     return out
 
 
-def write_stats(path, points, version=1, corrupt=False):
+def write_stats(path, points, version=2, corrupt=False):
     payload = struct.pack("<I", len(points)) + b"".join(points)
     checksum = fnv1a64(payload) ^ (1 if corrupt else 0)
     with open(path, "wb") as f:
@@ -148,6 +156,13 @@ def main():
             write_stats(out, [good, encode_point("gone:input", 0, -1, 4, 0, [0.0], [1.0], [1.0])])
         elif case == "version":
             write_stats(out, [good], version=7)
+        elif case == "percentile":
+            write_stats(out, [encode_point("fc1:input", 1, -1, 4, 0, [-3.0], [3.0], [3.0],
+                                           histogram=[1, 1, 1, 1], hist_range=4.0,
+                                           bins=4, percentile=50.0)])
+        elif case == "version1":
+            # The layout before histograms: no histogram fields.
+            write_stats(out, [good[:-16]], version=1)
         elif case == "checksum":
             write_stats(out, [good], corrupt=True)
         elif case == "nan":

@@ -22,6 +22,8 @@
 //       i64 channels C (0 when no finite value was seen),
 //         f32 min[C], f32 max[C], f32 absmax[C]
 //       i64 Hessian size K (0 unless kind is hessian), f64 hessian[K*K]
+//       i64 histogram bins H (0 unless a histogram kind), f64 its range,
+//         i64 counts[H]                                     (version 2)
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,7 +39,7 @@ namespace qstats {
 /// "QOPTSTAT".
 constexpr char kStatsFileMagic[8] = {'Q', 'O', 'P', 'T', 'S', 'T', 'A', 'T'};
 /// Bumped whenever the layout changes; readers refuse other versions.
-constexpr uint32_t kStatsFileVersion = 1;
+constexpr uint32_t kStatsFileVersion = 2;
 
 /// The statistics of one observation point.
 struct PointStats {
@@ -52,6 +54,10 @@ struct PointStats {
   /// K x K row-major, or empty (hessianK == 0).
   int64_t hessianK = 0;
   std::vector<double> hessian;
+  /// Histogram kinds: counts of |x| in equal bins over [0, histogramRange)
+  /// (qrt_observation); empty otherwise.
+  std::vector<int64_t> histogram;
+  double histogramRange = 0;
 };
 
 /// The whole file.

@@ -150,6 +150,13 @@ typedef struct qrt_observation {
      kernel), summed over calls in double; 0 and null otherwise. */
   int64_t hessian_k;
   const double *hessian;
+  /* Histogram kinds (percentile, mse, histogram; per tensor): counts of |x|
+     in histogram_bins equal bins over [0, histogram_range); the range is
+     the first non-zero max |x|, doubled (merging bin pairs) whenever a
+     larger value comes (docs/calibration.md). 0 and null otherwise. */
+  int64_t histogram_bins;
+  double histogram_range;
+  const int64_t *histogram;
 } qrt_observation;
 
 /** Number of observation points of the session's artifact (0 unless it is a

@@ -144,6 +144,10 @@ LogicalResult ObserverAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "percentile must be in (0, 100], got " << percentile;
   if (bins < 2)
     return emitError() << "bins must be at least 2, got " << bins;
+  // The runtime keeps one i64 count per bin per point.
+  if (bins > (int64_t(1) << 20))
+    return emitError() << "bins must be at most 1048576, got " << bins;
+
   return success();
 }
 

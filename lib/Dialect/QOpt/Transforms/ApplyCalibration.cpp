@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qopt/Calibration/Clip.h"
 #include "qopt/Calibration/StatsFile.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
@@ -142,8 +143,30 @@ StatsAttr ApplyCalibrationPass::buildStats(ObserveOp op,
                           makeElements<float>(type, p.min, op.getName(), "min"),
                           makeElements<float>(type, p.max, op.getName(), "max"),
                           nullptr, nullptr, nullptr);
-  error() << "has an observer kind that calibration does not record yet";
-  return {};
+  // Histogram kinds: the clip c they stand for (qstats::clipFor), as a
+  // range for static activation quantization: [max(min, -c), min(max, c)].
+  if (p.histogram.empty() ||
+      static_cast<int64_t>(p.histogram.size()) != observer.getBins() ||
+      p.min.size() != 1) {
+    error() << "has a histogram of " << p.histogram.size()
+            << " bins, the op asks for " << observer.getBins()
+            << "; recompile and rerun calibration";
+    return {};
+  }
+  double clip = qstats::clipFor(p);
+  float lo = std::max(p.min[0], static_cast<float>(-clip));
+  float hi = std::min(p.max[0], static_cast<float>(clip));
+  ElementsAttr histogram;
+  if (observer.getKind() == ObserverKind::Histogram) {
+    SmallVector<double> counts(p.histogram.begin(), p.histogram.end());
+    histogram = makeElements<double>(
+        RankedTensorType::get({observer.getBins()}, Float64Type::get(ctx)),
+        counts, op.getName(), "histogram");
+  }
+  return StatsAttr::get(ctx, p.samples,
+                        makeElements<float>(type, {lo}, op.getName(), "min"),
+                        makeElements<float>(type, {hi}, op.getName(), "max"),
+                        nullptr, histogram, nullptr);
 }
 
 void ApplyCalibrationPass::runOnOperation() {

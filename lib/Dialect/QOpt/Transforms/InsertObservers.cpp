@@ -72,18 +72,32 @@ void InsertObserversPass::runOnOperation() {
     requested.push_back("min_max");
   for (const std::string &name : requested) {
     std::optional<ObserverKind> kind = symbolizeObserverKind(name);
-    if (!kind ||
-        (*kind != ObserverKind::MinMax && *kind != ObserverKind::AbsMax &&
-         *kind != ObserverKind::Hessian)) {
+    if (!kind) {
       emitError(getOperation()->getLoc())
           << "qopt-insert-observers: unknown observer '" << name
-          << "'; expected min_max, abs_max or hessian"
-          << (kind ? " (the runtime does not record '" + name + "' yet)"
-                   : std::string());
+          << "'; expected min_max, abs_max, hessian, percentile, mse or "
+             "histogram";
       return signalPassFailure();
     }
-    kinds.push_back(ObserverAttr::get(ctx, *kind, std::nullopt,
-                                      llvm::APFloat(99.99), 2048));
+    auto emitOptionError = [&] {
+      return emitError(getOperation()->getLoc())
+             << "qopt-insert-observers: observer '" << name << "': ";
+    };
+    llvm::APFloat percentileValue(percentile.getValue());
+    if (failed(ObserverAttr::verify(emitOptionError, *kind, std::nullopt,
+                                    percentileValue, bins.getValue())))
+      return signalPassFailure();
+    // KL calibration compares 128 int8 magnitude levels with at least as
+    // many bins (with fewer, the clip would be the whole range).
+    if (*kind == ObserverKind::Histogram && bins < 128) {
+      emitOptionError() << "a histogram (KL) observer needs at least 128 "
+                           "bins, got "
+                        << bins.getValue();
+      return signalPassFailure();
+    }
+    ObserverAttr observer = ObserverAttr::get(ctx, *kind, std::nullopt,
+                                              percentileValue, bins.getValue());
+    kinds.push_back(observer);
   }
   std::optional<llvm::Regex> includeRegex, excludeRegex;
   if (!compile("include", include, includeRegex) ||

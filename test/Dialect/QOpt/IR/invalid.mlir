@@ -119,6 +119,15 @@ func.func @observer_bins(%x: tensor<4xf32>) {
   return
 }
 
+
+// -----
+
+func.func @observer_many_bins(%x: tensor<4xf32>) {
+  // expected-error @+1 {{bins must be at most 1048576, got 1048577}}
+  %0 = qopt.observe %x name "x" observer <kind = percentile, bins = 1048577> : tensor<4xf32>
+  return
+}
+
 // -----
 
 func.func @stats_samples(%x: tensor<4xf32>) {

@@ -8,6 +8,11 @@
 // RUN: FileCheck %t/good.mlir --check-prefix=WARN < %t/warn
 // RUN: %python %S/../../../Runner/calibration-reference.py write %t/version.qstats version
 // RUN: qopt %t/version.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/version.qstats
+// RUN: %python %S/../../../Runner/calibration-reference.py write %t/version1.qstats version1
+// RUN: qopt %t/version1.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/version1.qstats
+// RUN: %python %S/../../../Runner/calibration-reference.py write %t/percentile.qstats percentile
+// RUN: qopt %t/percentile.mlir --qopt-apply-calibration=stats=%t/percentile.qstats | FileCheck %t/percentile.mlir
+// RUN: qopt %t/bins.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/percentile.qstats
 // RUN: %python %S/../../../Runner/calibration-reference.py write %t/checksum.qstats checksum
 // RUN: qopt %t/checksum.mlir -verify-diagnostics --qopt-apply-calibration=stats=%t/checksum.qstats
 // RUN: %python %S/../../../Runner/calibration-reference.py write %t/truncated.qstats truncated
@@ -36,8 +41,31 @@ func.func @good(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
   return %0 : tensor<?x4xf32>
 }
 
+//--- version1.mlir
+// expected-error @+1 {{version1.qstats: statistics file version 1, this build reads version 2 (written by an older qrun, before histograms); rerun qrun calibrate}}
+module {
+}
+
+//--- percentile.mlir
+// The 50th percentile of a histogram [1, 1, 1, 1] over [0, 4): the count
+// reaches half at bin 1, whose upper edge is 2; the range [-3, 3] clipped
+// to [-2, 2].
+// CHECK-LABEL: func.func @percentile
+// CHECK: observer <kind = percentile, percentile = 5.000000e+01, bins = 4> stats <samples = 4, min = dense<-2.000000e+00> : tensor<f32>, max = dense<2.000000e+00> : tensor<f32>>
+func.func @percentile(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %0 = qopt.observe %x name "fc1:input" observer <kind = percentile, percentile = 50.0, bins = 4> : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+//--- bins.mlir
+func.func @bins(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{point 'fc1:input' (percentile) has a histogram of 4 bins, the op asks for 8; recompile and rerun calibration}}
+  %0 = qopt.observe %x name "fc1:input" observer <kind = percentile, percentile = 50.0, bins = 8> : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
 //--- version.mlir
-// expected-error @+1 {{version.qstats: statistics file version 7, this build reads version 1; rerun qrun calibrate}}
+// expected-error @+1 {{version.qstats: statistics file version 7, this build reads version 2; rerun qrun calibrate}}
 module {
 }
 

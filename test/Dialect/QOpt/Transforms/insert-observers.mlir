@@ -8,7 +8,9 @@
 // RUN: qopt %t/select.mlir --qopt-insert-observers='include=^(mlp|lm_head)' | FileCheck %t/select.mlir --check-prefix=INCLUDE
 // RUN: qopt %t/select.mlir --qopt-insert-observers='observe-head=true' | FileCheck %t/select.mlir --check-prefix=HEAD
 // RUN: qopt %t/bad-kind.mlir -verify-diagnostics --qopt-insert-observers='observers=min_max,maximum'
-// RUN: qopt %t/not-yet.mlir -verify-diagnostics --qopt-insert-observers='observers=percentile'
+// RUN: qopt %t/histogram.mlir --qopt-insert-observers='observers=percentile,mse,histogram bins=256 percentile=99.9' | FileCheck %t/histogram.mlir
+// RUN: qopt %t/few-bins.mlir -verify-diagnostics --qopt-insert-observers='observers=min_max,histogram bins=64'
+// RUN: qopt %t/bad-percentile.mlir -verify-diagnostics --qopt-insert-observers='observers=percentile percentile=0'
 // RUN: qopt %t/bad-regex.mlir -verify-diagnostics --qopt-insert-observers='include=fc['
 
 //--- default.mlir
@@ -106,13 +108,33 @@ func.func @select(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
 
 //--- bad-kind.mlir
 
-// expected-error @+1 {{qopt-insert-observers: unknown observer 'maximum'; expected min_max, abs_max or hessian}}
+// expected-error @+1 {{qopt-insert-observers: unknown observer 'maximum'; expected min_max, abs_max, hessian, percentile, mse or histogram}}
 module {
 }
 
-//--- not-yet.mlir
+//--- histogram.mlir
 
-// expected-error @+1 {{qopt-insert-observers: unknown observer 'percentile'; expected min_max, abs_max or hessian (the runtime does not record 'percentile' yet)}}
+// The histogram kinds are per tensor and carry bins and percentile.
+// CHECK-LABEL: func.func @histogram
+// CHECK: qopt.observe %{{.*}} name "fc1:input" observer <kind = percentile, percentile = 9.990000e+01, bins = 256>
+// CHECK: qopt.observe %{{.*}} name "fc1:input" observer <kind = mse, percentile = 9.990000e+01, bins = 256>
+// CHECK: qopt.observe %{{.*}} name "fc1:input" observer <kind = histogram, percentile = 9.990000e+01, bins = 256>
+func.func @histogram(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x3xf32>
+  %y = qopt.linear %x, %w : tensor<?x4xf32>, tensor<4x3xf32> -> tensor<?x3xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x3xf32>
+  return %r : tensor<?x3xf32>
+}
+
+//--- few-bins.mlir
+
+// expected-error @+1 {{qopt-insert-observers: observer 'histogram': a histogram (KL) observer needs at least 128 bins, got 64}}
+module {
+}
+
+//--- bad-percentile.mlir
+
+// expected-error @+1 {{qopt-insert-observers: observer 'percentile': percentile must be in (0, 100], got 0}}
 module {
 }
 

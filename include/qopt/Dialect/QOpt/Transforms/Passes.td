@@ -214,7 +214,12 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
       what SmoothQuant and AWQ need;
     * `hessian`: `H = 2 X^T X` over all tokens, `X` the input reshaped to
       `[tokens, K]`; each batch's product in f32, summed over batches in
-      f64 (GPTQ).
+      f64 (GPTQ);
+    * `percentile`, `mse`, `histogram`: a histogram of |x| over the whole
+      tensor (`bins` bins, a range that grows by doubling), from which
+      `qopt-apply-calibration` takes a clip range: the `percentile` of |x|,
+      the clip of least int8 quantization error, or the KL-divergence
+      (entropy) threshold as TensorRT computes it (docs/calibration.md).
 
     Which layers, in order of precedence:
 
@@ -230,8 +235,9 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
     5. every other layer gets them.
 
     A layer whose input already carries an observer of the same name and
-    kind is left alone, so the pass can run twice. An unknown observer, or a
-    regex that does not compile, is an error.
+    kind is left alone, so the pass can run twice. An unknown observer, an
+    invalid `percentile` or `bins`, or a regex that does not compile, is an
+    error.
 
     Example (`observers=min_max,abs_max`):
 
@@ -250,8 +256,13 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
   let dependentDialects = ["::mlir::qopt::QOptDialect"];
   let options = [
     ListOption<"observers", "observers", "std::string",
-               "Observers per point, in order: min_max, abs_max, hessian "
-               "(default: min_max)">,
+               "Observers per point, in order: min_max, abs_max, hessian, "
+               "percentile, mse, histogram (default: min_max)">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "The percentile of |x| that a percentile observer clips at">,
+    Option<"bins", "bins", "int64_t", /*default=*/"2048",
+           "Histogram bins of percentile, mse and histogram observers "
+           "(histogram: at least 128)">,
     Option<"include", "include", "std::string", /*default=*/"\"\"",
            "Observe only layers whose name matches this regex (the output "
            "head too)">,
@@ -279,7 +290,12 @@ def ApplyCalibration : Pass<"qopt-apply-calibration"> {
 
     * `min_max`: `samples`, `min` and `max` (rank 0, or `[C]` per channel);
     * `abs_max`: `samples` and `absmax` (`[C]` along the axis, or rank 0);
-    * `hessian`: `samples` (tokens) and `hessian`, `tensor<KxKxf64>`.
+    * `hessian`: `samples` (tokens) and `hessian`, `tensor<KxKxf64>`;
+    * `percentile`, `mse`, `histogram`: `samples`, and `min`/`max` (rank 0)
+      set to the clip range `[max(min, -c), min(max, c)]`, `c` being the
+      observer's clip of |x| (`qstats::clipFor`, include/qopt/Calibration/
+      Clip.h), so that a static W8A8 pass reads them as it reads `min_max`
+      statistics; `histogram` also gets the counts, `tensor<BINSxf64>`.
 
     Arrays of at least `resource-threshold` bytes become `dense_resource`
     blobs named `calib.<point>.<field>`, which bytecode stores out of line;
@@ -303,6 +319,123 @@ def ApplyCalibration : Pass<"qopt-apply-calibration"> {
     Option<"resourceThreshold", "resource-threshold", "int64_t",
            /*default=*/"1024",
            "Arrays of at least this many bytes become dense_resource blobs">
+  ];
+}
+
+def SmoothQuant : Pass<"qopt-smooth-quant"> {
+  let summary = "SmoothQuant: migrate activation outliers into the weights";
+  let description = [{
+    SmoothQuant (Xiao et al., 2023) makes activations quantizable by
+    dividing each input channel `j` of a linear layer by a factor `s_j` and
+    multiplying row `j` of the weight (input channel `j`) by the same
+    factor, which leaves the layer's output unchanged in exact arithmetic:
+
+    ```
+    s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)
+    ```
+
+    `max|X_j|` comes from the calibrated `abs_max` observers (per input
+    channel, `axis` = the last dimension) on the layer's input, `max|W_j|`
+    is the largest magnitude in input channel `j` of the weight. Layers that
+    consume the same value (q/k/v after one norm, gate/up after another)
+    share one `s`: `max|X_j|` and `max|W_j|` are taken over all their
+    observers and weights, as the reference implementation does. A channel
+    whose activation or weight maximum is 0 gets `s_j = 1` (nothing to
+    migrate); every other `s_j` is clamped to `[1e-5, 1e5]`, so `1/s` is a
+    normal f32 and no scale is 0, NaN or infinite.
+
+    The division by `s` is folded into the value's producer, found by
+    following the def-use graph (never by names), at compile time:
+
+    * an elementwise `linalg.generic` (all loops parallel, identity output
+      map) whose body is a product with a per-channel constant (a 1-D
+      tensor read along the innermost loop: RMSNorm's and LayerNorm's
+      gamma): the constant is divided by `s`; a sum (`x_hat * gamma + beta`)
+      divides both terms, so LayerNorm's beta is divided too; a product of
+      two activations (SwiGLU's `silu(gate) * up`) passes the scale on to
+      one factor whose producer can take it and has no other use;
+    * a preceding `qopt.linear` with constant weight (and bias): its output
+      channels are divided by `s`;
+    * through a `tensor.collapse_shape`/`expand_shape` that keeps the
+      innermost dimension (GPT-2's `[B, S, C] -> [B*S, C]` before a Gemm).
+
+    A producer whose result something else also reads cannot take the
+    scale; `tensor.dim` uses read only the shape and do not count.
+
+    Every use of the value must be the input of a `qopt.linear`, possibly
+    through `qopt.observe` chains; each of those layers gets its weight
+    scaled. When another op also uses the value, the value is left as it
+    is and a warning names the layer and the op that blocked it. When the
+    producer cannot take the scale (a block argument, a residual add, an
+    attention output), the pass inserts `qopt.smooth %x, %s` (a division at
+    run time) with a remark, or skips the value with a warning when
+    `insert-smooth=false`.
+
+    The observers stay, so that static W8A8 can run after smoothing, and
+    their statistics are rewritten for the smoothed value: per-channel
+    `abs_max` and `min_max` along the last axis are divided by `s`
+    exactly; a per-tensor `min`/`max` becomes the tightest bound that both
+    the old range divided by `s` and `max_j(absmax_j / s_j)` guarantee
+    (a bound, not a new measurement); a Hessian becomes
+    `diag(1/s) H diag(1/s)`. Percentile, MSE and histogram statistics do
+    not follow a per-channel scale: they are removed with a warning, and
+    the smoothed model must be calibrated again (compile it with its
+    observers and rerun `qrun calibrate`, which is always exact).
+
+    Which values, in order of precedence:
+
+    1. a value is considered when at least one of the linear layers it
+       feeds is selected; a layer is selected unless it has the
+       `qopt.keep_full_precision` attribute, or its name matches `exclude`
+       (an `llvm::Regex`), or `include` is given and does not match, or
+       (without `include`) it is the output head (the rule of
+       `qopt-quantize-weights-rtn`);
+    2. a considered value with an unselected consumer is skipped with a
+       warning (its scale would have to change that layer too);
+    3. `alpha` comes from the first `overrides` entry `GLOB=ALPHA` whose
+       glob matches the name of one of the value's layers (in IR order),
+       else from the `alpha` option.
+
+    A value without calibrated `abs_max` statistics, or whose consumers'
+    weights are not finite constant f32 tensors, is skipped with a warning.
+    One remark sums up: `smooth-quant: smoothed N values (M linears),
+    skipped K`. Invalid options are errors.
+
+    Example (`alpha=0.5`; `|X|` max `[4, 1]`, `|W|` max `[1, 1]`, so
+    `s = [2, 1]`):
+
+    ```mlir
+    %n = linalg.generic ... ins(%gamma, %xhat : tensor<2xf32>, tensor<?x2xf32>)
+           { arith.mulf }                       // gamma = [1, 1]
+    %o = qopt.observe %n name "fc:input" observer <kind = abs_max, axis = 1>
+           stats <samples = 8, absmax = dense<[4.0, 1.0]> : tensor<2xf32>>
+    %y = qopt.linear %o, %w : tensor<?x2xf32>, tensor<2x3xf32> -> tensor<?x3xf32>
+    // becomes: gamma = [0.5, 1], row 0 of %w doubled,
+    //          absmax = dense<[2.0, 1.0]>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+  ];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves the activations, 1 moves "
+           "all of their range into the weights">,
+    ListOption<"overrides", "overrides", "std::string",
+               "Per-layer alpha GLOB=ALPHA, first match wins: GLOB matches "
+               "the ONNX node name of a layer that consumes the value">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Smooth only inputs of layers whose name matches this regex (the "
+           "output head too)">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never smooth inputs of layers whose name matches this regex">,
+    Option<"insertSmooth", "insert-smooth", "bool", /*default=*/"true",
+           "Where no producer can take 1/s, insert qopt.smooth (off: skip "
+           "the value)">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t",
+           /*default=*/"1024",
+           "New constants of at least this many bytes become dense_resource "
+           "blobs">
   ];
 }
 
