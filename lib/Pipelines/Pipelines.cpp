@@ -111,6 +111,9 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   vectorize.vectorWidth = options.vectorWidth;
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(createTileAndVectorize(vectorize));
+  // After vectorization, so that each polynomial is built once per vector
+  // (LLVM would otherwise call libm lane by lane).
+  pm.addNestedPass<func::FuncOp>(createApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -12,6 +12,45 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ApproximateMath : Pass<"qopt-approximate-math", "func::FuncOp"> {
+  let summary = "Replace f32 transcendental math ops by inline polynomials";
+  let description = [{
+    LLVM has no vector libm: a `math.tanh`, `math.erf` or `math.powf` on a
+    `vector<16xf32>` becomes sixteen calls to `tanhf`, `erff` or `powf` (and
+    glibc's `tanhf` calls `expm1f`), and even `math.exp`, which becomes the
+    `llvm.exp` intrinsic, is scalarized into `expf` calls. In a tanh-GELU
+    model these calls took a third of the run time. This pass rewrites them,
+    on scalars and vectors alike, into branch-free polynomial approximations
+    that vectorize (upstream's `populateMathPolynomialApproximationPatterns`,
+    Eigen's and Cephes' approximations):
+
+    * `math.exp`, `math.expm1`, `math.tanh`, `math.erf` on f32 (scalars or
+      vectors); not `math.log`, whose polynomial is wrong for subnormal
+      inputs (and which is not hot);
+    * `math.powf` by a constant exponent of 0.5, 0.75, +-1, +-2, 3 (all
+      splats) by multiplications and square roots (algebraic
+      simplification), so GELU's `pow(x, 3)` is `x * x * x`.
+
+    ```mlir
+    %t = math.tanh %x : vector<16xf32>
+    // becomes (abridged)
+    %c = arith.maximumf %x, %minus_7_99 ... arith.minimumf ...
+    %p = math.fma %c2, %p0, %alpha1 : vector<16xf32>  // numerator, degree 13
+    %q = math.fma %c2, %q0, %beta1 : vector<16xf32>   // denominator, degree 6
+    %t = arith.select %tiny, %x, (%p / %q)
+    ```
+
+    Other element types (f16, bf16, f64) and other ops are left to the
+    libm/LLVM lowering. The accuracy of each approximation against libm over
+    the whole f32 range, infinities and NaN included, is checked by
+    test/Target/CPU/approximate-math-accuracy.test; the errors are listed in
+    docs/benchmarks.md.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{
