@@ -129,6 +129,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
     LowerToUKernelsOptions ukernels;
     ukernels.packConstantWeights = options.packWeights;
     pm.addPass(createLowerToUKernels(ukernels));
+    pm.addPass(createLowerConvToUKernels());
     // The unpacked originals of packed weights are dead now.
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createSymbolDCEPass());

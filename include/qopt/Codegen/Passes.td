@@ -51,6 +51,39 @@ def ApproximateMath : Pass<"qopt-approximate-math", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
+  let summary = "Lower f32 convolutions on buffers to the runtime's conv kernel";
+  let description = [{
+    The importer spells Conv as one `linalg.generic` over (n, f, output
+    spatial..., c, kernel...) on an explicitly padded input. Tiled into
+    scalar loops, as everything the vectorizer cannot handle is, it ran
+    serially at a small fraction of the machine's FLOPs. This pass replaces
+    each such generic (1-D and 2-D, any strides, dilations and groups, see
+    `matchUKernelConvolution`) on dense row-major buffers by a call to
+    `qrt_uk_conv2d_f32`, which runs im2col + the packed sgemm (regular,
+    grouped and 1x1 convolutions) or a direct vectorized loop (depthwise)
+    on the thread pool, accumulating into the output as the generic did.
+
+    ```mlir
+    linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = [
+        "parallel", "parallel", "parallel", "parallel",
+        "reduction", "reduction", "reduction"]}
+      ins(%xp, %w : memref<1x16x114x114xf32>, memref<16x1x3x3xf32>)
+      outs(%y : memref<1x16x56x56xf32>) { mulf, addf }
+    // becomes
+    call @qrt_uk_conv2d_f32(%n, %c16, %c114, %c114, %c16, %c3, %c3, %c56,
+        %c56, %c2, %c2, %c1, %c1, %c16, %xptr, %wptr, %yptr, %acc)
+    ```
+
+    Convolutions whose buffers are not dense row-major (a strided view)
+    stay loops.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{
