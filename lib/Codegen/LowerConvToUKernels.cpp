@@ -67,9 +67,18 @@ struct LowerConvToUKernelsPass
           qopt::matchUKernelConvolution(op);
       if (!conv)
         return;
-      for (Value operand : op->getOperands())
-        if (!isDenseRowMajor(cast<MemRefType>(operand.getType())))
-          return;
+      for (Value operand : op->getOperands()) {
+        if (isDenseRowMajor(cast<MemRefType>(operand.getType())))
+          continue;
+        // Stays a loop nest: the output's zero init comes back.
+        if (op->removeAttr(qopt::kConvZeroInitAttrName)) {
+          OpBuilder b(op);
+          Value zero = arith::ConstantOp::create(b, op.getLoc(),
+                                                 b.getF32FloatAttr(0.0f));
+          linalg::FillOp::create(b, op.getLoc(), zero, op.getDpsInits()[0]);
+        }
+        return;
+      }
       convs.emplace_back(op, *conv);
     });
     if (convs.empty())
@@ -95,6 +104,9 @@ struct LowerConvToUKernelsPass
       Location loc = op.getLoc();
       Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1],
             y = op.getDpsInits()[0];
+      // qopt-prepare-conv-ukernels dropped the zero fill of the output.
+      int32_t flags =
+          op->hasAttr(qopt::kConvZeroInitAttrName) ? 0 : kAccumulate;
       auto size = [&](Value memref, int64_t dim) -> Value {
         Value index = memref::DimOp::create(b, loc, memref, dim);
         return arith::IndexCastOp::create(b, loc, i64, index);
@@ -123,7 +135,7 @@ struct LowerConvToUKernelsPass
           getBasePointer(b, loc, x),
           getBasePointer(b, loc, w),
           getBasePointer(b, loc, y),
-          arith::ConstantIntOp::create(b, loc, i32, kAccumulate)};
+          arith::ConstantIntOp::create(b, loc, i32, flags)};
       func::CallOp::create(b, loc, decl, args);
       op->erase();
     }

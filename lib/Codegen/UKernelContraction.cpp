@@ -129,7 +129,14 @@ qopt::matchUKernelConvolution(Operation *op) {
                                      AffineMap::get(numLoops, 0, yExprs, ctx)};
   // Both sides simplified: the importer's floordiv by 1 or times 1 may be
   // folded or not.
-  for (auto [got, want] : llvm::zip(generic.getIndexingMapsArray(), expected))
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  // With one group, f floordiv F is 0 for every f < F: the channel may be
+  // spelled `c` alone.
+  if (conv.groups == 1 && maps[0].getResult(1) == dim(2 + n)) {
+    xExprs[1] = dim(2 + n);
+    expected[0] = AffineMap::get(numLoops, 0, xExprs, ctx);
+  }
+  for (auto [got, want] : llvm::zip(maps, expected))
     if (simplifyAffineMap(got) != simplifyAffineMap(want))
       return std::nullopt;
   return conv;

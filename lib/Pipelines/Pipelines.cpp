@@ -102,8 +102,10 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   if (options.runtimeChecks)
     addShapeChecks(pm);
   // Before fusion merges the chain's steps into other ops.
-  if (options.ukernels)
+  if (options.ukernels) {
     pm.addNestedPass<func::FuncOp>(createRaiseSoftmax());
+    pm.addNestedPass<func::FuncOp>(createPrepareConvUKernels());
+  }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -81,3 +81,33 @@ func.func @not_lowered(%x: memref<1x4x6x6xf32, strided<[288, 72, 12, 2]>>, %x2: 
   }
   return
 }
+
+// -----
+
+// A zero-init convolution overwrites its output (flags 0); one that stays a
+// loop nest (strided input) gets its zero fill back.
+// CHECK-LABEL: func.func @zero_init
+// CHECK: %[[OVERWRITE:.*]] = arith.constant 0 : i32
+// CHECK: call @qrt_uk_conv2d_f32({{.*}}, %[[OVERWRITE]])
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[Y2:.*]] : memref<1x2x4x4xf32>)
+// CHECK-NEXT: linalg.generic
+// CHECK-SAME: outs(%[[Y2]] : memref<1x2x4x4xf32>)
+// CHECK-NOT: qopt_conv_zero_init
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @zero_init(%x: memref<1x4x6x6xf32>, %xs: memref<1x4x6x6xf32, strided<[288, 72, 12, 2]>>, %w: memref<2x4x3x3xf32>, %y: memref<1x2x4x4xf32>, %y2: memref<1x2x4x4xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : memref<1x4x6x6xf32>, memref<2x4x3x3xf32>) outs(%y : memref<1x2x4x4xf32>) attrs = {qopt_conv_zero_init} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%xs, %w : memref<1x4x6x6xf32, strided<[288, 72, 12, 2]>>, memref<2x4x3x3xf32>) outs(%y2 : memref<1x2x4x4xf32>) attrs = {qopt_conv_zero_init} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}

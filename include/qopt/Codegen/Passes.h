@@ -45,6 +45,10 @@ struct UKernelConvolution {
 /// k...] and writing y[n, f, o...], with static channel and kernel sizes.
 std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
 
+/// Unit attribute on the convolutions whose output starts as zero (set by
+/// `qopt-prepare-conv-ukernels`, which drops their init fill).
+constexpr llvm::StringLiteral kConvZeroInitAttrName = "qopt_conv_zero_init";
+
 /// Whether `op` will run as a micro-kernel call: an f32 contraction
 /// (isUKernelContraction) or a marked weight-only contraction. Fusion and
 /// vectorization leave such ops alone.

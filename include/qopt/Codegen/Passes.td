@@ -84,6 +84,32 @@ def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
+  let summary = "Drop the zero fill that initializes convolution outputs";
+  let description = [{
+    The importer initializes each convolution's accumulator with a
+    `linalg.fill` of zero. Once `qopt-lower-conv-to-ukernels` calls
+    `qrt_uk_conv2d_f32`, that fill is a wasted pass over the output, and a
+    worse one when CSE merges the fills of equal-shaped convolutions: each
+    convolution then starts with a copy of the shared zero buffer. This pass
+    replaces the init of every convolution `matchUKernelConvolution`
+    accepts, when it is a fill of `+0.0`, by a `tensor.empty` and marks the
+    op with the unit attribute `qopt_conv_zero_init`: the kernel then
+    overwrites the output instead of accumulating. (If the lowering cannot
+    take the op after all, it fills the buffer with zero first.)
+
+    ```mlir
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x56x56xf32>)
+    %y = linalg.generic {...} ins(%xp, %w : ...) outs(%z : ...)
+    // becomes
+    %e2 = tensor.empty() : tensor<1x16x56x56xf32>
+    %y = linalg.generic {...} ins(%xp, %w : ...) outs(%e2 : ...)
+           {qopt_conv_zero_init}
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{

@@ -93,6 +93,27 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
     const float *x = p.X + (n * p.C + g * p.Cg) * a.H * a.W;
     const float *w = p.Wt + (g * p.Fg + f0) * p.K;
     float *y = p.Y + (n * p.F + g * p.Fg + f0) * p.P + p0;
+    if (p.pointwise && p.P == 1) {
+      // A 1x1 convolution of a 1x1 image (squeeze-excite): a matrix-vector
+      // product, not worth packing the weights for.
+      for (int64_t f = 0; f < nf; ++f) {
+        const float *wf = w + f * p.K;
+        // Eight partial sums: a vectorizable reduction without reassociation
+        // flags.
+        float part[8] = {};
+        int64_t k = 0;
+        for (; k + 8 <= p.K; k += 8)
+          for (int j = 0; j < 8; ++j)
+            part[j] += wf[k + j] * x[k + j];
+        float sum = 0.0f;
+        for (; k < p.K; ++k)
+          sum += wf[k] * x[k];
+        for (float v : part)
+          sum += v;
+        y[f] = (p.flags & QRT_UK_ACCUMULATE) ? y[f] + sum : sum;
+      }
+      continue;
+    }
     if (p.pointwise) {
       qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, x + p0, a.H * a.W, 1, y, p.P, 1,
                    p.flags);
@@ -108,9 +129,11 @@ void depthwiseTask(void *ctx, int64_t begin, int64_t end) {
   const ConvParams &p = *static_cast<const ConvParams *>(ctx);
   const ConvPlaneArgs &a = p.plane;
   DepthwisePlaneFn plane = getConvArch().depthwisePlane;
+  float *scratch = tlColumns.get(a.H * a.W);
   for (int64_t t = begin; t < end; ++t) {
     int64_t c = t % p.C;
-    plane(a, p.X + t * a.H * a.W, p.Wt + c * a.KH * a.KW, p.Y + t * p.P);
+    plane(a, p.X + t * a.H * a.W, p.Wt + c * a.KH * a.KW, p.Y + t * p.P,
+          scratch);
   }
 }
 

@@ -234,9 +234,10 @@ struct ConvPlaneArgs {
   bool accumulate;
 };
 
-/// One channel of a depthwise convolution: y (+)= conv(x, w[KH, KW]).
+/// One channel of a depthwise convolution: y (+)= conv(x, w[KH, KW]);
+/// `scratch` holds H*W floats.
 using DepthwisePlaneFn = void (*)(const ConvPlaneArgs &a, const float *x,
-                                  const float *w, float *y);
+                                  const float *w, float *y, float *scratch);
 
 struct ConvArch {
   const char *name;
