@@ -20,7 +20,7 @@ same bytes), no downloads:
   gpt2.onnx          GPT-2-like decoder: input_ids [1, 128] (int64); 6
                      layers, d = 384, 6 heads, causal attention, LayerNorm,
                      tanh-GELU spelled as torch exports it (Pow, Tanh), tied
-                     4096-token head -> logits [1, 128, 4096]. 13.8M params.
+                     4096-token head -> logits [1, 128, 4096]. 12.3M params.
 
 Weights go to one external data file per model (<name>.data); inputs as
 .npy next to them. Graphs are ONNX text-format ModelProtos encoded by
