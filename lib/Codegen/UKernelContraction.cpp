@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/IR/AffineMap.h"
 
 using namespace mlir;
 
@@ -65,7 +66,83 @@ bool qopt::isUKernelContraction(Operation *op) {
              .getNumResults() == linalgOp.getNumParallelLoops();
 }
 
+std::optional<qopt::UKernelConvolution>
+qopt::matchUKernelConvolution(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInputs() != 2 ||
+      generic.getNumDpsInits() != 1 || !isPlainMulAddBody(generic))
+    return std::nullopt;
+  auto xType = dyn_cast<ShapedType>(generic.getDpsInputs()[0].getType());
+  auto wType = dyn_cast<ShapedType>(generic.getDpsInputs()[1].getType());
+  auto yType = dyn_cast<ShapedType>(generic.getDpsInits()[0].getType());
+  if (!xType || !wType || !yType || !xType.hasRank() ||
+      !xType.getElementType().isF32() || !wType.getElementType().isF32() ||
+      !yType.getElementType().isF32())
+    return std::nullopt;
+  int64_t rank = xType.getRank(), n = rank - 2;
+  if ((n != 1 && n != 2) || wType.getRank() != rank ||
+      yType.getRank() != rank || !wType.hasStaticShape() ||
+      ShapedType::isDynamic(xType.getDimSize(1)))
+    return std::nullopt;
+  int64_t numLoops = 3 + 2 * n;
+  if (generic.getNumLoops() != numLoops)
+    return std::nullopt;
+  for (auto [i, it] : llvm::enumerate(generic.getIteratorTypesArray()))
+    if ((it == utils::IteratorType::parallel) != (int64_t(i) < 2 + n))
+      return std::nullopt;
+  int64_t c = xType.getDimSize(1), f = wType.getDimSize(0),
+          cg = wType.getDimSize(1);
+  if (cg <= 0 || c % cg != 0 || f % (c / cg) != 0)
+    return std::nullopt;
+  UKernelConvolution conv{n, c / cg, {}, {}};
+  int64_t fg = f / conv.groups;
+  // Strides and dilations: the x map at unit points of the output and kernel
+  // loops. The maps are then rebuilt from them and compared exactly.
+  AffineMap xMap = generic.getIndexingMapsArray()[0];
+  if (xMap.getNumResults() != rank || xMap.getNumSymbols() != 0)
+    return std::nullopt;
+  auto at = [&](int64_t dim) {
+    SmallVector<int64_t> point(numLoops, 0);
+    point[dim] = 1;
+    return xMap.compose(point);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    conv.strides.push_back(at(2 + i)[2 + i]);
+    conv.dilations.push_back(at(3 + n + i)[2 + i]);
+    if (conv.strides.back() < 1 || conv.dilations.back() < 1)
+      return std::nullopt;
+  }
+  MLIRContext *ctx = op->getContext();
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> xExprs = {dim(0),
+                                    dim(1).floorDiv(fg) * cg + dim(2 + n)};
+  SmallVector<AffineExpr> wExprs = {dim(1), dim(2 + n)};
+  SmallVector<AffineExpr> yExprs = {dim(0), dim(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    xExprs.push_back(dim(2 + i) * conv.strides[i] +
+                     dim(3 + n + i) * conv.dilations[i]);
+    wExprs.push_back(dim(3 + n + i));
+    yExprs.push_back(dim(2 + i));
+  }
+  SmallVector<AffineMap> expected = {AffineMap::get(numLoops, 0, xExprs, ctx),
+                                     AffineMap::get(numLoops, 0, wExprs, ctx),
+                                     AffineMap::get(numLoops, 0, yExprs, ctx)};
+  // Both sides simplified: the importer's floordiv by 1 or times 1 may be
+  // folded or not.
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  // With one group, f floordiv F is 0 for every f < F: the channel may be
+  // spelled `c` alone.
+  if (conv.groups == 1 && maps[0].getResult(1) == dim(2 + n)) {
+    xExprs[1] = dim(2 + n);
+    expected[0] = AffineMap::get(numLoops, 0, xExprs, ctx);
+  }
+  for (auto [got, want] : llvm::zip(maps, expected))
+    if (simplifyAffineMap(got) != simplifyAffineMap(want))
+      return std::nullopt;
+  return conv;
+}
+
 bool qopt::isUKernelOp(Operation *op) {
-  return isUKernelContraction(op) ||
+  return isUKernelContraction(op) || matchUKernelConvolution(op) ||
          (op && op->hasAttr(kWeightOnlyGemmAttrName));
 }

@@ -102,8 +102,10 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   if (options.runtimeChecks)
     addShapeChecks(pm);
   // Before fusion merges the chain's steps into other ops.
-  if (options.ukernels)
+  if (options.ukernels) {
     pm.addNestedPass<func::FuncOp>(createRaiseSoftmax());
+    pm.addNestedPass<func::FuncOp>(createPrepareConvUKernels());
+  }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -111,6 +113,9 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   vectorize.vectorWidth = options.vectorWidth;
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(createTileAndVectorize(vectorize));
+  // After vectorization, so that each polynomial is built once per vector
+  // (LLVM would otherwise call libm lane by lane).
+  pm.addNestedPass<func::FuncOp>(createApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -126,6 +131,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
     LowerToUKernelsOptions ukernels;
     ukernels.packConstantWeights = options.packWeights;
     pm.addPass(createLowerToUKernels(ukernels));
+    pm.addPass(createLowerConvToUKernels());
     // The unpacked originals of packed weights are dead now.
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createSymbolDCEPass());

@@ -5,6 +5,8 @@
 
 #include "mlir/Pass/Pass.h"
 
+#include <optional>
+
 namespace mlir {
 namespace func {
 class FuncOp;
@@ -27,6 +29,25 @@ bool isUKernelContraction(Operation *op);
 /// `qopt-prepare-weight-only-ukernels` (a dictionary: bits, signed,
 /// group_size).
 constexpr llvm::StringLiteral kWeightOnlyGemmAttrName = "qopt_wo_gemm";
+
+/// Geometry of a convolution that `qopt-lower-conv-to-ukernels` hands to
+/// `qrt_uk_conv2d_f32`.
+struct UKernelConvolution {
+  /// Spatial dimensions: 1 or 2.
+  int64_t spatialRank;
+  int64_t groups;
+  SmallVector<int64_t, 2> strides, dilations;
+};
+
+/// Matches the f32 convolution the ONNX importer builds: a `linalg.generic`
+/// over loops (n, f, out spatial..., c, kernel...) with the body `out + x *
+/// w`, reading x[n, (f floordiv Fg) * Cg + c, o_i * s_i + k_i * d_i], w[f, c,
+/// k...] and writing y[n, f, o...], with static channel and kernel sizes.
+std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
+
+/// Unit attribute on the convolutions whose output starts as zero (set by
+/// `qopt-prepare-conv-ukernels`, which drops their init fill).
+constexpr llvm::StringLiteral kConvZeroInitAttrName = "qopt_conv_zero_init";
 
 /// Whether `op` will run as a micro-kernel call: an f32 contraction
 /// (isUKernelContraction) or a marked weight-only contraction. Fusion and

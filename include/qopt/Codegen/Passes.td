@@ -12,6 +12,104 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ApproximateMath : Pass<"qopt-approximate-math", "func::FuncOp"> {
+  let summary = "Replace f32 transcendental math ops by inline polynomials";
+  let description = [{
+    LLVM has no vector libm: a `math.tanh`, `math.erf` or `math.powf` on a
+    `vector<16xf32>` becomes sixteen calls to `tanhf`, `erff` or `powf` (and
+    glibc's `tanhf` calls `expm1f`), and even `math.exp`, which becomes the
+    `llvm.exp` intrinsic, is scalarized into `expf` calls. In a tanh-GELU
+    model these calls took a third of the run time. This pass rewrites them,
+    on scalars and vectors alike, into branch-free polynomial approximations
+    that vectorize (upstream's `populateMathPolynomialApproximationPatterns`,
+    Eigen's and Cephes' approximations):
+
+    * `math.exp`, `math.expm1`, `math.tanh`, `math.erf` on f32 (scalars or
+      vectors); not `math.log`, whose polynomial is wrong for subnormal
+      inputs (and which is not hot);
+    * `math.powf` by a constant exponent of 0.5, 0.75, +-1, +-2, 3 (all
+      splats) by multiplications and square roots (algebraic
+      simplification), so GELU's `pow(x, 3)` is `x * x * x`.
+
+    ```mlir
+    %t = math.tanh %x : vector<16xf32>
+    // becomes (abridged)
+    %c = arith.maximumf %x, %minus_7_99 ... arith.minimumf ...
+    %p = math.fma %c2, %p0, %alpha1 : vector<16xf32>  // numerator, degree 13
+    %q = math.fma %c2, %q0, %beta1 : vector<16xf32>   // denominator, degree 6
+    %t = arith.select %tiny, %x, (%p / %q)
+    ```
+
+    Other element types (f16, bf16, f64) and other ops are left to the
+    libm/LLVM lowering. The accuracy of each approximation against libm over
+    the whole f32 range, infinities and NaN included, is checked by
+    test/Target/CPU/approximate-math-accuracy.test; the errors are listed in
+    docs/benchmarks.md.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
+  let summary = "Lower f32 convolutions on buffers to the runtime's conv kernel";
+  let description = [{
+    The importer spells Conv as one `linalg.generic` over (n, f, output
+    spatial..., c, kernel...) on an explicitly padded input. Tiled into
+    scalar loops, as everything the vectorizer cannot handle is, it ran
+    serially at a small fraction of the machine's FLOPs. This pass replaces
+    each such generic (1-D and 2-D, any strides, dilations and groups, see
+    `matchUKernelConvolution`) on dense row-major buffers by a call to
+    `qrt_uk_conv2d_f32`, which runs im2col + the packed sgemm (regular,
+    grouped and 1x1 convolutions) or a direct vectorized loop (depthwise)
+    on the thread pool, accumulating into the output as the generic did.
+
+    ```mlir
+    linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = [
+        "parallel", "parallel", "parallel", "parallel",
+        "reduction", "reduction", "reduction"]}
+      ins(%xp, %w : memref<1x16x114x114xf32>, memref<16x1x3x3xf32>)
+      outs(%y : memref<1x16x56x56xf32>) { mulf, addf }
+    // becomes
+    call @qrt_uk_conv2d_f32(%n, %c16, %c114, %c114, %c16, %c3, %c3, %c56,
+        %c56, %c2, %c2, %c1, %c1, %c16, %xptr, %wptr, %yptr, %acc)
+    ```
+
+    Convolutions whose buffers are not dense row-major (a strided view)
+    stay loops.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
+  let summary = "Drop the zero fill that initializes convolution outputs";
+  let description = [{
+    The importer initializes each convolution's accumulator with a
+    `linalg.fill` of zero. Once `qopt-lower-conv-to-ukernels` calls
+    `qrt_uk_conv2d_f32`, that fill is a wasted pass over the output, and a
+    worse one when CSE merges the fills of equal-shaped convolutions: each
+    convolution then starts with a copy of the shared zero buffer. This pass
+    replaces the init of every convolution `matchUKernelConvolution`
+    accepts, when it is a fill of `+0.0`, by a `tensor.empty` and marks the
+    op with the unit attribute `qopt_conv_zero_init`: the kernel then
+    overwrites the output instead of accumulating. (If the lowering cannot
+    take the op after all, it fills the buffer with zero first.)
+
+    ```mlir
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x56x56xf32>)
+    %y = linalg.generic {...} ins(%xp, %w : ...) outs(%z : ...)
+    // becomes
+    %e2 = tensor.empty() : tensor<1x16x56x56xf32>
+    %y = linalg.generic {...} ins(%xp, %w : ...) outs(%e2 : ...)
+           {qopt_conv_zero_init}
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{

@@ -134,6 +134,23 @@ void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
 void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X, int64_t ldx_r,
                     int64_t ldx_c, float *Y, int64_t ldy_r, int64_t ldy_c);
 
+/// 2-D convolution of dense row-major NCHW f32 tensors (a 1-D convolution is
+/// one with H = KH = OH = 1), without padding (pad the input first):
+///   Y[n, f, oh, ow] = sum_{c, kh, kw} X[n, g*Cg + c, oh*SH + kh*DH,
+///                                       ow*SW + kw*DW] * Wt[f, c, kh, kw]
+/// (plus the old Y when `flags & QRT_UK_ACCUMULATE`), with Cg = C / groups,
+/// g = f / (F / groups), X of shape [N, C, H, W], Wt [F, Cg, KH, KW], Y [N, F,
+/// OH, OW]. Regular and grouped convolutions run as im2col + the sgemm
+/// kernel, depthwise ones (Cg = 1 and F = C) as a direct loop; both on the
+/// thread pool. A call whose sizes do not fit together (C or F not a
+/// multiple of groups, a window past H or W, a size or step below 1)
+/// returns without writing Y.
+void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
+                       int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                       int64_t SH, int64_t SW, int64_t DH, int64_t DW,
+                       int64_t groups, const float *X, const float *Wt,
+                       float *Y, int32_t flags);
+
 //===----------------------------------------------------------------------===//
 // W8A8: int8 activations x int8 weights, int32 accumulation
 //===----------------------------------------------------------------------===//

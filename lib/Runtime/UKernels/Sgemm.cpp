@@ -109,6 +109,12 @@ const SoftmaxArch &qrt::uk::getSoftmaxArch() {
   return arch;
 }
 
+const ConvArch &qrt::uk::getConvArch() {
+  static const ConvArch arch =
+      selectArch(getConvArchScalar, getConvArchAVX2, getConvArchAVX512);
+  return arch;
+}
+
 //===----------------------------------------------------------------------===//
 // Portable micro-kernel
 //===----------------------------------------------------------------------===//

@@ -224,6 +224,34 @@ SoftmaxArch getSoftmaxArchAVX512();
 const SoftmaxArch &getSoftmaxArch();
 
 //===----------------------------------------------------------------------===//
+// Convolution (qrt_uk_conv2d_f32)
+//===----------------------------------------------------------------------===//
+
+/// Geometry of one input plane [H, W] and output plane [OH, OW] of a 2-D
+/// convolution (1-D ones have H = KH = OH = 1).
+struct ConvPlaneArgs {
+  int64_t H, W, KH, KW, OH, OW, SH, SW, DH, DW;
+  bool accumulate;
+};
+
+/// One channel of a depthwise convolution: y (+)= conv(x, w[KH, KW]);
+/// `scratch` holds H*W floats.
+using DepthwisePlaneFn = void (*)(const ConvPlaneArgs &a, const float *x,
+                                  const float *w, float *y, float *scratch);
+
+struct ConvArch {
+  const char *name;
+  DepthwisePlaneFn depthwisePlane;
+};
+
+ConvArch getConvArchScalar();
+ConvArch getConvArchAVX2();
+ConvArch getConvArchAVX512();
+
+/// The convolution implementation for this CPU.
+const ConvArch &getConvArch();
+
+//===----------------------------------------------------------------------===//
 // W8A8 int8 GEMM (qrt_uk_s8_*)
 //===----------------------------------------------------------------------===//
 
