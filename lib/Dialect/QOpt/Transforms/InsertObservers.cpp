@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
-#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "llvm/ADT/StringSwitch.h"
