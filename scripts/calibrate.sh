@@ -24,11 +24,11 @@ fi
 bin=${QOPT_BIN:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin"}
 mkdir -p "$out"
 "$bin/qopt-import" "$model" --emit=bytecode -o "$out/model.mlirbc"
-"$bin/qopt" "$out/model.mlirbc" -o "$out/observed.mlirbc" \
+"$bin/qopt" "$out/model.mlirbc" -o "$out/observed.mlirbc" --emit-bytecode \
   --pass-pipeline="builtin.module(qopt-insert-observers{observers=$observers})"
 "$bin/qopt-compile" "$out/observed.mlirbc" -o "$out/observed.so"
 "$bin/qrun" calibrate "$out/observed.so" --data "$data" "$@" \
   -o "$out/model.qstats"
-"$bin/qopt" "$out/observed.mlirbc" -o "$out/calibrated.mlirbc" \
+"$bin/qopt" "$out/observed.mlirbc" -o "$out/calibrated.mlirbc" --emit-bytecode \
   --pass-pipeline="builtin.module(qopt-apply-calibration{stats=$out/model.qstats})"
 echo "calibrated: $out/calibrated.mlirbc" >&2

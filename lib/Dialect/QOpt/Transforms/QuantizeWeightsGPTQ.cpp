@@ -396,11 +396,19 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
   SmallVector<std::string> keptFP;
   auto nameOf = [](LinearOp op) {
     StringRef name = getLayerName(op.getLoc());
-    return name.empty() ? std::string("<unnamed>") : name.str();
+    if (!name.empty())
+      return name.str();
+    return std::string(isOutputHead(op) ? "the output head" : "<unnamed>");
   };
 
   for (LinearOp op : linears) {
     ObserveOp observer = findHessianObserver(op);
+    bool calibrated = observer && observer.getStats() &&
+                      observer.getStats()->getHessian();
+    if (onlyCalibrated && !calibrated) {
+      keptFP.push_back(nameOf(op));
+      continue;
+    }
     if (observer)
       consumed.insert(observer);
     std::optional<LayerSpec> chosen = settings.select(op);
@@ -428,8 +436,7 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     QuantizedWeight result;
     const char *prefix = "gptq";
     bool rtn = false;
-    if (!observer || !observer.getStats() ||
-        !observer.getStats()->getHessian()) {
+    if (!calibrated) {
       emitRemark(op.getLoc(),
                  "gptq: no calibrated Hessian on the layer's input; "
                  "quantized by RTN");

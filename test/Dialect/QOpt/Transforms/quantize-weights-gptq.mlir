@@ -12,6 +12,7 @@
 // RUN: qopt %t/diagnostics.mlir -split-input-file -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel overrides=skip=fp' | FileCheck %t/diagnostics.mlir
 // RUN: qopt %t/no-retries.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel damp-retries=1' | FileCheck %t/no-retries.mlir
 // RUN: qopt %t/resources.mlir -verify-diagnostics --qopt-quantize-weights-gptq='bits=8 granularity=per-channel resource-threshold=0' | FileCheck %t/resources.mlir
+// RUN: qopt %t/only-calibrated.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel only-calibrated=true' | FileCheck %t/only-calibrated.mlir
 // RUN: qopt %t/errors.mlir -split-input-file -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel'
 // RUN: qopt %t/bad-bits.mlir -verify-diagnostics --qopt-quantize-weights-gptq='bits=5'
 // RUN: qopt %t/bad-override.mlir -verify-diagnostics --qopt-quantize-weights-gptq='overrides=fc*=int4-q32'
@@ -213,6 +214,27 @@ func.func @resources(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
     }
   }
 #-}
+
+//--- only-calibrated.mlir
+
+// only-calibrated (true-sequential, one block at a time): the layer without
+// a Hessian stays f32, silently; its observer without stats stays too.
+// CHECK-LABEL: func.func @only_calibrated
+// CHECK: qopt.weight_only_linear
+// CHECK: qopt.observe {{.*}} name "later:input"
+// CHECK: qopt.linear
+// expected-remark @+1 {{gptq: quantized 1 layers (0 by RTN), left 1 fp32 (later)}}
+module {
+func.func @only_calibrated(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x8xf32>
+  %o = qopt.observe %x name "now:input" observer <kind = hessian> stats <samples = 1, hessian = dense<2.0> : tensor<8x8xf64>> : tensor<?x8xf32>
+  %a = qopt.linear %o, %w : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("now")
+  %u = qopt.observe %a name "later:input" observer <kind = hessian> : tensor<?x8xf32>
+  %b = qopt.linear %u, %w : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32> loc("later")
+  %r = arith.negf %b : tensor<?x8xf32>
+  return %r : tensor<?x8xf32>
+}
+}
 
 //--- errors.mlir
 

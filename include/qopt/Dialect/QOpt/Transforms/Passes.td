@@ -244,7 +244,10 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
     stays f32 unless `quantize-head`; every other layer with the pass
     options. Per-group with `K` not a multiple of the group size falls back
     to per channel (remark). A layer to quantize without a calibrated
-    Hessian observer on its input is quantized by RTN (remark). A Hessian
+    Hessian observer on its input is quantized by RTN (remark), or, with
+    `only-calibrated`, left as it is (for true-sequential GPTQ, which
+    calibrates and quantizes one decoder block at a time:
+    `scripts/gptq.sh --true-sequential`). A Hessian
     whose size is not the layer's `K`, or that holds a NaN or infinity, is
     an error. The Hessian observers of every layer the pass looked at are
     removed (other observers stay). A last remark sums up:
@@ -281,7 +284,11 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
            "Columns per lazy block update (> 0)">,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "Quantize columns by descending diag(H), with static groups (no "
-           "run-time cost)">
+           "run-time cost)">,
+    Option<"onlyCalibrated", "only-calibrated", "bool", /*default=*/"false",
+           "Leave layers without a calibrated Hessian as they are instead of "
+           "quantizing them by RTN (true-sequential GPTQ quantizes one block "
+           "at a time)">
   ]);
 }
 
