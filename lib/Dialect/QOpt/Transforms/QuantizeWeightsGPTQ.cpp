@@ -50,11 +50,10 @@ void dpotrf_(const char *uplo, const int *n, double *a, const int *lda,
              int *info, size_t uploLen);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda,
              int *info, size_t uploLen);
-void dgemm_(const char *transa, const char *transb, const int *m,
-            const int *n, const int *k, const double *alpha, const double *a,
-            const int *lda, const double *b, const int *ldb,
-            const double *beta, double *c, const int *ldc, size_t transaLen,
-            size_t transbLen);
+void dgemm_(const char *transa, const char *transb, const int *m, const int *n,
+            const int *k, const double *alpha, const double *a, const int *lda,
+            const double *b, const int *ldb, const double *beta, double *c,
+            const int *ldc, size_t transaLen, size_t transbLen);
 void dger_(const int *m, const int *n, const double *alpha, const double *x,
            const int *incx, const double *y, const int *incy, double *a,
            const int *lda);
@@ -81,8 +80,7 @@ std::string upperCholeskyOfInverse(std::vector<double> &h, int k) {
   int info = 0;
   dpotrf_(&lower, &k, h.data(), &k, &info, 1);
   if (info > 0)
-    return llvm::formatv("H is not positive definite (leading minor {0})",
-                         info)
+    return llvm::formatv("H is not positive definite (leading minor {0})", info)
         .str();
   dpotri_(&lower, &k, h.data(), &k, &info, 1);
   if (info > 0)
@@ -152,8 +150,8 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
   // columns are zeroed, as the reference finds them before its loop.
   if (spec.granularity == Granularity::PerChannel) {
     for (int64_t row = 0; row < n; ++row)
-      params[row] = gridOf(ArrayRef<double>(&at(row, 0), k), grid,
-                           spec.symmetric);
+      params[row] =
+          gridOf(ArrayRef<double>(&at(row, 0), k), grid, spec.symmetric);
   } else if (spec.granularity == Granularity::PerTensor) {
     params[0] = gridOf(ArrayRef<double>(work), grid, spec.symmetric);
   }
@@ -172,10 +170,9 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
     std::vector<double> group(layout.groupSize);
     for (int64_t row = 0; row < n; ++row)
       for (int64_t g = 0; g < layout.groupsPerRow; ++g)
-        params[layout.index(row, g * layout.groupSize)] =
-            gridOf(ArrayRef<double>(&at(row, g * layout.groupSize),
-                                    layout.groupSize),
-                   grid, spec.symmetric);
+        params[layout.index(row, g * layout.groupSize)] = gridOf(
+            ArrayRef<double>(&at(row, g * layout.groupSize), layout.groupSize),
+            grid, spec.symmetric);
   }
 
   // Act-order: columns by descending diag(H) (stable: ties keep their
@@ -252,10 +249,10 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
       // start of this block.
       if (perGroup && !staticGroups && col % layout.groupSize == 0)
         for (int64_t row = 0; row < n; ++row)
-          params[layout.index(row, col)] = gridOf(
-              ArrayRef<double>(&at(row, col),
-                               std::min(layout.groupSize, k - col)),
-              grid, spec.symmetric);
+          params[layout.index(row, col)] =
+              gridOf(ArrayRef<double>(&at(row, col),
+                                      std::min(layout.groupSize, k - col)),
+                     grid, spec.symmetric);
       double d = hinv[size_t(col) * k + col];
       double *column = &block[size_t(i) * n];
       for (int64_t row = 0; row < n; ++row) {
@@ -403,8 +400,8 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
 
   for (LinearOp op : linears) {
     ObserveOp observer = findHessianObserver(op);
-    bool calibrated = observer && observer.getStats() &&
-                      observer.getStats()->getHessian();
+    bool calibrated =
+        observer && observer.getStats() && observer.getStats()->getHessian();
     if (onlyCalibrated && !calibrated) {
       keptFP.push_back(nameOf(op));
       continue;
@@ -445,8 +442,8 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
       std::vector<double> hessian;
       if (failed(readHessian(op, observer, k, hessian)))
         return signalPassFailure();
-      GPTQOutcome outcome = runGPTQ(*weight, std::move(hessian), n, k, spec,
-                                    gptq);
+      GPTQOutcome outcome =
+          runGPTQ(*weight, std::move(hessian), n, k, spec, gptq);
       for (const std::string &message : outcome.retries)
         emitRemark(op.getLoc(), "gptq: ") << message;
       if (outcome.ok) {
@@ -463,9 +460,8 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
       ++byRTN;
     }
     replaceWithWeightOnlyLinear(
-        op, buildWeightOnlyParameters(&getContext(), result, n, k, spec,
-                                      prefix, name,
-                                      settings.resourceThreshold));
+        op, buildWeightOnlyParameters(&getContext(), result, n, k, spec, prefix,
+                                      name, settings.resourceThreshold));
     ++quantized;
   }
 
@@ -483,9 +479,8 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     kept += (i ? ", " : "") + keptFP[i];
   }
   emitRemark(rootLoc, "gptq: quantized ")
-      << quantized << " layers (" << byRTN << " by RTN), left "
-      << keptFP.size() << " fp32"
-      << (kept.empty() ? std::string() : " (" + kept + ")");
+      << quantized << " layers (" << byRTN << " by RTN), left " << keptFP.size()
+      << " fp32" << (kept.empty() ? std::string() : " (" + kept + ")");
 }
 
 } // namespace

@@ -49,8 +49,7 @@ void QuantizeWeightsRTNPass::runOnOperation() {
                       overrides, resourceThreshold, error)) {
     // Reported at the root's location: attaching the root op itself would
     // print the whole module.
-    emitError(getOperation()->getLoc(), "qopt-quantize-weights-rtn: ")
-        << error;
+    emitError(getOperation()->getLoc(), "qopt-quantize-weights-rtn: ") << error;
     return signalPassFailure();
   }
 
@@ -86,10 +85,10 @@ void QuantizeWeightsRTNPass::runOnOperation() {
     auto it = cache.find(key);
     if (it == cache.end())
       it = cache
-               .emplace(key, buildWeightOnlyParameters(
-                                 &getContext(), quantizeRTN(*weight, n, k, spec),
-                                 n, k, spec, "rtn", name,
-                                 settings.resourceThreshold))
+               .emplace(key,
+                        buildWeightOnlyParameters(
+                            &getContext(), quantizeRTN(*weight, n, k, spec), n,
+                            k, spec, "rtn", name, settings.resourceThreshold))
                .first;
     replaceWithWeightOnlyLinear(op, it->second);
   }

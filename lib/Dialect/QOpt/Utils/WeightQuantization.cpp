@@ -191,8 +191,8 @@ GridParams qopt::computeGridParams(float lo, float hi, const QuantGrid &grid,
   lo = std::min(lo, 0.0f);
   hi = std::max(hi, 0.0f);
   GridParams params;
-  float scale = symmetric ? std::max(-lo, hi) / grid.qmax
-                          : (hi - lo) / grid.qmax;
+  float scale =
+      symmetric ? std::max(-lo, hi) / grid.qmax : (hi - lo) / grid.qmax;
   // All zeros (or a range so small that the scale underflows): any scale
   // quantizes the block to exactly 0.
   if (!(scale > 0.0f) || !std::isfinite(scale))
@@ -268,8 +268,8 @@ QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
       storeCode(result, spec, k, row, col,
-                quantizeToGrid(w[row * k + col],
-                               params[layout.index(row, col)], grid));
+                quantizeToGrid(w[row * k + col], params[layout.index(row, col)],
+                               grid));
   return result;
 }
 
@@ -351,10 +351,11 @@ static ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
   return DenseElementsAttr::getFromRawBuffer(type, data);
 }
 
-WeightOnlyParameters qopt::buildWeightOnlyParameters(
-    MLIRContext *ctx, const QuantizedWeight &q, int64_t n, int64_t k,
-    const LayerSpec &spec, StringRef prefix, StringRef layer,
-    int64_t resourceThreshold) {
+WeightOnlyParameters
+qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
+                                int64_t n, int64_t k, const LayerSpec &spec,
+                                StringRef prefix, StringRef layer,
+                                int64_t resourceThreshold) {
   WeightOnlyParameters result;
   Type storage = IntegerType::get(ctx, spec.bits,
                                   spec.symmetric ? IntegerType::Signless

@@ -53,9 +53,8 @@ std::optional<Granularity> parseGranularity(StringRef text);
 
 /// Parses `fp` | `int<bits>[-g<G>|-pc|-pt][-sym|-asym]`; what the spec does
 /// not say comes from `defaults`. On failure, `error` says why.
-std::optional<LayerSpec> parseLayerSpec(StringRef text,
-                                        const LayerSpec &defaults,
-                                        std::string &error);
+std::optional<LayerSpec>
+parseLayerSpec(StringRef text, const LayerSpec &defaults, std::string &error);
 
 /// One `GLOB=SPEC` entry of an `overrides` option.
 struct LayerOverride {
@@ -81,7 +80,8 @@ struct WeightQuantizerSettings {
   /// How `op` is to be quantized: `std::nullopt` when the pass leaves it
   /// alone (qopt.keep_full_precision, an `fp` override, the output head
   /// without quantize-head), with `why` naming the reason.
-  std::optional<LayerSpec> select(LinearOp op, std::string *why = nullptr) const;
+  std::optional<LayerSpec> select(LinearOp op,
+                                  std::string *why = nullptr) const;
 };
 
 //===----------------------------------------------------------------------===//
@@ -204,13 +204,10 @@ struct WeightOnlyParameters {
 /// width when asymmetric. Constants of at least `resourceThreshold` bytes
 /// become dense_resource blobs named `<prefix>.<layer>.{weight,scale,
 /// zero_point}`; sub-byte zero points stay inline.
-WeightOnlyParameters buildWeightOnlyParameters(MLIRContext *ctx,
-                                               const QuantizedWeight &q,
-                                               int64_t n, int64_t k,
-                                               const LayerSpec &spec,
-                                               StringRef prefix,
-                                               StringRef layer,
-                                               int64_t resourceThreshold);
+WeightOnlyParameters
+buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q, int64_t n,
+                          int64_t k, const LayerSpec &spec, StringRef prefix,
+                          StringRef layer, int64_t resourceThreshold);
 
 /// Replaces `op` by a qopt.weight_only_linear on `params` (input and bias
 /// kept) and erases the f32 weight once nothing else uses it.
