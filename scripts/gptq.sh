@@ -57,8 +57,13 @@ step() {
 }
 
 qopt_pass() {  # IN OUT PIPELINE [LOG]: the remarks go to LOG
-  "$bin/qopt" "$1" -o "$2" --emit-bytecode --pass-pipeline="builtin.module($3)" \
-    2>"${4:-/dev/stderr}"
+  local run=("$bin/qopt" "$1" -o "$2" --emit-bytecode
+    --pass-pipeline="builtin.module($3)")
+  if [[ -n ${4:-} ]]; then
+    "${run[@]}" 2>"$4" || { cat "$4" >&2; return 1; }
+  else
+    "${run[@]}"
+  fi
 }
 
 qrun_calibrate() {  # DIR: the per-point lines go to DIR/calibrate.log
@@ -75,7 +80,7 @@ calibrate() {  # DIR INPUT.mlirbc INCLUDE_REGEX -> DIR/calibrated.mlirbc
   step "$(basename "$dir"): compile" \
     "$bin/qopt-compile" "$dir/observed.mlirbc" -o "$dir/observed.so"
   step "$(basename "$dir"): qrun calibrate" qrun_calibrate "$dir"
-  tail -1 "$dir/calibrate.log" >&2
+  grep -h "^qrun calibrate:" "$dir/calibrate.log" >&2 || true
   step "$(basename "$dir"): apply" qopt_pass "$dir/observed.mlirbc" \
     "$dir/calibrated.mlirbc" "qopt-apply-calibration{stats=$dir/model.qstats}"
 }
