@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPTQ end to end: calibrate with the Hessian observer, quantize with
 # qopt-quantize-weights-gptq, compile. Every intermediate stays in OUT_DIR:
-#   OUT_DIR/calib/...            scripts/calibrate.sh's files (one pass), or
+#   OUT_DIR/calib/...            the calibration files, named as scripts/calibrate.sh names them, or
 #   OUT_DIR/block<i>/...         those of block i (--true-sequential)
 #   OUT_DIR/gptq.mlirbc          the quantized IR
 #   OUT_DIR/model.so(.weights)   the artifact
