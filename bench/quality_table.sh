@@ -5,7 +5,16 @@
 # paired 95% intervals, and the mean KL divergence and top-1 agreement
 # against the baseline on the perplexity text.
 # QOPT_MODEL and QOPT_SUITES select another model and its suites (v1:
-# models/bytellama/model.onnx and evals).
+# models/bytellama/model.onnx and evals). QOPT_TABLE_SETTINGS (a grep -E
+# regex on the setting names, e.g. 'gptq') compiles only those.
+#
+# GPTQ rows (qopt-quantize-weights-gptq) need a calibration set:
+# $QOPT_GPTQ_CALIB (JSONL or .npy), by default DIR/calib.jsonl made by
+# scripts/calibration_set.py from the bundled model's training stream with
+# $QOPT_GPTQ_CALIB_N sequences (128) of $QOPT_GPTQ_CALIB_SEQ bytes (2048).
+# One Hessian calibration (DIR/gptq-calib, scripts/calibrate.sh) serves
+# every GPTQ row but the true-sequential ones (scripts/gptq.sh
+# --true-sequential, which calibrates block by block into DIR/<name>/).
 #
 #   bench/quality_table.sh compile DIR [qopt-compile flags]
 #       compiles fp32 and every setting below into DIR (needs the build);
@@ -29,23 +38,68 @@ settings=(
   "int3_g32|RTN int3 g32|bits=3 granularity=per-group group-size=32"
   "int3_pc|RTN int3 per channel|bits=3 granularity=per-channel"
   "int2_g32_asym|RTN int2 g32 asymmetric|bits=2 granularity=per-group group-size=32 symmetric=false"
+  # name|label|options|kind (gptq: one shared calibration; gptq-seq:
+  # true-sequential, calibrated block by block)
+  "gptq-int4-g128|GPTQ int4 g128|bits=4 granularity=per-group group-size=128|gptq"
+  "gptq-int4-g128-actorder|GPTQ int4 g128 act-order|bits=4 granularity=per-group group-size=128 act-order=true|gptq"
+  "gptq-int4-g128-trueseq|GPTQ int4 g128 true-sequential|bits=4 granularity=per-group group-size=128|gptq-seq"
+  "gptq-int4-pc|GPTQ int4 per channel|bits=4 granularity=per-channel|gptq"
+  "gptq-int4-pc-actorder|GPTQ int4 per channel act-order|bits=4 granularity=per-channel act-order=true|gptq"
+  "gptq-int3-g128|GPTQ int3 g128|bits=3 granularity=per-group group-size=128|gptq"
+  "gptq-int3-g128-actorder|GPTQ int3 g128 act-order|bits=3 granularity=per-group group-size=128 act-order=true|gptq"
+  "gptq-int3-g128-trueseq|GPTQ int3 g128 true-sequential|bits=3 granularity=per-group group-size=128 act-order=true|gptq-seq"
+  "gptq-int3-pc|GPTQ int3 per channel|bits=3 granularity=per-channel|gptq"
+  "gptq-int3-pc-actorder|GPTQ int3 per channel act-order|bits=3 granularity=per-channel act-order=true|gptq"
 )
+if [ -n "${QOPT_TABLE_SETTINGS:-}" ]; then
+  selected=()
+  for s in "${settings[@]}"; do
+    grep -qE "$QOPT_TABLE_SETTINGS" <<<"${s%%|*}" && selected+=("$s")
+  done
+  settings=("${selected[@]}")
+fi
 case "$mode" in
 compile)
   source "$root/scripts/lib.sh"
   mkdir -p "$dir"
   "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/fp32.so" "$@"
+  calib="${QOPT_GPTQ_CALIB:-$dir/calib.jsonl}"
   for s in "${settings[@]}"; do
-    IFS='|' read -r name _ options <<<"$s"
-    "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/$name.so" \
-      --pre-pipeline="qopt-rtn-weight-only{$options}" "$@"
+    IFS='|' read -r name _ options kind <<<"$s"
+    case "${kind:-rtn}" in
+    rtn)
+      "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/$name.so" \
+        --pre-pipeline="qopt-rtn-weight-only{$options}" "$@"
+      ;;
+    gptq | gptq-seq)
+      if [ ! -f "$calib" ]; then
+        python3 "$root/scripts/calibration_set.py" "$calib" \
+          -n "${QOPT_GPTQ_CALIB_N:-128}" --seq "${QOPT_GPTQ_CALIB_SEQ:-2048}"
+      fi
+      if [ "$kind" = gptq-seq ]; then
+        QOPT_BIN="$QOPT_BUILD/bin" "$root/scripts/gptq.sh" "$model" "$calib" \
+          "$dir/$name" --true-sequential $options
+        cp "$dir/$name/model.so" "$dir/$name.so"
+        cp "$dir/$name/model.so.weights" "$dir/$name.so.weights"
+        continue
+      fi
+      if [ ! -f "$dir/gptq-calib/calibrated.mlirbc" ]; then
+        QOPT_BIN="$QOPT_BUILD/bin" "$root/scripts/calibrate.sh" "$model" \
+          "$calib" "$dir/gptq-calib" --observers=hessian
+      fi
+      "$QOPT_BUILD/bin/qopt" "$dir/gptq-calib/calibrated.mlirbc" \
+        -o "$dir/$name.mlirbc" --emit-bytecode --pass-pipeline="builtin.module(qopt-quantize-weights-gptq{$options},canonicalize,cse)" \
+        2> >(grep "gptq: quantized" >&2)
+      "$QOPT_BUILD/bin/qopt-compile" "$dir/$name.mlirbc" -o "$dir/$name.so" "$@"
+      ;;
+    esac
   done
   ;;
 eval)
   qrun="${QRUN:-$root/build/bin/qrun}"
   done_settings=()
   for s in "${settings[@]}"; do
-    IFS='|' read -r name _ _ <<<"$s"
+    IFS='|' read -r name _ _ _ <<<"$s"
     # A setting not compiled into DIR is left out of the table.
     [ -f "$dir/$name.so" ] || continue
     done_settings+=("$s")
@@ -61,7 +115,7 @@ suites = ["chat", "code_gen", "json_tools", "long_context", "math"]
 first = None
 rows = []
 for spec in sys.argv[2:]:
-    name, label, _ = spec.split("|")
+    name, label = spec.split("|")[:2]
     r = json.load(open(os.path.join(d, name + ".json")))
     first = first or r
     size = os.path.getsize(os.path.join(d, name + ".so.weights")) / 1e6

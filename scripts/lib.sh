@@ -13,6 +13,11 @@ LLVM_BIN=/usr/lib/llvm-22/bin
 # (test/Runner/eval-report-chromium.test screenshots it; UNSUPPORTED without
 # it). nlohmann-json3-dev and libcli11-dev (header-only, no LLVM) are qrun's
 # JSON (suites, reports, tokenizer.json) and command-line parsers.
+# liblapack-dev (with libblas-dev) is the LAPACK/BLAS interface GPTQ
+# (qopt-quantize-weights-gptq) factors its Hessians with; libopenblas0-pthread
+# puts OpenBLAS's threaded kernels behind the same libraries (about 50x the
+# reference LAPACK on a 4096 x 4096 Cholesky + inverse). python3-numpy runs
+# the independent GPTQ of the agreement test.
 # scripts/fresh-debian-check.sh proves this list on a fresh root.
 QOPT_PACKAGES=(
   cmake ninja-build ccache python3 git
@@ -21,6 +26,7 @@ QOPT_PACKAGES=(
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   valgrind chromium nlohmann-json3-dev libcli11-dev
+  liblapack-dev libblas-dev libopenblas0-pthread python3-numpy
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

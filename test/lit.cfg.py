@@ -68,6 +68,20 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
+# A Python with numpy (Debian's python3-numpy) for the GPTQ agreement test:
+# the configured interpreter, else Debian's.
+import subprocess
+for python in [config.python_executable, "/usr/bin/python3"]:
+    try:
+        if subprocess.run([python, "-c", "import numpy"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            config.available_features.add("numpy")
+            config.substitutions.append(("%numpy_python", python))
+            break
+    except OSError:
+        pass
+
 clang_format = os.path.join(config.llvm_tools_dir, "clang-format")
 if os.path.exists(clang_format):
     config.available_features.add("clang-format")

@@ -185,7 +185,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       return usage("--input-shape and --constant-input apply to ONNX models");
     llvm::SourceMgr sourceMgr;
     std::string error;
-    auto file = openInputFile(inputPath, &error);
+    // Bytecode resource sections keep their blobs' alignment (64 bytes for
+    // the weights qopt writes) only in a buffer aligned at least as much: a
+    // small file read into the heap otherwise fails to parse ("expected
+    // section alignment 64").
+    auto file = openInputFile(inputPath, llvm::Align(4096), &error);
     if (!file) {
       llvm::errs() << "qopt-compile: error: " << error << "\n";
       return 1;

@@ -5,9 +5,12 @@
 #include "qopt/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -73,7 +76,33 @@ int mlir::qopt::qoptOptMain(int argc, char **argv) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllPasses();
-  return asMainReturnCode(MlirOptMain(
+  // MlirOptMain(argc, argv, ...) reads the input into a buffer of default
+  // alignment. Bytecode places each resource blob at its alignment (64
+  // bytes for weights) relative to the buffer, so a bytecode file too small
+  // to be memory-mapped, read into the heap, fails to parse ("unexpected
+  // trailing bytes in resource entry"). Read it page-aligned instead.
+  auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
       argc, argv, "qopt: the qopt quantization compiler's pass driver\n",
-      registry));
+      registry);
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return asMainReturnCode(
+        MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFilename, llvm::Align(4096), &error);
+  if (!file) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << error << "\n";
+    return 1;
+  }
+  if (failed(MlirOptMain(output->os(), std::move(file), registry, config)))
+    return 1;
+  output->keep();
+  return 0;
 }

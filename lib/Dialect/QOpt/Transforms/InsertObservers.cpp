@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
-#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Regex.h"

@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
-#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

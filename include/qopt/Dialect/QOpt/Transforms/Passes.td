@@ -71,6 +71,37 @@ def ConvertQuantCasts : Pass<"qopt-convert-quant-casts"> {
   ];
 }
 
+// The options every weight quantizer takes (qopt-quantize-weights-rtn,
+// qopt-quantize-weights-gptq), parsed by qopt::WeightQuantizerSettings
+// (Utils/WeightQuantization.h).
+defvar WeightQuantizerOptions = [
+  Option<"bits", "bits", "int64_t", /*default=*/"4",
+         "Bits per weight: 8, 4, 3 (or 2, for deliberately broken "
+         "candidates)">,
+  Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+         "Symmetric signed storage without zero points (off: unsigned "
+         "storage with zero points)">,
+  Option<"granularity", "granularity", "std::string",
+         /*default=*/"\"per-group\"",
+         "One scale per 'per-channel' (output channel), 'per-group' "
+         "(group-size input channels of an output channel) or "
+         "'per-tensor'">,
+  Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+         "Input channels per group for per-group (usually 32, 64 or 128)">,
+  Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
+         "Quantize the output head too (a last linear layer, whose result "
+         "reaches a return through shape-only and elementwise ops with no "
+         "further linear layer, or one named *lm_head*)">,
+  ListOption<"overrides", "overrides", "std::string",
+             "Per-layer settings GLOB=SPEC, first match wins: GLOB matches "
+             "the ONNX node name, SPEC is 'fp' or e.g. 'int8', 'int4-g64', "
+             "'int4-pc', 'int3-g128-asym'">,
+  Option<"resourceThreshold", "resource-threshold", "int64_t",
+         /*default=*/"1024",
+         "New constants of at least this many bytes become dense_resource "
+         "blobs">
+];
+
 def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
   let summary = "Round-to-nearest weight-only quantization of linear layers";
   let description = [{
@@ -164,33 +195,116 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
   ];
-  let options = [
-    Option<"bits", "bits", "int64_t", /*default=*/"4",
-           "Bits per weight: 8, 4, 3 (or 2, for deliberately broken "
-           "candidates)">,
-    Option<"symmetric", "symmetric", "bool", /*default=*/"true",
-           "Symmetric signed storage without zero points (off: unsigned "
-           "storage with zero points)">,
-    Option<"granularity", "granularity", "std::string",
-           /*default=*/"\"per-group\"",
-           "One scale per 'per-channel' (output channel), 'per-group' "
-           "(group-size input channels of an output channel) or "
-           "'per-tensor'">,
-    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
-           "Input channels per group for per-group (usually 32, 64 or 128)">,
-    Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
-           "Quantize the output head too (a last linear layer, whose result "
-           "reaches a return through shape-only and elementwise ops with no "
-           "further linear layer, or one named *lm_head*)">,
-    ListOption<"overrides", "overrides", "std::string",
-               "Per-layer settings GLOB=SPEC, first match wins: GLOB matches "
-               "the ONNX node name, SPEC is 'fp' or e.g. 'int8', 'int4-g64', "
-               "'int4-pc', 'int3-g128-asym'">,
-    Option<"resourceThreshold", "resource-threshold", "int64_t",
-           /*default=*/"1024",
-           "New constants of at least this many bytes become dense_resource "
-           "blobs">
+  let options = WeightQuantizerOptions;
+}
+
+def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
+  let summary = "GPTQ weight-only quantization of linear layers from "
+                "calibration Hessians";
+  let description = [{
+    Quantizes every `qopt.linear` with a constant f32 weight whose input
+    comes through a calibrated `qopt.observe` of kind `hessian` (the
+    `hessian` observer of `qopt-insert-observers`, with `#qopt.stats` from
+    `qopt-apply-calibration`; docs/calibration.md) by GPTQ (Frantar et al.,
+    2022): columns are rounded one at a time and the rounding error of each
+    is spread over the columns not yet rounded, weighted by the inverse
+    Hessian of the layer's input, so that the layer's output on the
+    calibration data moves as little as possible. The result is exactly the
+    `qopt.weight_only_linear` form of `qopt-quantize-weights-rtn` (same
+    grids, scheme, packing, constants; blobs named
+    `gptq.<layer>.{weight,scale,zero_point}`), so every kernel runs it, and
+    the consumed observers are removed.
+
+    The algorithm, per layer (`W` the logical `[N, K]` weight in f64):
+
+    1. `H = hessian / samples` (`2 X^T X / n`, f64). Dead input channels
+       (`H_jj = 0`: never active in calibration) get `H_jj = 1` and
+       `W[:, j] = 0`.
+    2. `act-order`: columns are visited by descending `diag(H)` (a stable
+       sort; `W` and `H` permuted alike).
+    3. Dampening: `H += damp * mean(diag(H)) * I`. Then `Hinv = U`, the upper
+       Cholesky factor of `H^-1` (`chol(H)`, its inverse, `chol` again, upper:
+       `H^-1 = U^T U`), through LAPACK (`dpotrf`, `dpotri`). If a Cholesky
+       fails or gives a non-finite value, `damp` is multiplied by 10 and the
+       step retried (a remark per retry, at most `damp-retries` times); if
+       every try fails the layer falls back to RTN (a warning). No NaN can
+       reach the weights.
+    4. Grids: per channel, each row's grid from the whole row of the
+       original weight before step 1 (as the reference computes it before
+       the loop); per group without act-order, a group's grid from the
+       working weight when the loop reaches the group's first column (as of
+       the start of the current block, the reference's lazy state); per
+       group with `act-order`, static groups: every group's grid from the
+       un-permuted weight after step 1, before the loop. Grids are the
+       shared ones (symmetric: signed narrow range, `s = max|w| / qmax`;
+       asymmetric: `s = (hi - lo) / qmax`, `z = round(-lo / s)`, the range
+       widened to contain 0; `qopt-quantize-weights-rtn` says more).
+    5. Columns in blocks of `block-size`: within a block, column `i` is
+       rounded to its grid (`q = clamp(round_half_even(w / s) + z)` in f32),
+       `err = (w - (q - z) * s) / Hinv[i, i]`, and
+       `W[:, j] -= err * Hinv[i, j]` for the block's later columns `j`; after
+       the block, the later columns get the whole block's update at once,
+       `W[:, rest] -= Err * Hinv[block, rest]` (one BLAS `dgemm`).
+    6. With `act-order` the codes are un-permuted. Static groups make the
+       result the plain per-group layout: every weight's grid is the one of
+       its own group of `group-size` consecutive input channels, so the
+       kernel needs no `g_idx` / act-order operand and act-order costs
+       nothing at run time (the permutation exists only at compile time).
+
+    With `H = I` no error is spread and the codes equal RTN's exactly.
+
+    Which layers, in order of precedence (as `qopt-quantize-weights-rtn`):
+    `qopt.keep_full_precision`; the first matching `overrides` entry
+    (`GLOB=SPEC`, `fp` or e.g. `int4-g64`, `int3-pc-asym`); the output head
+    stays f32 unless `quantize-head`; every other layer with the pass
+    options. Per-group with `K` not a multiple of the group size falls back
+    to per channel (remark). A layer to quantize without a calibrated
+    Hessian observer on its input is quantized by RTN (remark), or, with
+    `only-calibrated`, left as it is (for true-sequential GPTQ, which
+    calibrates and quantizes one decoder block at a time:
+    `scripts/gptq.sh --true-sequential`). A Hessian
+    whose size is not the layer's `K`, or that holds a NaN or infinity, is
+    an error. The Hessian observers of every layer the pass looked at are
+    removed (other observers stay). A last remark sums up:
+    `gptq: quantized N layers (R by RTN), left M fp32 (names)`.
+
+    Example (`bits=4 group-size=128 act-order=true`):
+
+    ```mlir
+    %0 = qopt.observe %x name "fc1:input" observer <kind = hessian>
+           stats <samples = 4096, hessian = dense_resource<calib.fc1_input.hessian>
+                  : tensor<512x512xf64>> : tensor<?x512xf32>
+    %y = qopt.linear %0, %w : tensor<?x512xf32>, tensor<512x256xf32>
+           -> tensor<?x256xf32> loc("fc1")
+    // becomes
+    %w4 = arith.constant dense_resource<gptq.fc1.weight> : tensor<256x256xi8>
+    %s = arith.constant dense_resource<gptq.fc1.scale> : tensor<256x4xf32>
+    %y = qopt.weight_only_linear %x, %w4 scale(%s : tensor<256x4xf32>)
+           scheme <storage = i4, granularity = per_group, axis = 1,
+                   group_size = 128, narrow_range = true>
+           : tensor<?x512xf32>, tensor<256x256xi8> -> tensor<?x256xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
   ];
+  let options = !listconcat(WeightQuantizerOptions, [
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "Dampening: this fraction of the mean of diag(H) is added to the "
+           "diagonal (> 0)">,
+    Option<"dampRetries", "damp-retries", "int64_t", /*default=*/"6",
+           "Retries with damp x 10 when a Cholesky fails, before the layer "
+           "falls back to RTN">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Columns per lazy block update (> 0)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "Quantize columns by descending diag(H), with static groups (no "
+           "run-time cost)">,
+    Option<"onlyCalibrated", "only-calibrated", "bool", /*default=*/"false",
+           "Leave layers without a calibrated Hessian as they are instead of "
+           "quantizing them by RTN (true-sequential GPTQ quantizes one block "
+           "at a time)">
+  ]);
 }
 
 def InsertObservers : Pass<"qopt-insert-observers"> {

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QOPT_DIALECT_QOPT_TRANSFORMS_LINEARLAYERS_H
-#define QOPT_DIALECT_QOPT_TRANSFORMS_LINEARLAYERS_H
+#ifndef QOPT_DIALECT_QOPT_UTILS_LINEARLAYERS_H
+#define QOPT_DIALECT_QOPT_UTILS_LINEARLAYERS_H
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
@@ -30,4 +30,4 @@ bool isOutputHead(LinearOp op);
 } // namespace qopt
 } // namespace mlir
 
-#endif // QOPT_DIALECT_QOPT_TRANSFORMS_LINEARLAYERS_H
+#endif // QOPT_DIALECT_QOPT_UTILS_LINEARLAYERS_H

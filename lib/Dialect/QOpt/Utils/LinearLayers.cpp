@@ -1,6 +1,6 @@
 //===- LinearLayers.cpp - which linear layers passes select ---------------===//
 
-#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -1,0 +1,435 @@
+//===- WeightQuantization.cpp - shared weight-only quantization -----------===//
+//
+// The arithmetic mirrors qopt-expand-quant-ops (f32, round half to even, zero
+// point added after rounding, then the clamp), so a weight quantized here
+// dequantizes to exactly what dequantize(quantize(w)) computes at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+//===----------------------------------------------------------------------===//
+// Settings
+//===----------------------------------------------------------------------===//
+
+bool qopt::isSupportedBits(int64_t bits) {
+  return bits == 2 || bits == 3 || bits == 4 || bits == 8;
+}
+
+std::optional<Granularity> qopt::parseGranularity(StringRef text) {
+  return llvm::StringSwitch<std::optional<Granularity>>(text)
+      .Case("per-channel", Granularity::PerChannel)
+      .Case("per_channel", Granularity::PerChannel)
+      .Case("per-group", Granularity::PerGroup)
+      .Case("per_group", Granularity::PerGroup)
+      .Case("per-tensor", Granularity::PerTensor)
+      .Case("per_tensor", Granularity::PerTensor)
+      .Default(std::nullopt);
+}
+
+std::optional<LayerSpec> qopt::parseLayerSpec(StringRef text,
+                                              const LayerSpec &defaults,
+                                              std::string &error) {
+  LayerSpec spec = defaults;
+  if (text == "fp" || text == "fp32") {
+    spec.fullPrecision = true;
+    return spec;
+  }
+  SmallVector<StringRef> parts;
+  text.split(parts, '-');
+  StringRef head = parts.front();
+  if (!head.consume_front("int") || head.getAsInteger(10, spec.bits)) {
+    error = "expected 'fp' or 'int<bits>'";
+    return std::nullopt;
+  }
+  if (!isSupportedBits(spec.bits)) {
+    error = "bits must be 8, 4, 3 or 2, got " + std::to_string(spec.bits);
+    return std::nullopt;
+  }
+  bool sawGranularity = false, sawSymmetry = false;
+  for (StringRef part : llvm::drop_begin(parts)) {
+    if (part == "sym" || part == "asym") {
+      if (sawSymmetry) {
+        error = "symmetry given twice";
+        return std::nullopt;
+      }
+      sawSymmetry = true;
+      spec.symmetric = part == "sym";
+      continue;
+    }
+    LayerSpec parsed = spec;
+    if (part == "pc") {
+      parsed.granularity = Granularity::PerChannel;
+    } else if (part == "pt") {
+      parsed.granularity = Granularity::PerTensor;
+    } else if (part.starts_with("g") &&
+               !part.drop_front().getAsInteger(10, parsed.groupSize) &&
+               parsed.groupSize > 0) {
+      parsed.granularity = Granularity::PerGroup;
+    } else {
+      error = "unknown part '" + part.str() +
+              "'; expected g<group size>, pc, pt, sym or asym";
+      return std::nullopt;
+    }
+    if (sawGranularity) {
+      error = "granularity given twice";
+      return std::nullopt;
+    }
+    sawGranularity = true;
+    spec = parsed;
+  }
+  return spec;
+}
+
+bool WeightQuantizerSettings::parse(int64_t bitsValue, bool symmetricValue,
+                                    StringRef granularityText,
+                                    int64_t groupSizeValue,
+                                    bool quantizeHeadValue,
+                                    ArrayRef<std::string> overrideEntries,
+                                    int64_t resourceThresholdValue,
+                                    std::string &error) {
+  llvm::raw_string_ostream os(error);
+  if (!isSupportedBits(bitsValue)) {
+    os << "bits must be 8, 4, 3 or 2, got " << bitsValue;
+    return false;
+  }
+  std::optional<Granularity> granularityValue =
+      parseGranularity(granularityText);
+  if (!granularityValue) {
+    os << "unknown granularity '" << granularityText
+       << "'; expected per-channel, per-group or per-tensor";
+    return false;
+  }
+  if (groupSizeValue <= 0) {
+    os << "group-size must be positive, got " << groupSizeValue;
+    return false;
+  }
+  defaults = LayerSpec();
+  defaults.bits = bitsValue;
+  defaults.granularity = *granularityValue;
+  defaults.groupSize = groupSizeValue;
+  defaults.symmetric = symmetricValue;
+  quantizeHead = quantizeHeadValue;
+  resourceThreshold = resourceThresholdValue;
+
+  overrides.clear();
+  for (const std::string &entry : overrideEntries) {
+    StringRef text(entry);
+    size_t eq = text.rfind('=');
+    if (eq == StringRef::npos || eq == 0) {
+      os << "override '" << entry << "' is not GLOB=SPEC";
+      return false;
+    }
+    std::string specError;
+    std::optional<LayerSpec> spec =
+        parseLayerSpec(text.drop_front(eq + 1), defaults, specError);
+    if (!spec) {
+      os << "override '" << entry << "': " << specError;
+      return false;
+    }
+    llvm::Expected<llvm::GlobPattern> glob =
+        llvm::GlobPattern::create(text.take_front(eq));
+    if (!glob) {
+      os << "override '" << entry
+         << "': bad pattern: " << llvm::toString(glob.takeError());
+      return false;
+    }
+    overrides.push_back({std::move(*glob), *spec});
+  }
+  return true;
+}
+
+std::optional<LayerSpec>
+WeightQuantizerSettings::select(LinearOp op, std::string *why) const {
+  auto skip = [&](StringRef reason) -> std::optional<LayerSpec> {
+    if (why)
+      *why = reason.str();
+    return std::nullopt;
+  };
+  if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName))
+    return skip("keep_full_precision");
+  StringRef name = getLayerName(op.getLoc());
+  for (const LayerOverride &entry : overrides)
+    if (entry.glob.match(name)) {
+      if (entry.spec.fullPrecision)
+        return skip("override");
+      return entry.spec;
+    }
+  if (!quantizeHead && isOutputHead(op))
+    return skip("head");
+  return defaults;
+}
+
+//===----------------------------------------------------------------------===//
+// The grid
+//===----------------------------------------------------------------------===//
+
+QuantGrid QuantGrid::get(int64_t bits, bool symmetric) {
+  if (symmetric) {
+    // Narrow range: [-qmax, qmax], symmetric around 0.
+    float qmax = static_cast<float>((int64_t(1) << (bits - 1)) - 1);
+    return {-qmax, qmax};
+  }
+  return {0.0f, static_cast<float>((int64_t(1) << bits) - 1)};
+}
+
+GridParams qopt::computeGridParams(float lo, float hi, const QuantGrid &grid,
+                                   bool symmetric) {
+  lo = std::min(lo, 0.0f);
+  hi = std::max(hi, 0.0f);
+  GridParams params;
+  float scale =
+      symmetric ? std::max(-lo, hi) / grid.qmax : (hi - lo) / grid.qmax;
+  // All zeros (or a range so small that the scale underflows): any scale
+  // quantizes the block to exactly 0.
+  if (!(scale > 0.0f) || !std::isfinite(scale))
+    scale = 1.0f;
+  params.scale = scale;
+  if (!symmetric) {
+    float z = std::nearbyint(-lo / scale);
+    params.zeroPoint = std::min(std::max(z, grid.qmin), grid.qmax);
+  }
+  return params;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantized weights
+//===----------------------------------------------------------------------===//
+
+ParamLayout::ParamLayout(const LayerSpec &spec, int64_t n, int64_t k)
+    : granularity(spec.granularity), n(n), k(k), groupSize(spec.groupSize) {
+  groupsPerRow = granularity == Granularity::PerGroup ? k / groupSize : 1;
+  numParams = granularity == Granularity::PerTensor ? 1 : n * groupsPerRow;
+}
+
+QuantizedWeight qopt::makeQuantizedWeight(const LayerSpec &spec, int64_t n,
+                                          int64_t k) {
+  QuantizedWeight q;
+  int64_t bytesPerRow = (k * spec.bits + 7) / 8;
+  q.bytes.assign(n * bytesPerRow, 0);
+  int64_t numParams = ParamLayout(spec, n, k).numParams;
+  q.scales.assign(numParams, 1.0f);
+  q.zeroPoints.assign(numParams, 0);
+  return q;
+}
+
+void qopt::setParams(QuantizedWeight &q, int64_t p, const GridParams &params) {
+  q.scales[p] = params.scale;
+  q.zeroPoints[p] = static_cast<uint8_t>(params.zeroPoint);
+}
+
+void qopt::storeCode(QuantizedWeight &q, const LayerSpec &spec, int64_t k,
+                     int64_t row, int64_t col, float code) {
+  int64_t bytesPerRow = (k * spec.bits + 7) / 8;
+  auto *out = reinterpret_cast<uint8_t *>(&q.bytes[row * bytesPerRow]);
+  uint32_t mask = (uint32_t(1) << spec.bits) - 1;
+  uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(code)) & mask;
+  int64_t bit = col * spec.bits;
+  int64_t byte = bit / 8, offset = bit % 8;
+  out[byte] |= static_cast<uint8_t>(bits << offset);
+  if (offset + spec.bits > 8)
+    out[byte + 1] |= static_cast<uint8_t>(bits >> (8 - offset));
+}
+
+QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
+                                  const LayerSpec &spec) {
+  ParamLayout layout(spec, n, k);
+  QuantGrid grid = QuantGrid::get(spec.bits, spec.symmetric);
+
+  // Ranges (widened to contain 0 by computeGridParams).
+  SmallVector<float> lo(layout.numParams, 0.0f), hi(layout.numParams, 0.0f);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col) {
+      int64_t p = layout.index(row, col);
+      float v = w[row * k + col];
+      lo[p] = std::min(lo[p], v);
+      hi[p] = std::max(hi[p], v);
+    }
+
+  QuantizedWeight result = makeQuantizedWeight(spec, n, k);
+  SmallVector<GridParams> params(layout.numParams);
+  for (int64_t p = 0; p < layout.numParams; ++p) {
+    params[p] = computeGridParams(lo[p], hi[p], grid, spec.symmetric);
+    setParams(result, p, params[p]);
+  }
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      storeCode(result, spec, k, row, col,
+                quantizeToGrid(w[row * k + col], params[layout.index(row, col)],
+                               grid));
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<float>> qopt::readLinearWeight(LinearOp op,
+                                                     std::string &reason) {
+  RankedTensorType type = op.getWeight().getType();
+  Attribute attr;
+  if (!type.getElementType().isF32() || !type.hasStaticShape() ||
+      !matchPattern(op.getWeight(), m_Constant(&attr)))
+    return failure();
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  SmallVector<float> stored;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto values = dense.getValues<float>();
+    stored.assign(values.begin(), values.end());
+  } else if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != rows * cols) {
+      reason = "the weight's dense_resource blob is not available";
+      return failure();
+    }
+    stored.assign(data->begin(), data->end());
+  } else {
+    return failure();
+  }
+  if (llvm::any_of(stored, [](float v) { return !std::isfinite(v); })) {
+    reason = "the weight has non-finite values";
+    return failure();
+  }
+  if (op.getTransposeWeight())
+    return stored;
+  // [K, N] -> [N, K].
+  SmallVector<float> logical(stored.size());
+  for (int64_t k = 0; k < rows; ++k)
+    for (int64_t n = 0; n < cols; ++n)
+      logical[n * rows + k] = stored[k * cols + n];
+  return logical;
+}
+
+LogicalResult qopt::fitSpecToLayer(LinearOp op, LayerSpec &spec) {
+  int64_t k = op.getNumInputChannels();
+  if (spec.granularity == Granularity::PerGroup && k % spec.groupSize != 0) {
+    emitRemark(op.getLoc(), "K = ")
+        << k << " is not a multiple of group size " << spec.groupSize
+        << "; quantized per channel instead";
+    spec.granularity = Granularity::PerChannel;
+  }
+  if ((k * spec.bits) % 8 != 0) {
+    emitWarning(op.getLoc(), "not quantized: K = ")
+        << k << " values of " << spec.bits << " bits do not fill whole bytes";
+    return failure();
+  }
+  return success();
+}
+
+std::string qopt::getWeightResourceName(StringRef prefix, StringRef layer,
+                                        StringRef what) {
+  // Resource blob names allow letters, digits, '_' and '.'.
+  std::string name =
+      (prefix + "." + (layer.empty() ? StringRef("linear") : layer) + "." +
+       what)
+          .str();
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return name;
+}
+
+static ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
+                                 size_t align, StringRef name,
+                                 int64_t resourceThreshold) {
+  if (static_cast<int64_t>(data.size()) >= resourceThreshold)
+    return DenseResourceElementsAttr::get(
+        type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align));
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+WeightOnlyParameters
+qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
+                                int64_t n, int64_t k, const LayerSpec &spec,
+                                StringRef prefix, StringRef layer,
+                                int64_t resourceThreshold) {
+  WeightOnlyParameters result;
+  Type storage = IntegerType::get(ctx, spec.bits,
+                                  spec.symmetric ? IntegerType::Signless
+                                                 : IntegerType::Unsigned);
+  std::optional<int64_t> axis, group;
+  SmallVector<int64_t> paramShape;
+  switch (spec.granularity) {
+  case Granularity::PerChannel:
+    axis = 0;
+    paramShape = {n};
+    break;
+  case Granularity::PerGroup:
+    axis = 1;
+    group = spec.groupSize;
+    paramShape = {n, k / spec.groupSize};
+    break;
+  default:
+    break;
+  }
+  result.scheme = SchemeAttr::get(ctx, storage, spec.granularity, axis, group,
+                                  spec.symmetric,
+                                  /*narrow_range=*/spec.symmetric);
+
+  auto i8 = IntegerType::get(ctx, 8);
+  int64_t bytesPerRow = static_cast<int64_t>(q.bytes.size()) / n;
+  result.weight = makeConstant(
+      RankedTensorType::get({n, bytesPerRow}, i8),
+      ArrayRef<char>(reinterpret_cast<const char *>(q.bytes.data()),
+                     q.bytes.size()),
+      /*align=*/64, getWeightResourceName(prefix, layer, "weight"),
+      resourceThreshold);
+  result.scale = makeConstant(
+      RankedTensorType::get(paramShape, Float32Type::get(ctx)),
+      ArrayRef<char>(reinterpret_cast<const char *>(q.scales.data()),
+                     q.scales.size() * sizeof(float)),
+      alignof(float), getWeightResourceName(prefix, layer, "scale"),
+      resourceThreshold);
+  if (!spec.symmetric) {
+    auto zpType =
+        RankedTensorType::get(paramShape, IntegerType::get(ctx, spec.bits));
+    if (spec.bits == 8) {
+      result.zeroPoint = makeConstant(
+          zpType,
+          ArrayRef<char>(reinterpret_cast<const char *>(q.zeroPoints.data()),
+                         q.zeroPoints.size()),
+          1, getWeightResourceName(prefix, layer, "zero_point"),
+          resourceThreshold);
+    } else {
+      // Sub-byte element types have no defined blob layout: keep inline.
+      SmallVector<APInt> values;
+      for (uint8_t z : q.zeroPoints)
+        values.push_back(APInt(spec.bits, z));
+      result.zeroPoint = DenseElementsAttr::get(zpType, values);
+    }
+  }
+  return result;
+}
+
+Value qopt::replaceWithWeightOnlyLinear(LinearOp op,
+                                        const WeightOnlyParameters &params) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value storedWeight = arith::ConstantOp::create(b, loc, params.weight);
+  Value scale = arith::ConstantOp::create(b, loc, params.scale);
+  Value zeroPoint;
+  if (params.zeroPoint)
+    zeroPoint = arith::ConstantOp::create(b, loc, params.zeroPoint);
+  Value replacement = WeightOnlyLinearOp::create(
+      b, loc, op.getType(), op.getInput(), storedWeight, scale, zeroPoint,
+      /*act_order=*/Value(), op.getBias(), params.scheme);
+  Operation *oldWeight = op.getWeight().getDefiningOp();
+  op.replaceAllUsesWith(replacement);
+  op.erase();
+  if (oldWeight && oldWeight->use_empty())
+    oldWeight->erase();
+  return replacement;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""A calibration set for models/bytellama2 from its training-data generator.
+
+Writes N rows of the training stream (models/bytellama2/data.py
+train_chunk: real Debian text and synthetic skills, the model's training
+distribution) as JSONL cases (prompt: the row but its last 16 characters, answer: those;
+qrun observes both) that `qrun
+calibrate --data` reads (docs/calibration.md). The rows come from chunks
+numbered from 1,000,000 on, seeds the training run never drew, and never
+from the eval suites (evals/v2). Needs the real-text corpus
+(`python3 models/bytellama2/data.py corpus --out DIR`, about 2 minutes on a
+Debian machine); --corpus builds it there when it is missing.
+
+Usage: scripts/calibration_set.py OUT.jsonl [-n 32] [--seq 2048]
+           [--corpus .devwork/corpus]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(root, "models", "bytellama2"))
+import data  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("-n", type=int, default=32, help="sequences (32)")
+    ap.add_argument("--seq", type=int, default=2048,
+                    help="bytes (= tokens) per sequence (2048)")
+    ap.add_argument("--corpus", default=os.path.join(root, ".devwork",
+                                                     "corpus"))
+    args = ap.parse_args()
+    if not os.path.exists(os.path.join(args.corpus, data.CORPUS_FILE)):
+        print(f"building the corpus in {args.corpus}", file=sys.stderr)
+        subprocess.run([sys.executable, data.__file__, "corpus", "--out",
+                        args.corpus], check=True)
+    data.load_corpus(args.corpus)
+    with open(args.out + ".tmp", "w") as f:
+        for i in range(args.n):
+            row, _ = data.train_chunk(1_000_000 + i, 1, 1.0, seq=args.seq)
+            # Rows are cut at a byte count: drop a split UTF-8 character.
+            text = row.decode("utf-8", errors="ignore")
+            # qrun observes prompt + answer; a case needs a non-empty answer.
+            cut = len(text) - 16
+            f.write(json.dumps({"prompt": text[:cut], "answer": text[cut:]})
+                    + "\n")
+    os.replace(args.out + ".tmp", args.out)
+    print(f"{args.out}: {args.n} sequences of up to {args.seq} bytes",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
