@@ -24,11 +24,13 @@ fi
 bin=${QOPT_BIN:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin"}
 mkdir -p "$out"
 "$bin/qopt-import" "$model" --emit=bytecode -o "$out/model.mlirbc"
-"$bin/qopt" "$out/model.mlirbc" -o "$out/observed.mlirbc" \
+# Bytecode, not qopt's default text: text drops the locations, i.e. the
+# ONNX node names that per-layer options and messages go by.
+"$bin/qopt" "$out/model.mlirbc" -emit-bytecode -o "$out/observed.mlirbc" \
   --pass-pipeline="builtin.module(qopt-insert-observers{observers=$observers})"
 "$bin/qopt-compile" "$out/observed.mlirbc" -o "$out/observed.so"
 "$bin/qrun" calibrate "$out/observed.so" --data "$data" "$@" \
   -o "$out/model.qstats"
-"$bin/qopt" "$out/observed.mlirbc" -o "$out/calibrated.mlirbc" \
+"$bin/qopt" "$out/observed.mlirbc" -emit-bytecode -o "$out/calibrated.mlirbc" \
   --pass-pipeline="builtin.module(qopt-apply-calibration{stats=$out/model.qstats})"
 echo "calibrated: $out/calibrated.mlirbc" >&2

@@ -67,5 +67,7 @@ bool qopt::isUKernelContraction(Operation *op) {
 
 bool qopt::isUKernelOp(Operation *op) {
   return isUKernelContraction(op) ||
-         (op && op->hasAttr(kWeightOnlyGemmAttrName));
+         (op && (op->hasAttr(kWeightOnlyGemmAttrName) ||
+                 op->hasAttr(kS8GemmAttrName) ||
+                 op->hasAttr(kS8QuantizeRowsAttrName)));
 }

@@ -50,6 +50,7 @@ Usage::
     python3 models/bytellama2/data.py evals --corpus .devwork/corpus --out evals/v2
     python3 models/bytellama2/data.py sample --task long_context -n 2
     python3 models/bytellama2/data.py rows --chunk 0 -n 2
+    python3 models/bytellama2/data.py calib --out calib.jsonl -n 64 --seq 512
 
 The training script calls ``load_corpus(dir)`` and then
 ``train_chunk(chunk, n_rows, progress)``.
@@ -1508,6 +1509,27 @@ def cmd_evals(args):
     return summary
 
 
+def cmd_calib(args):
+    """A calibration set for static quantization (qrun calibrate): rows of
+    the training stream, the mix of train_chunk (code, prose and every
+    synthetic skill), never the eval suites.  One JSONL case per row, as
+    token ids (bytes): the row but its last byte is the prompt, the last
+    byte the answer, so that calibration runs exactly the row."""
+    rows = []
+    chunk = args.first_chunk
+    while len(rows) < args.n:
+        data, _ = train_chunk(chunk, 32, 1.0, seq=args.seq)
+        rows += [data[i:i + args.seq] for i in range(0, len(data), args.seq)]
+        chunk += 1
+    with open(args.out, "w") as f:
+        for row in rows[:args.n]:
+            f.write(json.dumps({"prompt_ids": list(row[:-1]),
+                                "answer_ids": [row[-1]]},
+                               separators=(",", ":")) + "\n")
+    print("%s: %d rows of %d bytes from training chunks %d..%d" %
+          (args.out, args.n, args.seq, args.first_chunk, chunk - 1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1531,6 +1553,14 @@ def main():
     r.add_argument("--chunk", type=int, default=0)
     r.add_argument("--progress", type=float, default=1.0)
     r.add_argument("-n", type=int, default=2)
+    k = sub.add_parser("calib", help="write a calibration set (JSONL) "
+                       "from the training stream")
+    k.add_argument("--corpus", default=".devwork/corpus")
+    k.add_argument("--out", default="calib.jsonl")
+    k.add_argument("-n", type=int, default=64, help="rows")
+    k.add_argument("--seq", type=int, default=512, help="bytes per row")
+    k.add_argument("--first-chunk", type=int, default=0,
+                   help="training chunk to start from (32 rows each)")
     args = ap.parse_args()
     if args.cmd == "corpus":
         cmd_corpus(args)
@@ -1538,6 +1568,8 @@ def main():
     load_corpus(args.corpus)
     if args.cmd == "evals":
         cmd_evals(args)
+    elif args.cmd == "calib":
+        cmd_calib(args)
     elif args.cmd == "sample":
         rng = random.Random("sample")
         if args.task == "code_gen":

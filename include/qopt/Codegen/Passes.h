@@ -28,8 +28,18 @@ bool isUKernelContraction(Operation *op);
 /// group_size).
 constexpr llvm::StringLiteral kWeightOnlyGemmAttrName = "qopt_wo_gemm";
 
+/// Name of the attribute that marks the two linalg ops of an int8 linear
+/// layer from `qopt-prepare-w8a8-ukernels`: "product" (the i32 contraction)
+/// and "rescale" (the f32 epilogue).
+constexpr llvm::StringLiteral kS8GemmAttrName = "qopt_s8_gemm";
+
+/// Name of the attribute that marks the three linalg ops of a dynamic
+/// per-token int8 quantization from `qopt-prepare-w8a8-ukernels`: "absmax",
+/// "scales" and "values".
+constexpr llvm::StringLiteral kS8QuantizeRowsAttrName = "qopt_s8_quantize_rows";
+
 /// Whether `op` will run as a micro-kernel call: an f32 contraction
-/// (isUKernelContraction) or a marked weight-only contraction. Fusion and
+/// (isUKernelContraction) or a marked weight-only or int8 op. Fusion and
 /// vectorization leave such ops alone.
 bool isUKernelOp(Operation *op);
 
