@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The per-capability quality table of docs/quality.md: the bundled model
-# (models/bytellama2, suites evals/v2) quantized with several RTN settings,
-# each scored by `qrun eval` against the fp32 baseline on all suites, with
+# (models/bytellama2, suites evals/v2) quantized with several settings (RTN,
+# GPTQ, W8A8, SmoothQuant), each scored by `qrun eval` against the fp32
+# baseline on all suites, with
 # paired 95% intervals, and the mean KL divergence and top-1 agreement
 # against the baseline on the perplexity text.
 # QOPT_MODEL and QOPT_SUITES select another model and its suites (v1:
@@ -15,6 +16,9 @@
 # One Hessian calibration (DIR/gptq-calib, scripts/calibrate.sh) serves
 # every GPTQ row but the true-sequential ones (scripts/gptq.sh
 # --true-sequential, which calibrates block by block into DIR/<name>/).
+# The same calibration set, observed with min_max and abs_max
+# (DIR/static-calib), serves the static W8A8 rows: SmoothQuant reads abs_max,
+# W8A8 static the (smoothed) min_max ranges.
 #
 #   bench/quality_table.sh compile DIR [qopt-compile flags]
 #       compiles fp32 and every setting below into DIR (needs the build);
@@ -50,6 +54,11 @@ settings=(
   "gptq-int3-g128-trueseq|GPTQ int3 g128 true-sequential|bits=3 granularity=per-group group-size=128 act-order=true|gptq-seq"
   "gptq-int3-pc|GPTQ int3 per channel|bits=3 granularity=per-channel|gptq"
   "gptq-int3-pc-actorder|GPTQ int3 per channel act-order|bits=3 granularity=per-channel act-order=true|gptq"
+  # kind pipeline: OPTIONS is the pre-pipeline; calibrated: it runs on the
+  # IR calibrated with min_max and abs_max.
+  "w8a8_dynamic|W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic}|pipeline"
+  "w8a8_static|W8A8 static per tensor (min/max)|qopt-quantize-w8a8{activations=static}|calibrated"
+  "sq_w8a8_static|SmoothQuant (alpha 0.5) + W8A8 static|qopt-smooth-quant{alpha=0.5},qopt-quantize-w8a8{activations=static}|calibrated"
 )
 if [ -n "${QOPT_TABLE_SETTINGS:-}" ]; then
   selected=()
@@ -70,6 +79,23 @@ compile)
     rtn)
       "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/$name.so" \
         --pre-pipeline="qopt-rtn-weight-only{$options}" "$@"
+      ;;
+    pipeline)
+      "$QOPT_BUILD/bin/qopt-compile" "$model" -o "$dir/$name.so" \
+        --pre-pipeline="$options" "$@" 2>"$dir/$name.log" ||
+        { cat "$dir/$name.log" >&2; exit 1; }
+      ;;
+    calibrated)
+      [ -f "$calib" ] || python3 "$root/scripts/calibration_set.py" "$calib" \
+        -n "${QOPT_GPTQ_CALIB_N:-128}" --seq "${QOPT_GPTQ_CALIB_SEQ:-2048}"
+      if [ ! -f "$dir/static-calib/calibrated.mlirbc" ]; then
+        QOPT_BIN="$QOPT_BUILD/bin" "$root/scripts/calibrate.sh" "$model" \
+          "$calib" "$dir/static-calib" --observers=min_max,abs_max --batch 4
+      fi
+      # The passes' remarks (one per layer) go to a log.
+      "$QOPT_BUILD/bin/qopt-compile" "$dir/static-calib/calibrated.mlirbc" \
+        -o "$dir/$name.so" --pre-pipeline="$options" "$@" \
+        2>"$dir/$name.log" || { cat "$dir/$name.log" >&2; exit 1; }
       ;;
     gptq | gptq-seq)
       if [ ! -f "$calib" ]; then

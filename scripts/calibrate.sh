@@ -24,6 +24,8 @@ fi
 bin=${QOPT_BIN:-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin"}
 mkdir -p "$out"
 "$bin/qopt-import" "$model" --emit=bytecode -o "$out/model.mlirbc"
+# Bytecode, not qopt's default text: text drops the locations, i.e. the
+# ONNX node names that per-layer options and messages go by.
 "$bin/qopt" "$out/model.mlirbc" -emit-bytecode -o "$out/observed.mlirbc" \
   --pass-pipeline="builtin.module(qopt-insert-observers{observers=$observers})"
 "$bin/qopt-compile" "$out/observed.mlirbc" -o "$out/observed.so"

@@ -59,6 +59,61 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure, AttrSizedOperandSegments]> {
   let hasFolder = 1;
 }
 
+def QOpt_DynamicQuantizeOp : QOpt_Op<"dynamic_quantize", [Pure]> {
+  let summary = "Quantize a float tensor with scales computed from its values";
+  let description = [{
+    Quantizes `input` symmetrically with one scale per row of the innermost
+    dimension (`per_token`: the scale has the input's shape without its last
+    dimension) or one for the whole tensor (`per_tensor`: rank 0), each
+    computed at run time from the values it scales. This is the activation
+    side of dynamic W8A8 (`qopt.quantized_linear` with a `per_token` input):
+    no calibration, every token gets the full integer range.
+
+    The scheme must be symmetric with signed integer storage of at most 8
+    bits and `narrow_range` (`[-qmax, qmax]`, `qmax = 2^(b-1) - 1`). For each
+    group of values (a row or the tensor), in f32 (f16 and bf16 inputs are
+    extended first):
+
+    ```
+    amax = max |x|
+    amax is NaN or +inf:  scale = NaN, q = 0
+    amax < 2^-119:        scale = 1,   q = 0        (all-zero rows included)
+    otherwise:            scale = amax / qmax,
+                          q = clamp(round_half_even(x * (qmax / amax)),
+                                    -qmax, qmax)
+    ```
+
+    where `amax / qmax` and `qmax / amax` are each one correctly rounded f32
+    division. Multiplying by the reciprocal (rather than dividing by the
+    scale, as `qopt.quantize` does) is what the runtime's row quantizer
+    (`qrt_uk_quantize_rows_s8`) computes, so a kernel and the reference
+    expansion (`qopt-expand-quant-ops`) agree bit for bit; the two spellings
+    can differ by one step on values that land next to a rounding tie. The
+    threshold keeps every scale finite, normal and non-zero; a row that holds
+    an infinity or a NaN gets a NaN scale, so everything computed from it is
+    NaN, as in full precision.
+
+    Example:
+
+    ```mlir
+    %q, %s = qopt.dynamic_quantize %x
+               scheme <storage = i8, granularity = per_token, narrow_range = true>
+               : tensor<?x?x512xf32> -> tensor<?x?x512xi8>, tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins QOpt_FloatTensor:$input, QOpt_SchemeAttr:$scheme);
+  let results = (outs QOpt_StorageTensor:$result, QOpt_FloatTensor:$scale);
+  let assemblyFormat = [{
+    $input `scheme` $scheme attr-dict `:` type($input) `->` type($result) `,`
+    type($scale)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Largest stored magnitude, `2^(b-1) - 1`.
+    int64_t getQMax();
+  }];
+}
+
 def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure, AttrSizedOperandSegments]> {
   let summary = "Dequantize a tensor of stored values to float";
   let description = [{

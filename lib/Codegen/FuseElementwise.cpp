@@ -50,7 +50,8 @@ struct FuseElementwisePass
     RewritePatternSet patterns(ctx);
     linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      if (!producer || qopt::isUKernelOp(fused->getOwner()))
+      if (!producer || qopt::isUKernelOp(fused->getOwner()) ||
+          qopt::isUKernelOp(producer))
         return false;
       // Fusing a producer with several users recomputes it once per user;
       // that only pays when it is cheap, which we do not model yet.
@@ -59,7 +60,18 @@ struct FuseElementwisePass
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::FillOp::getCanonicalizationPatterns(patterns, ctx);
     tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    // Some of upstream's patterns rewrite an op without asking `control`
+    // (scalar and splat constant inputs are folded into the body), and the
+    // op they build carries none of the original's attributes: a marked
+    // ukernel op would lose its mark. Such ops are therefore not roots.
+    SmallVector<Operation *> roots;
+    getOperation().walk([&](Operation *op) {
+      if (!qopt::isUKernelOp(op))
+        roots.push_back(op);
+    });
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    if (failed(applyOpPatternsGreedily(roots, std::move(patterns), config)))
       return signalPassFailure();
   }
 };

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Codegen/Passes.h"
+#include "qopt/Runtime/UKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qopt {
@@ -81,9 +83,20 @@ private:
   LogicalResult lowerWeightOnly(linalg::GenericOp op);
   /// Lowers a last-dimension f32 softmax on buffers to `qrt_uk_softmax`.
   void lowerSoftmax(linalg::SoftmaxOp op);
+  /// The copy of constant int8 `[N, K]` weight `global` packed as
+  /// qrt_uk_pack_b_s8() lays it out, created once per global.
+  memref::GlobalOp getPackedS8Global(memref::GlobalOp global);
+  /// Lowers a `qopt_s8_gemm` pair (found from its "rescale" op) to
+  /// `qrt_uk_s8_gemm`; leaves it as loops (returns failure) when the pair
+  /// or its buffers are not what the kernel takes.
+  LogicalResult lowerS8Gemm(linalg::GenericOp rescale);
+  /// Lowers a `qopt_s8_quantize_rows` triple (found from its "values" op)
+  /// to `qrt_uk_quantize_rows_s8`, or leaves it as loops.
+  LogicalResult lowerS8QuantizeRows(linalg::GenericOp values);
 
   SymbolTable *symbols = nullptr;
   llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
+  llvm::DenseMap<Operation *, memref::GlobalOp> packedS8;
 };
 
 func::FuncOp LowerToUKernelsPass::getOrDeclare(StringRef name,
@@ -405,6 +418,373 @@ LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// int8 (W8A8) kernels
+//===----------------------------------------------------------------------===//
+
+/// The int8 values of a constant memref.global, or nullopt.
+std::optional<SmallVector<int8_t>> getGlobalS8Data(memref::GlobalOp global) {
+  if (!global.getConstant() || !global.getType().getElementType().isInteger(8))
+    return std::nullopt;
+  Attribute init = global.getInitialValue().value_or(Attribute());
+  int64_t count = global.getType().getNumElements();
+  if (auto dense = dyn_cast_or_null<DenseIntElementsAttr>(init)) {
+    SmallVector<int8_t> values;
+    values.reserve(count);
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(static_cast<int8_t>(v.getSExtValue()));
+    return values;
+  }
+  if (auto resource = dyn_cast_or_null<DenseI8ResourceElementsAttr>(init)) {
+    std::optional<ArrayRef<int8_t>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != count)
+      return std::nullopt;
+    return SmallVector<int8_t>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+memref::GlobalOp
+LowerToUKernelsPass::getPackedS8Global(memref::GlobalOp global) {
+  if (memref::GlobalOp cached = packedS8.lookup(global))
+    return cached;
+  MemRefType type = global.getType();
+  if (type.getRank() != 2 || !type.hasStaticShape())
+    return {};
+  std::optional<SmallVector<int8_t>> data = getGlobalS8Data(global);
+  if (!data)
+    return {};
+  // The layout of qrt_uk_pack_b_s8 (UKernels.h) for B(k, n) = W[n, k]:
+  // panels of 16 columns, 4 consecutive k of a column together, K padded to
+  // a multiple of 64, then the int32 column sums. It is the same on every
+  // instruction set, so it is fixed here, once.
+  constexpr int64_t nr = QRT_UK_S8_PACK_NR, kr = QRT_UK_S8_PACK_KR;
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  int64_t kp = llvm::alignTo(k, QRT_UK_S8_PACK_KALIGN);
+  int64_t panels = llvm::divideCeil(n, nr);
+  int64_t panelBytes = panels * nr * kp;
+  SmallVector<int8_t> bytes(panelBytes + panels * nr * sizeof(int32_t), 0);
+  for (int64_t col = 0; col < n; ++col) {
+    uint32_t sum = 0;
+    for (int64_t row = 0; row < k; ++row) {
+      int8_t value = (*data)[col * k + row];
+      bytes[(col / nr) * kp * nr + (row / kr) * kr * nr + (col % nr) * kr +
+            row % kr] = value;
+      sum += static_cast<uint32_t>(static_cast<int32_t>(value));
+    }
+    // Little-endian int32, as the x86-64 runtime reads it.
+    for (int byte = 0; byte < 4; ++byte)
+      bytes[panelBytes + col * 4 + byte] =
+          static_cast<int8_t>((sum >> (8 * byte)) & 0xff);
+  }
+
+  MLIRContext *ctx = &getContext();
+  auto i8 = IntegerType::get(ctx, 8);
+  auto packedType = MemRefType::get({static_cast<int64_t>(bytes.size())}, i8);
+  std::string name = (global.getSymName() + "_s8packed").str();
+  auto init = DenseResourceElementsAttr::get(
+      RankedTensorType::get(packedType.getShape(), i8), name,
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
+                         bytes.size()),
+          64));
+  OpBuilder b(global);
+  auto result = memref::GlobalOp::create(
+      b, global.getLoc(), name, b.getStringAttr("private"), packedType, init,
+      /*constant=*/true, b.getI64IntegerAttr(64));
+  symbols->insert(result);
+  packedS8[global] = result;
+  return result;
+}
+
+/// The generic marked `attr` = `part` that writes `buffer` (has it as an
+/// init), if there is exactly one.
+linalg::GenericOp findMarkedWriter(Value buffer, StringRef attr,
+                                   StringRef part) {
+  linalg::GenericOp writer;
+  for (OpOperand &use : buffer.getUses()) {
+    auto generic = dyn_cast<linalg::GenericOp>(use.getOwner());
+    auto mark = generic ? generic->getAttrOfType<StringAttr>(attr) : nullptr;
+    if (!mark || mark.getValue() != part || !generic.isDpsInit(&use))
+      continue;
+    if (writer && writer != generic)
+      return {};
+    writer = generic;
+  }
+  return writer;
+}
+
+/// Erases the ops a kernel call replaced, then what only served them: the
+/// marked fills of `buffers` (the values the erased ops passed between
+/// them) and their allocations, once nothing else uses them. The erased
+/// ops' results had no other readers on tensors; a buffer shared with other
+/// values after bufferization keeps its other users.
+void eraseGroup(ArrayRef<Operation *> ops, ArrayRef<Value> buffers,
+                StringRef attr) {
+  for (Operation *op : ops)
+    op->erase();
+  for (Value buffer : buffers) {
+    auto isMarkedFill = [&](Operation *user) {
+      auto fill = dyn_cast<linalg::FillOp>(user);
+      return fill && fill->hasAttr(attr);
+    };
+    if (!llvm::all_of(buffer.getUsers(), isMarkedFill))
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+      user->erase();
+    if (Operation *alloc = buffer.getDefiningOp())
+      if (isa<memref::AllocOp>(alloc) && alloc->use_empty())
+        alloc->erase();
+  }
+}
+
+/// Erases allocations that are only written now that the int8 groups that
+/// read them are gone: the zero fills of their reductions, and the copies
+/// of such fills that bufferization makes when CSE has merged the fills of
+/// several layers into one. Repeats until the sources of erased copies are
+/// dead too.
+void eraseWriteOnlyBuffers(ModuleOp module) {
+  auto isDeadWrite = [](Operation *user, Value buffer) {
+    if (auto fill = dyn_cast<linalg::FillOp>(user))
+      return fill.getDpsInitOperand(0)->get() == buffer &&
+             (fill->hasAttr(qopt::kS8GemmAttrName) ||
+              fill->hasAttr(qopt::kS8QuantizeRowsAttrName));
+    if (auto copy = dyn_cast<memref::CopyOp>(user))
+      return copy.getTarget() == buffer && copy.getSource() != buffer;
+    return false;
+  };
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<memref::AllocOp> dead;
+    module.walk([&](memref::AllocOp alloc) {
+      Value buffer = alloc.getResult();
+      if (!buffer.use_empty() &&
+          llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+            return isDeadWrite(user, buffer);
+          }))
+        dead.push_back(alloc);
+    });
+    for (memref::AllocOp alloc : dead) {
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        user->erase();
+      alloc->erase();
+      changed = true;
+    }
+  }
+}
+
+/// How a call covers the leading dimensions of a rank-`rank` row-major
+/// problem ([outer..., inner]): all of them as the kernel's M when every
+/// buffer in `rowBuffers` is contiguous (one call over B * S rows), else
+/// loops over all but the last, which becomes M.
+struct RowPlan {
+  unsigned numLoops = 0;
+  bool collapsed = false;
+};
+
+RowPlan planRows(int64_t rank, ArrayRef<Value> rowBuffers) {
+  RowPlan plan;
+  if (rank <= 2)
+    return plan;
+  plan.collapsed = llvm::all_of(rowBuffers, [](Value buffer) {
+    return isKernelLayout(cast<MemRefType>(buffer.getType()), true);
+  });
+  if (!plan.collapsed)
+    plan.numLoops = rank - 2;
+  return plan;
+}
+
+/// The kernel's M for `plan`: the product of the leading sizes when
+/// collapsed, else the size of dimension rank - 2 (1 for rank 1).
+Value getRows(OpBuilder &b, Location loc, const RowPlan &plan,
+              memref::ExtractStridedMetadataOp meta, int64_t rank) {
+  if (rank < 2)
+    return arith::ConstantIndexOp::create(b, loc, 1);
+  Value rows = meta.getSizes()[rank - 2];
+  if (plan.collapsed)
+    for (int64_t d = 0; d + 2 < rank; ++d)
+      rows = arith::MulIOp::create(b, loc, rows, meta.getSizes()[d]);
+  return rows;
+}
+
+LogicalResult LowerToUKernelsPass::lowerS8Gemm(linalg::GenericOp rescale) {
+  unsigned numInputs = rescale.getNumDpsInputs();
+  if (numInputs != 3 && numInputs != 4)
+    return failure();
+  Value acc = rescale.getDpsInputOperand(0)->get();
+  Value aScale = rescale.getDpsInputOperand(1)->get();
+  Value bScale = rescale.getDpsInputOperand(2)->get();
+  Value bias = numInputs == 4 ? rescale.getDpsInputOperand(3)->get() : Value();
+  Value y = rescale.getDpsInitOperand(0)->get();
+  linalg::GenericOp product =
+      findMarkedWriter(acc, qopt::kS8GemmAttrName, "product");
+  if (!product || product.getNumDpsInputs() != 2 ||
+      product->getBlock() != rescale->getBlock() ||
+      !product->isBeforeInBlock(rescale))
+    return failure();
+  Value x = product.getDpsInputOperand(0)->get();
+  Value w = product.getDpsInputOperand(1)->get();
+
+  // The weight: a constant [N, K] global read as (n, k).
+  auto getGlobal = w.getDefiningOp<memref::GetGlobalOp>();
+  auto global = getGlobal
+                    ? symbols->lookup<memref::GlobalOp>(getGlobal.getName())
+                    : memref::GlobalOp();
+  AffineMap wMap =
+      product.getMatchingIndexingMap(product.getDpsInputOperand(1));
+  unsigned rank = product.getNumLoops() - 1;
+  if (!global || wMap.getNumResults() != 2 ||
+      wMap.getResult(0) != getAffineDimExpr(rank - 1, &getContext()) ||
+      wMap.getResult(1) != getAffineDimExpr(rank, &getContext()))
+    return failure();
+  auto layout = [](Value v, bool contiguous) {
+    return isKernelLayout(cast<MemRefType>(v.getType()), contiguous);
+  };
+  bool perToken = cast<MemRefType>(aScale.getType()).getRank() > 0;
+  if (!layout(x, false) || !layout(y, false) || !layout(bScale, true) ||
+      (bias && !layout(bias, true)) ||
+      cast<MemRefType>(bScale.getType()).getRank() != 1)
+    return failure();
+  memref::GlobalOp packedB = getPackedS8Global(global);
+  if (!packedB)
+    return failure();
+
+  int64_t n = global.getType().getDimSize(0),
+          k = global.getType().getDimSize(1);
+  SmallVector<Value> rowBuffers = {x, y};
+  if (perToken)
+    rowBuffers.push_back(aScale);
+  RowPlan plan = planRows(rank, rowBuffers);
+
+  OpBuilder b(rescale);
+  Location loc = rescale.getLoc();
+  MLIRContext *ctx = &getContext();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto xMeta = memref::ExtractStridedMetadataOp::create(b, loc, x);
+  auto yMeta = memref::ExtractStridedMetadataOp::create(b, loc, y);
+  auto aMeta = memref::ExtractStridedMetadataOp::create(b, loc, aScale);
+  auto bMeta = memref::ExtractStridedMetadataOp::create(b, loc, bScale);
+  memref::ExtractStridedMetadataOp biasMeta;
+  if (bias)
+    biasMeta = memref::ExtractStridedMetadataOp::create(b, loc, bias);
+  Value m = getRows(b, loc, plan, xMeta, rank);
+
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned d = 0; d < plan.numLoops; ++d) {
+    lbs.push_back(zero);
+    ubs.push_back(xMeta.getSizes()[d]);
+    steps.push_back(one);
+  }
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
+          return getLeadingPointer(b, loc, meta, memref, ivs);
+        };
+        Value aPointer, aStride;
+        if (perToken) {
+          // One scale per row: the rows run along the scale's last dim.
+          aPointer = at(aMeta, aScale);
+          aStride = toI64(b, loc, aMeta.getStrides().back());
+        } else {
+          aPointer = getElementPointer(b, loc, aScale, aMeta.getOffset());
+          aStride = arith::ConstantIntOp::create(b, loc, i64, 0);
+        }
+        Value global = memref::GetGlobalOp::create(b, loc, packedB.getType(),
+                                                   packedB.getSymName());
+        Value biasPointer =
+            bias ? getElementPointer(b, loc, bias, biasMeta.getOffset())
+                 : LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(ctx))
+                       .getResult();
+        SmallVector<Value> args = {
+            toI64(b, loc, m),
+            arith::ConstantIntOp::create(b, loc, i64, n),
+            arith::ConstantIntOp::create(b, loc, i64, k),
+            at(xMeta, x),
+            toI64(b, loc, getRowStride(b, loc, xMeta, rank)),
+            aPointer,
+            aStride,
+            getElementPointer(b, loc, global, zero),
+            getElementPointer(b, loc, bScale, bMeta.getOffset()),
+            biasPointer,
+            at(yMeta, y),
+            toI64(b, loc, getRowStride(b, loc, yMeta, rank)),
+            arith::ConstantIntOp::create(b, loc, i32, 0)};
+        callKernel(b, loc, "qrt_uk_s8_gemm", args);
+      });
+  markParallel(nest);
+  eraseGroup({rescale, product}, {acc}, qopt::kS8GemmAttrName);
+  return success();
+}
+
+LogicalResult
+LowerToUKernelsPass::lowerS8QuantizeRows(linalg::GenericOp values) {
+  if (values.getNumDpsInputs() != 2 || values.getNumDpsInits() != 1)
+    return failure();
+  Value x = values.getDpsInputOperand(0)->get();
+  Value inverse = values.getDpsInputOperand(1)->get();
+  Value q = values.getDpsInitOperand(0)->get();
+  StringRef attr = qopt::kS8QuantizeRowsAttrName;
+  linalg::GenericOp scales = findMarkedWriter(inverse, attr, "scales");
+  if (!scales || scales.getNumDpsInits() != 2 ||
+      scales.getNumDpsInputs() != 1 ||
+      scales.getDpsInitOperand(1)->get() != inverse)
+    return failure();
+  Value scale = scales.getDpsInitOperand(0)->get();
+  Value amax = scales.getDpsInputOperand(0)->get();
+  linalg::GenericOp absMax = findMarkedWriter(amax, attr, "absmax");
+  if (!absMax || absMax.getNumDpsInputs() != 1 ||
+      absMax.getDpsInputOperand(0)->get() != x)
+    return failure();
+  // In program order, in one block: the call goes where the values are
+  // computed, and nothing between reads the scales (they feed the layers
+  // that read the values).
+  Block *block = values->getBlock();
+  if (scales->getBlock() != block || absMax->getBlock() != block ||
+      !absMax->isBeforeInBlock(scales) || !scales->isBeforeInBlock(values))
+    return failure();
+  auto layout = [](Value v, bool contiguous) {
+    return isKernelLayout(cast<MemRefType>(v.getType()), contiguous);
+  };
+  if (!layout(x, false) || !layout(q, false) || !layout(scale, false))
+    return failure();
+
+  int64_t rank = cast<MemRefType>(x.getType()).getRank();
+  RowPlan plan = planRows(rank, {x, q, scale});
+  OpBuilder b(values);
+  Location loc = values.getLoc();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto xMeta = memref::ExtractStridedMetadataOp::create(b, loc, x);
+  auto qMeta = memref::ExtractStridedMetadataOp::create(b, loc, q);
+  auto sMeta = memref::ExtractStridedMetadataOp::create(b, loc, scale);
+  Value m = getRows(b, loc, plan, xMeta, rank);
+  Value k = xMeta.getSizes()[rank - 1];
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned d = 0; d < plan.numLoops; ++d) {
+    lbs.push_back(zero);
+    ubs.push_back(xMeta.getSizes()[d]);
+    steps.push_back(one);
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, [&](OpBuilder &b, Location loc, ValueRange ivs) {
+        auto at = [&](memref::ExtractStridedMetadataOp meta, Value memref) {
+          return getLeadingPointer(b, loc, meta, memref, ivs);
+        };
+        SmallVector<Value> args = {
+            toI64(b, loc, m), toI64(b, loc, k),
+            at(xMeta, x),     toI64(b, loc, getRowStride(b, loc, xMeta, rank)),
+            at(qMeta, q),     toI64(b, loc, getRowStride(b, loc, qMeta, rank)),
+            at(sMeta, scale)};
+        callKernel(b, loc, "qrt_uk_quantize_rows_s8", args);
+      });
+  markParallel(nest);
+  eraseGroup({values, scales, absMax}, {inverse, amax}, attr);
+  return success();
+}
+
 void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
   auto inputType = cast<MemRefType>(op.getInput().getType());
   int64_t rank = inputType.getRank();
@@ -464,6 +844,24 @@ void LowerToUKernelsPass::runOnOperation() {
   // A weight-only contraction the kernel cannot take stays a loop nest.
   for (linalg::GenericOp op : weightOnly)
     (void)lowerWeightOnly(op);
+  // So do int8 groups; each is found from its last op, so erasing a group
+  // never invalidates another's.
+  SmallVector<linalg::GenericOp> s8Gemms, s8Quantizes;
+  getOperation().walk([&](linalg::GenericOp op) {
+    if (!op.hasPureBufferSemantics())
+      return;
+    auto gemm = op->getAttrOfType<StringAttr>(qopt::kS8GemmAttrName);
+    auto rows = op->getAttrOfType<StringAttr>(qopt::kS8QuantizeRowsAttrName);
+    if (gemm && gemm.getValue() == "rescale")
+      s8Gemms.push_back(op);
+    else if (rows && rows.getValue() == "values")
+      s8Quantizes.push_back(op);
+  });
+  for (linalg::GenericOp op : s8Gemms)
+    (void)lowerS8Gemm(op);
+  for (linalg::GenericOp op : s8Quantizes)
+    (void)lowerS8QuantizeRows(op);
+  eraseWriteOnlyBuffers(getOperation());
   // The kernel takes any strides. qopt-raise-softmax creates no other
   // softmax (element type, axis) than the kernel's.
   getOperation().walk([&](linalg::SoftmaxOp op) {

@@ -144,5 +144,7 @@ qopt::matchUKernelConvolution(Operation *op) {
 
 bool qopt::isUKernelOp(Operation *op) {
   return isUKernelContraction(op) || matchUKernelConvolution(op) ||
-         (op && op->hasAttr(kWeightOnlyGemmAttrName));
+         (op && (op->hasAttr(kWeightOnlyGemmAttrName) ||
+                 op->hasAttr(kS8GemmAttrName) ||
+                 op->hasAttr(kS8QuantizeRowsAttrName)));
 }

@@ -96,8 +96,12 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createLowerObserve());
   // Low-bit linear layers become fused contractions before the generic
   // expansion would materialize their full-precision weights.
-  if (options.ukernels)
+  // So do int8 (W8A8) layers and dynamic quantization, marked for the
+  // runtime's int8 kernels.
+  if (options.ukernels) {
     pm.addNestedPass<func::FuncOp>(createPrepareWeightOnlyUKernels());
+    pm.addNestedPass<func::FuncOp>(createPrepareW8A8UKernels());
+  }
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
   if (options.runtimeChecks)
     addShapeChecks(pm);

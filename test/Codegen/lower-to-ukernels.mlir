@@ -163,3 +163,262 @@ func.func @unclassified_loops(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: mem
   }
   return
 }
+
+// -----
+
+// An int8 linear layer (qopt-prepare-w8a8-ukernels' marked product and
+// rescale): one qrt_uk_s8_gemm call, M = rows, N = 2, K = 5, per-row
+// scales (stride 1), the bias, flags 0 (the kernel writes Y). The [N, K]
+// weight is packed at compile time as qrt_uk_pack_b_s8 lays it out: K
+// padded to 64, panels of 16 columns, 4 consecutive k of a column together
+// (byte (k/4)*64 + n*4 + k%4 of the panel), then 16 int32 column sums:
+// 16 * 64 + 16 * 4 = 1088 bytes. Column 0 is 1..5 (sum 15 = 0x0F), column 1
+// is -1..-5 (sum -15). The accumulator, its fill and both generics are gone.
+// CHECK-DAG: func.func private @qrt_uk_s8_gemm(i64, i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i32)
+// CHECK-DAG: memref.global "private" constant @w8_s8packed : memref<1088xi8> = dense_resource<w8_s8packed> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @s8_gemm
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.
+// CHECK: memref.get_global @w8_s8packed
+// CHECK-DAG: %[[N:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[K:.*]] = arith.constant 5 : i64
+// CHECK: %[[FLAGS:.*]] = arith.constant 0 : i32
+// CHECK-NEXT: call @qrt_uk_s8_gemm(%{{.*}}, %[[N]], %[[K]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[FLAGS]])
+// CHECK-NOT: linalg.
+// CHECK: return
+// CHECK: w8_s8packed: "0x4000000001020304FFFEFDFC00000000
+// CHECK-SAME: 0000000005000000FB0000000000
+// CHECK-SAME: 000000000F000000F1FFFFFF00000000
+memref.global "private" constant @w8 : memref<2x5xi8> = dense<[[1, 2, 3, 4, 5], [-1, -2, -3, -4, -5]]>
+func.func @s8_gemm(%q: memref<?x5xi8>, %xs: memref<?xf32>, %ws: memref<2xf32>, %b: memref<2xf32>, %y: memref<?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0 : i32
+  %m = memref.dim %q, %c0 : memref<?x5xi8>
+  %acc = memref.alloc(%m) : memref<?x2xi32>
+  linalg.fill {qopt_s8_gemm = "init"} ins(%zero : i32) outs(%acc : memref<?x2xi32>)
+  %w = memref.get_global @w8 : memref<2x5xi8>
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (n, k)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %w : memref<?x5xi8>, memref<2x5xi8>) outs(%acc : memref<?x2xi32>)
+      attrs = {qopt_s8_gemm = "product"} {
+  ^bb0(%a: i8, %bw: i8, %o: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %bw : i8 to i32
+    %p = arith.muli %a32, %b32 : i32
+    %s = arith.addi %o, %p : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>,
+                                   affine_map<(m, n) -> (m)>,
+                                   affine_map<(m, n) -> (n)>,
+                                   affine_map<(m, n) -> (n)>,
+                                   affine_map<(m, n) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %xs, %ws, %b : memref<?x2xi32>, memref<?xf32>, memref<2xf32>, memref<2xf32>) outs(%y : memref<?x2xf32>)
+      attrs = {qopt_s8_gemm = "rescale"} {
+  ^bb0(%a: i32, %sa: f32, %sb: f32, %bias: f32, %o: f32):
+    %f = arith.sitofp %a : i32 to f32
+    %t = arith.mulf %f, %sa : f32
+    %u = arith.mulf %t, %sb : f32
+    %v = arith.addf %u, %bias : f32
+    linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+// [B, S, K] in contiguous buffers: one call over B * S rows. A per-tensor
+// input scale is read with stride 0; without a bias the pointer is null.
+// An accumulator whose zero fill CSE shared with another layer reaches the
+// product through a copy; with the product gone, copy, fill and both
+// allocations go too.
+// CHECK-LABEL: func.func @s8_gemm_rows
+// CHECK-NOT: scf.for
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[B:.*]] = memref.dim %arg0, %c0
+// CHECK-DAG: %[[S:.*]] = memref.dim %arg0, %c1
+// CHECK: %[[ROWS:.*]] = arith.muli
+// CHECK-DAG: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
+// CHECK-DAG: %[[STRIDE0:.*]] = arith.constant 0 : i64
+// CHECK: call @qrt_uk_s8_gemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[STRIDE0]], %{{.*}}, %{{.*}}, %[[NULL]],
+// CHECK-NOT: linalg.
+memref.global "private" constant @w8 : memref<2x5xi8> = dense<1>
+func.func @s8_gemm_rows(%q: memref<?x?x5xi8>, %xs: memref<f32>, %ws: memref<2xf32>, %y: memref<?x?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0 : i32
+  %b = memref.dim %q, %c0 : memref<?x?x5xi8>
+  %s = memref.dim %q, %c1 : memref<?x?x5xi8>
+  %shared = memref.alloc(%b, %s) : memref<?x?x2xi32>
+  linalg.fill {qopt_s8_gemm = "init"} ins(%zero : i32) outs(%shared : memref<?x?x2xi32>)
+  %acc = memref.alloc(%b, %s) : memref<?x?x2xi32>
+  memref.copy %shared, %acc : memref<?x?x2xi32> to memref<?x?x2xi32>
+  %w = memref.get_global @w8 : memref<2x5xi8>
+  linalg.generic {indexing_maps = [affine_map<(b, s, n, k) -> (b, s, k)>,
+                                   affine_map<(b, s, n, k) -> (n, k)>,
+                                   affine_map<(b, s, n, k) -> (b, s, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %w : memref<?x?x5xi8>, memref<2x5xi8>) outs(%acc : memref<?x?x2xi32>)
+      attrs = {qopt_s8_gemm = "product"} {
+  ^bb0(%a: i8, %bw: i8, %o: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %bw : i8 to i32
+    %p = arith.muli %a32, %b32 : i32
+    %r = arith.addi %o, %p : i32
+    linalg.yield %r : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(b, s, n) -> (b, s, n)>,
+                                   affine_map<(b, s, n) -> ()>,
+                                   affine_map<(b, s, n) -> (n)>,
+                                   affine_map<(b, s, n) -> (b, s, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc, %xs, %ws : memref<?x?x2xi32>, memref<f32>, memref<2xf32>) outs(%y : memref<?x?x2xf32>)
+      attrs = {qopt_s8_gemm = "rescale"} {
+  ^bb0(%a: i32, %sa: f32, %sb: f32, %o: f32):
+    %f = arith.sitofp %a : i32 to f32
+    %t = arith.mulf %f, %sa : f32
+    %u = arith.mulf %t, %sb : f32
+    linalg.yield %u : f32
+  }
+  return
+}
+
+// -----
+
+// Rows that are not one contiguous range: a loop over the leading dimension
+// (marked parallel) around one call per slice.
+// CHECK-LABEL: func.func @s8_gemm_strided
+// CHECK: scf.for
+// CHECK: call @qrt_uk_s8_gemm
+// CHECK: } {qopt_parallel}
+memref.global "private" constant @w8 : memref<2x5xi8> = dense<1>
+func.func @s8_gemm_strided(%q: memref<3x4x5xi8, strided<[40, 5, 1]>>, %xs: memref<3x4xf32>, %ws: memref<2xf32>, %y: memref<3x4x2xf32>) {
+  %zero = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<3x4x2xi32>
+  linalg.fill {qopt_s8_gemm = "init"} ins(%zero : i32) outs(%acc : memref<3x4x2xi32>)
+  %w = memref.get_global @w8 : memref<2x5xi8>
+  linalg.generic {indexing_maps = [affine_map<(b, s, n, k) -> (b, s, k)>,
+                                   affine_map<(b, s, n, k) -> (n, k)>,
+                                   affine_map<(b, s, n, k) -> (b, s, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %w : memref<3x4x5xi8, strided<[40, 5, 1]>>, memref<2x5xi8>) outs(%acc : memref<3x4x2xi32>)
+      attrs = {qopt_s8_gemm = "product"} {
+  ^bb0(%a: i8, %bw: i8, %o: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %bw : i8 to i32
+    %p = arith.muli %a32, %b32 : i32
+    %r = arith.addi %o, %p : i32
+    linalg.yield %r : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(b, s, n) -> (b, s, n)>,
+                                   affine_map<(b, s, n) -> (b, s)>,
+                                   affine_map<(b, s, n) -> (n)>,
+                                   affine_map<(b, s, n) -> (b, s, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%acc, %xs, %ws : memref<3x4x2xi32>, memref<3x4xf32>, memref<2xf32>) outs(%y : memref<3x4x2xf32>)
+      attrs = {qopt_s8_gemm = "rescale"} {
+  ^bb0(%a: i32, %sa: f32, %sb: f32, %o: f32):
+    %f = arith.sitofp %a : i32 to f32
+    %t = arith.mulf %f, %sa : f32
+    %u = arith.mulf %t, %sb : f32
+    linalg.yield %u : f32
+  }
+  return
+}
+
+// -----
+
+// A weight that is not a constant global cannot be packed at compile time:
+// the marked generics stay (they compute the same values as loops).
+// CHECK-LABEL: func.func @s8_gemm_argument_weight
+// CHECK-NOT: call
+// CHECK: qopt_s8_gemm = "product"
+// CHECK: qopt_s8_gemm = "rescale"
+func.func @s8_gemm_argument_weight(%q: memref<4x5xi8>, %w: memref<2x5xi8>, %xs: memref<4xf32>, %ws: memref<2xf32>, %y: memref<4x2xf32>) {
+  %zero = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<4x2xi32>
+  linalg.fill {qopt_s8_gemm = "init"} ins(%zero : i32) outs(%acc : memref<4x2xi32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (n, k)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %w : memref<4x5xi8>, memref<2x5xi8>) outs(%acc : memref<4x2xi32>)
+      attrs = {qopt_s8_gemm = "product"} {
+  ^bb0(%a: i8, %bw: i8, %o: i32):
+    %a32 = arith.extsi %a : i8 to i32
+    %b32 = arith.extsi %bw : i8 to i32
+    %p = arith.muli %a32, %b32 : i32
+    %r = arith.addi %o, %p : i32
+    linalg.yield %r : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>,
+                                   affine_map<(m, n) -> (m)>,
+                                   affine_map<(m, n) -> (n)>,
+                                   affine_map<(m, n) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %xs, %ws : memref<4x2xi32>, memref<4xf32>, memref<2xf32>) outs(%y : memref<4x2xf32>)
+      attrs = {qopt_s8_gemm = "rescale"} {
+  ^bb0(%a: i32, %sa: f32, %sb: f32, %o: f32):
+    %f = arith.sitofp %a : i32 to f32
+    %t = arith.mulf %f, %sa : f32
+    %u = arith.mulf %t, %sb : f32
+    linalg.yield %u : f32
+  }
+  return
+}
+
+// -----
+
+// A dynamic per-token quantization (absmax, scales, values): one
+// qrt_uk_quantize_rows_s8(M, K, X, ldx, Q, ldq, scale) call writing the
+// values and the scales; max |x| and the reciprocals are no longer
+// computed, so their buffers go.
+// CHECK: func.func private @qrt_uk_quantize_rows_s8(i64, i64, !llvm.ptr, i64, !llvm.ptr, i64, !llvm.ptr)
+// CHECK-LABEL: func.func @quantize_rows
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.
+// CHECK: call @qrt_uk_quantize_rows_s8
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @quantize_rows(%x: memref<?x8xf32>, %q: memref<?x8xi8>, %scale: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = memref.dim %x, %c0 : memref<?x8xf32>
+  %amax = memref.alloc(%m) : memref<?xf32>
+  linalg.fill {qopt_s8_quantize_rows = "init"} ins(%zero : f32) outs(%amax : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, k) -> (m, k)>, affine_map<(m, k) -> (m)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x8xf32>) outs(%amax : memref<?xf32>)
+      attrs = {qopt_s8_quantize_rows = "absmax"} {
+  ^bb0(%v: f32, %o: f32):
+    %a = math.absf %v : f32
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  }
+  %inverse = memref.alloc(%m) : memref<?xf32>
+  linalg.generic {indexing_maps = [affine_map<(m) -> (m)>, affine_map<(m) -> (m)>, affine_map<(m) -> (m)>],
+                  iterator_types = ["parallel"]}
+      ins(%amax : memref<?xf32>) outs(%scale, %inverse : memref<?xf32>, memref<?xf32>)
+      attrs = {qopt_s8_quantize_rows = "scales"} {
+  ^bb0(%a: f32, %o0: f32, %o1: f32):
+    %c127 = arith.constant 127.0 : f32
+    %s = arith.divf %a, %c127 : f32
+    %i = arith.divf %c127, %a : f32
+    linalg.yield %s, %i : f32, f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, k) -> (m, k)>, affine_map<(m, k) -> (m)>, affine_map<(m, k) -> (m, k)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %inverse : memref<?x8xf32>, memref<?xf32>) outs(%q : memref<?x8xi8>)
+      attrs = {qopt_s8_quantize_rows = "values"} {
+  ^bb0(%v: f32, %i: f32, %o: i8):
+    %p = arith.mulf %v, %i : f32
+    %r = math.roundeven %p : f32
+    %t = arith.fptosi %r : f32 to i8
+    linalg.yield %t : i8
+  }
+  return
+}

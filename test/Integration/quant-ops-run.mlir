@@ -146,5 +146,35 @@ func.func @main() {
   %d10 = quant.dcast %q10 : tensor<1x4x!quant.uniform<i8:f32, 0.5:1>> to tensor<1x4xf32>
   %p10 = tensor.cast %d10 : tensor<1x4xf32> to tensor<?x?xf32>
   call @printF32(%p10) : (tensor<?x?xf32>) -> ()
+
+  // 11. Dynamic per-token int8: per row amax = max |x|, scale = amax / 127,
+  //     q = clamp(round_half_even(x * (127 / amax)), -127, 127).
+  //     Row 0: amax 127, x * 1: [127, -2.5, 0.5, 1.5] -> [127, -2, 0, 2].
+  //     Row 1: all zero -> q = 0, scale 1.
+  //     Row 2: a NaN -> q = 0, scale NaN.
+  //     Row 3: amax 1e-37 < 2^-119 -> q = 0, scale 1.
+  //     Row 4: amax 63.5, x * 2: [-127, 63.5, 0.5, 0] -> [-127, 64, 0, 0],
+  //            scale 0.5.
+  //     Row 5: an infinity -> q = 0, scale NaN.
+  // CHECK: [127,   -2,   0,   2]
+  // CHECK: [0,   0,   0,   0]
+  // CHECK: [0,   0,   0,   0]
+  // CHECK: [0,   0,   0,   0]
+  // CHECK: [-127,   64,   0,   0]
+  // CHECK: [0,   0,   0,   0]
+  // CHECK: [1,   1,   nan,   1,   0.5,   nan]
+  %x11 = arith.constant dense<[[127.0, -2.5, 0.5, 1.5], [0.0, 0.0, 0.0, 0.0], [1.0, 0x7FC00000, 2.0, 3.0], [1.0e-37, -1.0e-37, 0.0, 0.0], [-63.5, 31.75, 0.25, 0.0], [0x7F800000, 1.0, 1.0, 1.0]]> : tensor<6x4xf32>
+  %q11, %s11 = qopt.dynamic_quantize %x11 scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<6x4xf32> -> tensor<6x4xi8>, tensor<6xf32>
+  %e11 = tensor.empty() : tensor<6x4xi32>
+  %w11 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%q11 : tensor<6x4xi8>) outs(%e11 : tensor<6x4xi32>) {
+  ^bb0(%in: i8, %out: i32):
+    %v = arith.extsi %in : i8 to i32
+    linalg.yield %v : i32
+  } -> tensor<6x4xi32>
+  %u11 = tensor.cast %w11 : tensor<6x4xi32> to tensor<*xi32>
+  call @printMemrefI32(%u11) : (tensor<*xi32>) -> ()
+  %r11 = tensor.expand_shape %s11 [[0, 1]] output_shape [1, 6] : tensor<6xf32> into tensor<1x6xf32>
+  %p11 = tensor.cast %r11 : tensor<1x6xf32> to tensor<?x?xf32>
+  call @printF32(%p11) : (tensor<?x?xf32>) -> ()
   return
 }

@@ -48,9 +48,18 @@ std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
 /// Unit attribute on the convolutions whose output starts as zero (set by
 /// `qopt-prepare-conv-ukernels`, which drops their init fill).
 constexpr llvm::StringLiteral kConvZeroInitAttrName = "qopt_conv_zero_init";
+/// Name of the attribute that marks the two linalg ops of an int8 linear
+/// layer from `qopt-prepare-w8a8-ukernels`: "product" (the i32 contraction)
+/// and "rescale" (the f32 epilogue).
+constexpr llvm::StringLiteral kS8GemmAttrName = "qopt_s8_gemm";
+
+/// Name of the attribute that marks the three linalg ops of a dynamic
+/// per-token int8 quantization from `qopt-prepare-w8a8-ukernels`: "absmax",
+/// "scales" and "values".
+constexpr llvm::StringLiteral kS8QuantizeRowsAttrName = "qopt_s8_quantize_rows";
 
 /// Whether `op` will run as a micro-kernel call: an f32 contraction
-/// (isUKernelContraction) or a marked weight-only contraction. Fusion and
+/// (isUKernelContraction) or a marked weight-only or int8 op. Fusion and
 /// vectorization leave such ops alone.
 bool isUKernelOp(Operation *op);
 

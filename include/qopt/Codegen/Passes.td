@@ -114,9 +114,11 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{
     Upstream elementwise fusion (`linalg-fuse-elementwise-ops`) with one
-    difference: nothing is fused into a contraction that
-    `qopt-lower-to-ukernels` will hand to a micro-kernel, since a fused
-    body is no longer a plain multiply-add and would fall back to loops. The
+    difference: nothing is fused into an op that `qopt-lower-to-ukernels`
+    will hand to a micro-kernel, since a fused body is no longer a plain
+    multiply-add and would fall back to loops, and the marked ops of the
+    int8 kernels (`qopt_s8_gemm`, `qopt_s8_quantize_rows`) are not fused
+    into their consumers either: the lowering replaces them as a group. The
     producers then fuse with their other consumers, or stay as one
     vectorized elementwise op.
 
@@ -180,6 +182,59 @@ def PrepareWeightOnlyUKernels
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def PrepareW8A8UKernels
+    : Pass<"qopt-prepare-w8a8-ukernels", "func::FuncOp"> {
+  let summary = "Expand int8 linear layers and dynamic quantization into "
+                "marked linalg ops that the int8 ukernels take";
+  let description = [{
+    W8A8 layers run on the runtime's int8 kernels (`qrt_uk_s8_*`,
+    qopt/Runtime/UKernels.h). This pass expands the ops those kernels
+    implement with their reference expansion (that of
+    `qopt-expand-quant-ops`, so the loops compute exactly the reference's
+    values) and marks the linalg ops, by which `qopt-lower-to-ukernels`
+    replaces them with kernel calls after bufferization. Fusion, tiling and
+    vectorization leave marked ops alone; whatever the lowering does not
+    take runs as loops.
+
+    * `qopt.quantized_linear` with signed int8 inputs and weights, both
+      symmetric, `per_token` or `per_tensor` input scales, a constant
+      `[N, K]` weight with `per_channel` (axis 0) or constant `per_tensor`
+      scales (broadcast to `[N]` here), f32 scales, bias and result: the
+      integer contraction is marked `qopt_s8_gemm = "product"` and the
+      rescale `qopt_s8_gemm = "rescale"`; together they become one call of
+      `qrt_uk_s8_gemm`, with the weight packed at compile time by the
+      lowering.
+    * `qopt.dynamic_quantize` of f32 values to `i8` per token: its three
+      generics are marked `qopt_s8_quantize_rows = "absmax"`, `"scales"` and
+      `"values"`; together they become a call of `qrt_uk_quantize_rows_s8`,
+      which computes the same bits.
+
+    Everything else (zero points, other storage, per-group scales, weights
+    computed at run time) is left for `qopt-expand-quant-ops`.
+
+    ```mlir
+    %q, %s = qopt.dynamic_quantize %x scheme <storage = i8,
+               granularity = per_token, narrow_range = true>
+               : tensor<?x64xf32> -> tensor<?x64xi8>, tensor<?xf32>
+    %y = qopt.quantized_linear %q, %w input_scale(%s : tensor<?xf32>)
+           weight_scale(%ws : tensor<32xf32>) schemes(...)
+           : tensor<?x64xi8>, tensor<32x64xi8> -> tensor<?x32xf32>
+    // becomes
+    %amax = linalg.generic {..., qopt_s8_quantize_rows = "absmax"} ...
+    %s:2 = linalg.generic {..., qopt_s8_quantize_rows = "scales"} ...
+    %q = linalg.generic {..., qopt_s8_quantize_rows = "values"} ...
+    %acc = linalg.generic {..., qopt_s8_gemm = "product"}
+             ins(%q, %w : tensor<?x64xi8>, tensor<32x64xi8>) ...
+    %y = linalg.generic {..., qopt_s8_gemm = "rescale"}
+           ins(%acc, %s#0, %ws : ...) ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

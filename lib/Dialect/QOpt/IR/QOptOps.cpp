@@ -193,6 +193,47 @@ LogicalResult DequantizeOp::verify() {
                     getScale(), getZeroPoint(), getActOrder());
 }
 
+int64_t DynamicQuantizeOp::getQMax() {
+  return static_cast<int64_t>(getScheme().getStorageMax());
+}
+
+LogicalResult DynamicQuantizeOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType resultType = getResult().getType();
+  RankedTensorType scaleType = getScale().getType();
+  SchemeAttr scheme = getScheme();
+  Type inputElement = inputType.getElementType();
+  if (!inputElement.isF32() && !inputElement.isF16() && !inputElement.isBF16())
+    return emitOpError("input must hold f32, f16 or bf16 values, got ")
+           << inputElement;
+  if (scheme.isFloatStorage() || !scheme.isSignedStorage() ||
+      scheme.getStorageWidth() > 8)
+    return emitOpError("storage must be a signed integer of at most 8 bits, "
+                       "got ")
+           << scheme.getStorage();
+  if (!scheme.getSymmetric() || !scheme.getNarrowRange())
+    return emitOpError("the scheme must be symmetric with narrow_range: "
+                       "scales come from max |x|, which maps to +-qmax");
+  Granularity granularity = scheme.getGranularity();
+  if (granularity != Granularity::PerToken &&
+      granularity != Granularity::PerTensor)
+    return emitOpError("granularity must be per_token or per_tensor, got ")
+           << stringifyGranularity(granularity);
+  if (failed(verifyCompatibleShape(inputType, resultType)))
+    return emitOpError("input and result must have the same shape, got ")
+           << inputType << " and " << resultType;
+  if (resultType.getElementType() != scheme.getStorageElementType())
+    return emitOpError("result element type ")
+           << resultType.getElementType()
+           << " does not match the scheme's storage element type "
+           << scheme.getStorageElementType();
+  if (!scaleType.getElementType().isF32())
+    return emitOpError("scales must be f32, got ")
+           << scaleType.getElementType();
+  return verifyQuantParams([&] { return emitOpError(); }, inputType, scheme,
+                           scaleType, Type(), Value());
+}
+
 /// quantize(dequantize(q)) with the same parameters gives back q exactly as
 /// long as the float type in between resolves every storage step: the
 /// relative rounding error of (q - z) * s / s stays below half a step.

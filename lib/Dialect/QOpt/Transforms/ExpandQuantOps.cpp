@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
+#include "qopt/Dialect/QOpt/Transforms/Expansions.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,6 +16,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
 
 namespace mlir {
 namespace qopt {
@@ -542,114 +545,261 @@ struct ExpandQuantizedLinear : public OpRewritePattern<QuantizedLinearOp> {
 
   LogicalResult matchAndRewrite(QuantizedLinearOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
-    SchemeAttr inputScheme = op.getInputScheme();
-    SchemeAttr weightScheme = op.getWeightScheme();
-    bool isFloat = inputScheme.isFloatStorage();
-    unsigned rank = op.getType().getRank();
-    Value weight =
-        unpackWeight(rewriter, loc, op.getWeight(), op.getLogicalWeightType());
-
-    // Parameter maps over the contraction space (b..., n, k) and over the
-    // output space (b..., n).
-    auto inputParamMap = [&](unsigned numLoops) {
-      SmallVector<AffineExpr> dims = getDims(numLoops, ctx);
-      SmallVector<AffineExpr> exprs;
-      if (inputScheme.getGranularity() == Granularity::PerToken)
-        exprs.assign(dims.begin(), dims.begin() + rank - 1);
-      return AffineMap::get(numLoops, 0, exprs, ctx);
-    };
-    auto weightParamMap = [&](unsigned numLoops) {
-      SmallVector<AffineExpr> exprs;
-      if (weightScheme.getGranularity() == Granularity::PerChannel)
-        exprs.push_back(getAffineDimExpr(rank - 1, ctx));
-      return AffineMap::get(numLoops, 0, exprs, ctx);
-    };
-
-    SmallVector<Value> extras;
-    SmallVector<AffineMap> extraMaps;
-    Value inputZp = op.getInputZeroPoint(), weightZp = op.getWeightZeroPoint();
-    if (inputZp) {
-      extras.push_back(inputZp);
-      extraMaps.push_back(inputParamMap(rank + 1));
-    }
-    if (weightZp) {
-      extras.push_back(weightZp);
-      extraMaps.push_back(weightParamMap(rank + 1));
-    }
-    Type accType =
-        isFloat ? Type(rewriter.getF32Type()) : Type(rewriter.getI32Type());
-    // Integer products are exact in i32; fp8 products are exact in f32.
-    Value acc = buildContraction(
-        rewriter, loc, op.getInput(), weight, accType, extras, extraMaps,
-        [&](OpBuilder &b, Location loc, ValueRange args, Value acc) -> Value {
-          if (isFloat) {
-            Value x = arith::ExtFOp::create(b, loc, b.getF32Type(), args[0]);
-            Value w = arith::ExtFOp::create(b, loc, b.getF32Type(), args[1]);
-            return arith::AddFOp::create(b, loc, acc,
-                                         arith::MulFOp::create(b, loc, x, w));
-          }
-          IntegerType i32 = b.getI32Type();
-          Value x =
-              extendInt(b, loc, args[0], i32, inputScheme.isSignedStorage());
-          Value w =
-              extendInt(b, loc, args[1], i32, weightScheme.isSignedStorage());
-          unsigned next = 2;
-          if (inputZp)
-            x = arith::SubIOp::create(b, loc, x,
-                                      extendInt(b, loc, args[next++], i32,
-                                                inputScheme.isSignedStorage()));
-          if (weightZp)
-            w = arith::SubIOp::create(
-                b, loc, w,
-                extendInt(b, loc, args[next++], i32,
-                          weightScheme.isSignedStorage()));
-          return arith::AddIOp::create(b, loc, acc,
-                                       arith::MulIOp::create(b, loc, x, w));
-        });
-
-    // One rescale per output element: acc * x_scale * w_scale (+ bias).
-    auto resultElementType = cast<FloatType>(op.getType().getElementType());
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    SmallVector<Value> inputs = {acc, op.getInputScale(), op.getWeightScale()};
-    SmallVector<AffineMap> maps = {identity, inputParamMap(rank),
-                                   weightParamMap(rank)};
-    Value bias = op.getBias();
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(
-          AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx));
-    }
-    maps.push_back(identity);
-    Value init = tensor::EmptyOp::create(
-        rewriter, loc, tensor::getMixedSizes(rewriter, loc, acc),
-        resultElementType);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
-        maps, parallelIterators(rank),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          FloatType f32 = b.getF32Type();
-          Value value =
-              isFloat
-                  ? args[0]
-                  : arith::SIToFPOp::create(b, loc, f32, args[0]).getResult();
-          value = arith::MulFOp::create(b, loc, value,
-                                        convertFloat(b, loc, args[1], f32));
-          value = arith::MulFOp::create(b, loc, value,
-                                        convertFloat(b, loc, args[2], f32));
-          if (bias)
-            value = arith::AddFOp::create(b, loc, value,
-                                          convertFloat(b, loc, args[3], f32));
-          yield(b, loc, convertFloat(b, loc, value, resultElementType));
-        });
-    Value result = generic.getResult(0);
-    if (result.getType() != op.getType())
-      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
-    rewriter.replaceOp(op, result);
+    expandQuantizedLinear(rewriter, op);
     return success();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Dynamic quantization
+//===----------------------------------------------------------------------===//
+
+struct ExpandDynamicQuantize : public OpRewritePattern<DynamicQuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DynamicQuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    expandDynamicQuantize(rewriter, op);
+    return success();
+  }
+};
+
+} // namespace
+
+QuantizedLinearExpansion qopt::expandQuantizedLinear(RewriterBase &rewriter,
+                                                     QuantizedLinearOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  SchemeAttr inputScheme = op.getInputScheme();
+  SchemeAttr weightScheme = op.getWeightScheme();
+  bool isFloat = inputScheme.isFloatStorage();
+  unsigned rank = op.getType().getRank();
+  Value weight =
+      unpackWeight(rewriter, loc, op.getWeight(), op.getLogicalWeightType());
+
+  // Parameter maps over the contraction space (b..., n, k) and over the
+  // output space (b..., n).
+  auto inputParamMap = [&](unsigned numLoops) {
+    SmallVector<AffineExpr> dims = getDims(numLoops, ctx);
+    SmallVector<AffineExpr> exprs;
+    if (inputScheme.getGranularity() == Granularity::PerToken)
+      exprs.assign(dims.begin(), dims.begin() + rank - 1);
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  };
+  auto weightParamMap = [&](unsigned numLoops) {
+    SmallVector<AffineExpr> exprs;
+    if (weightScheme.getGranularity() == Granularity::PerChannel)
+      exprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  };
+
+  SmallVector<Value> extras;
+  SmallVector<AffineMap> extraMaps;
+  Value inputZp = op.getInputZeroPoint(), weightZp = op.getWeightZeroPoint();
+  if (inputZp) {
+    extras.push_back(inputZp);
+    extraMaps.push_back(inputParamMap(rank + 1));
+  }
+  if (weightZp) {
+    extras.push_back(weightZp);
+    extraMaps.push_back(weightParamMap(rank + 1));
+  }
+  Type accType =
+      isFloat ? Type(rewriter.getF32Type()) : Type(rewriter.getI32Type());
+  // Integer products are exact in i32; fp8 products are exact in f32.
+  Value acc = buildContraction(
+      rewriter, loc, op.getInput(), weight, accType, extras, extraMaps,
+      [&](OpBuilder &b, Location loc, ValueRange args, Value acc) -> Value {
+        if (isFloat) {
+          Value x = arith::ExtFOp::create(b, loc, b.getF32Type(), args[0]);
+          Value w = arith::ExtFOp::create(b, loc, b.getF32Type(), args[1]);
+          return arith::AddFOp::create(b, loc, acc,
+                                       arith::MulFOp::create(b, loc, x, w));
+        }
+        IntegerType i32 = b.getI32Type();
+        Value x =
+            extendInt(b, loc, args[0], i32, inputScheme.isSignedStorage());
+        Value w =
+            extendInt(b, loc, args[1], i32, weightScheme.isSignedStorage());
+        unsigned next = 2;
+        if (inputZp)
+          x = arith::SubIOp::create(b, loc, x,
+                                    extendInt(b, loc, args[next++], i32,
+                                              inputScheme.isSignedStorage()));
+        if (weightZp)
+          w = arith::SubIOp::create(b, loc, w,
+                                    extendInt(b, loc, args[next++], i32,
+                                              weightScheme.isSignedStorage()));
+        return arith::AddIOp::create(b, loc, acc,
+                                     arith::MulIOp::create(b, loc, x, w));
+      });
+  QuantizedLinearExpansion expansion;
+  expansion.product = acc.getDefiningOp<linalg::GenericOp>();
+
+  // One rescale per output element: acc * x_scale * w_scale (+ bias).
+  auto resultElementType = cast<FloatType>(op.getType().getElementType());
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<Value> inputs = {acc, op.getInputScale(), op.getWeightScale()};
+  SmallVector<AffineMap> maps = {identity, inputParamMap(rank),
+                                 weightParamMap(rank)};
+  Value bias = op.getBias();
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(
+        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx));
+  }
+  maps.push_back(identity);
+  Value init = tensor::EmptyOp::create(
+      rewriter, loc, tensor::getMixedSizes(rewriter, loc, acc),
+      resultElementType);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      parallelIterators(rank),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        FloatType f32 = b.getF32Type();
+        Value value =
+            isFloat ? args[0]
+                    : arith::SIToFPOp::create(b, loc, f32, args[0]).getResult();
+        value = arith::MulFOp::create(b, loc, value,
+                                      convertFloat(b, loc, args[1], f32));
+        value = arith::MulFOp::create(b, loc, value,
+                                      convertFloat(b, loc, args[2], f32));
+        if (bias)
+          value = arith::AddFOp::create(b, loc, value,
+                                        convertFloat(b, loc, args[3], f32));
+        yield(b, loc, convertFloat(b, loc, value, resultElementType));
+      });
+  expansion.rescale = generic;
+  Value result = generic.getResult(0);
+  if (result.getType() != op.getType())
+    result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+  rewriter.replaceOp(op, result);
+  return expansion;
+}
+
+DynamicQuantizeExpansion qopt::expandDynamicQuantize(RewriterBase &rewriter,
+                                                     DynamicQuantizeOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Value x = op.getInput();
+  auto inputType = cast<RankedTensorType>(x.getType());
+  unsigned rank = inputType.getRank();
+  bool perToken = op.getScheme().getGranularity() == Granularity::PerToken;
+  FloatType f32 = rewriter.getF32Type();
+  auto scaleType = cast<RankedTensorType>(op.getScale().getType());
+  double qmax = static_cast<double>(op.getQMax());
+
+  // Groups: the leading dimensions (per token) or nothing (per tensor).
+  SmallVector<AffineExpr> dims = getDims(rank, ctx);
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap groupMap =
+      AffineMap::get(rank, 0,
+                     perToken ? ArrayRef<AffineExpr>(dims).drop_back()
+                              : ArrayRef<AffineExpr>(),
+                     ctx);
+  SmallVector<OpFoldResult> groupSizes;
+  if (perToken) {
+    groupSizes = tensor::getMixedSizes(rewriter, loc, x);
+    groupSizes.pop_back();
+  }
+  unsigned groupRank = groupSizes.size();
+
+  DynamicQuantizeExpansion expansion;
+  // amax = max |x|, from 0: maximumf propagates NaN, |inf| stays inf.
+  Value zero = floatConstant(rewriter, loc, f32, 0.0);
+  Value amaxInit =
+      linalg::FillOp::create(
+          rewriter, loc, zero,
+          tensor::EmptyOp::create(rewriter, loc, groupSizes, f32).getResult())
+          .getResult(0);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  for (unsigned d = 0; d < groupRank; ++d)
+    iterators[d] = utils::IteratorType::parallel;
+  expansion.absMax = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{amaxInit.getType()}, ValueRange{x},
+      ValueRange{amaxInit}, ArrayRef<AffineMap>{identity, groupMap}, iterators,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value v =
+            math::AbsFOp::create(b, loc, convertFloat(b, loc, args[0], f32));
+        yield(b, loc, arith::MaximumFOp::create(b, loc, args[1], v));
+      });
+  Value amax = expansion.absMax.getResult(0);
+
+  // scale = amax / qmax and inverse = qmax / amax, or (NaN, 0) for a
+  // non-finite amax and (1, 0) below 2^-119.
+  AffineMap groupIdentity = AffineMap::getMultiDimIdentityMap(groupRank, ctx);
+  Value scaleInit = tensor::EmptyOp::create(rewriter, loc, groupSizes, f32);
+  Value inverseInit = tensor::EmptyOp::create(rewriter, loc, groupSizes, f32);
+  expansion.scales = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{scaleInit.getType(), inverseInit.getType()},
+      ValueRange{amax}, ValueRange{scaleInit, inverseInit},
+      ArrayRef<AffineMap>{groupIdentity, groupIdentity, groupIdentity},
+      parallelIterators(groupRank),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value a = args[0];
+        Value q = floatConstant(b, loc, f32, qmax);
+        Value nonFinite = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::UGE, a,
+            floatConstant(b, loc, f32, std::numeric_limits<float>::infinity()));
+        Value tiny =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, a,
+                                  floatConstant(b, loc, f32, 0x1p-119));
+        Value zeros = arith::OrIOp::create(b, loc, nonFinite, tiny);
+        Value scale = arith::SelectOp::create(
+            b, loc, nonFinite,
+            floatConstant(b, loc, f32, std::numeric_limits<float>::quiet_NaN()),
+            arith::SelectOp::create(b, loc, tiny,
+                                    floatConstant(b, loc, f32, 1.0),
+                                    arith::DivFOp::create(b, loc, a, q)));
+        Value inverse = arith::SelectOp::create(
+            b, loc, zeros, floatConstant(b, loc, f32, 0.0),
+            arith::DivFOp::create(b, loc, q, a));
+        linalg::YieldOp::create(b, loc, ValueRange{scale, inverse});
+      });
+  Value scale = expansion.scales.getResult(0);
+  Value inverse = expansion.scales.getResult(1);
+
+  // q = clamp(round_half_even(x * inverse), -qmax, qmax), or 0 where the
+  // group quantizes to zeros (inverse = 0; x * 0 would be NaN for inf).
+  Type storage = op.getResult().getType().getElementType();
+  Value valuesInit = tensor::EmptyOp::create(
+      rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), storage);
+  expansion.values = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{valuesInit.getType()}, ValueRange{x, inverse},
+      ValueRange{valuesInit}, ArrayRef<AffineMap>{identity, groupMap, identity},
+      parallelIterators(rank),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value v = arith::MulFOp::create(
+            b, loc, convertFloat(b, loc, args[0], f32), args[1]);
+        v = math::RoundEvenOp::create(b, loc, v);
+        v = arith::MaximumFOp::create(b, loc, v,
+                                      floatConstant(b, loc, f32, -qmax));
+        v = arith::MinimumFOp::create(b, loc, v,
+                                      floatConstant(b, loc, f32, qmax));
+        Value zeros =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, args[1],
+                                  floatConstant(b, loc, f32, 0.0));
+        v = arith::SelectOp::create(b, loc, zeros,
+                                    floatConstant(b, loc, f32, 0.0), v);
+        yield(b, loc, arith::FPToSIOp::create(b, loc, storage, v));
+      });
+  Value values = expansion.values.getResult(0);
+
+  if (values.getType() != op.getResult().getType())
+    values =
+        tensor::CastOp::create(rewriter, loc, op.getResult().getType(), values);
+  if (scale.getType() != scaleType)
+    scale = tensor::CastOp::create(rewriter, loc, scaleType, scale);
+  rewriter.replaceOp(op, ValueRange{values, scale});
+  return expansion;
+}
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Pass
@@ -669,7 +819,8 @@ struct ExpandQuantOpsPass
     // Every pattern handles every verified op, so a survivor is a bug; say
     // which op rather than leaving it for a backend to trip over.
     WalkResult result = getOperation()->walk([&](Operation *op) {
-      if (!isa<QuantizeOp, DequantizeOp, PackOp, UnpackOp, SmoothOp>(op) &&
+      if (!isa<QuantizeOp, DequantizeOp, DynamicQuantizeOp, PackOp, UnpackOp,
+               SmoothOp>(op) &&
           !(expandLinear &&
             isa<LinearOp, WeightOnlyLinearOp, QuantizedLinearOp>(op)))
         return WalkResult::advance();
@@ -685,8 +836,9 @@ struct ExpandQuantOpsPass
 
 void qopt::populateExpandQuantOpsPatterns(RewritePatternSet &patterns,
                                           bool expandLinear) {
-  patterns.add<ExpandCast<QuantizeOp>, ExpandCast<DequantizeOp>, ExpandPack,
-               ExpandUnpack, ExpandSmooth>(patterns.getContext());
+  patterns.add<ExpandCast<QuantizeOp>, ExpandCast<DequantizeOp>,
+               ExpandDynamicQuantize, ExpandPack, ExpandUnpack, ExpandSmooth>(
+      patterns.getContext());
   if (expandLinear)
     patterns.add<ExpandLinear, ExpandWeightOnlyLinear, ExpandQuantizedLinear>(
         patterns.getContext());

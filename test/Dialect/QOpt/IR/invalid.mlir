@@ -782,3 +782,103 @@ func.func @quantized_linear_inf(%x: tensor<2x64xi8>, %w: tensor<16x64xi8>) -> te
   %y = qopt.quantized_linear %x, %w input_scale(%xs : tensor<f32>) weight_scale(%ws : tensor<f32>) schemes(<storage = i8, granularity = per_tensor>, <storage = i8, granularity = per_tensor>) : tensor<2x64xi8>, tensor<16x64xi8> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// qopt.dynamic_quantize
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @dq_input_type(%x: tensor<2x8xf64>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op input must hold f32, f16 or bf16 values, got 'f64'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<2x8xf64> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_unsigned(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op storage must be a signed integer of at most 8 bits, got 'ui8'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = ui8, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_fp8(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op storage must be a signed integer of at most 8 bits, got 'f8E4M3FN'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = f8E4M3FN, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xf8E4M3FN>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_asymmetric(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op the scheme must be symmetric with narrow_range: scales come from max |x|, which maps to +-qmax}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, symmetric = false, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_full_range(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op the scheme must be symmetric with narrow_range}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_granularity(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op granularity must be per_token or per_tensor, got per_channel}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_channel, axis = 1, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @dq_shape(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op input and result must have the same shape, got 'tensor<2x8xf32>' and 'tensor<2x4xi8>'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<2x8xf32> -> tensor<2x4xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_result_type(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op result element type 'i4' does not match the scheme's storage element type 'i8'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi4>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_scale_type(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op scales must be f32, got 'f16'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf16>
+  return
+}
+
+// -----
+
+func.func @dq_scale_shape(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op scale dimension 0 is 3, expected 2 for per_token granularity}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @dq_scale_rank(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op scale must have rank 0 for per_tensor granularity, got 'tensor<2xf32>'}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_tensor, narrow_range = true> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @dq_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{'qopt.dynamic_quantize' op per_token granularity requires a tensor of rank >= 1}}
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<f32> -> tensor<i8>, tensor<f32>
+  return
+}

@@ -202,3 +202,22 @@ func.func @check(%ok: i1, %n: index, %m: i64) {
   qopt.check %ok, "always"
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @dynamic_quantize_per_token
+// CHECK: %{{.*}}, %{{.*}} = qopt.dynamic_quantize %{{.*}} scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<?x?x64xf32> -> tensor<?x?x64xi8>, tensor<?x?xf32>
+func.func @dynamic_quantize_per_token(%x: tensor<?x?x64xf32>) -> (tensor<?x?x64xi8>, tensor<?x?xf32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<?x?x64xf32> -> tensor<?x?x64xi8>, tensor<?x?xf32>
+  return %q, %s : tensor<?x?x64xi8>, tensor<?x?xf32>
+}
+
+// -----
+
+// Per tensor, 4-bit storage, an f16 input: one f32 scale.
+// CHECK-LABEL: func.func @dynamic_quantize_per_tensor
+// CHECK: qopt.dynamic_quantize %{{.*}} scheme <storage = i4, granularity = per_tensor, narrow_range = true> : tensor<8x16xf16> -> tensor<8x16xi4>, tensor<f32>
+func.func @dynamic_quantize_per_tensor(%x: tensor<8x16xf16>) -> (tensor<8x16xi4>, tensor<f32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i4, granularity = per_tensor, narrow_range = true> : tensor<8x16xf16> -> tensor<8x16xi4>, tensor<f32>
+  return %q, %s : tensor<8x16xi4>, tensor<f32>
+}

@@ -247,3 +247,67 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xf32>, %x2: tensor<4x6
   %1 = qopt.linear %x2, %wt bias(%b : tensor<32xf32>) transpose_weight : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
   return %0, %1 : tensor<?x?x32xf32>, tensor<4x32xf32>
 }
+
+// -----
+
+// Dynamic per-token quantization: max |x| per row (from 0, maximumf so that
+// a NaN propagates), then per row the scale amax / 127 and the reciprocal
+// 127 / amax, with (NaN, 0) for a NaN or infinite amax and (1, 0) below
+// 2^-119 (1.50463277E-36); then q = clamp(round_half_even(x * (127 / amax)))
+// per element, 0 where the reciprocal is 0. It is not a linear layer, so
+// expand-linear=false expands it too.
+// CHECK-DAG: #[[X3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[ROW3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @dynamic_quantize_per_token
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK: %[[AMAX:.*]] = linalg.generic {indexing_maps = [#[[X3]], #[[ROW3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0 : tensor<?x?x64xf32>) outs(%[[ZERO]] : tensor<?x?xf32>)
+// CHECK: %[[ABS:.*]] = math.absf %{{.*}} : f32
+// CHECK: arith.maximumf %{{.*}}, %[[ABS]] : f32
+// CHECK: %[[S:.*]]:2 = linalg.generic {indexing_maps = [#[[ROWS]], #[[ROWS]], #[[ROWS]]], iterator_types = ["parallel", "parallel"]} ins(%[[AMAX]] : tensor<?x?xf32>)
+// CHECK: ^bb0(%[[A:.*]]: f32, %{{.*}}: f32, %{{.*}}: f32):
+// CHECK-DAG: %[[INF:.*]] = arith.cmpf uge, %[[A]], %{{.*}} : f32
+// CHECK-DAG: %[[TINY:.*]] = arith.cmpf olt, %[[A]], %{{.*}} : f32
+// CHECK-DAG: %[[ZEROS:.*]] = arith.ori %[[INF]], %[[TINY]] : i1
+// CHECK-DAG: %[[SCALE:.*]] = arith.divf %[[A]], %{{.*}} : f32
+// CHECK-DAG: %[[SCALE1:.*]] = arith.select %[[TINY]], %{{.*}}, %[[SCALE]] : f32
+// CHECK-DAG: %[[SCALE2:.*]] = arith.select %[[INF]], %{{.*}}, %[[SCALE1]] : f32
+// CHECK-DAG: %[[INV:.*]] = arith.divf %{{.*}}, %[[A]] : f32
+// CHECK-DAG: %[[INV1:.*]] = arith.select %[[ZEROS]], %{{.*}}, %[[INV]] : f32
+// CHECK: linalg.yield %[[SCALE2]], %[[INV1]] : f32, f32
+// CHECK: %[[Q:.*]] = linalg.generic {indexing_maps = [#[[X3]], #[[ROW3]], #[[X3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%arg0, %[[S]]#1 : tensor<?x?x64xf32>, tensor<?x?xf32>) outs(%{{.*}} : tensor<?x?x64xi8>)
+// CHECK: ^bb0(%[[XV:.*]]: f32, %[[IV:.*]]: f32, %{{.*}}: i8):
+// CHECK: %[[M:.*]] = arith.mulf %[[XV]], %[[IV]] : f32
+// CHECK: %[[R:.*]] = math.roundeven %[[M]] : f32
+// CHECK: %[[LO:.*]] = arith.maximumf %[[R]], %{{.*}} : f32
+// CHECK: %[[HI:.*]] = arith.minimumf %[[LO]], %{{.*}} : f32
+// CHECK: %[[Z:.*]] = arith.cmpf oeq, %[[IV]], %{{.*}} : f32
+// CHECK: %[[V:.*]] = arith.select %[[Z]], %{{.*}}, %[[HI]] : f32
+// CHECK: arith.fptosi %[[V]] : f32 to i8
+// CHECK: return %[[Q]], %[[S]]#0
+// KEEP-LABEL: func.func @dynamic_quantize_per_token
+// KEEP-NOT: qopt.dynamic_quantize
+// KEEP: return
+func.func @dynamic_quantize_per_token(%x: tensor<?x?x64xf32>) -> (tensor<?x?x64xi8>, tensor<?x?xf32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<?x?x64xf32> -> tensor<?x?x64xi8>, tensor<?x?xf32>
+  return %q, %s : tensor<?x?x64xi8>, tensor<?x?xf32>
+}
+
+// -----
+
+// Per tensor: the reduction runs over every dimension into a rank-0 amax;
+// f16 values are extended to f32 first; i4 storage has qmax = 7.
+// CHECK-DAG: #[[ALL:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-DAG: #[[SCALAR:.*]] = affine_map<() -> ()>
+// CHECK-LABEL: func.func @dynamic_quantize_per_tensor
+// CHECK-DAG: arith.constant -7.000000e+00 : f32
+// CHECK-DAG: arith.constant 7.000000e+00 : f32
+// CHECK: %[[AMAX:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[ALL]]], iterator_types = ["reduction", "reduction"]} ins(%arg0 : tensor<4x8xf16>) outs(%{{.*}} : tensor<f32>)
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: %[[S:.*]]:2 = linalg.generic {indexing_maps = [#[[SCALAR]], #[[SCALAR]], #[[SCALAR]]], iterator_types = []} ins(%[[AMAX]] : tensor<f32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[ALL]], #{{.*}}], {{.*}} ins(%arg0, %[[S]]#1 : tensor<4x8xf16>, tensor<f32>) outs(%{{.*}} : tensor<4x8xi4>)
+// CHECK: arith.fptosi %{{.*}} : f32 to i4
+func.func @dynamic_quantize_per_tensor(%x: tensor<4x8xf16>) -> (tensor<4x8xi4>, tensor<f32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i4, granularity = per_tensor, narrow_range = true> : tensor<4x8xf16> -> tensor<4x8xi4>, tensor<f32>
+  return %q, %s : tensor<4x8xi4>, tensor<f32>
+}

@@ -16,6 +16,9 @@ def ExpandQuantOps : Pass<"qopt-expand-quant-ops"> {
       zero point read through an indexing map that realises the granularity
       (`per_group` divides the grouped index; `act_order` gathers the group
       with `tensor.extract`);
+    * `qopt.dynamic_quantize`: a reduction to `max |x|` per row (or for the
+      whole tensor), the scales and reciprocals from it, and an elementwise
+      quantization by the reciprocal;
     * `qopt.pack` / `qopt.unpack`: bit-stream shifts and masks;
     * `qopt.smooth`: an elementwise division broadcast along the last
       dimension;
@@ -305,6 +308,132 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
            "quantizing them by RTN (true-sequential GPTQ quantizes one block "
            "at a time)">
   ]);
+}
+
+def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
+  let summary = "Quantize linear layers to int8 weights and int8 activations";
+  let description = [{
+    Rewrites every selected `qopt.linear` with a constant f32 weight into a
+    `qopt.quantized_linear` on int8 activations and int8 weights, whose
+    products accumulate exactly in i32 and are rescaled once per output
+    (W8A8: the CPU code generator runs it on the runtime's int8 GEMM
+    kernels, `qrt_uk_s8_*`).
+
+    Weights, at compile time: int8 per output channel, symmetric, narrow
+    range (the arithmetic of `qopt-quantize-weights-rtn{bits=8
+    granularity=per-channel}`): `s[n] = max_k |w[n, k]| / 127` in f32 (`1`
+    for an all-zero channel), `q = clamp(round_half_even(w / s), -127, 127)`,
+    stored `[N, K] x i8` (a `[K, N]` weight is transposed at compile time)
+    with `[N]` f32 scales.
+
+    Activations (`activations`):
+
+    * `dynamic` (the default, no calibration): `qopt.dynamic_quantize` with
+      one scale per token (row of the innermost dimension),
+      `max |x| / 127`, computed at run time; the layer takes `per_token`
+      input scales.
+    * `static`: one scale for the whole input tensor from calibration,
+      symmetric (int8 `[-127, 127]`, no zero point, which is what the int8
+      kernels take): `s = max(|min|, |max|) / 127` from the `#qopt.stats` of
+      the `min_max` observer on the layer's input (`abs_max` statistics are
+      accepted too: the largest channel), and `s = 1` when that is below
+      2^-119 (an input that was always zero), so the scale is never 0,
+      denormal or infinite; the layer's input becomes
+      `qopt.quantize` with that `per_tensor` scale. A layer whose input has
+      no such statistics is an error (run `qopt-insert-observers`,
+      `qrun calibrate` and `qopt-apply-calibration` first;
+      docs/calibration.md), reported for every such layer before anything
+      changes.
+
+    The observers on a quantized layer's input (the chain of `qopt.observe`
+    that `qopt-insert-observers` built, each used only by the next) are
+    consumed and removed, in both modes; layers left in f32 keep theirs.
+
+    Which layers, and how, in order of precedence:
+
+    1. ops with the `qopt.keep_full_precision` attribute stay f32;
+    2. the first `overrides` entry `GLOB=SPEC` whose glob
+       (`llvm::GlobPattern`) matches the layer's name (the ONNX node name,
+       i.e. the first `NameLoc` of its location) decides: `SPEC` is `fp`,
+       `dynamic` or `static`;
+    3. a layer whose name matches `exclude` (an `llvm::Regex`, searched
+       anywhere in the name) stays f32;
+    4. with `include`, only layers whose name matches it are quantized, the
+       output head included;
+    5. otherwise the output head (a layer whose result reaches a return
+       only through reshapes, or whose name contains `lm_head`; the rule of
+       `qopt-quantize-weights-rtn` and `qopt-insert-observers`) stays f32
+       unless `quantize-head`;
+    6. every other layer is quantized as `activations` says.
+
+    Layers whose weight is not a constant f32 tensor, or whose input is not
+    f32, stay f32 (a warning when the weight has non-finite values or its
+    blob is unavailable). Every layer gets a remark saying what happened to
+    it, and the module one summary remark, `w8a8: quantized N layers
+    (D dynamic, S static), left M fp32`. Constants of at least
+    `resource-threshold` bytes become `dense_resource` blobs named
+    `w8a8.<layer>.{weight,weight_scale}`; a weight shared by several layers
+    is quantized once. Invalid options are errors.
+
+    Example (`activations=dynamic`):
+
+    ```mlir
+    %y = qopt.linear %x, %w bias(%b : tensor<256xf32>)
+           : tensor<?x512xf32>, tensor<512x256xf32> -> tensor<?x256xf32>
+           loc("fc1")
+    // becomes
+    %q, %xs = qopt.dynamic_quantize %x
+                scheme <storage = i8, granularity = per_token, narrow_range = true>
+                : tensor<?x512xf32> -> tensor<?x512xi8>, tensor<?xf32>
+    %wq = arith.constant dense_resource<w8a8.fc1.weight> : tensor<256x512xi8>
+    %ws = arith.constant dense<...> : tensor<256xf32>
+    %y = qopt.quantized_linear %q, %wq input_scale(%xs : tensor<?xf32>)
+           weight_scale(%ws : tensor<256xf32>) bias(%b : tensor<256xf32>)
+           schemes(<storage = i8, granularity = per_token, narrow_range = true>,
+                   <storage = i8, granularity = per_channel, axis = 0,
+                    narrow_range = true>)
+           : tensor<?x512xi8>, tensor<256x512xi8> -> tensor<?x256xf32>
+    ```
+
+    With `activations=static`, on calibrated IR:
+
+    ```mlir
+    %0 = qopt.observe %x name "fc1:input" observer <kind = min_max>
+           stats <samples = 4096, min = dense<-3.5> : tensor<f32>,
+                  max = dense<4.25> : tensor<f32>> : tensor<?x512xf32>
+    %y = qopt.linear %0, %w ... loc("fc1")
+    // becomes (4.25 / 127 = 0.0334645...)
+    %xs = arith.constant dense<0.0334645659> : tensor<f32>
+    %q = qopt.quantize %x scale(%xs : tensor<f32>)
+           scheme <storage = i8, granularity = per_tensor, narrow_range = true>
+           : tensor<?x512xf32> -> tensor<?x512xi8>
+    %y = qopt.quantized_linear %q, %wq input_scale(%xs : tensor<f32>) ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+  ];
+  let options = [
+    Option<"activations", "activations", "std::string",
+           /*default=*/"\"dynamic\"",
+           "How activations get their scales: 'dynamic' (per token, at run "
+           "time) or 'static' (per tensor, from calibration statistics)">,
+    Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
+           "Quantize the output head too (a linear layer whose result is "
+           "returned, or named *lm_head*)">,
+    Option<"include", "include", "std::string", /*default=*/"\"\"",
+           "Quantize only layers whose name matches this regex (the output "
+           "head too)">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "Never quantize layers whose name matches this regex">,
+    ListOption<"overrides", "overrides", "std::string",
+               "Per-layer settings GLOB=SPEC, first match wins: GLOB matches "
+               "the ONNX node name, SPEC is 'fp', 'dynamic' or 'static'">,
+    Option<"resourceThreshold", "resource-threshold", "int64_t",
+           /*default=*/"1024",
+           "New constants of at least this many bytes become dense_resource "
+           "blobs">
+  ];
 }
 
 def InsertObservers : Pass<"qopt-insert-observers"> {

@@ -1,0 +1,523 @@
+//===- QuantizeW8A8.cpp - int8 weights and int8 activations --------------===//
+//
+// W8A8: linear layers whose products are integer. Weights are quantized at
+// compile time, per output channel, with the arithmetic of RTN int8
+// (qopt-quantize-weights-rtn); activations either at run time, one scale per
+// token (qopt.dynamic_quantize), or with one scale per tensor from
+// calibration statistics (qopt.quantize). The layer itself becomes
+// qopt.quantized_linear, which the CPU code generator runs on the runtime's
+// int8 GEMM kernels and qopt-expand-quant-ops expands to the reference loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Dialect/QOpt/IR/QOpt.h"
+#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
+#include "qopt/Dialect/QOpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/bit.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/Regex.h"
+
+#include <cmath>
+#include <map>
+
+namespace mlir {
+namespace qopt {
+#define GEN_PASS_DEF_QUANTIZEW8A8
+#include "qopt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace qopt
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+/// What happens to one layer.
+enum class Mode { FullPrecision, Dynamic, Static };
+
+std::optional<Mode> parseMode(StringRef text) {
+  if (text == "dynamic")
+    return Mode::Dynamic;
+  if (text == "static")
+    return Mode::Static;
+  if (text == "fp" || text == "fp32")
+    return Mode::FullPrecision;
+  return std::nullopt;
+}
+
+/// One `GLOB=SPEC` entry of the `overrides` option.
+struct Override {
+  std::string text;
+  llvm::GlobPattern glob;
+  Mode mode;
+};
+
+/// `value` with 6 significant digits, for remarks.
+std::string formatFloat(float value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::format("%g", value);
+  return text;
+}
+
+/// Largest int8 magnitude of the symmetric narrow range.
+constexpr float kQMax = 127.0f;
+
+/// Below this max |x| a tensor quantizes to zeros with scale 1 (the rule of
+/// qopt.dynamic_quantize): amax / 127 stays a normal f32.
+constexpr float kTinyAbsMax = 0x1p-119f;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+/// Resource blob names allow letters, digits, '_' and '.'.
+std::string getResourceName(StringRef layer, StringRef what) {
+  std::string name =
+      ("w8a8." + (layer.empty() ? StringRef("linear") : layer) + "." + what)
+          .str();
+  for (char &c : name)
+    if (!llvm::isAlnum(c) && c != '_' && c != '.')
+      c = '_';
+  return name;
+}
+
+/// The logical `[N, K]` weight in row-major f32, or failure with a reason
+/// (empty: not a constant f32 weight, no warning).
+FailureOr<SmallVector<float>> readWeight(LinearOp op, std::string &reason) {
+  RankedTensorType type = op.getWeight().getType();
+  Attribute attr;
+  if (!type.getElementType().isF32() || !type.hasStaticShape() ||
+      !matchPattern(op.getWeight(), m_Constant(&attr)))
+    return failure();
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  SmallVector<float> stored;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto values = dense.getValues<float>();
+    stored.assign(values.begin(), values.end());
+  } else if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != rows * cols) {
+      reason = "the weight's dense_resource blob is not available";
+      return failure();
+    }
+    stored.assign(data->begin(), data->end());
+  } else {
+    return failure();
+  }
+  if (llvm::any_of(stored, [](float v) { return !std::isfinite(v); })) {
+    reason = "the weight has non-finite values";
+    return failure();
+  }
+  if (op.getTransposeWeight())
+    return stored;
+  SmallVector<float> logical(stored.size());
+  for (int64_t k = 0; k < rows; ++k)
+    for (int64_t n = 0; n < cols; ++n)
+      logical[n * rows + k] = stored[k * cols + n];
+  return logical;
+}
+
+/// int8 per output channel, symmetric, narrow range: RTN's arithmetic
+/// (f32, round half to even), so that dequantize(quantize(w)) at run time
+/// gives exactly the weights the products use.
+void quantizeWeight(ArrayRef<float> w, int64_t n, int64_t k,
+                    SmallVectorImpl<int8_t> &q,
+                    SmallVectorImpl<float> &scales) {
+  q.resize(n * k);
+  scales.resize(n);
+  for (int64_t row = 0; row < n; ++row) {
+    ArrayRef<float> values = w.slice(row * k, k);
+    float amax = 0.0f;
+    for (float v : values)
+      amax = std::max(amax, std::fabs(v));
+    float scale = amax / kQMax;
+    // An all-zero channel, or one whose scale underflows: any scale gives 0.
+    if (!(scale > 0.0f) || !std::isfinite(scale))
+      scale = 1.0f;
+    scales[row] = scale;
+    for (int64_t col = 0; col < k; ++col) {
+      float v = std::nearbyint(values[col] / scale);
+      q[row * k + col] =
+          static_cast<int8_t>(std::min(std::max(v, -kQMax), kQMax));
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Static activation scales
+//===----------------------------------------------------------------------===//
+
+/// max |x| from the calibration statistics on the chain of observers that
+/// feeds `input`: a `min_max` point (max(|min|, |max|)), else an `abs_max`
+/// one (its largest channel).
+std::optional<float> getCalibratedAbsMax(Value input) {
+  std::optional<float> fromAbsMax;
+  for (auto observe = input.getDefiningOp<ObserveOp>(); observe;
+       observe = observe.getInput().getDefiningOp<ObserveOp>()) {
+    StatsAttr stats = observe.getStatsAttr();
+    if (!stats)
+      continue;
+    auto largest = [](ElementsAttr values) -> std::optional<float> {
+      if (!values || !values.getElementType().isF32())
+        return std::nullopt;
+      float result = 0.0f;
+      bool any = false;
+      if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+        for (float v : dense.getValues<float>()) {
+          result = std::max(result, std::fabs(v));
+          any = true;
+        }
+      } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
+        std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+        if (!data)
+          return std::nullopt;
+        for (float v : *data) {
+          result = std::max(result, std::fabs(v));
+          any = true;
+        }
+      }
+      return any ? std::optional<float>(result) : std::nullopt;
+    };
+    switch (observe.getObserver().getKind()) {
+    case ObserverKind::MinMax: {
+      std::optional<float> lo = largest(stats.getMin());
+      std::optional<float> hi = largest(stats.getMax());
+      if (lo && hi)
+        return std::max(*lo, *hi);
+      break;
+    }
+    case ObserverKind::AbsMax:
+      if (!fromAbsMax)
+        fromAbsMax = largest(stats.getAbsmax());
+      break;
+    default:
+      break;
+    }
+  }
+  return fromAbsMax;
+}
+
+/// The input of `op` without the observers that only feed it.
+Value stripObservers(Value input, SmallVectorImpl<ObserveOp> &observers) {
+  while (auto observe = input.getDefiningOp<ObserveOp>()) {
+    if (!observe->hasOneUse())
+      break;
+    observers.push_back(observe);
+    input = observe.getInput();
+  }
+  return input;
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct QuantizeW8A8Pass
+    : public qopt::impl::QuantizeW8A8Base<QuantizeW8A8Pass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  /// The options, parsed.
+  struct Selection {
+    Mode defaultMode = Mode::Dynamic;
+    SmallVector<Override> overrides;
+    std::optional<llvm::Regex> include, exclude;
+  };
+  LogicalResult parseOptions(Selection &selection);
+  /// How `op` is quantized, and why when it stays f32.
+  Mode choose(const Selection &selection, LinearOp op, std::string &why);
+  ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
+                            size_t align, StringRef name);
+};
+
+LogicalResult QuantizeW8A8Pass::parseOptions(Selection &selection) {
+  // Reported at the root's location: attaching the root op itself would
+  // print the whole module.
+  auto emitError = [&]() {
+    return mlir::emitError(getOperation()->getLoc(), "qopt-quantize-w8a8: ");
+  };
+  std::optional<Mode> mode = parseMode(activations);
+  if (!mode || *mode == Mode::FullPrecision)
+    return emitError() << "unknown activations '" << activations.getValue()
+                       << "'; expected dynamic or static";
+  selection.defaultMode = *mode;
+  for (const std::string &entry : overrides) {
+    StringRef text(entry);
+    size_t eq = text.rfind('=');
+    if (eq == StringRef::npos || eq == 0)
+      return emitError() << "override '" << entry << "' is not GLOB=SPEC";
+    std::optional<Mode> spec = parseMode(text.drop_front(eq + 1));
+    if (!spec)
+      return emitError() << "override '" << entry
+                         << "': expected fp, dynamic or static after '='";
+    llvm::Expected<llvm::GlobPattern> glob =
+        llvm::GlobPattern::create(text.take_front(eq));
+    if (!glob)
+      return emitError() << "override '" << entry << "': bad pattern: "
+                         << llvm::toString(glob.takeError());
+    selection.overrides.push_back({entry, std::move(*glob), *spec});
+  }
+  auto compile = [&](StringRef option, StringRef pattern,
+                     std::optional<llvm::Regex> &regex) -> LogicalResult {
+    if (pattern.empty())
+      return success();
+    regex.emplace(pattern);
+    std::string error;
+    if (!regex->isValid(error))
+      return emitError() << "invalid " << option << " regex '" << pattern
+                         << "': " << error;
+    return success();
+  };
+  if (failed(compile("include", include, selection.include)) ||
+      failed(compile("exclude", exclude, selection.exclude)))
+    return failure();
+  return success();
+}
+
+Mode QuantizeW8A8Pass::choose(const Selection &selection, LinearOp op,
+                              std::string &why) {
+  if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName)) {
+    why = "marked qopt.keep_full_precision";
+    return Mode::FullPrecision;
+  }
+  StringRef name = getLayerName(op.getLoc());
+  for (const Override &entry : selection.overrides)
+    if (entry.glob.match(name)) {
+      why = "override '" + entry.text + "'";
+      return entry.mode;
+    }
+  if (selection.exclude && selection.exclude->match(name)) {
+    why = "matches exclude '" + exclude.getValue() + "'";
+    return Mode::FullPrecision;
+  }
+  if (selection.include) {
+    if (!selection.include->match(name)) {
+      why = "does not match include '" + include.getValue() + "'";
+      return Mode::FullPrecision;
+    }
+    return selection.defaultMode;
+  }
+  if (!quantizeHead && isOutputHead(op)) {
+    why = "the output head (quantize-head=false)";
+    return Mode::FullPrecision;
+  }
+  return selection.defaultMode;
+}
+
+ElementsAttr QuantizeW8A8Pass::makeConstant(RankedTensorType type,
+                                            ArrayRef<char> data, size_t align,
+                                            StringRef name) {
+  if (static_cast<int64_t>(data.size()) >= resourceThreshold)
+    return DenseResourceElementsAttr::get(
+        type, name, HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align));
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+void QuantizeW8A8Pass::runOnOperation() {
+  Selection selection;
+  if (failed(parseOptions(selection)))
+    return signalPassFailure();
+  // Quantized weights and scales per (weight constant, transposed).
+  std::map<std::pair<const void *, bool>, std::pair<ElementsAttr, ElementsAttr>>
+      weights;
+  MLIRContext *ctx = &getContext();
+
+  SmallVector<LinearOp> linears;
+  getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
+
+  // Decide every layer first, so that missing statistics are all reported
+  // before anything changes.
+  struct Plan {
+    LinearOp op;
+    Mode mode = Mode::FullPrecision;
+    std::string why;
+    float absMax = 0.0f;
+  };
+  SmallVector<Plan> plans;
+  bool missingStats = false;
+  for (LinearOp op : linears) {
+    Plan plan;
+    plan.op = op;
+    plan.mode = choose(selection, op, plan.why);
+    if (plan.mode != Mode::FullPrecision) {
+      if (!op.getInput().getType().getElementType().isF32() ||
+          !op.getType().getElementType().isF32()) {
+        plan.mode = Mode::FullPrecision;
+        plan.why = "its input is not f32";
+      } else if (!op.getWeight().getType().getElementType().isF32() ||
+                 !matchPattern(op.getWeight(), m_Constant())) {
+        plan.mode = Mode::FullPrecision;
+        plan.why = "the weight is not a constant f32 tensor";
+      }
+    }
+    if (plan.mode == Mode::Static) {
+      std::optional<float> absMax = getCalibratedAbsMax(op.getInput());
+      if (!absMax) {
+        StringRef name = getLayerName(op.getLoc());
+        emitError(op.getLoc(), "w8a8: static activations need calibration "
+                               "statistics, but ")
+            << (name.empty() ? std::string("this layer's input")
+                             : "the input of layer '" + name.str() + "'")
+            << " has no qopt.observe with min_max (or abs_max) stats; run "
+               "qopt-insert-observers{observers=min_max}, qrun calibrate and "
+               "qopt-apply-calibration first (docs/calibration.md)";
+        missingStats = true;
+      } else {
+        plan.absMax = *absMax;
+      }
+    }
+    plans.push_back(std::move(plan));
+  }
+  if (missingStats)
+    return signalPassFailure();
+
+  SchemeAttr weightScheme =
+      SchemeAttr::get(ctx, IntegerType::get(ctx, 8), Granularity::PerChannel,
+                      /*axis=*/0, /*group_size=*/std::nullopt,
+                      /*symmetric=*/true, /*narrow_range=*/true);
+  auto inputScheme = [&](Granularity granularity) {
+    return SchemeAttr::get(ctx, IntegerType::get(ctx, 8), granularity,
+                           std::nullopt, std::nullopt, /*symmetric=*/true,
+                           /*narrow_range=*/true);
+  };
+
+  // One quantization per activation tensor (and scale): layers that read
+  // the same value (q, k and v projections) share it. It is placed right
+  // after the value's definition, where it dominates every reader.
+  DenseMap<Value, DynamicQuantizeOp> dynamicQuantizes;
+  std::map<std::pair<void *, uint32_t>, QuantizeOp> staticQuantizes;
+  auto setInsertionPointAfterValue = [](OpBuilder &b, Value value) {
+    if (Operation *def = value.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(cast<BlockArgument>(value).getOwner());
+  };
+
+  int64_t numDynamic = 0, numStatic = 0, numFullPrecision = 0;
+  for (Plan &plan : plans) {
+    LinearOp op = plan.op;
+    Location loc = op.getLoc();
+    StringRef name = getLayerName(loc);
+    if (plan.mode == Mode::FullPrecision) {
+      emitRemark(loc, "w8a8: left fp32: ") << plan.why;
+      ++numFullPrecision;
+      continue;
+    }
+    std::string reason;
+    FailureOr<SmallVector<float>> w = readWeight(op, reason);
+    if (failed(w)) {
+      if (!reason.empty())
+        emitWarning(loc, "w8a8: not quantized: ") << reason;
+      emitRemark(loc, "w8a8: left fp32: ")
+          << (reason.empty() ? "the weight is not a constant f32 tensor"
+                             : reason);
+      ++numFullPrecision;
+      continue;
+    }
+    int64_t n = op.getNumOutputChannels(), k = op.getNumInputChannels();
+
+    Attribute weightAttr;
+    matchPattern(op.getWeight(), m_Constant(&weightAttr));
+    auto key = std::make_pair(weightAttr.getAsOpaquePointer(),
+                              op.getTransposeWeight());
+    auto it = weights.find(key);
+    if (it == weights.end()) {
+      SmallVector<int8_t> q;
+      SmallVector<float> scales;
+      quantizeWeight(*w, n, k, q, scales);
+      ElementsAttr qAttr = makeConstant(
+          RankedTensorType::get({n, k}, IntegerType::get(ctx, 8)),
+          ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
+          /*align=*/64, getResourceName(name, "weight"));
+      ElementsAttr sAttr = makeConstant(
+          RankedTensorType::get({n}, Float32Type::get(ctx)),
+          ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
+                         scales.size() * sizeof(float)),
+          alignof(float), getResourceName(name, "weight_scale"));
+      it = weights.emplace(key, std::make_pair(qAttr, sAttr)).first;
+    }
+
+    OpBuilder b(op);
+    SmallVector<ObserveOp> observers;
+    Value input = stripObservers(op.getInput(), observers);
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto storageType =
+        RankedTensorType::get(inputType.getShape(), IntegerType::get(ctx, 8));
+    Value quantized, inputScale;
+    SchemeAttr scheme;
+    if (plan.mode == Mode::Dynamic) {
+      scheme = inputScheme(Granularity::PerToken);
+      DynamicQuantizeOp &dynamic = dynamicQuantizes[input];
+      if (!dynamic) {
+        auto scaleType = RankedTensorType::get(inputType.getShape().drop_back(),
+                                               Float32Type::get(ctx));
+        OpBuilder::InsertionGuard guard(b);
+        setInsertionPointAfterValue(b, input);
+        dynamic = DynamicQuantizeOp::create(b, loc, storageType, scaleType,
+                                            input, scheme);
+      }
+      quantized = dynamic.getResult();
+      inputScale = dynamic.getScale();
+      emitRemark(loc, "w8a8: int8 weights per channel, int8 activations per "
+                      "token (dynamic)");
+      ++numDynamic;
+    } else {
+      scheme = inputScheme(Granularity::PerTensor);
+      float scale = plan.absMax / kQMax;
+      if (!(plan.absMax >= kTinyAbsMax))
+        scale = 1.0f;
+      QuantizeOp &quantize = staticQuantizes[{input.getAsOpaquePointer(),
+                                              llvm::bit_cast<uint32_t>(scale)}];
+      if (!quantize) {
+        OpBuilder::InsertionGuard guard(b);
+        setInsertionPointAfterValue(b, input);
+        Value scaleConstant = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                   b.getF32FloatAttr(scale)));
+        quantize = QuantizeOp::create(b, loc, storageType, input, scaleConstant,
+                                      /*zero_point=*/Value(),
+                                      /*act_order=*/Value(), scheme);
+      }
+      quantized = quantize.getResult();
+      inputScale = quantize.getScale();
+      emitRemark(loc, "w8a8: int8 weights per channel, int8 activations per "
+                      "tensor (static, scale ")
+          << formatFloat(scale)
+          << " from max |x| = " << formatFloat(plan.absMax) << ")";
+      ++numStatic;
+    }
+    Value qWeight = arith::ConstantOp::create(b, loc, it->second.first);
+    Value wScale = arith::ConstantOp::create(b, loc, it->second.second);
+    Value replacement = QuantizedLinearOp::create(
+        b, loc, op.getType(), quantized, qWeight, inputScale,
+        /*input_zero_point=*/Value(), wScale, /*weight_zero_point=*/Value(),
+        op.getBias(), scheme, weightScheme);
+    Operation *oldWeight = op.getWeight().getDefiningOp();
+    op.replaceAllUsesWith(replacement);
+    op.erase();
+    for (ObserveOp observe : observers) {
+      observe.replaceAllUsesWith(observe.getInput());
+      observe.erase();
+    }
+    if (oldWeight && oldWeight->use_empty())
+      oldWeight->erase();
+  }
+  emitRemark(getOperation()->getLoc(), "w8a8: quantized ")
+      << numDynamic + numStatic << " layers (" << numDynamic << " dynamic, "
+      << numStatic << " static), left " << numFullPrecision << " fp32";
+}
+
+} // namespace
