@@ -11,8 +11,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
-#include "qopt/Dialect/QOpt/Transforms/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
+#include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
