@@ -13,6 +13,7 @@
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
+#include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
@@ -75,83 +76,6 @@ constexpr float kQMax = 127.0f;
 /// Below this max |x| a tensor quantizes to zeros with scale 1 (the rule of
 /// qopt.dynamic_quantize): amax / 127 stays a normal f32.
 constexpr float kTinyAbsMax = 0x1p-119f;
-
-//===----------------------------------------------------------------------===//
-// Weights
-//===----------------------------------------------------------------------===//
-
-/// Resource blob names allow letters, digits, '_' and '.'.
-std::string getResourceName(StringRef layer, StringRef what) {
-  std::string name =
-      ("w8a8." + (layer.empty() ? StringRef("linear") : layer) + "." + what)
-          .str();
-  for (char &c : name)
-    if (!llvm::isAlnum(c) && c != '_' && c != '.')
-      c = '_';
-  return name;
-}
-
-/// The logical `[N, K]` weight in row-major f32, or failure with a reason
-/// (empty: not a constant f32 weight, no warning).
-FailureOr<SmallVector<float>> readWeight(LinearOp op, std::string &reason) {
-  RankedTensorType type = op.getWeight().getType();
-  Attribute attr;
-  if (!type.getElementType().isF32() || !type.hasStaticShape() ||
-      !matchPattern(op.getWeight(), m_Constant(&attr)))
-    return failure();
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  SmallVector<float> stored;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    auto values = dense.getValues<float>();
-    stored.assign(values.begin(), values.end());
-  } else if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
-    if (!data || static_cast<int64_t>(data->size()) != rows * cols) {
-      reason = "the weight's dense_resource blob is not available";
-      return failure();
-    }
-    stored.assign(data->begin(), data->end());
-  } else {
-    return failure();
-  }
-  if (llvm::any_of(stored, [](float v) { return !std::isfinite(v); })) {
-    reason = "the weight has non-finite values";
-    return failure();
-  }
-  if (op.getTransposeWeight())
-    return stored;
-  SmallVector<float> logical(stored.size());
-  for (int64_t k = 0; k < rows; ++k)
-    for (int64_t n = 0; n < cols; ++n)
-      logical[n * rows + k] = stored[k * cols + n];
-  return logical;
-}
-
-/// int8 per output channel, symmetric, narrow range: RTN's arithmetic
-/// (f32, round half to even), so that dequantize(quantize(w)) at run time
-/// gives exactly the weights the products use.
-void quantizeWeight(ArrayRef<float> w, int64_t n, int64_t k,
-                    SmallVectorImpl<int8_t> &q,
-                    SmallVectorImpl<float> &scales) {
-  q.resize(n * k);
-  scales.resize(n);
-  for (int64_t row = 0; row < n; ++row) {
-    ArrayRef<float> values = w.slice(row * k, k);
-    float amax = 0.0f;
-    for (float v : values)
-      amax = std::max(amax, std::fabs(v));
-    float scale = amax / kQMax;
-    // An all-zero channel, or one whose scale underflows: any scale gives 0.
-    if (!(scale > 0.0f) || !std::isfinite(scale))
-      scale = 1.0f;
-    scales[row] = scale;
-    for (int64_t col = 0; col < k; ++col) {
-      float v = std::nearbyint(values[col] / scale);
-      q[row * k + col] =
-          static_cast<int8_t>(std::min(std::max(v, -kQMax), kQMax));
-    }
-  }
-}
 
 //===----------------------------------------------------------------------===//
 // Static activation scales
@@ -416,7 +340,7 @@ void QuantizeW8A8Pass::runOnOperation() {
       continue;
     }
     std::string reason;
-    FailureOr<SmallVector<float>> w = readWeight(op, reason);
+    FailureOr<SmallVector<float>> w = readLinearWeight(op, reason);
     if (failed(w)) {
       if (!reason.empty())
         emitWarning(loc, "w8a8: not quantized: ") << reason;
@@ -434,18 +358,23 @@ void QuantizeW8A8Pass::runOnOperation() {
                               op.getTransposeWeight());
     auto it = weights.find(key);
     if (it == weights.end()) {
-      SmallVector<int8_t> q;
-      SmallVector<float> scales;
-      quantizeWeight(*w, n, k, q, scales);
+      // RTN int8 per output channel, symmetric narrow range, so that the
+      // weights match an RTN int8 weight-only layer's exactly.
+      LayerSpec spec;
+      spec.bits = 8;
+      spec.granularity = Granularity::PerChannel;
+      QuantizedWeight quantized = quantizeRTN(*w, n, k, spec);
+      SmallVector<int8_t> &q = quantized.bytes;
+      SmallVector<float> &scales = quantized.scales;
       ElementsAttr qAttr = makeConstant(
           RankedTensorType::get({n, k}, IntegerType::get(ctx, 8)),
           ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
-          /*align=*/64, getResourceName(name, "weight"));
+          /*align=*/64, getWeightResourceName("w8a8", name, "weight"));
       ElementsAttr sAttr = makeConstant(
           RankedTensorType::get({n}, Float32Type::get(ctx)),
           ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
                          scales.size() * sizeof(float)),
-          alignof(float), getResourceName(name, "weight_scale"));
+          alignof(float), getWeightResourceName("w8a8", name, "weight_scale"));
       it = weights.emplace(key, std::make_pair(qAttr, sAttr)).first;
     }
 
