@@ -55,17 +55,19 @@ std::string describe(LinearOp op) {
                       : ("'" + name + "'").str();
 }
 
-/// The f32 values of a constant (dense or dense_resource), or nothing.
-std::optional<SmallVector<float>> readFloats(Attribute attr) {
+/// The values of a constant of element type `T` (dense or dense_resource of
+/// `ResourceAttr`) whose element type is `ElementType`, or nothing.
+template <typename T, typename ElementType, typename ResourceAttr>
+std::optional<SmallVector<T>> readValues(Attribute attr) {
   auto elements = dyn_cast_or_null<ElementsAttr>(attr);
-  if (!elements || !elements.getShapedType().getElementType().isF32())
+  if (!elements || !isa<ElementType>(elements.getShapedType().getElementType()))
     return std::nullopt;
-  SmallVector<float> out;
+  SmallVector<T> out;
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    auto values = dense.getValues<float>();
+    auto values = dense.getValues<T>();
     out.assign(values.begin(), values.end());
-  } else if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+  } else if (auto resource = dyn_cast<ResourceAttr>(attr)) {
+    std::optional<ArrayRef<T>> data = resource.tryGetAsArrayRef();
     if (!data || static_cast<int64_t>(data->size()) !=
                      elements.getShapedType().getNumElements())
       return std::nullopt;
@@ -76,24 +78,12 @@ std::optional<SmallVector<float>> readFloats(Attribute attr) {
   return out;
 }
 
+std::optional<SmallVector<float>> readFloats(Attribute attr) {
+  return readValues<float, Float32Type, DenseF32ResourceElementsAttr>(attr);
+}
+
 std::optional<SmallVector<double>> readDoubles(Attribute attr) {
-  auto elements = dyn_cast_or_null<ElementsAttr>(attr);
-  if (!elements || !elements.getShapedType().getElementType().isF64())
-    return std::nullopt;
-  SmallVector<double> out;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    auto values = dense.getValues<double>();
-    out.assign(values.begin(), values.end());
-  } else if (auto resource = dyn_cast<DenseF64ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<double>> data = resource.tryGetAsArrayRef();
-    if (!data || static_cast<int64_t>(data->size()) !=
-                     elements.getShapedType().getNumElements())
-      return std::nullopt;
-    out.assign(data->begin(), data->end());
-  } else {
-    return std::nullopt;
-  }
-  return out;
+  return readValues<double, Float64Type, DenseF64ResourceElementsAttr>(attr);
 }
 
 /// Whether `user` is the only op that reads the values of `value`: other
