@@ -18,7 +18,11 @@
 # --true-sequential, which calibrates block by block into DIR/<name>/).
 # The same calibration set, observed with min_max and abs_max
 # (DIR/static-calib), serves the static W8A8 rows: SmoothQuant reads abs_max,
-# W8A8 static the (smoothed) min_max ranges.
+# W8A8 static the (smoothed) min_max ranges. The clipping observers
+# (percentile, mse, histogram) on the same set go to DIR/clip-calib, for
+# the W8A8 static rows with range=percentile|mse|histogram; min_max and
+# abs_max on a prose-only set (DIR/calib-prose.jsonl, calibration_set.py
+# --tasks prose) to DIR/prose-calib, for the calibration-set ablation.
 #
 #   bench/quality_table.sh compile DIR [qopt-compile flags]
 #       compiles fp32 and every setting below into DIR (needs the build);
@@ -59,6 +63,14 @@ settings=(
   "w8a8_dynamic|W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic}|pipeline"
   "w8a8_static|W8A8 static per tensor (min/max)|qopt-quantize-w8a8{activations=static}|calibrated"
   "sq_w8a8_static|SmoothQuant (alpha 0.5) + W8A8 static|qopt-smooth-quant{alpha=0.5},qopt-quantize-w8a8{activations=static}|calibrated"
+  "w8a8_static_pct|W8A8 static per tensor (percentile 99.99)|qopt-quantize-w8a8{activations=static range=percentile}|calibrated-clip"
+  "w8a8_static_mse|W8A8 static per tensor (MSE clip)|qopt-quantize-w8a8{activations=static range=mse}|calibrated-clip"
+  "w8a8_static_kl|W8A8 static per tensor (histogram KL clip)|qopt-quantize-w8a8{activations=static range=histogram}|calibrated-clip"
+  "sq025_w8a8_static|SmoothQuant (alpha 0.25) + W8A8 static|qopt-smooth-quant{alpha=0.25},qopt-quantize-w8a8{activations=static}|calibrated"
+  "sq075_w8a8_static|SmoothQuant (alpha 0.75) + W8A8 static|qopt-smooth-quant{alpha=0.75},qopt-quantize-w8a8{activations=static}|calibrated"
+  "sq090_w8a8_static|SmoothQuant (alpha 0.9) + W8A8 static|qopt-smooth-quant{alpha=0.9},qopt-quantize-w8a8{activations=static}|calibrated"
+  "sq_w8a8_static_prose|SmoothQuant (alpha 0.5) + W8A8 static, prose-only calibration|qopt-smooth-quant{alpha=0.5},qopt-quantize-w8a8{activations=static}|calibrated-prose"
+  "w8a8_static_prose|W8A8 static per tensor (min/max), prose-only calibration|qopt-quantize-w8a8{activations=static}|calibrated-prose"
 )
 if [ -n "${QOPT_TABLE_SETTINGS:-}" ]; then
   selected=()
@@ -85,15 +97,29 @@ compile)
         --pre-pipeline="$options" "$@" 2>"$dir/$name.log" ||
         { cat "$dir/$name.log" >&2; exit 1; }
       ;;
-    calibrated)
+    calibrated | calibrated-clip | calibrated-prose)
+      # Three calibrations, each run once per DIR: min/max + per-channel
+      # abs-max on the mixed set (static W8A8, SmoothQuant), the clipping
+      # observers on the mixed set, and min/max + abs-max on prose only
+      # (the calibration-set ablation).
+      set_file="$calib" observers=min_max,abs_max cdir="$dir/static-calib"
+      case "$kind" in
+      calibrated-clip)
+        observers=percentile,mse,histogram cdir="$dir/clip-calib" ;;
+      calibrated-prose)
+        set_file="$dir/calib-prose.jsonl" cdir="$dir/prose-calib"
+        [ -f "$set_file" ] || python3 "$root/scripts/calibration_set.py" \
+          "$set_file" --tasks prose -n "${QOPT_GPTQ_CALIB_N:-128}" \
+          --seq "${QOPT_GPTQ_CALIB_SEQ:-2048}"
+        ;;
+      esac
       [ -f "$calib" ] || python3 "$root/scripts/calibration_set.py" "$calib" \
         -n "${QOPT_GPTQ_CALIB_N:-128}" --seq "${QOPT_GPTQ_CALIB_SEQ:-2048}"
-      if [ ! -f "$dir/static-calib/calibrated.mlirbc" ]; then
+      if [ ! -f "$cdir/calibrated.mlirbc" ]; then
         QOPT_BIN="$QOPT_BUILD/bin" "$root/scripts/calibrate.sh" "$model" \
-          "$calib" "$dir/static-calib" --observers=min_max,abs_max --batch 4
+          "$set_file" "$cdir" --observers="$observers" --batch 4
       fi
-      # The passes' remarks (one per layer) go to a log.
-      "$QOPT_BUILD/bin/qopt-compile" "$dir/static-calib/calibrated.mlirbc" \
+      "$QOPT_BUILD/bin/qopt-compile" "$cdir/calibrated.mlirbc" \
         -o "$dir/$name.so" --pre-pipeline="$options" "$@" \
         2>"$dir/$name.log" || { cat "$dir/$name.log" >&2; exit 1; }
       ;;

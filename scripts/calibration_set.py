@@ -11,8 +11,13 @@ from the eval suites (evals/v2). Needs the real-text corpus
 (`python3 models/bytellama2/data.py corpus --out DIR`, about 2 minutes on a
 Debian machine); --corpus builds it there when it is missing.
 
+--tasks draws the rows from only those row kinds of the training mix
+(data.ROW_MIX: code, prose, long_context, math, json_tools, chat), keeping
+their relative weights, e.g. `--tasks prose` for a prose-only set (the
+calibration-set ablation in docs/quality.md).
+
 Usage: scripts/calibration_set.py OUT.jsonl [-n 32] [--seq 2048]
-           [--corpus .devwork/corpus]
+           [--corpus .devwork/corpus] [--tasks KIND,...]
 """
 
 import argparse
@@ -34,7 +39,19 @@ def main():
                     help="bytes (= tokens) per sequence (2048)")
     ap.add_argument("--corpus", default=os.path.join(root, ".devwork",
                                                      "corpus"))
+    ap.add_argument("--tasks", default="",
+                    help="comma-separated row kinds of the training mix "
+                    "(default: all of " +
+                    ",".join(t for t, _ in data.ROW_MIX) + ")")
     args = ap.parse_args()
+    if args.tasks:
+        wanted = args.tasks.split(",")
+        unknown = [t for t in wanted if t not in dict(data.ROW_MIX)]
+        if unknown:
+            ap.error("unknown --tasks " + ",".join(unknown) + "; expected " +
+                     ",".join(t for t, _ in data.ROW_MIX))
+        # train_chunk draws each row's kind from data.ROW_MIX.
+        data.ROW_MIX = [(t, w) for t, w in data.ROW_MIX if t in wanted]
     if not os.path.exists(os.path.join(args.corpus, data.CORPUS_FILE)):
         print(f"building the corpus in {args.corpus}", file=sys.stderr)
         subprocess.run([sys.executable, data.__file__, "corpus", "--out",

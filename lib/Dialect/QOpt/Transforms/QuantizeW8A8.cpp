@@ -81,54 +81,88 @@ constexpr float kTinyAbsMax = 0x1p-119f;
 // Static activation scales
 //===----------------------------------------------------------------------===//
 
+/// The largest |v| of a statistics tensor, if it is a readable f32 tensor.
+std::optional<float> largestMagnitude(ElementsAttr values) {
+  if (!values || !values.getElementType().isF32())
+    return std::nullopt;
+  float result = 0.0f;
+  bool any = false;
+  auto visit = [&](float v) {
+    result = std::max(result, std::fabs(v));
+    any = true;
+  };
+  if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
+    for (float v : dense.getValues<float>())
+      visit(v);
+  } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
+    std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    for (float v : *data)
+      visit(v);
+  }
+  return any ? std::optional<float>(result) : std::nullopt;
+}
+
+/// Whether `kind` clips the range (its min/max are the clipped range that
+/// qopt-apply-calibration wrote, not the observed extremes).
+bool isClippingObserver(ObserverKind kind) {
+  return kind == ObserverKind::Percentile || kind == ObserverKind::MSE ||
+         kind == ObserverKind::Histogram;
+}
+
+/// max |x| of the range that the statistics of one observer stand for.
+std::optional<float> getRangeAbsMax(ObserveOp observe) {
+  StatsAttr stats = observe.getStatsAttr();
+  if (!stats)
+    return std::nullopt;
+  if (observe.getObserver().getKind() == ObserverKind::AbsMax)
+    return largestMagnitude(stats.getAbsmax());
+  std::optional<float> lo = largestMagnitude(stats.getMin());
+  std::optional<float> hi = largestMagnitude(stats.getMax());
+  if (!lo || !hi)
+    return std::nullopt;
+  return std::max(*lo, *hi);
+}
+
 /// max |x| from the calibration statistics on the chain of observers that
-/// feeds `input`: a `min_max` point (max(|min|, |max|)), else an `abs_max`
-/// one (its largest channel).
-std::optional<float> getCalibratedAbsMax(Value input) {
-  std::optional<float> fromAbsMax;
+/// feeds `input`. With `range` = `auto`: the one clipping observer
+/// (percentile, mse or histogram) if the chain has one, else `min_max`, else
+/// the largest channel of `abs_max`; several different clipping observers
+/// are ambiguous (`ambiguous` is set). Otherwise the observer of that kind.
+std::optional<float> getCalibratedAbsMax(Value input,
+                                         std::optional<ObserverKind> range,
+                                         bool &ambiguous) {
+  ambiguous = false;
+  std::optional<float> clipped, minMax, absMax;
+  std::optional<ObserverKind> clipKind;
   for (auto observe = input.getDefiningOp<ObserveOp>(); observe;
        observe = observe.getInput().getDefiningOp<ObserveOp>()) {
-    StatsAttr stats = observe.getStatsAttr();
-    if (!stats)
+    ObserverKind kind = observe.getObserver().getKind();
+    std::optional<float> value = getRangeAbsMax(observe);
+    if (!value)
       continue;
-    auto largest = [](ElementsAttr values) -> std::optional<float> {
-      if (!values || !values.getElementType().isF32())
-        return std::nullopt;
-      float result = 0.0f;
-      bool any = false;
-      if (auto dense = dyn_cast<DenseElementsAttr>(values)) {
-        for (float v : dense.getValues<float>()) {
-          result = std::max(result, std::fabs(v));
-          any = true;
-        }
-      } else if (auto blob = dyn_cast<DenseF32ResourceElementsAttr>(values)) {
-        std::optional<ArrayRef<float>> data = blob.tryGetAsArrayRef();
-        if (!data)
-          return std::nullopt;
-        for (float v : *data) {
-          result = std::max(result, std::fabs(v));
-          any = true;
-        }
-      }
-      return any ? std::optional<float>(result) : std::nullopt;
-    };
-    switch (observe.getObserver().getKind()) {
-    case ObserverKind::MinMax: {
-      std::optional<float> lo = largest(stats.getMin());
-      std::optional<float> hi = largest(stats.getMax());
-      if (lo && hi)
-        return std::max(*lo, *hi);
-      break;
+    if (range) {
+      if (kind == *range)
+        return value;
+      continue;
     }
-    case ObserverKind::AbsMax:
-      if (!fromAbsMax)
-        fromAbsMax = largest(stats.getAbsmax());
-      break;
-    default:
-      break;
+    if (isClippingObserver(kind)) {
+      if (clipKind && *clipKind != kind)
+        ambiguous = true;
+      clipKind = kind;
+      clipped = value;
+    } else if (kind == ObserverKind::MinMax && !minMax) {
+      minMax = value;
+    } else if (kind == ObserverKind::AbsMax && !absMax) {
+      absMax = value;
     }
   }
-  return fromAbsMax;
+  if (range || ambiguous)
+    return std::nullopt;
+  if (clipped)
+    return clipped;
+  return minMax ? minMax : absMax;
 }
 
 /// The input of `op` without the observers that only feed it.
@@ -160,6 +194,8 @@ private:
     std::optional<llvm::Regex> include, exclude;
   };
   LogicalResult parseOptions(Selection &selection);
+  /// The observer kind `range` names; none for `auto`.
+  std::optional<ObserverKind> rangeKind;
   /// How `op` is quantized, and why when it stays f32.
   Mode choose(const Selection &selection, LinearOp op, std::string &why);
   ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
@@ -177,6 +213,14 @@ LogicalResult QuantizeW8A8Pass::parseOptions(Selection &selection) {
     return emitError() << "unknown activations '" << activations.getValue()
                        << "'; expected dynamic or static";
   selection.defaultMode = *mode;
+  rangeKind.reset();
+  if (range != "auto") {
+    rangeKind = symbolizeObserverKind(range);
+    if (!rangeKind || *rangeKind == ObserverKind::Hessian)
+      return emitError() << "unknown range '" << range.getValue()
+                         << "'; expected auto, min_max, abs_max, percentile, "
+                            "mse or histogram";
+  }
   for (const std::string &entry : overrides) {
     StringRef text(entry);
     size_t eq = text.rfind('=');
@@ -287,16 +331,35 @@ void QuantizeW8A8Pass::runOnOperation() {
       }
     }
     if (plan.mode == Mode::Static) {
-      std::optional<float> absMax = getCalibratedAbsMax(op.getInput());
+      bool ambiguous = false;
+      std::optional<float> absMax =
+          getCalibratedAbsMax(op.getInput(), rangeKind, ambiguous);
       if (!absMax) {
         StringRef name = getLayerName(op.getLoc());
-        emitError(op.getLoc(), "w8a8: static activations need calibration "
-                               "statistics, but ")
-            << (name.empty() ? std::string("this layer's input")
-                             : "the input of layer '" + name.str() + "'")
-            << " has no qopt.observe with min_max (or abs_max) stats; run "
-               "qopt-insert-observers{observers=min_max}, qrun calibrate and "
-               "qopt-apply-calibration first (docs/calibration.md)";
+        std::string what = name.empty()
+                               ? std::string("this layer's input")
+                               : "the input of layer '" + name.str() + "'";
+        if (ambiguous)
+          emitError(op.getLoc(), "w8a8: ")
+              << what
+              << " has statistics of several clipping observers; choose one "
+                 "with range=percentile, mse or histogram";
+        else if (rangeKind)
+          emitError(op.getLoc(), "w8a8: range=")
+              << range.getValue() << " needs " << what
+              << " to have a qopt.observe of that kind with stats; run "
+                 "qopt-insert-observers{observers="
+              << range.getValue()
+              << "}, qrun calibrate and qopt-apply-calibration first "
+                 "(docs/calibration.md)";
+        else
+          emitError(op.getLoc(), "w8a8: static activations need calibration "
+                                 "statistics, but ")
+              << what
+              << " has no qopt.observe with range stats (min_max, abs_max, "
+                 "percentile, mse or histogram); run "
+                 "qopt-insert-observers{observers=min_max}, qrun calibrate and "
+                 "qopt-apply-calibration first (docs/calibration.md)";
         missingStats = true;
       } else {
         plan.absMax = *absMax;

@@ -14,6 +14,11 @@
 // RUN: qopt %t/remarks.mlir -split-input-file -verify-diagnostics --qopt-quantize-w8a8 | FileCheck %t/remarks.mlir
 // RUN: qopt %t/remarks-static.mlir -verify-diagnostics --qopt-quantize-w8a8='activations=static'
 // RUN: qopt %t/missing-stats.mlir -verify-diagnostics --qopt-quantize-w8a8='activations=static'
+// RUN: qopt %t/range.mlir -split-input-file --qopt-quantize-w8a8='activations=static' 2>/dev/null | FileCheck %t/range.mlir --check-prefix=AUTO
+// RUN: qopt %t/range.mlir -split-input-file --qopt-quantize-w8a8='activations=static range=min_max' 2>/dev/null | FileCheck %t/range.mlir --check-prefix=MINMAX
+// RUN: qopt %t/range-errors.mlir -split-input-file -verify-diagnostics --qopt-quantize-w8a8='activations=static'
+// RUN: qopt %t/range-missing.mlir -verify-diagnostics --qopt-quantize-w8a8='activations=static range=mse'
+// RUN: qopt %t/bad-range.mlir -verify-diagnostics --qopt-quantize-w8a8='activations=static range=hessian'
 // RUN: qopt %t/bad-activations.mlir -verify-diagnostics --qopt-quantize-w8a8='activations=per-channel'
 // RUN: qopt %t/bad-override-form.mlir -verify-diagnostics --qopt-quantize-w8a8='overrides=fc1'
 // RUN: qopt %t/bad-override-spec.mlir -verify-diagnostics --qopt-quantize-w8a8='overrides=fc*=int8'
@@ -340,13 +345,79 @@ func.func @remarks_static(%x: tensor<2x4xf32>, %wa: tensor<4x4xf32>) -> tensor<2
 // count), and nothing changes.
 func.func @missing_stats(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %w = arith.constant dense<1.0> : tensor<4x4xf32>
-  // expected-error @+1 {{w8a8: static activations need calibration statistics, but this layer's input has no qopt.observe with min_max (or abs_max) stats; run qopt-insert-observers{observers=min_max}, qrun calibrate and qopt-apply-calibration first (docs/calibration.md)}}
+  // expected-error @+1 {{w8a8: static activations need calibration statistics, but this layer's input has no qopt.observe with range stats (min_max, abs_max, percentile, mse or histogram); run qopt-insert-observers{observers=min_max}, qrun calibrate and qopt-apply-calibration first (docs/calibration.md)}}
   %a = qopt.linear %x, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
   %o = qopt.observe %a name "fc2:input" observer <kind = min_max> : tensor<2x4xf32>
   // expected-error @+1 {{this layer's input has no qopt.observe}}
   %b = qopt.linear %o, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
   %r = arith.negf %b : tensor<2x4xf32>
   return %r : tensor<2x4xf32>
+}
+
+//--- range.mlir
+
+// With the default range=auto, a clipping observer's range (here the
+// percentile clip 1.27 -> s = 0.01) wins over min_max (12.7 -> s = 0.1),
+// whatever their order in the chain; range=min_max takes the extremes.
+// AUTO-LABEL: func.func @percentile_over_min_max
+// AUTO-DAG: arith.constant dense<0.00999999977> : tensor<f32>
+// AUTO-NOT: qopt.observe
+// MINMAX-LABEL: func.func @percentile_over_min_max
+// MINMAX-DAG: arith.constant dense<1.000000e-01> : tensor<f32>
+// MINMAX-NOT: qopt.observe
+func.func @percentile_over_min_max(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2xf32>
+  %0 = qopt.observe %x name "fc1:input" observer <kind = min_max> stats <samples = 8, min = dense<-12.7> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  %1 = qopt.observe %0 name "fc1:input" observer <kind = percentile, percentile = 99.0, bins = 8> stats <samples = 8, min = dense<-1.27> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  %y = qopt.linear %1, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32>
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+// The MSE clip (2.54 -> s = 0.02) is used like the percentile one.
+// AUTO-LABEL: func.func @mse
+// AUTO-DAG: arith.constant dense<2.000000e-02> : tensor<f32>
+// MINMAX-LABEL: func.func @mse
+// MINMAX-DAG: arith.constant dense<1.000000e-01> : tensor<f32>
+func.func @mse(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2xf32>
+  %0 = qopt.observe %x name "fc1:input" observer <kind = mse, bins = 8> stats <samples = 8, min = dense<-2.54> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  %1 = qopt.observe %0 name "fc1:input" observer <kind = min_max> stats <samples = 8, min = dense<-12.7> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  %y = qopt.linear %1, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32>
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+//--- range-errors.mlir
+
+// Two different clipping observers leave auto without a choice.
+func.func @ambiguous(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2xf32>
+  %0 = qopt.observe %x name "fc1:input" observer <kind = mse, bins = 8> stats <samples = 8, min = dense<-2.54> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  %1 = qopt.observe %0 name "fc1:input" observer <kind = percentile, percentile = 99.0, bins = 8> stats <samples = 8, min = dense<-1.27> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  // expected-error @+1 {{w8a8: this layer's input has statistics of several clipping observers; choose one with range=percentile, mse or histogram}}
+  %y = qopt.linear %1, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32>
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+//--- range-missing.mlir
+
+func.func @range_missing(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2xf32>
+  %0 = qopt.observe %x name "fc1:input" observer <kind = min_max> stats <samples = 8, min = dense<-12.7> : tensor<f32>, max = dense<1.0> : tensor<f32>> : tensor<?x4xf32>
+  // expected-error @+1 {{w8a8: range=mse needs this layer's input to have a qopt.observe of that kind with stats; run qopt-insert-observers{observers=mse}, qrun calibrate and qopt-apply-calibration first (docs/calibration.md)}}
+  %y = qopt.linear %0, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32>
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+//--- bad-range.mlir
+
+// expected-error @+1 {{qopt-quantize-w8a8: unknown range 'hessian'; expected auto, min_max, abs_max, percentile, mse or histogram}}
+module {
 }
 
 //--- bad-activations.mlir

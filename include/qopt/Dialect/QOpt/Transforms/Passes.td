@@ -335,8 +335,12 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
     * `static`: one scale for the whole input tensor from calibration,
       symmetric (int8 `[-127, 127]`, no zero point, which is what the int8
       kernels take): `s = max(|min|, |max|) / 127` from the `#qopt.stats` of
-      the `min_max` observer on the layer's input (`abs_max` statistics are
-      accepted too: the largest channel), and `s = 1` when that is below
+      an observer on the layer's input, chosen by `range`: `auto` (the
+      default) takes the clipping observer (`percentile`, `mse` or
+      `histogram`, whose min/max `qopt-apply-calibration` set to the clip)
+      when there is one, else `min_max`, else `abs_max` (its largest
+      channel), and is an error when two different clipping observers are
+      there; `range=KIND` takes that observer only. `s = 1` when that is below
       2^-119 (an input that was always zero), so the scale is never 0,
       denormal or infinite; the layer's input becomes
       `qopt.quantize` with that `per_tensor` scale. A layer whose input has
@@ -418,6 +422,10 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
            /*default=*/"\"dynamic\"",
            "How activations get their scales: 'dynamic' (per token, at run "
            "time) or 'static' (per tensor, from calibration statistics)">,
+    Option<"range", "range", "std::string", /*default=*/"\"auto\"",
+           "Which observer's statistics give a static scale: 'auto' (a "
+           "clipping observer, else min_max, else abs_max), 'min_max', "
+           "'abs_max', 'percentile', 'mse' or 'histogram'">,
     Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
            "Quantize the output head too (a linear layer whose result is "
            "returned, or named *lm_head*)">,
