@@ -255,6 +255,14 @@ Plan planFold(PermuteOp root) {
       continue;
     }
 
+    // A cast only changes what the type says about the sizes.
+    if (isa<tensor::CastOp>(def)) {
+      if (!follow(def->getOpOperand(0)))
+        return fail("the input of " + describe(def) +
+                    " is a block argument or comes from another block");
+      continue;
+    }
+
     // A reshape that keeps the innermost dimension.
     if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def)) {
       SmallVector<ReassociationIndices> groups =

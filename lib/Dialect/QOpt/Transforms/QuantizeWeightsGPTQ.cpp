@@ -23,6 +23,7 @@
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Sequence.h"
@@ -488,8 +489,18 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
         !llvm::equal(permutation, llvm::seq<int64_t>(0, k))) {
       OpBuilder b(op);
       Value input = op.getInput();
-      Value permuted = PermuteOp::create(b, op.getLoc(), input.getType(), input,
-                                         permutation);
+      auto type = cast<RankedTensorType>(input.getType());
+      // qopt.permute needs the channel count in the type: an input typed
+      // [..., ?] is cast to [..., K] around it.
+      SmallVector<int64_t> shape(type.getShape());
+      shape.back() = k;
+      auto staticType = type.clone(shape);
+      if (staticType != type)
+        input = tensor::CastOp::create(b, op.getLoc(), staticType, input);
+      Value permuted =
+          PermuteOp::create(b, op.getLoc(), staticType, input, permutation);
+      if (staticType != type)
+        permuted = tensor::CastOp::create(b, op.getLoc(), type, permuted);
       op.getInputMutable().set(permuted);
       ++withPermutedInput;
     }

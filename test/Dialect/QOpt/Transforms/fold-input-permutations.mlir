@@ -124,6 +124,38 @@ func.func @collapse(%x: tensor<2x4x2xf32>) -> tensor<8x2xf32> {
 
 // -----
 
+// Through casts (GPTQ casts an input typed [?, ?] to [?, K] around the
+// permutation), and with the weights in dense_resource blobs: the permuted
+// copies are new blobs.
+// CHECK-LABEL: func.func @casts
+// CHECK-NOT: qopt.permute
+// CHECK: %[[W:.*]] = arith.constant dense_resource<wr.permuted> : tensor<3x2xf32>
+// CHECK: qopt.linear %arg0, %[[W]] transpose_weight
+// CHECK: wr.permuted: "0x400000000000A0400000C0400000803F000000400000404000008040"
+// expected-remark @+1 {{fold-input-permutations: folded 1, kept 0}}
+module {
+func.func @casts(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense_resource<wr> : tensor<3x2xf32>
+  %wd = arith.constant dense<[[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]> : tensor<2x3xf32>
+  %y = qopt.linear %x, %w transpose_weight : tensor<?x2xf32>, tensor<3x2xf32> -> tensor<?x3xf32>
+  %d = tensor.cast %y : tensor<?x3xf32> to tensor<?x?xf32>
+  %s = tensor.cast %d : tensor<?x?xf32> to tensor<?x3xf32>
+  %p = qopt.permute %s [2, 0, 1] : tensor<?x3xf32>
+  %b = tensor.cast %p : tensor<?x3xf32> to tensor<?x?xf32>
+  %o = qopt.linear %b, %wd transpose_weight : tensor<?x?xf32>, tensor<2x3xf32> -> tensor<?x2xf32>
+  return %o : tensor<?x2xf32>
+}
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      wr: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}
+
+// -----
+
 // RMSNorm: the norm's input x is also read by the reduction (the mean of
 // squares; in a model also by the residual add), so it cannot be permuted:
 // the permutation stays.

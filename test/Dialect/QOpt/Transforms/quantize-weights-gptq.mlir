@@ -12,6 +12,7 @@
 // RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true static-groups=false' | FileCheck %t/permuted.mlir --check-prefix=PERM
 // RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true' | FileCheck %t/permuted.mlir --check-prefix=STATIC
 // RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel act-order=true static-groups=false' | FileCheck %t/permuted.mlir --check-prefix=PC
+// RUN: qopt %t/permuted-dynamic.mlir --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true static-groups=false' | FileCheck %t/permuted-dynamic.mlir
 // RUN: qopt %t/diagnostics.mlir -split-input-file -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel overrides=skip=fp' | FileCheck %t/diagnostics.mlir
 // RUN: qopt %t/no-retries.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel damp-retries=1' | FileCheck %t/no-retries.mlir
 // RUN: qopt %t/resources.mlir -verify-diagnostics --qopt-quantize-weights-gptq='bits=8 granularity=per-channel resource-threshold=0' | FileCheck %t/resources.mlir
@@ -134,6 +135,23 @@ func.func @permuted(%x: tensor<?x4xf32>) -> tensor<?x1xf32> {
   %r = arith.negf %y : tensor<?x1xf32>
   return %r : tensor<?x1xf32>
 }
+}
+
+//--- permuted-dynamic.mlir
+
+// An input whose channel count is dynamic in its type is cast to [?, 4]
+// for the permutation and back.
+// CHECK-LABEL: func.func @permuted_dynamic
+// CHECK: %[[C:.*]] = tensor.cast %arg0 : tensor<?x?xf32> to tensor<?x4xf32>
+// CHECK: %[[P:.*]] = qopt.permute %[[C]] [1, 3, 2, 0] : tensor<?x4xf32>
+// CHECK: %[[B:.*]] = tensor.cast %[[P]] : tensor<?x4xf32> to tensor<?x?xf32>
+// CHECK: qopt.weight_only_linear %[[B]],
+func.func @permuted_dynamic(%x: tensor<?x?xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[0.62, 0.13, -0.33, 1.4]]> : tensor<1x4xf32>
+  %h = qopt.observe %x name "fc1:input" observer <kind = hessian> stats <samples = 1, hessian = dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 4.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 3.0]]> : tensor<4x4xf64>> : tensor<?x?xf32>
+  %y = qopt.linear %h, %w transpose_weight : tensor<?x?xf32>, tensor<1x4xf32> -> tensor<?x1xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x1xf32>
+  return %r : tensor<?x1xf32>
 }
 
 //--- diagnostics.mlir

@@ -320,7 +320,8 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
     ```
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect"
   ];
   let options = !listconcat(WeightQuantizerOptions, [
     Option<"damp", "damp", "double", /*default=*/"0.01",
@@ -374,7 +375,8 @@ def FoldInputPermutations : Pass<"qopt-fold-input-permutations"> {
       `c` (per-token factors, scalars) stay as they are. So SwiGLU's
       `silu(gate(h)) * up(h)` permutes the output rows of both gate and up;
     * a `tensor.collapse_shape` / `expand_shape` that keeps the innermost
-      dimension (`[B, S, C] -> [B*S, C]`): transparent;
+      dimension (`[B, S, C] -> [B*S, C]`), or a `tensor.cast`:
+      transparent;
     * a constant: replaced by its permuted copy.
 
     Permuted copies of constants keep their form (`dense` stays `dense`, a
