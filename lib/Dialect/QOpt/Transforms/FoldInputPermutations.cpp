@@ -340,25 +340,33 @@ Plan planFold(PermuteOp root) {
 /// Rewrites the IR as `plan` says and removes `root`.
 void applyFold(PermuteOp root, const Plan &plan) {
   ArrayRef<int64_t> p = root.getPermutation();
-  SmallVector<Operation *> oldConstants;
+  // Constants may be shared (CSE merges equal ones): each old one is
+  // erased once, when nothing reads it any more.
+  llvm::SetVector<Operation *> oldConstants;
   for (auto [operand, dim] : plan.edits) {
     Value old = operand->get();
     ElementsAttr attr;
     matchPattern(old, m_Constant(&attr));
+    ElementsAttr permuted = permuteAlong(attr, dim, p);
+    if (permuted == attr)
+      continue; // A splat.
     OpBuilder b(operand->getOwner());
-    operand->set(arith::ConstantOp::create(
-        b, old.getLoc(), cast<TypedAttr>(permuteAlong(attr, dim, p))));
-    oldConstants.push_back(old.getDefiningOp());
+    operand->set(
+        arith::ConstantOp::create(b, old.getLoc(), cast<TypedAttr>(permuted)));
+    oldConstants.insert(old.getDefiningOp());
   }
   for (Value value : plan.constants) {
     ElementsAttr attr;
     matchPattern(value, m_Constant(&attr));
     int64_t dim = attr.getShapedType().getRank() - 1;
+    ElementsAttr permuted = permuteAlong(attr, dim, p);
+    if (permuted == attr)
+      continue;
     OpBuilder b(value.getDefiningOp());
-    Value permuted = arith::ConstantOp::create(
-        b, value.getLoc(), cast<TypedAttr>(permuteAlong(attr, dim, p)));
-    value.replaceAllUsesWith(permuted);
-    oldConstants.push_back(value.getDefiningOp());
+    Value replacement =
+        arith::ConstantOp::create(b, value.getLoc(), cast<TypedAttr>(permuted));
+    value.replaceAllUsesWith(replacement);
+    oldConstants.insert(value.getDefiningOp());
   }
   root.getResult().replaceAllUsesWith(root.getInput());
   root->erase();

@@ -124,6 +124,40 @@ func.func @collapse(%x: tensor<2x4x2xf32>) -> tensor<8x2xf32> {
 
 // -----
 
+// gate and up share one bias constant (CSE merges equal constants): each
+// gets its permuted copy, the shared original goes once; a splat bias
+// needs no copy.
+// CHECK-LABEL: func.func @shared_bias
+// CHECK-NOT: qopt.permute
+// CHECK-DAG: %[[Z:.*]] = arith.constant dense<5.000000e-01> : tensor<3xf32>
+// CHECK-DAG: arith.constant dense<[3.000000e+00, 1.000000e+00, 2.000000e+00]> : tensor<3xf32>
+// CHECK-NOT: dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]>
+// CHECK: qopt.linear {{.*}} bias(%[[Z]] : tensor<3xf32>)
+// expected-remark @+1 {{fold-input-permutations: folded 1, kept 0}}
+module {
+func.func @shared_bias(%h: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %b = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %z = arith.constant dense<0.5> : tensor<3xf32>
+  %wd = arith.constant dense<[[1.0, 0.0, 2.0], [0.5, 1.0, 0.0]]> : tensor<2x3xf32>
+  %g = qopt.linear %h, %w bias(%b : tensor<3xf32>) transpose_weight : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
+  %u = qopt.linear %h, %w bias(%b : tensor<3xf32>) transpose_weight : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
+  %v = qopt.linear %h, %w bias(%z : tensor<3xf32>) transpose_weight : tensor<4x2xf32>, tensor<3x2xf32> -> tensor<4x3xf32>
+  %e = tensor.empty() : tensor<4x3xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%g, %u, %v : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) outs(%e : tensor<4x3xf32>) {
+  ^bb0(%x: f32, %y: f32, %t: f32, %out: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %m, %t : f32
+    linalg.yield %r : f32
+  } -> tensor<4x3xf32>
+  %p = qopt.permute %a [2, 0, 1] : tensor<4x3xf32>
+  %d = qopt.linear %p, %wd transpose_weight : tensor<4x3xf32>, tensor<2x3xf32> -> tensor<4x2xf32>
+  return %d : tensor<4x2xf32>
+}
+}
+
+// -----
+
 // Through casts (GPTQ casts an input typed [?, ?] to [?, K] around the
 // permutation), and with the weights in dense_resource blobs: the permuted
 // copies are new blobs.
