@@ -50,6 +50,7 @@ settings=(
   # true-sequential, calibrated block by block)
   "gptq-int4-g128|GPTQ int4 g128|bits=4 granularity=per-group group-size=128|gptq"
   "gptq-int4-g128-actorder|GPTQ int4 g128 act-order|bits=4 granularity=per-group group-size=128 act-order=true|gptq"
+  "gptq-int4-g128-actorder-perm|GPTQ int4 g128 act-order (permuted groups, folded)|bits=4 granularity=per-group group-size=128 act-order=true static-groups=false|gptq"
   "gptq-int4-g128-trueseq|GPTQ int4 g128 true-sequential|bits=4 granularity=per-group group-size=128|gptq-seq"
   "gptq-int4-pc|GPTQ int4 per channel|bits=4 granularity=per-channel|gptq"
   "gptq-int4-pc-actorder|GPTQ int4 per channel act-order|bits=4 granularity=per-channel act-order=true|gptq"
@@ -140,8 +141,8 @@ compile)
           "$calib" "$dir/gptq-calib" --observers=hessian
       fi
       "$QOPT_BUILD/bin/qopt" "$dir/gptq-calib/calibrated.mlirbc" \
-        -o "$dir/$name.mlirbc" --emit-bytecode --pass-pipeline="builtin.module(qopt-quantize-weights-gptq{$options},canonicalize,cse)" \
-        2> >(grep "gptq: quantized" >&2)
+        -o "$dir/$name.mlirbc" --emit-bytecode --pass-pipeline="builtin.module(qopt-quantize-weights-gptq{$options},canonicalize,cse,qopt-fold-input-permutations)" \
+        2> >(grep "gptq: quantized\|fold-input-permutations: folded" >&2)
       "$QOPT_BUILD/bin/qopt-compile" "$dir/$name.mlirbc" -o "$dir/$name.so" "$@"
       ;;
     esac

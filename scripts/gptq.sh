@@ -3,14 +3,18 @@
 # qopt-quantize-weights-gptq, compile. Every intermediate stays in OUT_DIR:
 #   OUT_DIR/calib/...            the calibration files, named as scripts/calibrate.sh names them, or
 #   OUT_DIR/block<i>/...         those of block i (--true-sequential)
-#   OUT_DIR/gptq.mlirbc          the quantized IR
+#   OUT_DIR/gptq.mlirbc          the quantized IR (permutations folded)
 #   OUT_DIR/model.so(.weights)   the artifact
 #   OUT_DIR/times.txt            seconds per step
 # Usage: scripts/gptq.sh MODEL.onnx CALIB.jsonl|CALIB.npy OUT_DIR
 #            [--true-sequential[=LAYERS]] [--limit N] [--batch N]
-#            [--threads N] [GPTQ OPTION=VALUE...]
+#            [--threads N] [--no-fold] [GPTQ OPTION=VALUE...]
 # GPTQ options are those of qopt-quantize-weights-gptq, e.g. bits=4
 # group-size=128 act-order=true granularity=per-channel damp=0.01.
+# With act-order=true static-groups=false (permuted groups) the layers'
+# inputs get qopt.permute ops, which qopt-fold-input-permutations folds
+# into their producers where it can (remarks in OUT_DIR/gptq.log);
+# --no-fold leaves them all in place.
 # --true-sequential: for each decoder block in order, calibrate only that
 # block's layers on the model whose earlier blocks are already quantized,
 # then quantize that block (llm-compressor's and GPTQModel's default).
@@ -21,18 +25,19 @@
 # scripts/calibration_set.py OUT.jsonl -n 32. Tools from $QOPT_BIN.
 set -euo pipefail
 if [[ $# -lt 3 ]]; then
-  sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 model=$1 data=$2 out=$3
 shift 3
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin=${QOPT_BIN:-"$root/build/bin"}
-sequential=0 per_block=7 calib_flags=() gptq_options=()
+sequential=0 per_block=7 calib_flags=() gptq_options=() fold=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
   --true-sequential) sequential=1 ;;
   --true-sequential=*) sequential=1 per_block=${1#*=} ;;
+  --no-fold) fold=0 ;;
   --limit | --batch | --threads) calib_flags+=("$1" "$2"); shift ;;
   --limit=* | --batch=* | --threads=*) calib_flags+=("${1%%=*}" "${1#*=}") ;;
   *=*) gptq_options+=("$1") ;;
@@ -41,6 +46,8 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 options="${gptq_options[*]}"
+fold_pass=""
+[[ $fold -eq 1 ]] && fold_pass=",qopt-fold-input-permutations"
 mkdir -p "$out"
 : >"$out/times.txt"
 
@@ -90,7 +97,8 @@ step "import" "$bin/qopt-import" "$model" --emit=bytecode -o "$out/model.mlirbc"
 if [[ $sequential -eq 0 ]]; then
   calibrate "$out/calib" "$out/model.mlirbc" ""
   step "gptq" qopt_pass "$out/calib/calibrated.mlirbc" "$out/gptq.mlirbc" \
-    "qopt-quantize-weights-gptq{$options},canonicalize,cse" "$out/gptq.log"
+    "qopt-quantize-weights-gptq{$options},canonicalize,cse$fold_pass" \
+    "$out/gptq.log"
 else
   # The layers in program order (the names of the points that
   # qopt-insert-observers would create: the head is not among them).
@@ -129,11 +137,13 @@ else
   done
   # Layers outside the blocks, if any, by RTN (with a remark each).
   step "gptq (rest)" qopt_pass "$current" "$out/gptq.mlirbc" \
-    "qopt-quantize-weights-gptq{$options},canonicalize,cse" "$out/gptq.log"
+    "qopt-quantize-weights-gptq{$options},canonicalize,cse$fold_pass" \
+    "$out/gptq.log"
 fi
 step "compile" "$bin/qopt-compile" "$out/gptq.mlirbc" -o "$out/model.so"
 total_end=$(date +%s.%N)
-grep -h "gptq: quantized" "$out/gptq.log" >&2 || true
+grep -h "gptq: quantized\|fold-input-permutations: folded" "$out/gptq.log" >&2 ||
+  true
 awk -v s="$total_start" -v e="$total_end" \
   'BEGIN { printf "%-28s %8.2f s\n", "total", e - s }' |
   tee -a "$out/times.txt" >&2

@@ -362,6 +362,46 @@ def QOpt_SmoothOp : QOpt_Op<"smooth",
   let hasCanonicalizer = 1;
 }
 
+def QOpt_PermuteOp : QOpt_Op<"permute",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Permute the channels (innermost dimension) of a tensor";
+  let description = [{
+    `y[..., j] = x[..., permutation[j]]`: a gather along the innermost
+    dimension with a compile-time permutation of `[0, C)`, `C` the static
+    size of that dimension (every index exactly once).
+
+    GPTQ with act-order and groups over the permuted columns
+    (`qopt-quantize-weights-gptq{act-order=true static-groups=false}`)
+    stores a layer's input channels in the order it quantized them, so that
+    groups are contiguous and the layer is the plain per-group
+    `qopt.weight_only_linear` every kernel runs (no `g_idx` / `act_order`
+    operand); this op puts the layer's input into that order.
+    `qopt-fold-input-permutations` folds it into the producer of the input
+    where the dataflow allows (the output channels of a preceding linear
+    layer, through elementwise ops), so that it costs nothing at run time;
+    where it stays, `qopt-expand-quant-ops` lowers it to a `linalg.generic`
+    that gathers with `tensor.extract`.
+
+    An identity permutation folds away, and two permutations in a row
+    compose into one.
+
+    Example:
+
+    ```mlir
+    %y = qopt.permute %x [2, 0, 3, 1] : tensor<?x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input $permutation attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Calibration
 //===----------------------------------------------------------------------===//

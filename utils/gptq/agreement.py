@@ -93,21 +93,26 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
-    settings = [  # (bits, sym, group size or -1, act-order)
-        (4, True, -1, False), (4, True, -1, True),
-        (4, True, 32, False), (4, True, 32, True),
-        (4, True, 128, False), (4, True, 128, True),
-        (4, False, 128, False), (3, True, 128, True),
+    settings = [  # (bits, sym, group size or -1, act-order, static groups)
+        (4, True, -1, False, True), (4, True, -1, True, True),
+        (4, True, 32, False, True), (4, True, 32, True, True),
+        (4, True, 128, False, True), (4, True, 128, True, True),
+        (4, False, 128, False, True), (3, True, 128, True, True),
+        # Act-order with groups over the permuted columns (desc_act): the
+        # codes in that order, and the input permutation.
+        (4, True, 32, True, False), (4, True, 128, True, False),
+        (4, False, 128, True, False), (3, True, 128, True, False),
     ]
     failed = False
-    for index, (bits, sym, group, actorder) in enumerate(settings):
+    for index, (bits, sym, group, actorder, static) in enumerate(settings):
         rng = np.random.default_rng(1234 + index)
         W, H = synthetic(rng, args.rows, args.columns, args.tokens)
         path = os.path.join(args.work, f"layer{index}.mlir")
         write_mlir(path, W, H, args.tokens)
         options = [f"bits={bits}", f"symmetric={'true' if sym else 'false'}",
                    "resource-threshold=0",
-                   f"act-order={'true' if actorder else 'false'}"]
+                   f"act-order={'true' if actorder else 'false'}",
+                   f"static-groups={'true' if static else 'false'}"]
         if group == -1:
             options.append("granularity=per-channel")
         else:
@@ -124,26 +129,43 @@ def main():
                      sym)
         got_scales = np.frombuffer(blobs["gptq.fc.scale"], dtype=np.float32)
 
-        want, scales, zeros = gptq(W, H / args.tokens, bits=bits, sym=sym,
-                                   groupsize=group, actorder=actorder)
+        want, scales, zeros, perm = gptq(
+            W, H / args.tokens, bits=bits, sym=sym, groupsize=group,
+            actorder=actorder, static_groups=static, return_perm=True)
+        # The layer's input permutation (none when the columns keep their
+        # order): it must be the reference's column order.
+        found = re.search(r"qopt\.permute %\S+ \[([0-9, ]*)\]", result.stdout)
+        got_perm = (np.array([int(v) for v in found.group(1).split(",")])
+                    if found else np.arange(args.columns))
+        perm_equal = np.array_equal(got_perm, perm)
         if not sym:
             got = got.astype(np.int64)
         agreement = float(np.mean(got == want))
         scales_equal = np.array_equal(got_scales, scales.reshape(-1))
         label = (f"int{bits} {'sym' if sym else 'asym'} "
                  f"{'per-channel' if group == -1 else f'g{group}'}"
-                 f"{' act-order' if actorder else ''}")
+                 f"{' act-order' if actorder else ''}"
+                 f"{' permuted' if not static else ''}")
         # How much GPTQ changed (H = I gives round to nearest): the test
         # means something only if this is not small.
         rtn, _, _ = gptq(W, np.eye(args.columns), bits=bits, sym=sym,
                          groupsize=group, actorder=False)
         moved = float(np.mean(rtn != want))
-        ok = agreement >= args.min_agreement and scales_equal and moved > 0.05
+        # Permuted groups: RTN over the same (permuted) groups, so that the
+        # comparison is between like layouts.
+        if not static:
+            rtn, _, _ = gptq(W[:, perm], np.eye(args.columns), bits=bits,
+                             sym=sym, groupsize=group, actorder=False)
+            moved = float(np.mean(rtn != want))
+        ok = (agreement >= args.min_agreement and scales_equal and
+              perm_equal and moved > 0.05 and
+              (static or not np.array_equal(perm, np.arange(args.columns))))
         failed |= not ok
-        print(f"{label:26s} {args.rows}x{args.columns}: identical codes "
+        print(f"{label:34s} {args.rows}x{args.columns}: identical codes "
               f"{agreement:.6f} ({np.sum(got != want)} differ; "
               f"{moved:.1%} differ from RTN), scales "
-              f"{'identical' if scales_equal else 'DIFFER'}: "
+              f"{'identical' if scales_equal else 'DIFFER'}"
+              f"{'' if static else (', permutation identical' if perm_equal else ', permutation DIFFERS')}: "
               f"{'ok' if ok else 'FAIL'}")
     return 1 if failed else 0
 

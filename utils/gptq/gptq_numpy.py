@@ -14,8 +14,12 @@ qopt's, stated here so that the two can agree bit for bit:
 * ranges, scales and the rounding of a weight are f32 (the weight cast to
   f32, divided by the f32 scale in f32, rounded half to even), everything
   else f64;
-* act-order uses static groups (grids of the un-permuted weight, found
-  before the loop) and a stable sort of diag(H), descending;
+* act-order sorts diag(H) descending with a stable sort; with groups it
+  uses static groups (grids of the un-permuted weight, found before the
+  loop) unless static_groups=False: then groups are formed over the
+  permuted columns as the reference's desc_act does, and the codes are
+  returned in that permuted order (qopt stores them so, with a qopt.permute
+  of the input, where the reference un-permutes them and keeps a g_idx);
 * per-channel grids come from the weight before dead columns are zeroed.
 """
 
@@ -58,10 +62,14 @@ class Quantizer:
 
 
 def gptq(W, H, bits=4, sym=True, groupsize=-1, actorder=False,
-         blocksize=128, percdamp=0.01):
+         blocksize=128, percdamp=0.01, static_groups=True, return_perm=False):
     """GPTQ of W [rows, columns] (f64) with H [columns, columns] (f64).
     Returns (codes [rows, columns], scales, zeros): scales and zeros [rows]
-    per channel, [rows, columns / groupsize] per group."""
+    per channel, [rows, columns / groupsize] per group. With actorder,
+    groups and static_groups=False the codes, scales and zeros are in the
+    permuted column order. With return_perm, the column order (perm[j] is
+    the original column of stored column j; arange when not permuted) is
+    returned last."""
     W = W.astype(np.float64).copy()
     H = H.astype(np.float64).copy()
     rows, columns = W.shape
@@ -72,8 +80,9 @@ def gptq(W, H, bits=4, sym=True, groupsize=-1, actorder=False,
     H[dead, dead] = 1
     W[:, dead] = 0
 
+    permuted = groupsize != -1 and actorder and not static_groups
     groups = []
-    if groupsize != -1 and actorder:
+    if groupsize != -1 and actorder and static_groups:
         for i in range(0, columns, groupsize):
             g = Quantizer(bits, sym)
             g.find_params(W[:, i:i + groupsize])
@@ -111,7 +120,7 @@ def gptq(W, H, bits=4, sym=True, groupsize=-1, actorder=False,
             w = W1[:, i]
             d = Hinv1[i, i]
             if groupsize != -1:
-                if not actorder:
+                if not actorder or not static_groups:
                     if (i1 + i) % groupsize == 0:
                         quantizer.find_params(W[:, i1 + i:i1 + i + groupsize])
                         g = (i1 + i) // groupsize
@@ -127,6 +136,12 @@ def gptq(W, H, bits=4, sym=True, groupsize=-1, actorder=False,
         Q[:, i1:i2] = Q1
         W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:]
 
-    codes = np.zeros_like(Q)
-    codes[:, perm] = Q
+    if permuted:
+        codes = Q
+    else:
+        codes = np.zeros_like(Q)
+        codes[:, perm] = Q
+        perm = np.arange(columns)
+    if return_perm:
+        return codes.astype(np.int64), scales, zeros, perm
     return codes.astype(np.int64), scales, zeros

@@ -600,6 +600,71 @@ void SmoothOp::getCanonicalizationPatterns(RewritePatternSet &results,
 }
 
 //===----------------------------------------------------------------------===//
+// PermuteOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PermuteOp::verify() {
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if (type.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  int64_t size = type.getShape().back();
+  if (isDynamic(size))
+    return emitOpError("the innermost dimension must be static");
+  ArrayRef<int64_t> permutation = getPermutation();
+  if (static_cast<int64_t>(permutation.size()) != size)
+    return emitOpError("permutation has ")
+           << permutation.size() << " entries but the innermost dimension is "
+           << size;
+  SmallVector<int64_t> position(size, -1);
+  for (auto [j, index] : llvm::enumerate(permutation)) {
+    if (index < 0 || index >= size)
+      return emitOpError("permutation entry ")
+             << j << " is " << index << ", out of range [0, " << size << ")";
+    if (position[index] >= 0)
+      return emitOpError("permutation repeats index ")
+             << index << " (entries " << position[index] << " and " << j << ")";
+    position[index] = j;
+  }
+  return success();
+}
+
+OpFoldResult PermuteOp::fold(FoldAdaptor) {
+  for (auto [j, index] : llvm::enumerate(getPermutation()))
+    if (index != static_cast<int64_t>(j))
+      return {};
+  return getInput();
+}
+
+namespace {
+/// permute(permute(x, p), q) = permute(x, r) with r[j] = p[q[j]]: the
+/// outer op's channel j is the inner op's channel q[j], which is x's
+/// channel p[q[j]].
+struct ComposePermutes : public OpRewritePattern<PermuteOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PermuteOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<PermuteOp>();
+    if (!inner)
+      return failure();
+    ArrayRef<int64_t> p = inner.getPermutation(), q = op.getPermutation();
+    SmallVector<int64_t> composed;
+    composed.reserve(q.size());
+    for (int64_t index : q)
+      composed.push_back(p[index]);
+    rewriter.replaceOpWithNewOp<PermuteOp>(op, op.getType(), inner.getInput(),
+                                           composed);
+    return success();
+  }
+};
+} // namespace
+
+void PermuteOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<ComposePermutes>(context);
+}
+
+//===----------------------------------------------------------------------===//
 // ObserveOp
 //===----------------------------------------------------------------------===//
 

@@ -423,6 +423,51 @@ struct ExpandSmooth : public OpRewritePattern<SmoothOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// Permute
+//===----------------------------------------------------------------------===//
+
+/// `y[..., j] = x[..., p[j]]`: the permutation becomes an i64 constant read
+/// along the innermost loop, and each element is a `tensor.extract` of the
+/// input at that index (the form of the importer's Gather, which the code
+/// generators vectorize as a gather).
+struct ExpandPermute : public OpRewritePattern<PermuteOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PermuteOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto type = cast<RankedTensorType>(op.getType());
+    unsigned rank = type.getRank();
+    ArrayRef<int64_t> permutation = op.getPermutation();
+    auto indexType = RankedTensorType::get(
+        {static_cast<int64_t>(permutation.size())}, rewriter.getI64Type());
+    Value indices = arith::ConstantOp::create(
+        rewriter, loc, DenseIntElementsAttr::get(indexType, permutation));
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap channel =
+        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+    Value input = op.getInput();
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, input),
+        type.getElementType());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+        ArrayRef<AffineMap>{channel, identity}, parallelIterators(rank),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          SmallVector<Value> at;
+          for (unsigned d = 0; d + 1 < rank; ++d)
+            at.push_back(linalg::IndexOp::create(b, loc, d));
+          at.push_back(
+              arith::IndexCastOp::create(b, loc, b.getIndexType(), args[0]));
+          yield(b, loc, tensor::ExtractOp::create(b, loc, input, at));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Linear ops
 //===----------------------------------------------------------------------===//
 
@@ -820,7 +865,7 @@ struct ExpandQuantOpsPass
     // which op rather than leaving it for a backend to trip over.
     WalkResult result = getOperation()->walk([&](Operation *op) {
       if (!isa<QuantizeOp, DequantizeOp, DynamicQuantizeOp, PackOp, UnpackOp,
-               SmoothOp>(op) &&
+               SmoothOp, PermuteOp>(op) &&
           !(expandLinear &&
             isa<LinearOp, WeightOnlyLinearOp, QuantizedLinearOp>(op)))
         return WalkResult::advance();
@@ -837,8 +882,8 @@ struct ExpandQuantOpsPass
 void qopt::populateExpandQuantOpsPatterns(RewritePatternSet &patterns,
                                           bool expandLinear) {
   patterns.add<ExpandCast<QuantizeOp>, ExpandCast<DequantizeOp>,
-               ExpandDynamicQuantize, ExpandPack, ExpandUnpack, ExpandSmooth>(
-      patterns.getContext());
+               ExpandDynamicQuantize, ExpandPack, ExpandUnpack, ExpandSmooth,
+               ExpandPermute>(patterns.getContext());
   if (expandLinear)
     patterns.add<ExpandLinear, ExpandWeightOnlyLinear, ExpandQuantizedLinear>(
         patterns.getContext());

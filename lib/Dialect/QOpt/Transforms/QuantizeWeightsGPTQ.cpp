@@ -23,7 +23,10 @@
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -111,10 +114,18 @@ struct GPTQOptions {
   int64_t dampRetries = 6;
   int64_t blockSize = 128;
   bool actOrder = false;
+  /// With act-order and groups: groups in the original column order (true)
+  /// or over the permuted order (false; the layer's columns are then stored
+  /// permuted).
+  bool staticGroups = true;
 };
 
 struct GPTQOutcome {
   QuantizedWeight weight;
+  /// When the columns of `weight` are stored in act-order (permuted groups):
+  /// stored column j is original column `permutation[j]`. Empty when they
+  /// are in the original order.
+  SmallVector<int64_t> permutation;
   /// Messages of the failed tries (one remark each).
   SmallVector<std::string> retries;
   bool ok = false;
@@ -165,7 +176,11 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
     }
 
   bool perGroup = spec.granularity == Granularity::PerGroup;
-  bool staticGroups = perGroup && options.actOrder;
+  bool staticGroups = perGroup && options.actOrder && options.staticGroups;
+  // Groups over the permuted order: the weight keeps that order, so that
+  // each group is contiguous again (the plain per-group layout on permuted
+  // columns); the layer's input is permuted to match.
+  bool permutedLayout = perGroup && options.actOrder && !options.staticGroups;
   if (staticGroups) {
     std::vector<double> group(layout.groupSize);
     for (int64_t row = 0; row < n; ++row)
@@ -243,7 +258,10 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
       for (int64_t i = 0; i < count; ++i)
         block[size_t(i) * n + row] = at(row, i1 + i);
     for (int64_t i = 0; i < count; ++i) {
-      int64_t col = i1 + i, original = perm[col];
+      int64_t col = i1 + i;
+      // Where the column is stored: its place in the original order, or in
+      // the permuted one.
+      int64_t stored = permutedLayout ? col : perm[col];
       // Groups (without act-order) get their grid when their first column
       // comes up, from `work` as the reference does: the weight as of the
       // start of this block.
@@ -256,10 +274,10 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
       double d = hinv[size_t(col) * k + col];
       double *column = &block[size_t(i) * n];
       for (int64_t row = 0; row < n; ++row) {
-        const GridParams &p = params[layout.index(row, original)];
+        const GridParams &p = params[layout.index(row, stored)];
         double v = column[row];
         float q = quantizeToGrid(static_cast<float>(v), p, grid);
-        storeCode(outcome.weight, spec, k, row, original, q);
+        storeCode(outcome.weight, spec, k, row, stored, q);
         double dq = (static_cast<double>(q) - p.zeroPoint) *
                     static_cast<double>(p.scale);
         err[row] = (v - dq) / d;
@@ -284,6 +302,8 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
   }
   for (int64_t p = 0; p < layout.numParams; ++p)
     setParams(outcome.weight, p, params[p]);
+  if (permutedLayout)
+    outcome.permutation.assign(perm.begin(), perm.end());
   outcome.ok = true;
   return outcome;
 }
@@ -370,6 +390,7 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
   gptq.dampRetries = dampRetries;
   gptq.blockSize = blockSize;
   gptq.actOrder = actOrder;
+  gptq.staticGroups = staticGroups;
   if (!(gptq.damp > 0.0) || !std::isfinite(gptq.damp)) {
     optionError() << "damp must be positive, got " << gptq.damp;
     return signalPassFailure();
@@ -389,7 +410,7 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
 
   // Observers are erased at the end: several layers may share one.
   llvm::SetVector<Operation *> consumed;
-  int64_t quantized = 0, byRTN = 0;
+  int64_t quantized = 0, byRTN = 0, withPermutedInput = 0;
   SmallVector<std::string> keptFP;
   auto nameOf = [](LinearOp op) {
     StringRef name = getLayerName(op.getLoc());
@@ -431,6 +452,7 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     }
 
     QuantizedWeight result;
+    SmallVector<int64_t> permutation;
     const char *prefix = "gptq";
     bool rtn = false;
     if (!calibrated) {
@@ -448,6 +470,7 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
         emitRemark(op.getLoc(), "gptq: ") << message;
       if (outcome.ok) {
         result = std::move(outcome.weight);
+        permutation = std::move(outcome.permutation);
       } else {
         emitWarning(op.getLoc(),
                     "gptq: every dampening failed; quantized by RTN");
@@ -458,6 +481,28 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
       result = quantizeRTN(*weight, n, k, spec);
       prefix = "rtn";
       ++byRTN;
+    }
+    // Permuted groups: the stored columns are in act-order, and so must be
+    // the input (qopt-fold-input-permutations moves this into the producer
+    // where it can).
+    if (!permutation.empty() &&
+        !llvm::equal(permutation, llvm::seq<int64_t>(0, k))) {
+      OpBuilder b(op);
+      Value input = op.getInput();
+      auto type = cast<RankedTensorType>(input.getType());
+      // qopt.permute needs the channel count in the type: an input typed
+      // [..., ?] is cast to [..., K] around it.
+      SmallVector<int64_t> shape(type.getShape());
+      shape.back() = k;
+      auto staticType = type.clone(shape);
+      if (staticType != type)
+        input = tensor::CastOp::create(b, op.getLoc(), staticType, input);
+      Value permuted =
+          PermuteOp::create(b, op.getLoc(), staticType, input, permutation);
+      if (staticType != type)
+        permuted = tensor::CastOp::create(b, op.getLoc(), type, permuted);
+      op.getInputMutable().set(permuted);
+      ++withPermutedInput;
     }
     replaceWithWeightOnlyLinear(
         op, buildWeightOnlyParameters(&getContext(), result, n, k, spec, prefix,
@@ -478,9 +523,13 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     }
     kept += (i ? ", " : "") + keptFP[i];
   }
-  emitRemark(rootLoc, "gptq: quantized ")
-      << quantized << " layers (" << byRTN << " by RTN), left " << keptFP.size()
-      << " fp32" << (kept.empty() ? std::string() : " (" + kept + ")");
+  InFlightDiagnostic summary = emitRemark(rootLoc, "gptq: quantized ");
+  summary << quantized << " layers (" << byRTN << " by RTN), left "
+          << keptFP.size() << " fp32"
+          << (kept.empty() ? std::string() : " (" + kept + ")");
+  if (withPermutedInput)
+    summary << "; " << withPermutedInput
+            << " in act-order with a qopt.permute on their input";
 }
 
 } // namespace

@@ -20,7 +20,9 @@ func.func @all_ops(%x: tensor<3x8xf32>, %s: tensor<2xf32>, %sg: tensor<2x1xf32>,
   // CHECK: qopt.quantized_linear {{.*}} schemes(<storage = i8, granularity = per_token>, <storage = i4, granularity = per_channel, axis = 0>)
   %y2 = qopt.quantized_linear %xq, %p input_scale(%xs : tensor<3xf32>) weight_scale(%s : tensor<2xf32>) schemes(<storage = i8, granularity = per_token>, <storage = i4, granularity = per_channel, axis = 0>) : tensor<3x8xi8>, tensor<2x4xi8> -> tensor<3x2xf32>
   // CHECK: qopt.smooth
-  %sx = qopt.smooth %x, %sm : tensor<3x8xf32>, tensor<8xf32>
+  %sx0 = qopt.smooth %x, %sm : tensor<3x8xf32>, tensor<8xf32>
+  // CHECK: qopt.permute %{{.*}} [7, 0, 6, 1, 5, 2, 4, 3] : tensor<3x8xf32>
+  %sx = qopt.permute %sx0 [7, 0, 6, 1, 5, 2, 4, 3] : tensor<3x8xf32>
   // CHECK: qopt.linear {{.*}} transpose_weight
   %lw = arith.constant dense<1.0> : tensor<8x8xf32>
   %lin = qopt.linear %sx, %lw transpose_weight : tensor<3x8xf32>, tensor<8x8xf32> -> tensor<3x8xf32>

@@ -132,6 +132,32 @@ func.func @smooth_compose(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @permute_identity
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @permute_identity(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %y = qopt.permute %x [0, 1, 2, 3] : tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// y[j] = x[p[j]], z[j] = y[q[j]] = x[p[q[j]]]: p = [2, 0, 3, 1] and
+// q = [3, 2, 1, 0] give [1, 3, 0, 2]; permuting z by [2, 0, 3, 1] again
+// composes to [0, 1, 2, 3], the identity, which folds away.
+// CHECK-LABEL: func.func @permute_compose
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>)
+// CHECK: %[[Z:.*]] = qopt.permute %[[X]] [1, 3, 0, 2] : tensor<2x4xf32>
+// CHECK-NEXT: return %[[Z]], %[[X]]
+func.func @permute_compose(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %y = qopt.permute %x [2, 0, 3, 1] : tensor<2x4xf32>
+  %z = qopt.permute %y [3, 2, 1, 0] : tensor<2x4xf32>
+  %w = qopt.permute %z [2, 0, 3, 1] : tensor<2x4xf32>
+  return %z, %w : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
 // Observation points have an effect: canonicalize and CSE keep both, even
 // when their results are unused.
 // CHECK-LABEL: func.func @observe_kept

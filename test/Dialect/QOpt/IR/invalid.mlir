@@ -882,3 +882,55 @@ func.func @dq_rank0(%x: tensor<f32>) {
   %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<f32> -> tensor<i8>, tensor<f32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// qopt.permute
+//===----------------------------------------------------------------------===//
+
+func.func @permute_repeats(%x: tensor<?x4xf32>) {
+  // expected-error @+1 {{'qopt.permute' op permutation repeats index 1 (entries 0 and 2)}}
+  %y = qopt.permute %x [1, 0, 1, 3] : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @permute_out_of_range(%x: tensor<?x4xf32>) {
+  // expected-error @+1 {{'qopt.permute' op permutation entry 3 is 4, out of range [0, 4)}}
+  %y = qopt.permute %x [1, 0, 2, 4] : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @permute_negative(%x: tensor<?x4xf32>) {
+  // expected-error @+1 {{'qopt.permute' op permutation entry 0 is -1, out of range [0, 4)}}
+  %y = qopt.permute %x [-1, 0, 2, 3] : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @permute_size(%x: tensor<?x4xf32>) {
+  // expected-error @+1 {{'qopt.permute' op permutation has 3 entries but the innermost dimension is 4}}
+  %y = qopt.permute %x [1, 0, 2] : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @permute_dynamic(%x: tensor<4x?xf32>) {
+  // expected-error @+1 {{'qopt.permute' op the innermost dimension must be static}}
+  %y = qopt.permute %x [1, 0, 2, 3] : tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @permute_rank0(%x: tensor<f32>) {
+  // expected-error @+1 {{'qopt.permute' op input must have rank >= 1}}
+  %y = qopt.permute %x [] : tensor<f32>
+  return
+}

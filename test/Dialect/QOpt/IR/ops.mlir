@@ -221,3 +221,12 @@ func.func @dynamic_quantize_per_tensor(%x: tensor<8x16xf16>) -> (tensor<8x16xi4>
   %q, %s = qopt.dynamic_quantize %x scheme <storage = i4, granularity = per_tensor, narrow_range = true> : tensor<8x16xf16> -> tensor<8x16xi4>, tensor<f32>
   return %q, %s : tensor<8x16xi4>, tensor<f32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @permute
+// CHECK: qopt.permute %{{.*}} [2, 0, 3, 1] : tensor<?x?x4xf32>
+func.func @permute(%x: tensor<?x?x4xf32>) -> tensor<?x?x4xf32> {
+  %y = qopt.permute %x [2, 0, 3, 1] : tensor<?x?x4xf32>
+  return %y : tensor<?x?x4xf32>
+}

@@ -160,6 +160,25 @@ func.func @smooth(%x: tensor<?x8xf32>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+// A channel permutation: the permutation as an i64 constant read along the
+// innermost loop, each element a tensor.extract of the input there.
+// CHECK-DAG: #[[CH:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @permute
+// CHECK: %[[P:.*]] = arith.constant dense<[2, 0, 3, 1]> : tensor<4xi64>
+// CHECK: linalg.generic {indexing_maps = [#[[CH]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[P]] : tensor<4xi64>)
+// CHECK: ^bb0(%[[IN:.*]]: i64, %{{.*}}: f32):
+// CHECK: %[[I0:.*]] = linalg.index 0 : index
+// CHECK: %[[I1:.*]] = linalg.index 1 : index
+// CHECK: %[[C:.*]] = arith.index_cast %[[IN]] : i64 to index
+// CHECK: tensor.extract %arg0[%[[I0]], %[[I1]], %[[C]]] : tensor<?x3x4xf32>
+func.func @permute(%x: tensor<?x3x4xf32>) -> tensor<?x3x4xf32> {
+  %y = qopt.permute %x [2, 0, 3, 1] : tensor<?x3x4xf32>
+  return %y : tensor<?x3x4xf32>
+}
+
+// -----
+
 // Weight-only linear: unpack, dequantize, contract over K, add the bias.
 // CHECK-DAG: #[[XMAP:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[WMAP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>

@@ -9,6 +9,10 @@
 // RUN: qopt %t/coupled.mlir --qopt-quantize-weights-rtn='granularity=per-channel' | FileCheck %t/coupled.mlir --check-prefix=RTN
 // RUN: qopt %t/act-order.mlir --qopt-quantize-weights-gptq='granularity=per-group group-size=4 act-order=true' | FileCheck %t/act-order.mlir
 // RUN: qopt %t/act-order.mlir --qopt-quantize-weights-gptq='granularity=per-group group-size=4' | FileCheck %t/act-order.mlir --check-prefix=PLAIN
+// RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true static-groups=false' | FileCheck %t/permuted.mlir --check-prefix=PERM
+// RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true' | FileCheck %t/permuted.mlir --check-prefix=STATIC
+// RUN: qopt %t/permuted.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel act-order=true static-groups=false' | FileCheck %t/permuted.mlir --check-prefix=PC
+// RUN: qopt %t/permuted-dynamic.mlir --qopt-quantize-weights-gptq='granularity=per-group group-size=2 act-order=true static-groups=false' | FileCheck %t/permuted-dynamic.mlir
 // RUN: qopt %t/diagnostics.mlir -split-input-file -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel overrides=skip=fp' | FileCheck %t/diagnostics.mlir
 // RUN: qopt %t/no-retries.mlir -verify-diagnostics --qopt-quantize-weights-gptq='granularity=per-channel damp-retries=1' | FileCheck %t/no-retries.mlir
 // RUN: qopt %t/resources.mlir -verify-diagnostics --qopt-quantize-weights-gptq='bits=8 granularity=per-channel resource-threshold=0' | FileCheck %t/resources.mlir
@@ -91,6 +95,61 @@ func.func @act_order(%x: tensor<?x4xf32>) -> tensor<?x1xf32> {
   %w = arith.constant dense<[[0.66, 0.26, -0.7, 0.0]]> : tensor<1x4xf32>
   %h = qopt.observe %x name "fc1:input" observer <kind = hessian> stats <samples = 1, hessian = dense<[[2.0, 1.0, 0.0, 0.0], [1.0, 4.0, 0.0, 0.0], [0.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 3.0]]> : tensor<4x4xf64>> : tensor<?x4xf32>
   %y = qopt.linear %h, %w transpose_weight : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x1xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x1xf32>
+  return %r : tensor<?x1xf32>
+}
+
+//--- permuted.mlir
+
+// Act-order with groups over the permuted order (static-groups=false). H is
+// diagonal, so no error is spread and the codes are round to nearest on the
+// groups that act-order forms: diag(H) = [1, 4, 2, 3] visits columns
+// [1, 3, 2, 0], so w = [0.62, 0.13, -0.33, 1.4] becomes [0.13, 1.4, -0.33,
+// 0.62]; groups of 2: [0.13, 1.4] (s = 0.2: codes 1 (0.65), 7) and
+// [-0.33, 0.62] (s = 0.62 / 7: -4 (-3.73), 7). The weight is stored in that
+// order (packed 1 | 7 << 4 = 113, -4 & 15 | 7 << 4 = 124) and the input is
+// permuted to match.
+// Static groups (the default) keep the original order: groups [0.62, 0.13]
+// (s = 0.62 / 7: 7, 1 (1.47)) and [-0.33, 1.4] (s = 0.2: -2 (-1.65), 7),
+// packed 7 | 1 << 4 = 23, -2 & 15 | 7 << 4 = 126, and no permutation.
+// Per channel there are no groups, so the order does not matter: no
+// permutation either.
+// PERM-LABEL: func.func @permuted
+// PERM: %[[P:.*]] = qopt.permute %arg0 [1, 3, 2, 0] : tensor<?x4xf32>
+// PERM-DAG: %[[W:.*]] = arith.constant dense<{{\[\[}}113, 124]]> : tensor<1x2xi8>
+// PERM-DAG: %[[S:.*]] = arith.constant dense<{{\[\[}}2.000000e-01, 0.08857{{[0-9]*}}]]> : tensor<1x2xf32>
+// PERM: qopt.weight_only_linear %[[P]], %[[W]] scale(%[[S]] : tensor<1x2xf32>) scheme <storage = i4, granularity = per_group, axis = 1, group_size = 2, narrow_range = true>
+// STATIC-LABEL: func.func @permuted
+// STATIC-NOT: qopt.permute
+// STATIC: arith.constant dense<{{\[\[}}23, 126]]> : tensor<1x2xi8>
+// STATIC: qopt.weight_only_linear %arg0,
+// PC-LABEL: func.func @permuted
+// PC-NOT: qopt.permute
+// PC: qopt.weight_only_linear %arg0,
+// expected-remark @+1 {{gptq: quantized 1 layers (0 by RTN), left 0 fp32}}
+module {
+func.func @permuted(%x: tensor<?x4xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[0.62, 0.13, -0.33, 1.4]]> : tensor<1x4xf32>
+  %h = qopt.observe %x name "fc1:input" observer <kind = hessian> stats <samples = 1, hessian = dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 4.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 3.0]]> : tensor<4x4xf64>> : tensor<?x4xf32>
+  %y = qopt.linear %h, %w transpose_weight : tensor<?x4xf32>, tensor<1x4xf32> -> tensor<?x1xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x1xf32>
+  return %r : tensor<?x1xf32>
+}
+}
+
+//--- permuted-dynamic.mlir
+
+// An input whose channel count is dynamic in its type is cast to [?, 4]
+// for the permutation and back.
+// CHECK-LABEL: func.func @permuted_dynamic
+// CHECK: %[[C:.*]] = tensor.cast %arg0 : tensor<?x?xf32> to tensor<?x4xf32>
+// CHECK: %[[P:.*]] = qopt.permute %[[C]] [1, 3, 2, 0] : tensor<?x4xf32>
+// CHECK: %[[B:.*]] = tensor.cast %[[P]] : tensor<?x4xf32> to tensor<?x?xf32>
+// CHECK: qopt.weight_only_linear %[[B]],
+func.func @permuted_dynamic(%x: tensor<?x?xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[0.62, 0.13, -0.33, 1.4]]> : tensor<1x4xf32>
+  %h = qopt.observe %x name "fc1:input" observer <kind = hessian> stats <samples = 1, hessian = dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 4.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 3.0]]> : tensor<4x4xf64>> : tensor<?x?xf32>
+  %y = qopt.linear %h, %w transpose_weight : tensor<?x?xf32>, tensor<1x4xf32> -> tensor<?x1xf32> loc("fc1")
   %r = arith.negf %y : tensor<?x1xf32>
   return %r : tensor<?x1xf32>
 }

@@ -22,6 +22,8 @@ def ExpandQuantOps : Pass<"qopt-expand-quant-ops"> {
     * `qopt.pack` / `qopt.unpack`: bit-stream shifts and masks;
     * `qopt.smooth`: an elementwise division broadcast along the last
       dimension;
+    * `qopt.permute`: a gather along the last dimension (`tensor.extract`
+      at the index a constant permutation gives);
     * `qopt.linear`: a contraction (plus the bias);
     * `qopt.weight_only_linear`: unpack + dequantize + a contraction;
     * `qopt.quantized_linear`: an integer (or fp8) contraction accumulating
@@ -237,8 +239,13 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
        the loop); per group without act-order, a group's grid from the
        working weight when the loop reaches the group's first column (as of
        the start of the current block, the reference's lazy state); per
-       group with `act-order`, static groups: every group's grid from the
-       un-permuted weight after step 1, before the loop. Grids are the
+       group with `act-order` and `static-groups` (the default), static
+       groups: every group's grid from the un-permuted weight after step 1,
+       before the loop; per group with `act-order` and
+       `static-groups=false`, permuted groups: as without act-order, but the
+       groups are `group-size` consecutive columns of the *permuted* order
+       (GPTQ's `desc_act` without `static_groups`: columns of similar
+       activation energy share a grid, the more accurate flavour). Grids are the
        shared ones (symmetric: signed narrow range, `s = max|w| / qmax`;
        asymmetric: `s = (hi - lo) / qmax`, `z = round(-lo / s)`, the range
        widened to contain 0; `qopt-quantize-weights-rtn` says more).
@@ -253,6 +260,17 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
        its own group of `group-size` consecutive input channels, so the
        kernel needs no `g_idx` / act-order operand and act-order costs
        nothing at run time (the permutation exists only at compile time).
+       Permuted groups are contiguous only in the permuted order, so the
+       weight keeps that order: stored column `j` is original column
+       `perm[j]`, the result is again the plain per-group
+       `qopt.weight_only_linear` (every kernel runs it, no `g_idx`), and the
+       layer's input becomes `qopt.permute %x [perm...]`.
+       `qopt-fold-input-permutations` then moves that permutation into the
+       input's producer where the dataflow allows (behind SwiGLU, into the
+       output rows of gate and up), so that it too costs nothing at run
+       time; where it stays it is one gather of the layer's input. Without
+       groups (per channel, per tensor) the order does not matter and the
+       two flavours give the same result.
 
     With `H = I` no error is spread and the codes equal RTN's exactly.
 
@@ -269,7 +287,9 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
     whose size is not the layer's `K`, or that holds a NaN or infinity, is
     an error. The Hessian observers of every layer the pass looked at are
     removed (other observers stay). A last remark sums up:
-    `gptq: quantized N layers (R by RTN), left M fp32 (names)`.
+    `gptq: quantized N layers (R by RTN), left M fp32 (names)`, followed by
+    `; P in act-order with a qopt.permute on their input` when permuted
+    groups were used.
 
     Example (`bits=4 group-size=128 act-order=true`):
 
@@ -287,9 +307,21 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
                    group_size = 128, narrow_range = true>
            : tensor<?x512xf32>, tensor<256x256xi8> -> tensor<?x256xf32>
     ```
+
+    With `act-order=true static-groups=false` the same layer becomes (the
+    stored columns, scales and codes in act-order):
+
+    ```mlir
+    %xp = qopt.permute %x [17, 3, 240, ...] : tensor<?x512xf32>
+    %y = qopt.weight_only_linear %xp, %w4 scale(%s : tensor<256x4xf32>)
+           scheme <storage = i4, granularity = per_group, axis = 1,
+                   group_size = 128, narrow_range = true>
+           : tensor<?x512xf32>, tensor<256x256xi8> -> tensor<?x256xf32>
+    ```
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect"
   ];
   let options = !listconcat(WeightQuantizerOptions, [
     Option<"damp", "damp", "double", /*default=*/"0.01",
@@ -301,13 +333,97 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
            "Columns per lazy block update (> 0)">,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
-           "Quantize columns by descending diag(H), with static groups (no "
-           "run-time cost)">,
+           "Quantize columns by descending diag(H) (with static-groups, at "
+           "no run-time cost)">,
+    Option<"staticGroups", "static-groups", "bool", /*default=*/"true",
+           "With act-order and per-group: groups of consecutive original "
+           "columns, grids fixed before the loop (true), or groups formed "
+           "over the act-order (false: GPTQ's desc_act; the layer's columns "
+           "are stored in act-order and its input gets a qopt.permute, "
+           "which qopt-fold-input-permutations folds where it can)">,
     Option<"onlyCalibrated", "only-calibrated", "bool", /*default=*/"false",
            "Leave layers without a calibrated Hessian as they are instead of "
            "quantizing them by RTN (true-sequential GPTQ quantizes one block "
            "at a time)">
   ]);
+}
+
+def FoldInputPermutations : Pass<"qopt-fold-input-permutations"> {
+  let summary = "Fold qopt.permute into the producer of the permuted value";
+  let description = [{
+    Removes `qopt.permute %x [p]` (`y[..., j] = x[..., p[j]]`, which GPTQ
+    with permuted groups puts on a layer's input) by permuting the channels
+    of whatever computes `%x` instead, so that the permutation costs nothing
+    at run time. The producer is found by following the def-use graph
+    backwards from `%x` (never by names); every value on the way must be
+    one whose innermost dimension can be permuted in place:
+
+    * a linear layer (`qopt.linear`, `qopt.weight_only_linear`,
+      `qopt.quantized_linear`) with constant operands: its output channel
+      `j` becomes its old channel `p[j]` by permuting the output rows of its
+      weight (for `qopt.linear` without `transpose_weight`, the columns of
+      the `[K, N]` weight), its per-channel or per-group scales and zero
+      points, and its bias. Rows are moved whole (packed bytes, scales), so
+      the layer computes bit for bit the same values, in another order. The
+      layer's own input is not affected; the walk stops there;
+    * an elementwise `linalg.generic` (every loop parallel, one result,
+      the body reads no `linalg.index` and not its output): transparent.
+      Let `c` be the loop that indexes the result's innermost dimension.
+      Each input read along `c` (at one position of its map) is permuted
+      too: a constant (a gamma, a bias) is replaced by its permuted copy,
+      any other value is followed further up; inputs whose map does not use
+      `c` (per-token factors, scalars) stay as they are. So SwiGLU's
+      `silu(gate(h)) * up(h)` permutes the output rows of both gate and up;
+    * a `tensor.collapse_shape` / `expand_shape` that keeps the innermost
+      dimension (`[B, S, C] -> [B*S, C]`), or a `tensor.cast`:
+      transparent;
+    * a constant: replaced by its permuted copy.
+
+    Permuted copies of constants keep their form (`dense` stays `dense`, a
+    `dense_resource` blob becomes a new blob named `<old name>.permuted`);
+    the originals go once nothing reads them.
+
+    Every value on the way must be read only by the ops being rewritten
+    (through the operands that carry the channel) and by the `qopt.permute`
+    itself; `tensor.dim` uses do not count. Identical permutations of one
+    value are merged first (q, k and v behind one norm share a Hessian, so
+    they get the same one). The permutation is kept, with a remark saying
+    why, when the walk reaches:
+
+    * a value that something else reads in the original order: another
+      consumer (the residual stream that a norm's input also feeds, a
+      second `qopt.permute` with a different permutation, a reduction such
+      as a norm's mean of squares);
+    * a producer it does not know: a block argument, a reshape or
+      transpose (attention heads before `o_proj`), a reduction, a
+      `linalg.generic` that is not elementwise, a non-constant weight.
+
+    In a Llama block this folds `down_proj`'s permutation (behind SwiGLU)
+    and keeps those of q/k/v (their norm's output is computed from the
+    residual stream, which other ops read) and `o_proj` (attention heads).
+    A summary remark gives the counts:
+    `fold-input-permutations: folded F, kept K`.
+
+    Nothing changes numerically: every rewritten op computes the same
+    values as before in permuted order, so a model gives bit-identical
+    outputs with and without this pass
+    (test/Runner/gptq-permuted-fold.test checks it end to end).
+
+    Example:
+
+    ```mlir
+    %g = qopt.linear %h, %wg transpose_weight : ... -> tensor<?x3xf32>
+    %u = qopt.linear %h, %wu transpose_weight : ... -> tensor<?x3xf32>
+    %a = linalg.generic {silu(%g) * %u} ... -> tensor<?x3xf32>
+    %p = qopt.permute %a [2, 0, 1] : tensor<?x3xf32>
+    %y = qopt.weight_only_linear %p, ...
+    // becomes: rows of %wg and %wu in the order [2, 0, 1], and
+    %y = qopt.weight_only_linear %a, ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+  ];
 }
 
 def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
