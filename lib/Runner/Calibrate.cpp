@@ -197,6 +197,8 @@ static std::string runSuite(const Options &options, const std::string &path,
   if (model.batchDim > 0)
     rows = std::min(rows, model.batchDim);
   MemoryBudget budget(model.batchDim > 0 ? 0 : options.maxMemory);
+  if (options.progress)
+    options.progress(0, order.size());
   for (size_t first = 0; first < order.size();) {
     std::vector<const std::vector<int64_t> *> batch;
     size_t length = sequences[order[first]].size();
@@ -456,6 +458,8 @@ static std::string runTensors(const Options &options, Result &out,
       break;
     }
   bool ids = qrt_dtype_is_integer(feeds[counted].info.dtype);
+  if (options.progress)
+    options.progress(0, static_cast<size_t>(samples));
   for (int64_t first = 0; first < samples;) {
     // Elements of one sample, the size the memory budget scales with.
     int64_t size = 0;

@@ -955,12 +955,11 @@ int calibrateCommand(int argc, char **argv) {
   options.data = data;
   options.batch = batch;
   options.limit = limit;
+  // "calibrate: done/total, rate" on a terminal only (Progress); one line
+  // for the whole run, its rate in samples per second since the start.
   Progress progress;
   progress.start("calibrate", 0);
-  options.progress = [&](size_t done, size_t total) {
-    progress.start("calibrate", total);
-    progress.update(done);
-  };
+  options.progress = progress.callback("calibrate");
   calibrate::Result result;
   std::string error = calibrate::run(options, result);
   progress.clear();
