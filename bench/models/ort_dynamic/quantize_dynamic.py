@@ -94,6 +94,9 @@ def main():
         rewritten += 1
         print(f"{node.name}: [{w.dims[0]}, {w.dims[1]}] int8, scale {scale:.6g}")
 
+    if rewritten == 0:
+        sys.exit(f"quantize_dynamic.py: 0 MatMul rewritten: {args.model} has "
+                 "no MatMul with a constant 2-D float weight; nothing written")
     del graph.node[:]
     graph.node.extend(nodes)
     kept = [t for t in graph.initializer if t.name not in dropped]
@@ -111,8 +114,6 @@ def main():
     os.replace(tmp, args.out)
     print(f"quantize_dynamic.py: {rewritten} MatMul rewritten, "
           f"{len(dropped)} fp32 weights dropped -> {args.out}", file=sys.stderr)
-    if rewritten == 0:
-        sys.exit(1)
 
 
 if __name__ == "__main__":
