@@ -10,7 +10,12 @@
 #  - the bundled model (models/bytellama2: 42 linear layers of K = 256 or
 #    512, an fp32 head, attention) at input_ids 1x1, 1x128, 1x512 and
 #    8x128, also against RTN int8 weight-only (qopt-rtn-weight-only), whose
-#    activations stay f32.
+#    activations stay f32, and against ONNX Runtime (onnxruntime-node,
+#    utils/ort) running the fp32 model and its dynamically quantized form:
+#    every constant-weight MatMul as DynamicQuantizeLinear + MatMulInteger
+#    + Cast + Mul, the graph onnxruntime.quantization.quantize_dynamic writes
+#    (bench/models/ort_dynamic/quantize_dynamic.py; ORT fuses each chain
+#    into DynamicQuantizeMatMul), same thread count (intra-op threads).
 # Each time is the best of all runs over all rounds (the machine is shared:
 # other processes only slow a run down); the rounds interleave the sides so
 # that each sees the same load. Prints the CPU (lscpu model name, its
@@ -34,9 +39,11 @@ done
 [ ${#threads[@]} -gt 0 ] || threads=(1 2)
 
 configure_and_build qopt-compile qrun qrt qrt-int8-ukernel-bench
+ensure_ort
 bin="$QOPT_BUILD/bin"
 work="$QOPT_BUILD/bench/w8a8_e2e"
 mkdir -p "$work"
+ort="node $root/utils/ort/ort-run.mjs"
 python3 "$root/bench/models/matmul/make_matmul.py" \
   --out "$QOPT_BUILD/bench/matmul" >/dev/null
 model="$root/models/bytellama2/model.onnx"
@@ -57,6 +64,20 @@ compile model_fp32 "$model"
 compile model_rtn8 "$model" \
   'qopt-rtn-weight-only{bits=8 granularity=per-channel}'
 compile model_w8a8 "$model" 'qopt-quantize-w8a8{activations=dynamic}'
+# ORT's int8 model (Debian's python3-onnx and numpy: /usr/bin/python3) and
+# the token ids ORT reads (qrun bench makes its own random ones).
+ort_int8="$work/model_ort_int8.onnx"
+if [ ! -f "$ort_int8" ] || [ "$ort_int8" -ot "$model" ] ||
+   [ "$ort_int8" -ot "$root/bench/models/ort_dynamic/quantize_dynamic.py" ]; then
+  log "quantizing $model for ONNX Runtime (quantize_dynamic's graph)"
+  /usr/bin/python3 "$root/bench/models/ort_dynamic/quantize_dynamic.py" \
+    "$model" "$ort_int8" >"$work/model_ort_int8.log"
+fi
+for s in 1x1 1x128 1x512 8x128; do
+  /usr/bin/python3 -c 'import numpy as np, sys; r, c = map(int, sys.argv[1].split("x"))
+np.save(sys.argv[2], np.random.default_rng(r * 10007 + c).integers(0, 256, (r, c), dtype=np.int64))' \
+    "$s" "$work/ids_$s.npy"
+done
 
 results="$work/results.jsonl"
 : >"$results"
@@ -73,6 +94,12 @@ bench() {  # ARTIFACT THREADS SHAPE...
 for r in d["runs"]: print(json.dumps({"artifact": a, "threads": int(t), "shape": r["shape"], "best_ms": r["min_ms"], "median_ms": r["median_ms"]}))' \
       "$art" "$t" >>"$results"
 }
+ort_bench() {  # NAME MODEL SHAPE THREADS
+  $ort "$2" --input "input_ids=$work/ids_$3.npy" --threads "$4" --bench \
+      --warmup 2 --repeat 10 |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); a,s,t=sys.argv[1:4]; print(json.dumps({"artifact": a, "threads": int(t), "shape": "input_ids=" + s, "best_ms": d["min_ms"], "median_ms": d["median_ms"]}))' \
+      "$1" "$3" "$4" >>"$results"
+}
 for round in $(seq "$rounds"); do
   for t in "${threads[@]}"; do
     log "round $round/$rounds, $t thread(s) (load $(loadavg))"
@@ -82,6 +109,10 @@ for round in $(seq "$rounds"); do
     for side in fp32 rtn8 w8a8; do
       bench "model_$side" "$t" input_ids=1x1 input_ids=1x128 input_ids=1x512 \
         input_ids=8x128
+    done
+    for s in 1x1 1x128 1x512 8x128; do
+      ort_bench model_ort_fp32 "$model" "$s" "$t"
+      ort_bench model_ort_int8 "$ort_int8" "$s" "$t"
     done
   done
 done
@@ -124,4 +155,18 @@ for t in threads:
         w = best[("model_w8a8", t, shape)]
         print(f"| {s} | {t} | {f:.2f} | {r:.2f} | {w:.2f} | {f / r:.2f}x | "
               f"{f / w:.2f}x |")
+print("\nAgainst ONNX Runtime (best ms; int8 = quantize_dynamic's graph, "
+      "MatMulInteger; ratios > 1: qopt faster):\n")
+print("| input_ids | threads | qopt fp32 | ORT fp32 | qopt W8A8 | ORT int8 | "
+      "fp32: ORT ms / qopt ms | int8: ORT ms / qopt ms | ORT int8 speed-up over ORT fp32 |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for t in threads:
+    for s in ("1x1", "1x128", "1x512", "8x128"):
+        shape = "input_ids=" + s
+        f = best[("model_fp32", t, shape)]
+        w = best[("model_w8a8", t, shape)]
+        of = best[("model_ort_fp32", t, shape)]
+        oi = best[("model_ort_int8", t, shape)]
+        print(f"| {s} | {t} | {f:.2f} | {of:.2f} | {w:.2f} | {oi:.2f} | "
+              f"{of / f:.2f}x | {oi / w:.2f}x | {of / oi:.2f}x |")
 PY

@@ -7,7 +7,7 @@
 #   OUT_DIR/model.so(.weights)   the artifact
 #   OUT_DIR/times.txt            seconds per step
 # Usage: scripts/gptq.sh MODEL.onnx CALIB.jsonl|CALIB.npy OUT_DIR
-#            [--true-sequential[=LAYERS]] [--limit N] [--batch N]
+#            [--true-sequential[=LAYERS]] [--limit N] [--batch N] [--max-memory BYTES]
 #            [--threads N] [--no-fold] [GPTQ OPTION=VALUE...]
 # GPTQ options are those of qopt-quantize-weights-gptq, e.g. bits=4
 # group-size=128 act-order=true granularity=per-channel damp=0.01.
@@ -38,8 +38,8 @@ while [[ $# -gt 0 ]]; do
   --true-sequential) sequential=1 ;;
   --true-sequential=*) sequential=1 per_block=${1#*=} ;;
   --no-fold) fold=0 ;;
-  --limit | --batch | --threads) calib_flags+=("$1" "$2"); shift ;;
-  --limit=* | --batch=* | --threads=*) calib_flags+=("${1%%=*}" "${1#*=}") ;;
+  --limit | --batch | --threads | --max-memory) calib_flags+=("$1" "$2"); shift ;;
+  --limit=* | --batch=* | --threads=* | --max-memory=*) calib_flags+=("${1%%=*}" "${1#*=}") ;;
   *=*) gptq_options+=("$1") ;;
   *) echo "gptq.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac

@@ -26,7 +26,7 @@ QOPT_PACKAGES=(
   liblld-22-dev zlib1g-dev libzstd-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   valgrind chromium nlohmann-json3-dev libcli11-dev
-  liblapack-dev libblas-dev libopenblas0-pthread python3-numpy
+  liblapack-dev libblas-dev libopenblas0-pthread python3-numpy python3-onnx
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -82,6 +82,16 @@ for python in [config.python_executable, "/usr/bin/python3"]:
     except OSError:
         pass
 
+# Debian's python3-onnx (with numpy) runs bench/models/ort_dynamic's
+# quantize_dynamic.py, which the bench scripts call as /usr/bin/python3.
+try:
+    if subprocess.run(["/usr/bin/python3", "-c", "import onnx, numpy"],
+                      stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL).returncode == 0:
+        config.available_features.add("onnx-python")
+except OSError:
+    pass
+
 clang_format = os.path.join(config.llvm_tools_dir, "clang-format")
 if os.path.exists(clang_format):
     config.available_features.add("clang-format")

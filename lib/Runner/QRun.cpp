@@ -906,40 +906,60 @@ int conformanceCommand(int argc, char **argv) {
 //===----------------------------------------------------------------------===//
 
 int calibrateCommand(int argc, char **argv) {
-  std::string artifactPath, data, outputPath;
+  std::string artifactPath, outputPath, maxMemory = "4G";
+  std::vector<std::string> data;
   long long batch = 8, limit = 0, threads = 0;
-  CommandLine cli("calibrate",
-                  "Runs a calibration build (an artifact compiled after "
-                  "qopt-insert-observers) over a calibration set and writes "
-                  "the statistics its observation points gathered "
-                  "(docs/calibration.md).");
+  CommandLine cli(
+      "calibrate",
+      "Runs a calibration build (an artifact compiled after "
+      "qopt-insert-observers) over a calibration set and writes the "
+      "statistics its observation points gathered (docs/calibration.md). "
+      "The data is one eval suite (.jsonl: its cases' prompt + answer "
+      "tokens feed a language model), or .npy tensors: --data FILE.npy or "
+      "--data DIR (its .npy files in name order) for an artifact with one "
+      "input, --data NAME=FILE.npy (or NAME=DIR) per input for several. A "
+      "file of the input's rank holds samples along its first dimension, "
+      "one of rank one less is one sample; --data given again for an input "
+      "appends; dtypes must be the input's (int64 token ids, float32, ...). "
+      ".npy data is read a batch at a time, never whole. Batches hold at "
+      "most --batch samples of one shape (sequences of one length), fewer "
+      "when --max-memory says so: the first run takes one sample and "
+      "measures what the model's buffers need, later ones take what fits. "
+      "A progress line shows on a terminal.");
   cli.positional("ARTIFACT", artifactPath, "the calibration build (.so)");
-  cli.option("--data", data, "FILE.jsonl|FILE.npy",
-             "the calibration set: a suite (.jsonl, strings or token ids) "
-             "or token ids (.npy) (required)");
+  cli.option("--data", data, "[NAME=]PATH",
+             "the calibration set: FILE.jsonl, FILE.npy or a directory of "
+             ".npy files; NAME=PATH feeds input NAME; repeat to add files "
+             "(required)");
   cli.option("-o", outputPath, "STATS.qstats",
              "write the statistics there (.qstats)");
-  cli.option("--batch", batch, 1, "at most N sequences per run (default 8)");
+  cli.option("--batch", batch, 1, "at most N samples per run (default 8)");
+  cli.option("--max-memory", maxMemory, "BYTES",
+             "bound on the model's intermediate buffers per run, e.g. 512M, "
+             "4G (default 4G; 0: none, runs always take --batch samples)");
   cli.option("--limit", limit, 0,
-             "use the first N cases or rows (default 0: all)");
+             "use the first N cases or samples (default 0: all)");
   cli.option("--threads", threads, 0,
              "kernel threads (default 0: every usable CPU)");
   if (int rc = cli.parse(argc, argv); rc >= 0)
     return rc;
   if (data.empty())
     return cli.usageError("--data is required");
-  qrt_set_num_threads(static_cast<int>(threads));
   calibrate::Options options;
+  if (!calibrate::parseByteSize(maxMemory, options.maxMemory))
+    return cli.usageError("--max-memory needs a byte count such as 512M or "
+                          "4G, got '" +
+                          maxMemory + "'");
+  qrt_set_num_threads(static_cast<int>(threads));
   options.artifact = artifactPath;
   options.data = data;
   options.batch = batch;
   options.limit = limit;
+  // "calibrate: done/total, rate" on a terminal only (Progress); one line
+  // for the whole run, its rate in samples per second since the start.
   Progress progress;
   progress.start("calibrate", 0);
-  options.progress = [&](size_t done, size_t total) {
-    progress.start("calibrate", total);
-    progress.update(done);
-  };
+  options.progress = progress.callback("calibrate");
   calibrate::Result result;
   std::string error = calibrate::run(options, result);
   progress.clear();
@@ -988,6 +1008,16 @@ int calibrateCommand(int argc, char **argv) {
           static_cast<long long>(result.runs), result.seconds,
           result.seconds > 0 ? result.tokens / result.seconds : 0.0,
           qrt_get_num_threads());
+  fprintf(stderr,
+          "qrun calibrate: at most %lld samples per run, peak %.1f MiB of "
+          "intermediate buffers in one run (--max-memory %s)\n",
+          static_cast<long long>(result.maxRows), result.peakBytes / 1048576.0,
+          options.maxMemory ? maxMemory.c_str() : "0: none");
+  if (result.overBudget)
+    fprintf(stderr,
+            "qrun calibrate: warning: one sample alone needed more than "
+            "--max-memory %s; those ran one at a time\n",
+            maxMemory.c_str());
   return 0;
 }
 

@@ -5,12 +5,17 @@
 #include "qopt/Runtime/qrt.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace qrun;
 
@@ -159,8 +164,15 @@ std::string qrun::readNpy(const std::string &path, Tensor &out) {
   return parseNpy(bytes, path, out);
 }
 
-std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
-                           Tensor &out) {
+static std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string qrun::parseNpyHeader(const std::string &bytes,
+                                 const std::string &path, NpyHeader &out) {
   auto bad = [&](const std::string &why) {
     return "'" + path + "' is not a valid .npy file: " + why;
   };
@@ -193,7 +205,7 @@ std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
   descr = descr.substr(1, descr.size() - 2);
   if (order != "False")
     return bad("Fortran order is not supported; save it C-contiguous");
-  out = Tensor();
+  out = NpyHeader();
   for (const auto &type : npyTypes)
     if (descr == type.descr ||
         (descr[0] == '=' && descr.substr(1) == std::string(type.descr + 1)))
@@ -214,13 +226,151 @@ std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
     out.shape.push_back(dim);
   }
   int64_t count;
-  size_t need;
-  if (!getShapeSize(out.shape, qrt_dtype_size(out.dtype), count, need))
+  if (!getShapeSize(out.shape, qrt_dtype_size(out.dtype), count, out.dataBytes))
     return bad("shape " + shape + " is too large");
-  size_t dataStart = headerStart + headerLength;
-  if (bytes.size() - dataStart < need)
-    return bad("data is shorter than shape " + shape + " needs");
-  out.data.assign(bytes.begin() + dataStart, bytes.begin() + dataStart + need);
+  out.dataOffset = headerStart + headerLength;
+  return "";
+}
+
+std::string qrun::parseNpy(const std::string &bytes, const std::string &path,
+                           Tensor &out) {
+  NpyHeader header;
+  if (std::string error = parseNpyHeader(bytes, path, header); !error.empty())
+    return error;
+  if (bytes.size() - header.dataOffset < header.dataBytes)
+    return "'" + path +
+           "' is not a valid .npy file: data is shorter than "
+           "shape " +
+           formatShape(header.shape) + " needs";
+  out = Tensor();
+  out.dtype = header.dtype;
+  out.shape = header.shape;
+  out.data.assign(bytes.begin() + header.dataOffset,
+                  bytes.begin() + header.dataOffset + header.dataBytes);
+  return "";
+}
+
+NpyFile::NpyFile(NpyFile &&other) noexcept
+    : filePath(std::move(other.filePath)), head(std::move(other.head)),
+      fd(other.fd) {
+  other.fd = -1;
+}
+
+NpyFile &NpyFile::operator=(NpyFile &&other) noexcept {
+  if (this != &other) {
+    close();
+    filePath = std::move(other.filePath);
+    head = std::move(other.head);
+    fd = other.fd;
+    other.fd = -1;
+  }
+  return *this;
+}
+
+NpyFile::~NpyFile() { close(); }
+
+void NpyFile::close() {
+  if (fd >= 0)
+    ::close(fd);
+  fd = -1;
+}
+
+size_t NpyFile::rowBytes() const {
+  return rows() > 0 ? head.dataBytes / static_cast<size_t>(rows()) : 0;
+}
+
+/// Reads exactly `size` bytes at `offset`; false on an error or end of file.
+static bool readAt(int fd, char *out, size_t size, off_t offset) {
+  while (size > 0) {
+    ssize_t got = pread(fd, out, size, offset);
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got <= 0)
+      return false;
+    out += got;
+    size -= static_cast<size_t>(got);
+    offset += got;
+  }
+  return true;
+}
+
+std::string NpyFile::open(const std::string &path) {
+  close();
+  filePath = path;
+  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return "cannot open '" + path + "': " + strerror(errno);
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close();
+    return "'" + path + "' is not a regular file";
+  }
+  size_t fileSize = static_cast<size_t>(info.st_size);
+  // The fixed part, then the header it announces (at most 1 MiB: NumPy
+  // writes a few hundred bytes).
+  std::string bytes(std::min<size_t>(fileSize, 12), '\0');
+  if (!readAt(fd, bytes.data(), bytes.size(), 0)) {
+    close();
+    return "cannot read '" + path + "'";
+  }
+  size_t headerEnd = bytes.size();
+  if (bytes.size() >= 10 && bytes.compare(0, 6, "\x93NUMPY") == 0) {
+    uint8_t major = bytes[6];
+    if (major == 1)
+      headerEnd = 10 + (static_cast<uint8_t>(bytes[8]) |
+                        (static_cast<uint8_t>(bytes[9]) << 8));
+    else if ((major == 2 || major == 3) && bytes.size() >= 12) {
+      uint32_t length;
+      memcpy(&length, &bytes[8], 4);
+      headerEnd = 12 + static_cast<size_t>(length);
+    }
+  }
+  if (headerEnd > (size_t(1) << 20)) {
+    close();
+    return "'" + path + "' is not a valid .npy file: a header of " +
+           std::to_string(headerEnd) + " bytes";
+  }
+  headerEnd = std::min(headerEnd, fileSize);
+  if (headerEnd > bytes.size()) {
+    bytes.resize(headerEnd);
+    if (!readAt(fd, bytes.data(), headerEnd, 0)) {
+      close();
+      return "cannot read '" + path + "'";
+    }
+  }
+  if (std::string error = parseNpyHeader(bytes, path, head); !error.empty()) {
+    close();
+    return error;
+  }
+  if (fileSize - head.dataOffset < head.dataBytes) {
+    close();
+    return "'" + path + "' is truncated: its shape " + formatShape(head.shape) +
+           " needs " + std::to_string(head.dataBytes) +
+           " bytes of data, the file has " +
+           std::to_string(fileSize - head.dataOffset);
+  }
+  return "";
+}
+
+std::string NpyFile::readRows(int64_t first, int64_t count,
+                              std::vector<char> &out) {
+  if (first < 0 || count < 0 || first + count > rows())
+    return "'" + filePath + "': rows " + std::to_string(first) + ".." +
+           std::to_string(first + count - 1) + " of " + std::to_string(rows());
+  if (fd < 0) {
+    fd = ::open(filePath.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return "cannot open '" + filePath + "': " + strerror(errno);
+  }
+  size_t size = rowBytes() * static_cast<size_t>(count);
+  size_t at = out.size();
+  out.resize(at + size);
+  if (!readAt(fd, out.data() + at, size,
+              static_cast<off_t>(head.dataOffset +
+                                 rowBytes() * static_cast<size_t>(first))))
+    return "cannot read rows " + std::to_string(first) + ".." +
+           std::to_string(first + count - 1) + " of '" + filePath +
+           "' (did it change since it was opened?)";
   return "";
 }
 

@@ -19,9 +19,13 @@
 
 #include "Allocator.h"
 
+#include "qopt/Runtime/qrt.h"
+
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <list>
+#include <malloc.h>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -30,6 +34,28 @@ namespace {
 
 constexpr size_t kAlignment = 64;
 constexpr size_t kMinCachedBytes = size_t(1) << 20;
+
+/// Bytes of blocks handed out and not yet freed, and their most since the
+/// last reset (qrt_memory_usage). Small blocks are counted by
+/// malloc_usable_size, cached ones by their rounded size.
+std::atomic<size_t> liveBytes{0}, peakBytes{0};
+
+void countAllocated(size_t bytes) {
+  size_t live = liveBytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  size_t peak = peakBytes.load(std::memory_order_relaxed);
+  while (live > peak && !peakBytes.compare_exchange_weak(
+                            peak, live, std::memory_order_relaxed))
+    ;
+}
+
+/// Clamped at 0: the free function also takes blocks that came from malloc
+/// elsewhere, which were never counted.
+void countReleased(size_t bytes) {
+  size_t live = liveBytes.load(std::memory_order_relaxed);
+  while (!liveBytes.compare_exchange_weak(live, live > bytes ? live - bytes : 0,
+                                          std::memory_order_relaxed))
+    ;
+}
 
 class BlockCache {
 public:
@@ -49,8 +75,12 @@ public:
     // as a huge size_t; rounding it up would wrap to a tiny block.
     if (size > static_cast<size_t>(PTRDIFF_MAX))
       return nullptr;
-    if (size < kMinCachedBytes || limit == 0)
-      return allocateFromSystem(size, alignment);
+    if (size < kMinCachedBytes || limit == 0) {
+      void *ptr = allocateFromSystem(size, alignment);
+      if (ptr)
+        countAllocated(malloc_usable_size(ptr));
+      return ptr;
+    }
     size_t rounded = roundUp(size);
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -61,6 +91,7 @@ public:
         auto block = it->second;
         void *ptr = block->ptr;
         cachedBytes -= block->size;
+        countAllocated(block->size);
         freeBySize.erase(it);
         lru.erase(block);
         return ptr;
@@ -70,6 +101,7 @@ public:
     if (ptr) {
       std::lock_guard<std::mutex> lock(mutex);
       liveSizes[ptr] = rounded;
+      countAllocated(rounded);
     }
     return ptr;
   }
@@ -81,10 +113,12 @@ public:
     auto live = liveSizes.find(ptr);
     if (live == liveSizes.end()) {
       lock.unlock();
+      countReleased(malloc_usable_size(ptr));
       std::free(ptr);
       return;
     }
     size_t size = live->second;
+    countReleased(size);
     if (size > limit) {
       liveSizes.erase(live);
       lock.unlock();
@@ -130,6 +164,13 @@ private:
     return std::aligned_alloc(alignment, rounded);
   }
 
+public:
+  size_t getCachedBytes() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return cachedBytes;
+  }
+
+private:
   std::mutex mutex;
   size_t limit = 0;
   size_t cachedBytes = 0;
@@ -192,6 +233,20 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
   void *ptr = getBlockCache().allocate(size, alignment);
   qrt::AllocationScopeAccess::allocated(ptr);
   return ptr;
+}
+
+void qrt_memory_usage(size_t *live, size_t *peak, size_t *cached) {
+  if (live)
+    *live = liveBytes.load(std::memory_order_relaxed);
+  if (peak)
+    *peak = peakBytes.load(std::memory_order_relaxed);
+  if (cached)
+    *cached = getBlockCache().getCachedBytes();
+}
+
+void qrt_reset_peak_memory(void) {
+  peakBytes.store(liveBytes.load(std::memory_order_relaxed),
+                  std::memory_order_relaxed);
 }
 
 void _mlir_memref_to_llvm_free(void *ptr) {

@@ -72,8 +72,9 @@ bool qopt::runCalibrationFlow(ModuleOp module, const CalibrationFlow &flow) {
 
   qrun::calibrate::Options options;
   options.artifact = observedArtifact;
-  options.data = flow.data;
+  options.data = {flow.data};
   options.batch = flow.batch;
+  options.maxMemory = flow.maxMemory;
   options.limit = flow.limit;
   qrun::calibrate::Result result;
   if (std::string error = qrun::calibrate::run(options, result); !error.empty())

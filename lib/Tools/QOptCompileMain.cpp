@@ -5,6 +5,7 @@
 #include "qopt/Import/ONNX/ONNXImporter.h"
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Runner/Calibrate.h"
 #include "qopt/Target/CPU/Artifact.h"
 #include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
@@ -126,6 +127,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       "calibration-limit",
       cl::desc("Calibrate on the first N samples only (0: all)"), cl::init(0),
       cl::cat(category));
+  cl::opt<std::string> calibrationMaxMemory(
+      "calibration-max-memory",
+      cl::desc("Bound on a calibration run's intermediate buffers, e.g. "
+               "512M or 4G (qrun calibrate --max-memory; 0: none)"),
+      cl::init("4G"), cl::value_desc("bytes"), cl::cat(category));
   cl::opt<uint64_t> weightsThreshold(
       "weights-threshold",
       cl::desc("Constants of at least this many bytes go to the weights file"),
@@ -215,6 +221,12 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   flow.data = calibration;
   flow.batch = calibrationBatch;
   flow.limit = calibrationLimit;
+  if (!qrun::calibrate::parseByteSize(calibrationMaxMemory, flow.maxMemory)) {
+    llvm::errs() << "qopt-compile: --calibration-max-memory needs a byte "
+                    "count such as 512M or 4G, got '"
+                 << calibrationMaxMemory << "'\n";
+    return 1;
+  }
   flow.prePipeline = prePipelineText;
 
   ArtifactOptions options;

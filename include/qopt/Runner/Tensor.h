@@ -43,6 +43,53 @@ std::string readNpy(const std::string &path, Tensor &out);
 /// Writes `tensor` as .npy (to a temporary file renamed into place).
 std::string writeNpy(const std::string &path, const Tensor &tensor);
 
+/// What a .npy header says: everything but the data.
+struct NpyHeader {
+  int32_t dtype = 0; // a qart_dtype
+  std::vector<int64_t> shape;
+  /// Where the data starts in the file and how many bytes shape and dtype
+  /// need.
+  size_t dataOffset = 0, dataBytes = 0;
+};
+
+/// Parses the header at the start of `bytes`, which must hold the whole
+/// header (the data need not follow). Checks everything parseNpy checks but
+/// the data's length.
+std::string parseNpyHeader(const std::string &bytes, const std::string &path,
+                           NpyHeader &out);
+
+/// A .npy file read a slice of rows at a time, for data too large to hold
+/// (qrun calibrate): open() reads and checks only the header and the file's
+/// size (a truncated file is an error there, not half-way through);
+/// readRows() reads rows with pread, so memory stays one slice. Rows are
+/// along the first dimension; a rank-0 tensor is one row.
+class NpyFile {
+public:
+  NpyFile() = default;
+  NpyFile(NpyFile &&other) noexcept;
+  NpyFile &operator=(NpyFile &&other) noexcept;
+  NpyFile(const NpyFile &) = delete;
+  NpyFile &operator=(const NpyFile &) = delete;
+  ~NpyFile();
+
+  /// Opens `path` and checks its header and size; the file stays open until
+  /// close() (or destruction).
+  std::string open(const std::string &path);
+  /// Closes the file; readRows() opens it again.
+  void close();
+  const std::string &path() const { return filePath; }
+  const NpyHeader &header() const { return head; }
+  int64_t rows() const { return head.shape.empty() ? 1 : head.shape[0]; }
+  size_t rowBytes() const;
+  /// Appends rows [first, first + count) to `out`.
+  std::string readRows(int64_t first, int64_t count, std::vector<char> &out);
+
+private:
+  std::string filePath;
+  NpyHeader head;
+  int fd = -1;
+};
+
 /// Reads a serialized ONNX TensorProto (raw_data or typed fields).
 std::string readTensorProto(const std::string &path, Tensor &out);
 

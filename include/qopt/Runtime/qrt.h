@@ -89,6 +89,18 @@ int qrt_dtype_is_integer(int32_t dtype);
 void qrt_set_num_threads(int n);
 int qrt_get_num_threads(void);
 
+/** The intermediate buffers of compiled code (process-wide, every session):
+    `*live` (if non-null) receives the bytes allocated and not yet freed,
+    `*peak` the most that were live at once since the last
+    qrt_reset_peak_memory (or the start), `*cached` the bytes of freed
+    blocks the allocator keeps for reuse ($QRT_ALLOC_CACHE_MB). Weights are
+    not counted: they live in the artifact's mapped file. A driver that must
+    bound its memory (qrun calibrate --max-memory) measures a run's peak with
+    these. */
+void qrt_memory_usage(size_t *live, size_t *peak, size_t *cached);
+/** Starts a new peak: sets it to the bytes live now. */
+void qrt_reset_peak_memory(void);
+
 /** Loads the artifact at `path` and maps its weights file. Refuses files that
     are not qopt artifacts, other ABI versions, weights files that do not
     belong to it, and code for CPU features this machine lacks. */

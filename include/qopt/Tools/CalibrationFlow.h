@@ -30,6 +30,9 @@ struct CalibrationFlow {
   /// (qrun::calibrate::Options).
   std::string data;
   int64_t batch = 8, limit = 0;
+  /// Bytes the calibration runs' intermediate buffers may take (qrun
+  /// calibrate --max-memory; 0: no bound).
+  int64_t maxMemory = int64_t(4) << 30;
   /// The user's quantization pipeline, run on the calibrated module.
   std::string prePipeline;
   /// Runs a pass pipeline on a module; false after reporting.
