@@ -478,9 +478,19 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     }
     kept += (i ? ", " : "") + keptFP[i];
   }
-  emitRemark(rootLoc, "gptq: quantized ")
-      << quantized << " layers (" << byRTN << " by RTN), left " << keptFP.size()
-      << " fp32" << (kept.empty() ? std::string() : " (" + kept + ")");
+  // GPTQ's Hessians are those of linear layers' inputs: convolutions are
+  // RTN's (qopt-quantize-weights-rtn), said per layer and in the summary.
+  int64_t convs = remarkConvolutionsLeftFp32(
+      getOperation(), "gptq",
+      "gptq quantizes linear layers; qopt-quantize-weights-rtn quantizes "
+      "convolutions");
+  InFlightDiagnostic summary = emitRemark(rootLoc, "gptq: quantized ");
+  summary << quantized << " layers (" << byRTN << " by RTN), left "
+          << keptFP.size() << " fp32"
+          << (kept.empty() ? std::string() : " (" + kept + ")");
+  if (convs > 0)
+    summary << "; left " << convs << " convolution" << (convs == 1 ? "" : "s")
+            << " fp32";
 }
 
 } // namespace
