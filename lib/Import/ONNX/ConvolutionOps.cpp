@@ -127,8 +127,8 @@ FailureOr<SmallVector<int64_t>> getSpatialSizes(NodeContext &ctx,
 /// (`[F, C/group, kernel...]`) as one linalg.generic whose maps carry
 /// strides, dilations and groups (the form qopt-lower-conv-to-ukernels and
 /// the weight quantizers match), plus the per-channel `bias` when given.
-Value buildConvolution(OpBuilder &b, Location loc, Value x, Value w,
-                       Value bias, int64_t group, ArrayRef<int64_t> strides,
+Value buildConvolution(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                       int64_t group, ArrayRef<int64_t> strides,
                        ArrayRef<int64_t> dilations,
                        ArrayRef<int64_t> outSpatial) {
   auto wType = cast<RankedTensorType>(w.getType());
@@ -214,10 +214,10 @@ LogicalResult importConv(NodeContext &ctx) {
   Type elementType = xType.getElementType();
   Value x = padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd,
                        cast<TypedAttr>(b.getZeroAttr(elementType)));
-  ctx.setResult(0, buildConvolution(
-                       b, loc, x, ctx.getInput(1),
-                       ctx.hasInput(2) ? ctx.getInput(2) : Value(), group,
-                       w->strides, w->dilations, w->outSizes));
+  ctx.setResult(0,
+                buildConvolution(b, loc, x, ctx.getInput(1),
+                                 ctx.hasInput(2) ? ctx.getInput(2) : Value(),
+                                 group, w->strides, w->dilations, w->outSizes));
   return success();
 }
 
@@ -242,8 +242,7 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
   int64_t group = ctx.getIntAttr("group", 1);
   int64_t c = xType.getDimSize(1), wc = wType.getDimSize(0),
           fg = wType.getDimSize(1);
-  if (group <= 0 || wc % group != 0 ||
-      (!ShapedType::isDynamic(c) && c != wc))
+  if (group <= 0 || wc % group != 0 || (!ShapedType::isDynamic(c) && c != wc))
     return ctx.emitError() << "channels (" << c << ") and weights " << wType
                            << " do not fit group " << group;
   int64_t cg = wc / group, f = fg * group;
@@ -274,7 +273,8 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
     outputShape->erase(outputShape->begin(), outputShape->begin() + 2);
   if (outputShape && outputShape->size() != size_t(n))
     return ctx.emitError() << "output_shape must give each spatial dimension";
-  SmallVector<int64_t> padBegin(n), outSizes(n), fullSizes(n), extent(n);
+  SmallVector<int64_t> padBegin(n), outSizes(n), fullSizes(n), extent(n),
+      extraBegin(n), extraEnd(n);
   for (int64_t i = 0; i < n; ++i) {
     if (strides[i] <= 0 || dilations[i] <= 0 || kernel[i] <= 0 ||
         outputPadding[i] < 0 || pads[i] < 0 || pads[i + n] < 0)
@@ -282,20 +282,18 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
                                 "positive, pads and output_padding not "
                                 "negative";
     extent[i] = dilations[i] * (kernel[i] - 1) + 1;
-    fullSizes[i] = ((*spatial)[i] - 1) * strides[i] + extent[i] +
-                   outputPadding[i];
+    fullSizes[i] =
+        ((*spatial)[i] - 1) * strides[i] + extent[i] + outputPadding[i];
     int64_t total = pads[i] + pads[i + n];
     if (outputShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t out = outputShape ? (*outputShape)[i]
-                                : (*spatial)[i] * strides[i];
+      int64_t out =
+          outputShape ? (*outputShape)[i] : (*spatial)[i] * strides[i];
       total = fullSizes[i] - out;
-      if (total < 0)
-        return ctx.emitError()
-               << "output size " << out << " is larger than the full output "
-               << fullSizes[i];
-      // The ONNX spec: SAME_UPPER crops total / 2 at the start, SAME_LOWER
-      // and an output_shape without auto_pad the larger half.
-      padBegin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      // The ONNX reference's floor division: a negative total (an
+      // output_shape beyond the full output) extends the output, at the end
+      // when the total is -1.
+      int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      padBegin[i] = autoPad == "SAME_UPPER" ? half : total - half;
     } else if (autoPad == "VALID") {
       total = 0;
       padBegin[i] = 0;
@@ -305,6 +303,13 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
     outSizes[i] = fullSizes[i] - total;
     if (outSizes[i] <= 0)
       return ctx.emitError() << "the pads leave an empty output";
+    // Output positions outside the full output (negative pads) are zeros
+    // plus bias: the spread input gets that much more padding.
+    extraBegin[i] = std::max<int64_t>(0, -padBegin[i]);
+    extraEnd[i] =
+        std::max<int64_t>(0, padBegin[i] + outSizes[i] - fullSizes[i]);
+    fullSizes[i] += extraBegin[i] + extraEnd[i];
+    padBegin[i] += extraBegin[i];
   }
 
   OpBuilder &b = ctx.getBuilder();
@@ -322,14 +327,15 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
       steps(2, b.getIndexAttr(1));
   for (int64_t i = 0; i < n; ++i) {
     int64_t full = extent[i] - 1;
-    spreadSizes.push_back(b.getIndexAttr(
-        ((*spatial)[i] - 1) * strides[i] + 1 + 2 * full + outputPadding[i]));
-    offsets.push_back(b.getIndexAttr(full));
+    spreadSizes.push_back(b.getIndexAttr(((*spatial)[i] - 1) * strides[i] + 1 +
+                                         2 * full + outputPadding[i] +
+                                         extraBegin[i] + extraEnd[i]));
+    offsets.push_back(b.getIndexAttr(full + extraBegin[i]));
     steps.push_back(b.getIndexAttr(strides[i]));
   }
   Value spread = createFilled(b, loc, spreadSizes, zero);
-  spread = tensor::InsertSliceOp::create(b, loc, x, spread, offsets, xSizes,
-                                         steps);
+  spread =
+      tensor::InsertSliceOp::create(b, loc, x, spread, offsets, xSizes, steps);
 
   // W'[f, c, k...] = W[(f / fg) * cg + c, f % fg, K - 1 - k...].
   SmallVector<int64_t> flippedShape = {f, cg};
@@ -338,21 +344,20 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
                                     dim(0) % fg};
   for (int64_t i = 0; i < n; ++i)
     wExprs.push_back(kernel[i] - 1 - dim(2 + i));
-  Value flippedInit = tensor::EmptyOp::create(b, loc, flippedShape,
-                                              wType.getElementType());
-  Value flipped =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{flippedInit.getType()},
-          ValueRange{ctx.getInput(1)}, ValueRange{flippedInit},
-          ArrayRef<AffineMap>{
-              AffineMap::get(n + 2, 0, wExprs, context),
-              AffineMap::getMultiDimIdentityMap(n + 2, context)},
-          SmallVector<utils::IteratorType>(n + 2,
-                                           utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location nl, ValueRange args) {
-            linalg::YieldOp::create(nb, nl, ValueRange{args[0]});
-          })
-          .getResult(0);
+  Value flippedInit =
+      tensor::EmptyOp::create(b, loc, flippedShape, wType.getElementType());
+  Value flipped = linalg::GenericOp::create(
+                      b, loc, TypeRange{flippedInit.getType()},
+                      ValueRange{ctx.getInput(1)}, ValueRange{flippedInit},
+                      ArrayRef<AffineMap>{
+                          AffineMap::get(n + 2, 0, wExprs, context),
+                          AffineMap::getMultiDimIdentityMap(n + 2, context)},
+                      SmallVector<utils::IteratorType>(
+                          n + 2, utils::IteratorType::parallel),
+                      [](OpBuilder &nb, Location nl, ValueRange args) {
+                        linalg::YieldOp::create(nb, nl, ValueRange{args[0]});
+                      })
+                      .getResult(0);
 
   SmallVector<int64_t> unit(n, 1);
   Value full = buildConvolution(b, loc, spread, flipped,
