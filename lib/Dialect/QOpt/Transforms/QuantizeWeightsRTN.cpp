@@ -137,7 +137,8 @@ void QuantizeWeightsRTNPass::runOnOperation() {
   // Convolutions: the filter is replaced by qopt.dequantize of its codes
   // (per output channel or per tensor; Utils/WeightQuantization.h).
   int64_t convQuantized = 0, convLeft = 0;
-  for (linalg::GenericOp op : getConvolutionLayers(getOperation())) {
+  for (linalg::GenericOp op :
+       getConvolutionLayers(getOperation(), /*requireConstantFilter=*/false)) {
     StringRef name = getLayerName(op.getLoc());
     std::string display = name.empty() ? std::string("an unnamed convolution")
                                        : "convolution '" + name.str() + "'";
@@ -146,6 +147,15 @@ void QuantizeWeightsRTNPass::runOnOperation() {
       ++convLeft;
       emitRemark(op.getLoc(), "rtn: left ") << display << " fp32: " << why;
     };
+    // Quantized before (by an earlier run): not an f32 layer.
+    Value filterValue = op.getDpsInputs()[1];
+    if (filterValue.getDefiningOp<DequantizeOp>())
+      continue;
+    // A computed filter (ConvTranspose's flipped one, a graph input).
+    if (!matchPattern(filterValue, m_Constant())) {
+      leaveConv(nonConstant, "the filter is not a constant f32 tensor");
+      continue;
+    }
     std::string why;
     std::optional<LayerSpec> chosen = settings.select(op, &why);
     if (!chosen) {

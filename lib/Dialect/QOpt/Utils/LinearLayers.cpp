@@ -102,7 +102,8 @@ bool qopt::isOutputHead(LinearOp op) {
   return feedsReturn(op) && !reachesLinearLayer(op);
 }
 
-bool qopt::isConvolutionLayer(linalg::GenericOp op) {
+bool qopt::isConvolutionLayer(linalg::GenericOp op,
+                              bool requireConstantFilter) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !op.hasPureTensorSemantics())
     return false;
@@ -127,7 +128,8 @@ bool qopt::isConvolutionLayer(linalg::GenericOp op) {
   Value filter = op.getDpsInputs()[1];
   auto type = dyn_cast<RankedTensorType>(filter.getType());
   if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
-      type.getRank() < 3 || !matchPattern(filter, m_Constant()))
+      type.getRank() < 3 ||
+      (requireConstantFilter && !matchPattern(filter, m_Constant())))
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   AffineMap filterMap = maps[1], outMap = maps[2];
@@ -140,10 +142,11 @@ bool qopt::isConvolutionLayer(linalg::GenericOp op) {
              utils::IteratorType::parallel;
 }
 
-SmallVector<linalg::GenericOp> qopt::getConvolutionLayers(Operation *root) {
+SmallVector<linalg::GenericOp>
+qopt::getConvolutionLayers(Operation *root, bool requireConstantFilter) {
   SmallVector<linalg::GenericOp> convs;
   root->walk([&](linalg::GenericOp op) {
-    if (isConvolutionLayer(op))
+    if (isConvolutionLayer(op, requireConstantFilter))
       convs.push_back(op);
   });
   return convs;

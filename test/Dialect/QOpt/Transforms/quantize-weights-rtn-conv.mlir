@@ -86,27 +86,31 @@ func.func @depthwise(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
 #y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
 #dwx = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d3 + d6)>
 
-// Not convolution layers, so not reported either: a filter that is not a
-// constant, and a constant operand that is not the second input.
-// CHECK-LABEL: func.func @not_layers
+// A filter that is not a constant (a graph input here, ConvTranspose's
+// flipped filter in imported models) is left f32 and said so; a generic
+// whose constant is its first input is no convolution layer at all.
+// CHECK-LABEL: func.func @computed_filter
 // CHECK-NOT: qopt.dequantize
 #x2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
 #w2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
 #y2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
-// expected-remark @+1 {{rtn: quantized 0 layers, left 0 fp32: head 0, keep_full_precision 0, non-constant weight 0, override fp 0, not quantizable 0}}
+#k2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#i2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+// expected-remark @+1 {{rtn: quantized 0 layers, left 1 fp32: head 0, keep_full_precision 0, non-constant weight 1, override fp 0, not quantizable 0; convolutions among them: 0 quantized, 1 left fp32}}
 module {
-func.func @not_layers(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x2x2xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) {
+func.func @computed_filter(%x: tensor<1x2x3x3xf32>, %w: tensor<2x2x2x2xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x2x2x2xf32>
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  // expected-remark @+1 {{rtn: left an unnamed convolution fp32: the filter is not a constant f32 tensor}}
   %y = linalg.generic {indexing_maps = [#x2, #w2, #y2], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32
     linalg.yield %s : f32
   } -> tensor<1x2x2x2xf32>
-  %k = arith.constant dense<1.0> : tensor<1x2x3x3xf32>
-  %z = linalg.generic {indexing_maps = [#x2, #w2, #y2], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%k, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
+  %k = arith.constant dense<1.0> : tensor<2x2x2x2xf32>
+  %z = linalg.generic {indexing_maps = [#k2, #i2, #y2], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%k, %x : tensor<2x2x2x2xf32>, tensor<1x2x3x3xf32>) outs(%init : tensor<1x2x2x2xf32>) {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %c, %p : f32

@@ -37,11 +37,15 @@ bool isOutputHead(LinearOp op);
 /// indexing map over some of the loops, whose first loop of that map is
 /// parallel and is the output's dimension 1 (the output channel). Weight
 /// quantizers use it to find convolutions; the output-channel condition is
-/// what makes one scale per filter row a per-output-channel scale.
-bool isConvolutionLayer(linalg::GenericOp op);
+/// what makes one scale per filter row a per-output-channel scale. With
+/// `requireConstantFilter` false, any static f32 filter counts (so that a
+/// pass can say why it leaves a computed one alone).
+bool isConvolutionLayer(linalg::GenericOp op,
+                        bool requireConstantFilter = true);
 
 /// The convolution layers under `root` (isConvolutionLayer), in walk order.
-SmallVector<linalg::GenericOp> getConvolutionLayers(Operation *root);
+SmallVector<linalg::GenericOp>
+getConvolutionLayers(Operation *root, bool requireConstantFilter = true);
 
 /// For passes that quantize linear layers only: a remark
 /// `<tag>: left '<name>' fp32: convolution (<why>)` for every convolution
