@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <limits>
@@ -344,20 +346,74 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
                                     dim(0) % fg};
   for (int64_t i = 0; i < n; ++i)
     wExprs.push_back(kernel[i] - 1 - dim(2 + i));
-  Value flippedInit =
-      tensor::EmptyOp::create(b, loc, flippedShape, wType.getElementType());
-  Value flipped = linalg::GenericOp::create(
-                      b, loc, TypeRange{flippedInit.getType()},
-                      ValueRange{ctx.getInput(1)}, ValueRange{flippedInit},
-                      ArrayRef<AffineMap>{
-                          AffineMap::get(n + 2, 0, wExprs, context),
-                          AffineMap::getMultiDimIdentityMap(n + 2, context)},
-                      SmallVector<utils::IteratorType>(
-                          n + 2, utils::IteratorType::parallel),
-                      [](OpBuilder &nb, Location nl, ValueRange args) {
-                        linalg::YieldOp::create(nb, nl, ValueRange{args[0]});
-                      })
-                      .getResult(0);
+  // A constant filter (an initializer) is flipped here, so that the
+  // convolution's filter is a constant as Conv's is: no per-call copy, and
+  // weight quantizers see a convolution layer.
+  Value flipped;
+  Attribute weightAttr;
+  if (wType.getElementType().isF32() &&
+      matchPattern(ctx.getInput(1), m_Constant(&weightAttr))) {
+    std::optional<ArrayRef<float>> source;
+    SmallVector<float> denseValues;
+    auto resource = dyn_cast<DenseF32ResourceElementsAttr>(weightAttr);
+    if (auto dense = dyn_cast<DenseElementsAttr>(weightAttr)) {
+      auto range = dense.getValues<float>();
+      denseValues.assign(range.begin(), range.end());
+      source = ArrayRef<float>(denseValues);
+    } else if (resource) {
+      source = resource.tryGetAsArrayRef();
+    }
+    if (source &&
+        static_cast<int64_t>(source->size()) == wType.getNumElements()) {
+      int64_t window = 1;
+      for (int64_t k : kernel)
+        window *= k;
+      SmallVector<float> values(source->size());
+      SmallVector<int64_t> at(n);
+      for (int64_t fo = 0; fo < f; ++fo)
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t k = 0; k < window; ++k) {
+            // The kernel position of k, flipped, in W's row-major layout.
+            int64_t rest = k, from = 0;
+            for (int64_t i = n - 1; i >= 0; --i) {
+              at[i] = kernel[i] - 1 - rest % kernel[i];
+              rest /= kernel[i];
+            }
+            for (int64_t i = 0; i < n; ++i)
+              from = from * kernel[i] + at[i];
+            int64_t channel = (fo / fg) * cg + c;
+            values[(fo * cg + c) * window + k] =
+                (*source)[(channel * fg + fo % fg) * window + from];
+          }
+      auto type = RankedTensorType::get(flippedShape, b.getF32Type());
+      ArrayRef<char> raw(reinterpret_cast<const char *>(values.data()),
+                         values.size() * sizeof(float));
+      Attribute attr;
+      if (resource)
+        attr = DenseResourceElementsAttr::get(
+            type, (resource.getRawHandle().getKey() + "_flipped").str(),
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(float)));
+      else
+        attr = DenseElementsAttr::getFromRawBuffer(type, raw);
+      flipped = arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+    }
+  }
+  if (!flipped) {
+    Value flippedInit =
+        tensor::EmptyOp::create(b, loc, flippedShape, wType.getElementType());
+    flipped = linalg::GenericOp::create(
+                  b, loc, TypeRange{flippedInit.getType()},
+                  ValueRange{ctx.getInput(1)}, ValueRange{flippedInit},
+                  ArrayRef<AffineMap>{
+                      AffineMap::get(n + 2, 0, wExprs, context),
+                      AffineMap::getMultiDimIdentityMap(n + 2, context)},
+                  SmallVector<utils::IteratorType>(
+                      n + 2, utils::IteratorType::parallel),
+                  [](OpBuilder &nb, Location nl, ValueRange args) {
+                    linalg::YieldOp::create(nb, nl, ValueRange{args[0]});
+                  })
+                  .getResult(0);
+  }
 
   SmallVector<int64_t> unit(n, 1);
   Value full = buildConvolution(b, loc, spread, flipped,
