@@ -182,7 +182,8 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     Convolutions. Every convolution layer with a constant f32 filter (a
     `linalg.generic` computing `out + x * w` whose filter operand is
     `[F, C/group, kernel...]` with the output channel first: the importer's
-    Conv, regular, grouped, depthwise and 1-D; `isConvolutionLayer`,
+    Conv, regular, grouped, depthwise and 1-D, and ConvTranspose, whose
+    initializer filter the importer flips; `isConvolutionLayer`,
     LinearLayers.h) is quantized too, with the same grid and rounding on the
     filter viewed as `[F, K]`, `K = C/group * kernel...`: per output channel
     (`per-group` falls back to `per-channel`, remark) or per tensor. The
@@ -195,9 +196,11 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     convolution's O(filter size x output pixels)). Only
     `qopt.keep_full_precision` and `overrides` (by the Conv's name) select
     convolutions; the head rule is about linear layers, a convolution is
-    never the head. Remarks say `rtn: quantized convolution 'conv1' as int8
-    pc`, and the summary adds `; convolutions among them: 11 quantized, 0
-    left fp32`.
+    never the head. A convolution whose filter is computed (a graph input)
+    stays f32 with a remark and counts as a non-constant weight; one
+    quantized before (its filter a `qopt.dequantize`) is passed over.
+    Remarks say `rtn: quantized convolution 'conv1' as int8 pc`, and the
+    summary adds `; convolutions among them: 11 quantized, 0 left fp32`.
 
     Example (`bits=4 symmetric=false granularity=per-group group-size=128`):
 
