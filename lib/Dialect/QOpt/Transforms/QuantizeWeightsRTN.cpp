@@ -1,7 +1,8 @@
 //===- QuantizeWeightsRTN.cpp - round-to-nearest weight-only quantization -===//
 //
-// The simplest weight quantizer: every constant linear weight is rounded to
-// the nearest step of a uniform grid whose scale comes from the weight's own
+// The simplest weight quantizer: every constant linear weight, and every
+// constant convolution filter (per output channel), is rounded to the
+// nearest step of a uniform grid whose scale comes from the weight's own
 // range, at compile time. The grid, the packing, the layer selection and the
 // rewrite are the shared ones of Utils/WeightQuantization.h (GPTQ uses the
 // same), whose arithmetic mirrors qopt-expand-quant-ops.
