@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <limits>
@@ -123,6 +125,69 @@ FailureOr<SmallVector<int64_t>> getSpatialSizes(NodeContext &ctx,
   return sizes;
 }
 
+/// The convolution of `x` (NC<spatial>, already padded) with `w`
+/// (`[F, C/group, kernel...]`) as one linalg.generic whose maps carry
+/// strides, dilations and groups (the form qopt-lower-conv-to-ukernels and
+/// the weight quantizers match), plus the per-channel `bias` when given.
+Value buildConvolution(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                       int64_t group, ArrayRef<int64_t> strides,
+                       ArrayRef<int64_t> dilations,
+                       ArrayRef<int64_t> outSpatial) {
+  auto wType = cast<RankedTensorType>(w.getType());
+  Type elementType = getElementTypeOrSelf(x.getType());
+  int64_t n = outSpatial.size();
+  int64_t f = wType.getDimSize(0), cg = wType.getDimSize(1);
+  // Loops: n, f, out spatial..., c (reduction), kernel... (reduction).
+  int64_t numLoops = 2 + n + 1 + n;
+  MLIRContext *context = b.getContext();
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+  int64_t fg = f / group;
+  SmallVector<AffineExpr> xExprs = {dim(0),
+                                    dim(1).floorDiv(fg) * cg + dim(2 + n)};
+  SmallVector<AffineExpr> wExprs = {dim(1), dim(2 + n)};
+  SmallVector<AffineExpr> yExprs = {dim(0), dim(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    xExprs.push_back(dim(2 + i) * strides[i] + dim(3 + n + i) * dilations[i]);
+    wExprs.push_back(dim(3 + n + i));
+    yExprs.push_back(dim(2 + i));
+  }
+  SmallVector<OpFoldResult> outSizes = {getSizes(b, loc, x)[0],
+                                        b.getIndexAttr(f)};
+  for (int64_t size : outSpatial)
+    outSizes.push_back(b.getIndexAttr(size));
+  Value init = createFilled(b, loc, outSizes,
+                            cast<TypedAttr>(b.getZeroAttr(elementType)));
+  SmallVector<utils::IteratorType> iterators(2 + n,
+                                             utils::IteratorType::parallel);
+  iterators.append(1 + n, utils::IteratorType::reduction);
+  auto conv = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{x, w}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, context),
+                          AffineMap::get(numLoops, 0, wExprs, context),
+                          AffineMap::get(numLoops, 0, yExprs, context)},
+      iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
+        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value sum = arith::AddFOp::create(nb, nl, args[2], product);
+        linalg::YieldOp::create(nb, nl, ValueRange{sum});
+      });
+  Value result = conv.getResult(0);
+  if (!bias)
+    return result;
+  int64_t rank = 2 + n;
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap channel = AffineMap::get(rank, 0, {dim(1)}, context);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{result.getType()}, ValueRange{bias},
+             ValueRange{result}, ArrayRef<AffineMap>{channel, identity},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               Value sum = arith::AddFOp::create(nb, nl, args[1], args[0]);
+               linalg::YieldOp::create(nb, nl, ValueRange{sum});
+             })
+      .getResult(0);
+}
+
 LogicalResult importConv(NodeContext &ctx) {
   RankedTensorType xType = ctx.getInputType(0);
   RankedTensorType wType = ctx.getInputType(1);
@@ -151,59 +216,222 @@ LogicalResult importConv(NodeContext &ctx) {
   Type elementType = xType.getElementType();
   Value x = padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd,
                        cast<TypedAttr>(b.getZeroAttr(elementType)));
-  // Loops: n, f, out spatial..., c (reduction), kernel... (reduction).
-  int64_t numLoops = 2 + n + 1 + n;
-  MLIRContext *context = b.getContext();
-  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
-  int64_t fg = f / group;
-  SmallVector<AffineExpr> xExprs = {dim(0),
-                                    dim(1).floorDiv(fg) * cg + dim(2 + n)};
-  SmallVector<AffineExpr> wExprs = {dim(1), dim(2 + n)};
-  SmallVector<AffineExpr> yExprs = {dim(0), dim(1)};
+  ctx.setResult(0,
+                buildConvolution(b, loc, x, ctx.getInput(1),
+                                 ctx.hasInput(2) ? ctx.getInput(2) : Value(),
+                                 group, w->strides, w->dilations, w->outSizes));
+  return success();
+}
+
+/// ConvTranspose (opsets 1 and 11: the same attributes): the gradient of a
+/// convolution, computed as a convolution. The input is spread out with
+/// `stride - 1` zeros between elements and padded by the full window extent
+/// `dilation * (kernel - 1)` on both sides (plus `output_padding` at the
+/// end); a stride-1 convolution with the flipped filter, its two channel
+/// dimensions swapped per group (`W'[g * F/g + f, c, k] = W[g * C/g + c, f,
+/// K - 1 - k]`, built by a linalg.generic), gives the full output, from
+/// which `pads` crop the result. The convolution is the importer's Conv
+/// form, so it runs on the conv ukernel.
+LogicalResult importConvTranspose(NodeContext &ctx) {
+  RankedTensorType xType = ctx.getInputType(0);
+  RankedTensorType wType = ctx.getInputType(1);
+  FailureOr<SmallVector<int64_t>> spatial = getSpatialSizes(ctx, xType);
+  if (failed(spatial))
+    return failure();
+  int64_t n = spatial->size();
+  if (wType.getRank() != n + 2 || !wType.hasStaticShape())
+    return ctx.emitError() << "weights must be C x F/group x kernel, static";
+  int64_t group = ctx.getIntAttr("group", 1);
+  int64_t c = xType.getDimSize(1), wc = wType.getDimSize(0),
+          fg = wType.getDimSize(1);
+  if (group <= 0 || wc % group != 0 || (!ShapedType::isDynamic(c) && c != wc))
+    return ctx.emitError() << "channels (" << c << ") and weights " << wType
+                           << " do not fit group " << group;
+  int64_t cg = wc / group, f = fg * group;
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  if (std::optional<SmallVector<int64_t>> ks = ctx.getIntsAttr("kernel_shape"))
+    if (*ks != kernel)
+      return ctx.emitError() << "kernel_shape does not match the weights";
+  auto ints = [&](StringRef name, size_t size, int64_t value) {
+    return ctx.getIntsAttr(name).value_or(SmallVector<int64_t>(size, value));
+  };
+  SmallVector<int64_t> strides = ints("strides", n, 1),
+                       dilations = ints("dilations", n, 1),
+                       pads = ints("pads", 2 * n, 0),
+                       outputPadding = ints("output_padding", n, 0);
+  if (strides.size() != size_t(n) || dilations.size() != size_t(n) ||
+      pads.size() != size_t(2 * n) || outputPadding.size() != size_t(n))
+    return ctx.emitError() << "strides, dilations, pads and output_padding "
+                              "must match the "
+                           << n << " spatial dimensions";
+  std::string autoPad = ctx.getStringAttr("auto_pad").value_or("NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return ctx.emitError() << "unsupported auto_pad='" << autoPad << "'";
+  std::optional<SmallVector<int64_t>> outputShape =
+      ctx.getIntsAttr("output_shape");
+  // output_shape may name the spatial sizes only, or N, C and them.
+  if (outputShape && outputShape->size() == size_t(n + 2))
+    outputShape->erase(outputShape->begin(), outputShape->begin() + 2);
+  if (outputShape && outputShape->size() != size_t(n))
+    return ctx.emitError() << "output_shape must give each spatial dimension";
+  SmallVector<int64_t> padBegin(n), outSizes(n), fullSizes(n), extent(n),
+      extraBegin(n), extraEnd(n);
   for (int64_t i = 0; i < n; ++i) {
-    xExprs.push_back(dim(2 + i) * w->strides[i] +
-                     dim(3 + n + i) * w->dilations[i]);
-    wExprs.push_back(dim(3 + n + i));
-    yExprs.push_back(dim(2 + i));
+    if (strides[i] <= 0 || dilations[i] <= 0 || kernel[i] <= 0 ||
+        outputPadding[i] < 0 || pads[i] < 0 || pads[i + n] < 0)
+      return ctx.emitError() << "kernel, strides and dilations must be "
+                                "positive, pads and output_padding not "
+                                "negative";
+    extent[i] = dilations[i] * (kernel[i] - 1) + 1;
+    fullSizes[i] =
+        ((*spatial)[i] - 1) * strides[i] + extent[i] + outputPadding[i];
+    int64_t total = pads[i] + pads[i + n];
+    if (outputShape || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t out =
+          outputShape ? (*outputShape)[i] : (*spatial)[i] * strides[i];
+      total = fullSizes[i] - out;
+      // The ONNX reference's floor division: a negative total (an
+      // output_shape beyond the full output) extends the output, at the end
+      // when the total is -1.
+      int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      padBegin[i] = autoPad == "SAME_UPPER" ? half : total - half;
+    } else if (autoPad == "VALID") {
+      total = 0;
+      padBegin[i] = 0;
+    } else {
+      padBegin[i] = pads[i];
+    }
+    outSizes[i] = fullSizes[i] - total;
+    if (outSizes[i] <= 0)
+      return ctx.emitError() << "the pads leave an empty output";
+    // Output positions outside the full output (negative pads) are zeros
+    // plus bias: the spread input gets that much more padding.
+    extraBegin[i] = std::max<int64_t>(0, -padBegin[i]);
+    extraEnd[i] =
+        std::max<int64_t>(0, padBegin[i] + outSizes[i] - fullSizes[i]);
+    fullSizes[i] += extraBegin[i] + extraEnd[i];
+    padBegin[i] += extraBegin[i];
   }
-  SmallVector<OpFoldResult> outSizes = {getSizes(b, loc, x)[0],
-                                        b.getIndexAttr(f)};
-  for (int64_t size : w->outSizes)
-    outSizes.push_back(b.getIndexAttr(size));
-  Value init = createFilled(b, loc, outSizes,
-                            cast<TypedAttr>(b.getZeroAttr(elementType)));
-  SmallVector<utils::IteratorType> iterators(2 + n,
-                                             utils::IteratorType::parallel);
-  iterators.append(1 + n, utils::IteratorType::reduction);
-  auto conv = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{x, ctx.getInput(1)},
-      ValueRange{init},
-      ArrayRef<AffineMap>{AffineMap::get(numLoops, 0, xExprs, context),
-                          AffineMap::get(numLoops, 0, wExprs, context),
-                          AffineMap::get(numLoops, 0, yExprs, context)},
-      iterators, [](OpBuilder &nb, Location nl, ValueRange args) {
-        Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
-        Value sum = arith::AddFOp::create(nb, nl, args[2], product);
-        linalg::YieldOp::create(nb, nl, ValueRange{sum});
-      });
-  Value result = conv.getResult(0);
-  if (ctx.hasInput(2)) {
-    int64_t rank = 2 + n;
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
-    AffineMap channel = AffineMap::get(rank, 0, {dim(1)}, context);
-    result =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{result.getType()}, ValueRange{ctx.getInput(2)},
-            ValueRange{result}, ArrayRef<AffineMap>{channel, identity},
-            SmallVector<utils::IteratorType>(rank,
-                                             utils::IteratorType::parallel),
-            [](OpBuilder &nb, Location nl, ValueRange args) {
-              Value sum = arith::AddFOp::create(nb, nl, args[1], args[0]);
-              linalg::YieldOp::create(nb, nl, ValueRange{sum});
-            })
-            .getResult(0);
+
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  MLIRContext *context = b.getContext();
+  Type elementType = xType.getElementType();
+  auto zero = cast<TypedAttr>(b.getZeroAttr(elementType));
+  auto dim = [&](int64_t i) { return getAffineDimExpr(i, context); };
+
+  // The spread and padded input: zeros, with x inserted at a stride.
+  Value x = ctx.getInput(0);
+  SmallVector<OpFoldResult> xSizes = getSizes(b, loc, x);
+  SmallVector<OpFoldResult> spreadSizes = {xSizes[0], xSizes[1]};
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+      steps(2, b.getIndexAttr(1));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t full = extent[i] - 1;
+    spreadSizes.push_back(b.getIndexAttr(((*spatial)[i] - 1) * strides[i] + 1 +
+                                         2 * full + outputPadding[i] +
+                                         extraBegin[i] + extraEnd[i]));
+    offsets.push_back(b.getIndexAttr(full + extraBegin[i]));
+    steps.push_back(b.getIndexAttr(strides[i]));
   }
-  ctx.setResult(0, result);
+  Value spread = createFilled(b, loc, spreadSizes, zero);
+  spread =
+      tensor::InsertSliceOp::create(b, loc, x, spread, offsets, xSizes, steps);
+
+  // W'[f, c, k...] = W[(f / fg) * cg + c, f % fg, K - 1 - k...].
+  SmallVector<int64_t> flippedShape = {f, cg};
+  flippedShape.append(kernel.begin(), kernel.end());
+  SmallVector<AffineExpr> wExprs = {dim(0).floorDiv(fg) * cg + dim(1),
+                                    dim(0) % fg};
+  for (int64_t i = 0; i < n; ++i)
+    wExprs.push_back(kernel[i] - 1 - dim(2 + i));
+  // A constant filter (an initializer) is flipped here, so that the
+  // convolution's filter is a constant as Conv's is: no per-call copy, and
+  // weight quantizers see a convolution layer.
+  Value flipped;
+  Attribute weightAttr;
+  if (wType.getElementType().isF32() &&
+      matchPattern(ctx.getInput(1), m_Constant(&weightAttr))) {
+    std::optional<ArrayRef<float>> source;
+    SmallVector<float> denseValues;
+    auto resource = dyn_cast<DenseF32ResourceElementsAttr>(weightAttr);
+    if (auto dense = dyn_cast<DenseElementsAttr>(weightAttr)) {
+      auto range = dense.getValues<float>();
+      denseValues.assign(range.begin(), range.end());
+      source = ArrayRef<float>(denseValues);
+    } else if (resource) {
+      source = resource.tryGetAsArrayRef();
+    }
+    if (source &&
+        static_cast<int64_t>(source->size()) == wType.getNumElements()) {
+      int64_t window = 1;
+      for (int64_t k : kernel)
+        window *= k;
+      SmallVector<float> values(source->size());
+      SmallVector<int64_t> at(n);
+      for (int64_t fo = 0; fo < f; ++fo)
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t k = 0; k < window; ++k) {
+            // The kernel position of k, flipped, in W's row-major layout.
+            int64_t rest = k, from = 0;
+            for (int64_t i = n - 1; i >= 0; --i) {
+              at[i] = kernel[i] - 1 - rest % kernel[i];
+              rest /= kernel[i];
+            }
+            for (int64_t i = 0; i < n; ++i)
+              from = from * kernel[i] + at[i];
+            int64_t channel = (fo / fg) * cg + c;
+            values[(fo * cg + c) * window + k] =
+                (*source)[(channel * fg + fo % fg) * window + from];
+          }
+      auto type = RankedTensorType::get(flippedShape, b.getF32Type());
+      ArrayRef<char> raw(reinterpret_cast<const char *>(values.data()),
+                         values.size() * sizeof(float));
+      Attribute attr;
+      if (resource)
+        attr = DenseResourceElementsAttr::get(
+            type, (resource.getRawHandle().getKey() + "_flipped").str(),
+            HeapAsmResourceBlob::allocateAndCopyWithAlign(raw, alignof(float)));
+      else
+        attr = DenseElementsAttr::getFromRawBuffer(type, raw);
+      flipped = arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+    }
+  }
+  if (!flipped) {
+    Value flippedInit =
+        tensor::EmptyOp::create(b, loc, flippedShape, wType.getElementType());
+    flipped = linalg::GenericOp::create(
+                  b, loc, TypeRange{flippedInit.getType()},
+                  ValueRange{ctx.getInput(1)}, ValueRange{flippedInit},
+                  ArrayRef<AffineMap>{
+                      AffineMap::get(n + 2, 0, wExprs, context),
+                      AffineMap::getMultiDimIdentityMap(n + 2, context)},
+                  SmallVector<utils::IteratorType>(
+                      n + 2, utils::IteratorType::parallel),
+                  [](OpBuilder &nb, Location nl, ValueRange args) {
+                    linalg::YieldOp::create(nb, nl, ValueRange{args[0]});
+                  })
+                  .getResult(0);
+  }
+
+  SmallVector<int64_t> unit(n, 1);
+  Value full = buildConvolution(b, loc, spread, flipped,
+                                ctx.hasInput(2) ? ctx.getInput(2) : Value(),
+                                group, unit, dilations, fullSizes);
+  if (padBegin == SmallVector<int64_t>(n, 0) && outSizes == fullSizes) {
+    ctx.setResult(0, full);
+    return success();
+  }
+  SmallVector<OpFoldResult> cropOffsets(2, b.getIndexAttr(0)),
+      cropSizes = {xSizes[0], b.getIndexAttr(f)},
+      cropSteps(2 + n, b.getIndexAttr(1));
+  for (int64_t i = 0; i < n; ++i) {
+    cropOffsets.push_back(b.getIndexAttr(padBegin[i]));
+    cropSizes.push_back(b.getIndexAttr(outSizes[i]));
+  }
+  ctx.setResult(0, tensor::ExtractSliceOp::create(b, loc, full, cropOffsets,
+                                                  cropSizes, cropSteps));
   return success();
 }
 
@@ -654,6 +882,7 @@ LogicalResult importResize(NodeContext &ctx) {
 
 void onnx_import::registerConvolutionOps(OpRegistry &r) {
   r["Conv"] = importConv;
+  r["ConvTranspose"] = importConvTranspose;
   r["MaxPool"] = pool(true);
   r["AveragePool"] = pool(false);
   r["GlobalAveragePool"] = importGlobalAveragePool;

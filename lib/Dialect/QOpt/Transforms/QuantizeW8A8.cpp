@@ -507,9 +507,19 @@ void QuantizeW8A8Pass::runOnOperation() {
     if (oldWeight && oldWeight->use_empty())
       oldWeight->erase();
   }
-  emitRemark(getOperation()->getLoc(), "w8a8: quantized ")
-      << numDynamic + numStatic << " layers (" << numDynamic << " dynamic, "
-      << numStatic << " static), left " << numFullPrecision << " fp32";
+  // The int8 GEMM kernels take linear layers; convolutions stay f32, said
+  // per layer and in the summary.
+  int64_t convs = remarkConvolutionsLeftFp32(
+      getOperation(), "w8a8",
+      "w8a8 quantizes linear layers; qopt-quantize-weights-rtn quantizes "
+      "convolution weights");
+  InFlightDiagnostic summary =
+      emitRemark(getOperation()->getLoc(), "w8a8: quantized ");
+  summary << numDynamic + numStatic << " layers (" << numDynamic << " dynamic, "
+          << numStatic << " static), left " << numFullPrecision << " fp32";
+  if (convs > 0)
+    summary << "; left " << convs << " convolution" << (convs == 1 ? "" : "s")
+            << " fp32";
 }
 
 } // namespace

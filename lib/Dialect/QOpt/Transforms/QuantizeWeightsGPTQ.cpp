@@ -523,6 +523,12 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
     }
     kept += (i ? ", " : "") + keptFP[i];
   }
+  // GPTQ's Hessians are those of linear layers' inputs: convolutions are
+  // RTN's (qopt-quantize-weights-rtn), said per layer and in the summary.
+  int64_t convs = remarkConvolutionsLeftFp32(
+      getOperation(), "gptq",
+      "gptq quantizes linear layers; qopt-quantize-weights-rtn quantizes "
+      "convolutions");
   InFlightDiagnostic summary = emitRemark(rootLoc, "gptq: quantized ");
   summary << quantized << " layers (" << byRTN << " by RTN), left "
           << keptFP.size() << " fp32"
@@ -530,6 +536,9 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
   if (withPermutedInput)
     summary << "; " << withPermutedInput
             << " in act-order with a qopt.permute on their input";
+  if (convs > 0)
+    summary << "; left " << convs << " convolution" << (convs == 1 ? "" : "s")
+            << " fp32";
 }
 
 } // namespace

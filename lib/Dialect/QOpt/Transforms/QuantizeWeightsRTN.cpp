@@ -1,7 +1,8 @@
 //===- QuantizeWeightsRTN.cpp - round-to-nearest weight-only quantization -===//
 //
-// The simplest weight quantizer: every constant linear weight is rounded to
-// the nearest step of a uniform grid whose scale comes from the weight's own
+// The simplest weight quantizer: every constant linear weight, and every
+// constant convolution filter (per output channel), is rounded to the
+// nearest step of a uniform grid whose scale comes from the weight's own
 // range, at compile time. The grid, the packing, the layer selection and the
 // rewrite are the shared ones of Utils/WeightQuantization.h (GPTQ uses the
 // same), whose arithmetic mirrors qopt-expand-quant-ops.
@@ -13,6 +14,7 @@
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 #include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
 #include <map>
@@ -133,6 +135,61 @@ void QuantizeWeightsRTNPass::runOnOperation() {
     replaceWithWeightOnlyLinear(op, it->second);
   }
 
+  // Convolutions: the filter is replaced by qopt.dequantize of its codes
+  // (per output channel or per tensor; Utils/WeightQuantization.h).
+  int64_t convQuantized = 0, convLeft = 0;
+  for (linalg::GenericOp op :
+       getConvolutionLayers(getOperation(), /*requireConstantFilter=*/false)) {
+    StringRef name = getLayerName(op.getLoc());
+    std::string display = name.empty() ? std::string("an unnamed convolution")
+                                       : "convolution '" + name.str() + "'";
+    auto leaveConv = [&](int64_t &counter, StringRef why) {
+      ++counter;
+      ++convLeft;
+      emitRemark(op.getLoc(), "rtn: left ") << display << " fp32: " << why;
+    };
+    // Quantized before (by an earlier run): not an f32 layer.
+    Value filterValue = op.getDpsInputs()[1];
+    if (filterValue.getDefiningOp<DequantizeOp>())
+      continue;
+    // A computed filter (ConvTranspose's flipped one, a graph input).
+    if (!matchPattern(filterValue, m_Constant())) {
+      leaveConv(nonConstant, "the filter is not a constant f32 tensor");
+      continue;
+    }
+    std::string why;
+    std::optional<LayerSpec> chosen = settings.select(op, &why);
+    if (!chosen) {
+      if (why == "keep_full_precision")
+        leaveConv(kept, "qopt.keep_full_precision");
+      else
+        leaveConv(overriddenFp, "override 'fp'");
+      continue;
+    }
+    LayerSpec spec = *chosen;
+    std::string reason;
+    FailureOr<SmallVector<float>> filter = readConvolutionFilter(op, reason);
+    if (failed(filter)) {
+      emitWarning(op.getLoc(), "not quantized: ") << reason;
+      ++unquantizable;
+      ++convLeft;
+      continue;
+    }
+    if (failed(fitSpecToConvolution(op, spec))) {
+      ++unquantizable;
+      ++convLeft;
+      continue;
+    }
+    auto type = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t n = type.getDimSize(0), k = type.getNumElements() / n;
+    ++quantized[describe(spec)];
+    ++convQuantized;
+    emitRemark(op.getLoc(), "rtn: quantized ")
+        << display << " as " << describe(spec);
+    replaceConvolutionFilter(op, quantizeRTN(*filter, n, k, spec), spec, "rtn",
+                             name, settings.resourceThreshold);
+  }
+
   int64_t total = 0;
   for (const auto &entry : quantized)
     total += entry.second;
@@ -152,6 +209,9 @@ void QuantizeWeightsRTNPass::runOnOperation() {
           << " fp32: head " << heads << ", keep_full_precision " << kept
           << ", non-constant weight " << nonConstant << ", override fp "
           << overriddenFp << ", not quantizable " << unquantizable;
+  if (convQuantized + convLeft > 0)
+    summary << "; convolutions among them: " << convQuantized << " quantized, "
+            << convLeft << " left fp32";
 }
 
 } // namespace

@@ -2,8 +2,10 @@
 
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -98,4 +100,68 @@ bool qopt::isOutputHead(LinearOp op) {
   if (getLayerName(op.getLoc()).contains("lm_head"))
     return true;
   return feedsReturn(op) && !reachesLinearLayer(op);
+}
+
+bool qopt::isConvolutionLayer(linalg::GenericOp op,
+                              bool requireConstantFilter) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics())
+    return false;
+  // Payload: yield(out + in0 * in1), in any operand order.
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 3)
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>(&body.front());
+  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || !add || !yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0] != add.getResult())
+    return false;
+  Value in0 = body.getArgument(0), in1 = body.getArgument(1),
+        out = body.getArgument(2);
+  auto isPair = [](Value a, Value b, Value x, Value y) {
+    return (a == x && b == y) || (a == y && b == x);
+  };
+  if (!isPair(mul.getLhs(), mul.getRhs(), in0, in1) ||
+      !isPair(add.getLhs(), add.getRhs(), out, mul.getResult()))
+    return false;
+  Value filter = op.getDpsInputs()[1];
+  auto type = dyn_cast<RankedTensorType>(filter.getType());
+  if (!type || !type.getElementType().isF32() || !type.hasStaticShape() ||
+      type.getRank() < 3 ||
+      (requireConstantFilter && !matchPattern(filter, m_Constant())))
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap filterMap = maps[1], outMap = maps[2];
+  if (filterMap.getNumResults() != type.getRank() ||
+      !filterMap.isProjectedPermutation() || outMap.getNumResults() < 2)
+    return false;
+  auto channel = dyn_cast<AffineDimExpr>(filterMap.getResult(0));
+  return channel && outMap.getResult(1) == channel &&
+         op.getIteratorTypesArray()[channel.getPosition()] ==
+             utils::IteratorType::parallel;
+}
+
+SmallVector<linalg::GenericOp>
+qopt::getConvolutionLayers(Operation *root, bool requireConstantFilter) {
+  SmallVector<linalg::GenericOp> convs;
+  root->walk([&](linalg::GenericOp op) {
+    if (isConvolutionLayer(op, requireConstantFilter))
+      convs.push_back(op);
+  });
+  return convs;
+}
+
+int64_t qopt::remarkConvolutionsLeftFp32(Operation *root, StringRef tag,
+                                         StringRef why) {
+  SmallVector<linalg::GenericOp> convs = getConvolutionLayers(root);
+  for (linalg::GenericOp op : convs) {
+    StringRef name = getLayerName(op.getLoc());
+    emitRemark(op.getLoc(), tag)
+        << ": left "
+        << (name.empty() ? std::string("an unnamed convolution")
+                         : "'" + name.str() + "'")
+        << " fp32: convolution (" << why << ")";
+  }
+  return convs.size();
 }

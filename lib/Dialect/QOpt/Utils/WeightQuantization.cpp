@@ -10,6 +10,7 @@
 #include "qopt/Dialect/QOpt/Utils/LinearLayers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -153,7 +154,7 @@ bool WeightQuantizerSettings::parse(int64_t bitsValue, bool symmetricValue,
 }
 
 std::optional<LayerSpec>
-WeightQuantizerSettings::select(LinearOp op, std::string *why) const {
+WeightQuantizerSettings::select(Operation *op, std::string *why) const {
   auto skip = [&](StringRef reason) -> std::optional<LayerSpec> {
     if (why)
       *why = reason.str();
@@ -161,14 +162,15 @@ WeightQuantizerSettings::select(LinearOp op, std::string *why) const {
   };
   if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName))
     return skip("keep_full_precision");
-  StringRef name = getLayerName(op.getLoc());
+  StringRef name = getLayerName(op->getLoc());
   for (const LayerOverride &entry : overrides)
     if (entry.glob.match(name)) {
       if (entry.spec.fullPrecision)
         return skip("override");
       return entry.spec;
     }
-  if (!quantizeHead && isOutputHead(op))
+  auto linear = dyn_cast<LinearOp>(op);
+  if (!quantizeHead && linear && isOutputHead(linear))
     return skip("head");
   return defaults;
 }
@@ -351,11 +353,12 @@ static ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
   return DenseElementsAttr::getFromRawBuffer(type, data);
 }
 
-WeightOnlyParameters
-qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
-                                int64_t n, int64_t k, const LayerSpec &spec,
-                                StringRef prefix, StringRef layer,
-                                int64_t resourceThreshold) {
+/// The scheme, scales and zero points of `q` (everything but the codes).
+static WeightOnlyParameters
+buildQuantizationParameters(MLIRContext *ctx, const QuantizedWeight &q,
+                            int64_t n, int64_t k, const LayerSpec &spec,
+                            StringRef prefix, StringRef layer,
+                            int64_t resourceThreshold) {
   WeightOnlyParameters result;
   Type storage = IntegerType::get(ctx, spec.bits,
                                   spec.symmetric ? IntegerType::Signless
@@ -378,15 +381,6 @@ qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
   result.scheme = SchemeAttr::get(ctx, storage, spec.granularity, axis, group,
                                   spec.symmetric,
                                   /*narrow_range=*/spec.symmetric);
-
-  auto i8 = IntegerType::get(ctx, 8);
-  int64_t bytesPerRow = static_cast<int64_t>(q.bytes.size()) / n;
-  result.weight = makeConstant(
-      RankedTensorType::get({n, bytesPerRow}, i8),
-      ArrayRef<char>(reinterpret_cast<const char *>(q.bytes.data()),
-                     q.bytes.size()),
-      /*align=*/64, getWeightResourceName(prefix, layer, "weight"),
-      resourceThreshold);
   result.scale = makeConstant(
       RankedTensorType::get(paramShape, Float32Type::get(ctx)),
       ArrayRef<char>(reinterpret_cast<const char *>(q.scales.data()),
@@ -414,6 +408,24 @@ qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
   return result;
 }
 
+WeightOnlyParameters
+qopt::buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q,
+                                int64_t n, int64_t k, const LayerSpec &spec,
+                                StringRef prefix, StringRef layer,
+                                int64_t resourceThreshold) {
+  WeightOnlyParameters result = buildQuantizationParameters(
+      ctx, q, n, k, spec, prefix, layer, resourceThreshold);
+  auto i8 = IntegerType::get(ctx, 8);
+  int64_t bytesPerRow = static_cast<int64_t>(q.bytes.size()) / n;
+  result.weight = makeConstant(
+      RankedTensorType::get({n, bytesPerRow}, i8),
+      ArrayRef<char>(reinterpret_cast<const char *>(q.bytes.data()),
+                     q.bytes.size()),
+      /*align=*/64, getWeightResourceName(prefix, layer, "weight"),
+      resourceThreshold);
+  return result;
+}
+
 Value qopt::replaceWithWeightOnlyLinear(LinearOp op,
                                         const WeightOnlyParameters &params) {
   OpBuilder b(op);
@@ -432,4 +444,129 @@ Value qopt::replaceWithWeightOnlyLinear(LinearOp op,
   if (oldWeight && oldWeight->use_empty())
     oldWeight->erase();
   return replacement;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolutions
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<float>> qopt::readConvolutionFilter(linalg::GenericOp op,
+                                                          std::string &reason) {
+  Value filter = op.getDpsInputs()[1];
+  auto type = cast<RankedTensorType>(filter.getType());
+  Attribute attr;
+  if (!matchPattern(filter, m_Constant(&attr)))
+    return failure();
+  SmallVector<float> values;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    auto range = dense.getValues<float>();
+    values.assign(range.begin(), range.end());
+  } else if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != type.getNumElements()) {
+      reason = "the filter's dense_resource blob is not available";
+      return failure();
+    }
+    values.assign(data->begin(), data->end());
+  } else {
+    reason = "the filter is not a dense f32 constant";
+    return failure();
+  }
+  if (llvm::any_of(values, [](float v) { return !std::isfinite(v); })) {
+    reason = "the filter has non-finite values";
+    return failure();
+  }
+  return values;
+}
+
+LogicalResult qopt::fitSpecToConvolution(linalg::GenericOp op,
+                                         LayerSpec &spec) {
+  if (spec.granularity == Granularity::PerGroup) {
+    emitRemark(op.getLoc(), "a convolution's scales are per output channel; ")
+        << "group size " << spec.groupSize << " quantized per channel instead";
+    spec.granularity = Granularity::PerChannel;
+  }
+  auto type = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  if ((type.getNumElements() * spec.bits) % 8 != 0) {
+    emitWarning(op.getLoc(), "not quantized: the filter's ")
+        << type.getNumElements() << " values of " << spec.bits
+        << " bits do not fill whole bytes";
+    return failure();
+  }
+  return success();
+}
+
+void qopt::replaceConvolutionFilter(linalg::GenericOp op,
+                                    const QuantizedWeight &q,
+                                    const LayerSpec &spec, StringRef prefix,
+                                    StringRef layer,
+                                    int64_t resourceThreshold) {
+  OpOperand &filterOperand = op->getOpOperand(1);
+  auto filterType = cast<RankedTensorType>(filterOperand.get().getType());
+  int64_t n = filterType.getDimSize(0);
+  int64_t total = filterType.getNumElements(), k = total / n;
+  MLIRContext *ctx = op.getContext();
+  // Scale, zero point and scheme as for a linear layer of [F, K].
+  WeightOnlyParameters params = buildQuantizationParameters(
+      ctx, q, n, k, spec, prefix, layer, resourceThreshold);
+
+  // Rows of q are padded to whole bytes; the filter's codes are one stream.
+  int64_t bytesPerRow = (k * spec.bits + 7) / 8;
+  SmallVector<int8_t> stream(total * spec.bits / 8, 0);
+  auto *out = reinterpret_cast<uint8_t *>(stream.data());
+  uint32_t mask = (uint32_t(1) << spec.bits) - 1;
+  for (int64_t row = 0; row < n; ++row) {
+    const auto *in =
+        reinterpret_cast<const uint8_t *>(&q.bytes[row * bytesPerRow]);
+    for (int64_t col = 0; col < k; ++col) {
+      int64_t bit = col * spec.bits;
+      uint32_t word = in[bit / 8];
+      if (bit % 8 + spec.bits > 8)
+        word |= uint32_t(in[bit / 8 + 1]) << 8;
+      uint32_t code = (word >> (bit % 8)) & mask;
+      int64_t to = (row * k + col) * spec.bits;
+      out[to / 8] |= static_cast<uint8_t>(code << (to % 8));
+      if (to % 8 + spec.bits > 8)
+        out[to / 8 + 1] |= static_cast<uint8_t>(code >> (8 - to % 8));
+    }
+  }
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto i8 = IntegerType::get(ctx, 8);
+  ArrayRef<char> raw(reinterpret_cast<const char *>(stream.data()),
+                     stream.size());
+  std::string name = getWeightResourceName(prefix, layer, "weight");
+  Value codes;
+  if (spec.bits == 8) {
+    codes = arith::ConstantOp::create(
+        b, loc,
+        makeConstant(RankedTensorType::get(filterType.getShape(), i8), raw,
+                     /*align=*/64, name, resourceThreshold));
+  } else {
+    Value packed = arith::ConstantOp::create(
+        b, loc,
+        makeConstant(RankedTensorType::get({total * spec.bits / 8}, i8), raw,
+                     /*align=*/64, name, resourceThreshold));
+    Type storage = IntegerType::get(ctx, spec.bits);
+    Value flat = UnpackOp::create(
+        b, loc, RankedTensorType::get({total}, storage), packed);
+    SmallVector<ReassociationIndices> all(1);
+    for (int64_t d = 0; d < filterType.getRank(); ++d)
+      all[0].push_back(d);
+    codes = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(filterType.getShape(), storage), flat,
+        all);
+  }
+  Value scale = arith::ConstantOp::create(b, loc, params.scale);
+  Value zeroPoint;
+  if (params.zeroPoint)
+    zeroPoint = arith::ConstantOp::create(b, loc, params.zeroPoint);
+  Value filter =
+      DequantizeOp::create(b, loc, filterType, codes, scale, zeroPoint,
+                           /*act_order=*/Value(), params.scheme);
+  Operation *oldFilter = filterOperand.get().getDefiningOp();
+  filterOperand.set(filter);
+  if (oldFilter && oldFilter->use_empty())
+    oldFilter->erase();
 }

@@ -181,6 +181,29 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     weight with non-finite values or one whose blob is unavailable stays f32
     (warning). Invalid options are errors.
 
+    Convolutions. Every convolution layer with a constant f32 filter (a
+    `linalg.generic` computing `out + x * w` whose filter operand is
+    `[F, C/group, kernel...]` with the output channel first: the importer's
+    Conv, regular, grouped, depthwise and 1-D, and ConvTranspose, whose
+    initializer filter the importer flips; `isConvolutionLayer`,
+    LinearLayers.h) is quantized too, with the same grid and rounding on the
+    filter viewed as `[F, K]`, `K = C/group * kernel...`: per output channel
+    (`per-group` falls back to `per-channel`, remark) or per tensor. The
+    filter operand becomes `qopt.dequantize` of constant codes (8 bits: a
+    constant of the filter's shape; fewer: one `qopt.pack` bit stream over
+    the whole filter, `qopt.unpack`ed and reshaped, so that rows of 9 int4
+    values need not fill bytes); the convolution itself stays as it was, so
+    it runs on the same conv ukernel, which reads the filter dequantized
+    once per call (a cost of O(filter size) per call against the
+    convolution's O(filter size x output pixels)). Only
+    `qopt.keep_full_precision` and `overrides` (by the Conv's name) select
+    convolutions; the head rule is about linear layers, a convolution is
+    never the head. A convolution whose filter is computed (a graph input)
+    stays f32 with a remark and counts as a non-constant weight; one
+    quantized before (its filter a `qopt.dequantize`) is passed over.
+    Remarks say `rtn: quantized convolution 'conv1' as int8 pc`, and the
+    summary adds `; convolutions among them: 11 quantized, 0 left fp32`.
+
     Example (`bits=4 symmetric=false granularity=per-group group-size=128`):
 
     ```mlir
@@ -198,7 +221,8 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     ```
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect"
+    "::mlir::arith::ArithDialect", "::mlir::qopt::QOptDialect",
+    "::mlir::tensor::TensorDialect"
   ];
   let options = WeightQuantizerOptions;
 }
@@ -290,6 +314,10 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
     `gptq: quantized N layers (R by RTN), left M fp32 (names)`, followed by
     `; P in act-order with a qopt.permute on their input` when permuted
     groups were used.
+    Convolutions (`isConvolutionLayer`) are not GPTQ's: each gets a remark
+    `gptq: left 'conv1' fp32: convolution (...)` and the summary adds
+    `; left C convolutions fp32` (qopt-quantize-weights-rtn quantizes them;
+    run it after GPTQ).
 
     Example (`bits=4 group-size=128 act-order=true`):
 
@@ -490,7 +518,10 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
     f32, stay f32 (a warning when the weight has non-finite values or its
     blob is unavailable). Every layer gets a remark saying what happened to
     it, and the module one summary remark, `w8a8: quantized N layers
-    (D dynamic, S static), left M fp32`. Constants of at least
+    (D dynamic, S static), left M fp32`; convolutions (`isConvolutionLayer`),
+    which the int8 GEMM kernels do not take, each get a remark `w8a8: left
+    'conv1' fp32: convolution (...)` and the summary adds `; left C
+    convolutions fp32`. Constants of at least
     `resource-threshold` bytes become `dense_resource` blobs named
     `w8a8.<layer>.{weight,weight_scale}`; a weight shared by several layers
     is quantized once. Invalid options are errors.

@@ -23,6 +23,8 @@
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
 #include "llvm/Support/GlobPattern.h"
 
 #include <cmath>
@@ -77,10 +79,12 @@ struct WeightQuantizerSettings {
              ArrayRef<std::string> overrides, int64_t resourceThreshold,
              std::string &error);
 
-  /// How `op` is to be quantized: `std::nullopt` when the pass leaves it
-  /// alone (qopt.keep_full_precision, an `fp` override, the output head
-  /// without quantize-head), with `why` naming the reason.
-  std::optional<LayerSpec> select(LinearOp op,
+  /// How `op` (a linear layer, or a convolution layer) is to be quantized:
+  /// `std::nullopt` when the pass leaves it alone (qopt.keep_full_precision,
+  /// an `fp` override, the output head without quantize-head), with `why`
+  /// naming the reason. Only a `qopt.linear` can be the output head; a
+  /// convolution is selected by its attribute and overrides alone.
+  std::optional<LayerSpec> select(Operation *op,
                                   std::string *why = nullptr) const;
 };
 
@@ -213,6 +217,37 @@ buildWeightOnlyParameters(MLIRContext *ctx, const QuantizedWeight &q, int64_t n,
 /// kept) and erases the f32 weight once nothing else uses it.
 Value replaceWithWeightOnlyLinear(LinearOp op,
                                   const WeightOnlyParameters &params);
+
+//===----------------------------------------------------------------------===//
+// Convolutions
+//===----------------------------------------------------------------------===//
+
+/// The filter of convolution layer `op` (isConvolutionLayer) as a row-major
+/// `[F, K]` f32 array, `K = C/group * kernel...`: the filter's own layout.
+/// Fails with a reason when the blob is unavailable or holds non-finite
+/// values.
+FailureOr<SmallVector<float>> readConvolutionFilter(linalg::GenericOp op,
+                                                    std::string &reason);
+
+/// Adjusts `spec` to a convolution: its parameters are per output channel
+/// or per tensor, so per-group becomes per-channel (remark). Fails with a
+/// warning when the `F * K` codes of `bits` bits do not fill whole bytes.
+LogicalResult fitSpecToConvolution(linalg::GenericOp op, LayerSpec &spec);
+
+/// Replaces the constant f32 filter of convolution layer `op` by
+/// `qopt.dequantize` of its codes `q` (a QuantizedWeight of `[F, K]` under
+/// `spec`, per-channel or per-tensor): 8-bit codes are a constant of the
+/// filter's shape; narrower ones one bit stream over the whole filter
+/// (`[F * K * bits / 8] x i8`, so that a row need not fill whole bytes, as
+/// a depthwise 3x3 row of 9 int4 values does not), `qopt.unpack`ed and
+/// reshaped to the filter's shape. The convolution itself is unchanged, so
+/// every kernel that runs it runs the quantized one; the f32 filter is
+/// erased once nothing else uses it. Constants follow
+/// buildWeightOnlyParameters' naming (`<prefix>.<layer>.{weight,scale,
+/// zero_point}`) and resource threshold.
+void replaceConvolutionFilter(linalg::GenericOp op, const QuantizedWeight &q,
+                              const LayerSpec &spec, StringRef prefix,
+                              StringRef layer, int64_t resourceThreshold);
 
 } // namespace qopt
 } // namespace mlir
