@@ -129,6 +129,11 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   // function boundary give the code (and the ukernels) static unit strides.
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A recurrent layer's time loop carries its state (RNN/GRU/LSTM): after
+  // fusion a step may compute the new state into a new tensor rather than
+  // in place of the old one. The deallocation pipeline below frees each
+  // step's buffer.
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   if (options.ukernels) {
