@@ -495,6 +495,8 @@ LogicalResult importRecurrent(NodeContext &ctx, CellKind kind) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value seqLenValue = getValueOrCreateConstantIndexOp(b, loc, seqLen);
+  Value lastStep = getValueOrCreateConstantIndexOp(
+      b, loc, subIndex(b, loc, seqLen, b.getIndexAttr(1)));
 
   bool wantY = ctx.hasOutput(0);
   Value y = wantY ? createFilled(b, loc,
@@ -592,8 +594,7 @@ LogicalResult importRecurrent(NodeContext &ctx, CellKind kind) {
         [&](OpBuilder &lb, Location ll, Value step, ValueRange iter) {
           Value t = step;
           if (reverse)
-            t = arith::SubIOp::create(
-                lb, ll, arith::SubIOp::create(lb, ll, seqLenValue, one), step);
+            t = arith::SubIOp::create(lb, ll, lastStep, step);
           Value hPrev = iter[0];
           Value cPrev = isLSTM ? iter[1] : Value();
           auto gate = [&](Value source, std::optional<OpFoldResult> lead,
