@@ -85,6 +85,9 @@ void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     addShapeChecks(pm);
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // A Scan body's new state is a new tensor, which the loop yields. This
+  // reference path frees no buffers (the CPU pipeline's deallocation does).
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   addConversionsToLLVM(pm);
