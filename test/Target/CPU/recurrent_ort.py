@@ -161,8 +161,9 @@ def build_case(case, directory, rng, suffix='', layout_override=None):
         for d in shape:
             count *= d
         if fmt == 'i':
-            # Lengths from 1 to T, the full length included.
-            values = [T] + [rng.randint(1, T) for _ in range(count - 1)]
+            # The full length, an empty sequence (ORT zeroes its final
+            # states), then lengths from 1 to T.
+            values = [T, 0] + [rng.randint(1, T) for _ in range(count - 2)]
             write_npy(path, '<i4', shape, 'i', values)
         else:
             write_npy(path, '<f4', shape, 'f', rand(count, 1.0))
