@@ -666,9 +666,9 @@ LogicalResult importRecurrent(NodeContext &ctx, CellKind kind) {
             return args[args.size() - stepInits.size() + k];
           };
           SmallVector<Value> stepResults;
-          Location rl = rLoc;
+          // H * R^T + Rb (GRU without linear_before_reset: rows z and r).
+          Value hr = linear(lb, rLoc, hPrev, rMain, rBiasMain);
           if (kind == CellKind::RNN) {
-            Value hr = linear(lb, rl, hPrev, rMain, rBiasMain);
             size_t xi = addInput(xGate(0)), ri = addInput(hr);
             int64_t li = lengths ? static_cast<int64_t>(
                                        addInput(lengths, Broadcast::PerBatch))
@@ -684,7 +684,6 @@ LogicalResult importRecurrent(NodeContext &ctx, CellKind kind) {
                 });
           } else if (kind == CellKind::GRU) {
             // Gates z, r, h.
-            Value hr = linear(lb, rl, hPrev, rMain, rBiasMain);
             size_t xz = addInput(xGate(0)), xr = addInput(xGate(1)),
                    xh = addInput(xGate(2));
             size_t rz = addInput(gate(hr, std::nullopt, 0)),
@@ -748,7 +747,6 @@ LogicalResult importRecurrent(NodeContext &ctx, CellKind kind) {
             }
           } else {
             // Gates i, o, f, c.
-            Value hr = linear(lb, rl, hPrev, rMain, rBiasMain);
             size_t xi = addInput(xGate(0)), xo = addInput(xGate(1)),
                    xf = addInput(xGate(2)), xc = addInput(xGate(3));
             size_t ri = addInput(gate(hr, std::nullopt, 0)),
