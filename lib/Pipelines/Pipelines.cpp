@@ -85,6 +85,9 @@ void qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     addShapeChecks(pm);
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // A Scan body's new state is a new tensor, which the loop yields. This
+  // reference path frees no buffers (the CPU pipeline's deallocation does).
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   addConversionsToLLVM(pm);
@@ -129,6 +132,11 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   // function boundary give the code (and the ukernels) static unit strides.
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // A recurrent layer's time loop carries its state (RNN/GRU/LSTM): after
+  // fusion a step may compute the new state into a new tensor rather than
+  // in place of the old one. The deallocation pipeline below frees each
+  // step's buffer.
+  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   if (options.ukernels) {

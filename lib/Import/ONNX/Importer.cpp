@@ -405,6 +405,7 @@ const OpRegistry &onnx_import::getOpRegistry() {
     registerQuantizationOps(r);
     registerConvolutionOps(r);
     registerControlFlowOps(r);
+    registerRecurrentOps(r);
     return r;
   }();
   return registry;
@@ -468,10 +469,13 @@ static int64_t getMinimumOpset(StringRef opType) {
 /// change.
 static int64_t getLegacyFloor(StringRef opType) {
   return llvm::StringSwitch<int64_t>(opType)
-      .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "Greater",
-              "And", "Or", "Xor", "Gemm", "Cos", "Sin", "BatchNormalization",
-              "Dropout", "AveragePool", "Upsample", "PRelu"},
-             7)
+      .Cases(
+          {"Add",     "Sub",         "Mul",      "Div",   "Pow",
+           "Equal",   "Less",        "Greater",  "And",   "Or",
+           "Xor",     "Gemm",        "Cos",      "Sin",   "BatchNormalization",
+           "Dropout", "AveragePool", "Upsample", "PRelu", "RNN",
+           "GRU",     "LSTM"},
+          7)
       .Cases({"Cast", "Relu",        "LeakyRelu",  "Sigmoid", "Tanh", "Exp",
               "Log",  "Sqrt",        "Reciprocal", "Neg",     "Abs",  "Floor",
               "Ceil", "HardSigmoid", "Clip",       "Max",     "Min",  "Sum",
@@ -881,8 +885,10 @@ static int getRequiredInputs(StringRef opType, int64_t opset, int numInputs) {
               "Xor"},
              2)
       .Case("TopK", opset >= 10 ? 2 : 1)
+      // Scan-8's first input is the optional sequence_lens.
+      .Case("Scan", opset >= 9 ? 1 : 0)
       .Case("Pad", opset >= 11 ? 2 : 1)
-      .Cases({"OneHot", "Range", "Where"}, 3)
+      .Cases({"OneHot", "Range", "Where", "RNN", "GRU", "LSTM"}, 3)
       .Case("Slice", opset >= 10 ? 3 : 1)
       .Case("BatchNormalization", 5)
       .Default(1);
@@ -903,7 +909,13 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   for (int i = 0; i < required; ++i)
     if (node.input(i).empty())
       return ctx.emitError() << "input " << i << " is required but not given";
-  if (node.output_size() < 1 || node.output(0).empty())
+  // The recurrent ops' Y is optional (a model may want only Y_h); every
+  // other op's first output is required.
+  bool firstOutputOptional =
+      llvm::is_contained({"RNN", "GRU", "LSTM"}, node.op_type());
+  if (llvm::all_of(node.output(),
+                   [](const std::string &name) { return name.empty(); }) ||
+      (node.output(0).empty() && !firstOutputOptional))
     return ctx.emitError() << "has no output";
   for (const std::string &input : node.input())
     if (!input.empty() && !lookup(input))

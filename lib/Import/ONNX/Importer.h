@@ -172,6 +172,7 @@ void registerNormalizationOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerConvolutionOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
+void registerRecurrentOps(OpRegistry &registry);
 
 /// The registry of every supported op of the default domain.
 const OpRegistry &getOpRegistry();
