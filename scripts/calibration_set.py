@@ -16,13 +16,20 @@ Debian machine); --corpus builds it there when it is missing.
 their relative weights, e.g. `--tasks prose` for a prose-only set (the
 calibration-set ablation in docs/quality.md).
 
+--synthetic writes whole training examples of the synthetic tasks that
+need no corpus (chat, json_tools, math in turn; each case one example's
+turns, the last answer the answer, seeds "calib-<seed>-<i>" disjoint from
+the training chunks'), for tests that must not build the corpus.
+
 Usage: scripts/calibration_set.py OUT.jsonl [-n 32] [--seq 2048]
            [--corpus .devwork/corpus] [--tasks KIND,...]
+       scripts/calibration_set.py OUT.jsonl --synthetic [-n 64] [--seed 0]
 """
 
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -31,10 +38,27 @@ sys.path.insert(0, os.path.join(root, "models", "bytellama2"))
 import data  # noqa: E402
 
 
+def write_synthetic(out, n, seed):
+    tasks = ["chat", "json_tools", "math"]
+    with open(out + ".tmp", "w") as f:
+        for i in range(n):
+            rng = random.Random("calib-%d-%d" % (seed, i))
+            task = tasks[i % len(tasks)]
+            turns = data.train_example(rng, task, 1.0)
+            text = "".join(p + a for p, a, _ in turns[:-1]) + turns[-1][0]
+            answer = turns[-1][1]
+            if len((text + answer).encode()) > data.SEQ:
+                continue
+            f.write(json.dumps({"prompt": text, "answer": answer,
+                                "metric": "exact_match", "kind": task}) + "\n")
+    os.replace(out + ".tmp", out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
-    ap.add_argument("-n", type=int, default=32, help="sequences (32)")
+    ap.add_argument("-n", type=int, default=None,
+                    help="sequences (32; --synthetic: cases, 64)")
     ap.add_argument("--seq", type=int, default=2048,
                     help="bytes (= tokens) per sequence (2048)")
     ap.add_argument("--corpus", default=os.path.join(root, ".devwork",
@@ -43,7 +67,16 @@ def main():
                     help="comma-separated row kinds of the training mix "
                     "(default: all of " +
                     ",".join(t for t, _ in data.ROW_MIX) + ")")
+    ap.add_argument("--synthetic", action="store_true",
+                    help="whole synthetic examples, no corpus needed")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="--synthetic: seed of the case generator (0)")
     args = ap.parse_args()
+    if args.synthetic:
+        write_synthetic(args.out, 64 if args.n is None else args.n, args.seed)
+        return
+    if args.n is None:
+        args.n = 32
     if args.tasks:
         wanted = args.tasks.split(",")
         unknown = [t for t in wanted if t not in dict(data.ROW_MIX)]
