@@ -21,6 +21,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_FUSEATTENTION
@@ -422,10 +424,25 @@ bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
   toTensor.setRestrict(true);
   toTensor.setWritable(true);
   result.replaceAllUsesWith(toTensor.getResult());
-  if (absorbTranspose)
-    last->erase();
-  for (Operation *op : chain)
+  // The chain, then what only fed it (K's transpose, the head broadcasts,
+  // the zero fills).
+  llvm::SetVector<Operation *> worklist;
+  auto erase = [&](Operation *op) {
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        worklist.insert(def);
+    worklist.remove(op);
     op->erase();
+  };
+  if (absorbTranspose)
+    erase(last);
+  for (Operation *op : chain)
+    erase(op);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (isOpTriviallyDead(op))
+      erase(op);
+  }
   return true;
 }
 

@@ -130,7 +130,54 @@ extern "C" void qrt_uk_attention_f32(
                {ldm_b, ldm_h, ldm_q, ldm_k},
                {ldo_b, ldo_h, ldo_s, ldo_d},
                scale,
-               O};
+               O,
+               0,
+               0,
+               0,
+               nullptr,
+               nullptr,
+               nullptr};
+  // Pack K^T and V once per call, block by block, for every task to read
+  // (a task per query block would otherwise repack them each time).
+  p.Hk = (H + p.kvGroup - 1) / p.kvGroup;
+  p.nKB = (Skv + kAttnBK - 1) / kAttnBK;
+  p.DvP = (Dv + 15) / 16 * 16;
+  const int64_t blocks = B * p.Hk * p.nKB;
+  const size_t ktSize = size_t(p.D * kAttnBK), vpSize = size_t(kAttnBK * p.DvP);
+  thread_local std::vector<float> packed;
+  thread_local std::vector<double> norms;
+  if (packed.size() < size_t(blocks) * (ktSize + vpSize))
+    packed.resize(size_t(blocks) * (ktSize + vpSize));
+  if (norms.size() < size_t(blocks))
+    norms.resize(size_t(blocks));
+  float *kt = packed.data(), *vp = kt + blocks * ktSize;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t hk = 0; hk < p.Hk; ++hk)
+      for (int64_t kb = 0; kb < p.nKB; ++kb) {
+        int64_t t = (b * p.Hk + hk) * p.nKB + kb, k0 = kb * kAttnBK;
+        int64_t nk = std::min(kAttnBK, Skv - k0);
+        const float *Kb = K + b * ldk_b + hk * ldk_h + k0 * ldk_s;
+        const float *Vb = V + b * ldv_b + hk * ldv_h + k0 * ldv_s;
+        float *ktb = kt + t * ktSize, *vpb = vp + t * vpSize;
+        double kNorm = 0.0;
+        for (int64_t c = 0; c < kAttnBK; ++c) {
+          double n2 = 0.0;
+          for (int64_t d = 0; d < p.D; ++d) {
+            float x = c < nk ? Kb[c * ldk_s + d * ldk_d] : 0.0f;
+            ktb[d * kAttnBK + c] = x;
+            n2 += double(x) * x;
+          }
+          kNorm = std::max(kNorm, n2);
+          for (int64_t e = 0; e < p.DvP; ++e)
+            vpb[c * p.DvP + e] =
+                c < nk && e < Dv ? Vb[c * ldv_s + e * ldv_d] : 0.0f;
+        }
+        norms[t] = std::sqrt(kNorm);
+      }
+  p.Kt = kt;
+  p.Vp = vp;
+  p.kNorm = norms.data();
+
   int64_t qBlocks = (Sq + kAttnBQ - 1) / kAttnBQ;
   AttnCall call{&p, qBlocks, getAttentionArch().task};
   int64_t tasks = B * H * qBlocks;

@@ -17,6 +17,7 @@ using namespace qrt::uk;
                              apply_to = function)
 
 namespace {
+#define QRT_ATTN_ROWS 8
 #include "AttentionImpl.inc"
 } // namespace
 

@@ -246,23 +246,29 @@ struct AttnParams {
   int64_t ldq[4], ldk[4], ldv[4], ldm[4], ldo[4];
   float scale;
   float *O;
+  // Packed once per call (Attention.cpp), for every (b, kv head, key block
+  // kb), index t = (b * Hk + hk) * nKB + kb: K^T at Kt + t * D * kAttnBK
+  // ([D][kAttnBK], zero past Skv), V at Vp + t * kAttnBK * DvP ([kAttnBK]
+  // [DvP], zero past Skv and Dv), and the largest |k_j| of the block in
+  // kNorm[t].
+  int64_t Hk, nKB, DvP;
+  const float *Kt, *Vp;
+  const double *kNorm;
 };
 
 /// Per-thread buffers of one task (AttentionImpl.inc).
 struct AttnScratch {
   std::vector<float> storage;
   std::vector<float> row; // attnExactRow's scores
-  float *Qp = nullptr, *Kt = nullptr, *Vp = nullptr, *S = nullptr,
-        *acc = nullptr, *m = nullptr, *l = nullptr;
+  float *Qp = nullptr, *S = nullptr, *acc = nullptr, *m = nullptr,
+        *l = nullptr;
   void reserve(int64_t D, int64_t DvP) {
-    size_t need = size_t(kAttnBQ * D + D * kAttnBK + kAttnBK * DvP +
-                         kAttnBQ * kAttnBK + kAttnBQ * DvP + 2 * kAttnBQ);
+    size_t need = size_t(kAttnBQ * D + kAttnBQ * kAttnBK + kAttnBQ * DvP +
+                         2 * kAttnBQ);
     if (storage.size() < need)
       storage.resize(need);
     Qp = storage.data();
-    Kt = Qp + kAttnBQ * D;
-    Vp = Kt + D * kAttnBK;
-    S = Vp + kAttnBK * DvP;
+    S = Qp + kAttnBQ * D;
     acc = S + kAttnBQ * kAttnBK;
     m = acc + kAttnBQ * DvP;
     l = m + kAttnBQ;
