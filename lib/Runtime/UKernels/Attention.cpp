@@ -83,8 +83,11 @@ void attnRange(void *ctx, int64_t begin, int64_t end) {
   const auto &c = *static_cast<const AttnCall *>(ctx);
   thread_local AttnScratch scratch;
   for (int64_t t = begin; t < end; ++t) {
-    int64_t qb = t % c.qBlocks, bh = t / c.qBlocks;
-    int64_t b = bh / c.p->H, h = bh % c.p->H;
+    // Heads vary fastest: a thread's consecutive tasks read the same rows
+    // of a mask broadcast over heads (64 rows x Skv, in L2) and, with
+    // grouped-query attention, the same packed K and V.
+    int64_t h = t % c.p->H, bq = t / c.p->H;
+    int64_t qb = bq % c.qBlocks, b = bq / c.qBlocks;
     int64_t q0 = qb * kAttnBQ;
     c.task(*c.p, b, h, q0, std::min(kAttnBQ, c.p->Sq - q0), scratch);
   }
