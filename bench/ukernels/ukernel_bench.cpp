@@ -390,11 +390,13 @@ void checkAttention(int64_t B, int64_t H, int64_t G, int64_t Sq, int64_t Skv,
     x *= 3.0f;
   int64_t ldq[4], ldo[4];
   if (transposed) {
-    int64_t q[4] = {Sq * H * D, D, H * D, 1}, o[4] = {Sq * H * Dv, Dv, H * Dv, 1};
+    int64_t q[4] = {Sq * H * D, D, H * D, 1},
+            o[4] = {Sq * H * Dv, Dv, H * Dv, 1};
     std::copy(q, q + 4, ldq);
     std::copy(o, o + 4, ldo);
   } else {
-    int64_t q[4] = {H * Sq * D, Sq * D, D, 1}, o[4] = {H * Sq * Dv, Sq * Dv, Dv, 1};
+    int64_t q[4] = {H * Sq * D, Sq * D, D, 1},
+            o[4] = {H * Sq * Dv, Sq * Dv, Dv, 1};
     std::copy(q, q + 4, ldq);
     std::copy(o, o + 4, ldo);
   }
@@ -412,15 +414,22 @@ void checkAttention(int64_t B, int64_t H, int64_t G, int64_t Sq, int64_t Skv,
           bool hidden = j > i + (Skv - Sq);
           float &m = M[b * Sq * Skv + i * Skv + j];
           switch (maskKind) {
-          case MaskKind::CausalInf: m = hidden ? -INFINITY : 0.0f; break;
-          case MaskKind::CausalMin: m = hidden ? minF : 0.0f; break;
-          case MaskKind::Random: m = dist(attnRng); break;
+          case MaskKind::CausalInf:
+            m = hidden ? -INFINITY : 0.0f;
+            break;
+          case MaskKind::CausalMin:
+            m = hidden ? minF : 0.0f;
+            break;
+          case MaskKind::Random:
+            m = dist(attnRng);
+            break;
           case MaskKind::AllMaskedRows:
             // Row 1 all -inf (NaN), row 2 all finfo.min (uniform), the
             // others causal with finfo.min.
             m = i == 1 ? -INFINITY : i == 2 ? minF : hidden ? minF : 0.0f;
             break;
-          case MaskKind::None: break;
+          case MaskKind::None:
+            break;
           }
         }
   }
@@ -472,8 +481,8 @@ void checkAttention(int64_t B, int64_t H, int64_t G, int64_t Sq, int64_t Skv,
           if (!ok) {
             std::printf("FAIL attention %s: b %lld h %lld i %lld e %lld: got "
                         "%.7g, want %.7g\n",
-                        shape.c_str(), (long long)b, (long long)h,
-                        (long long)i, (long long)e, double(got), want);
+                        shape.c_str(), (long long)b, (long long)h, (long long)i,
+                        (long long)e, double(got), want);
             ++numFailures;
             return;
           }
@@ -485,8 +494,9 @@ void checkAttentionAll() {
   for (int64_t D : {32, 64, 7})
     for (int64_t S : {1, 5, 63, 64, 65, 130, 200}) {
       MaskKind kind = MaskKind(attnRandomInt(0, 4));
-      checkAttention(attnRandomInt(1, 2), 4, attnRandomInt(0, 1) ? 2 : 1, S, S, D,
-                     D == 7 ? 20 : D, kind, attnRandomInt(0, 1), attnRandomInt(0, 1));
+      checkAttention(attnRandomInt(1, 2), 4, attnRandomInt(0, 1) ? 2 : 1, S, S,
+                     D, D == 7 ? 20 : D, kind, attnRandomInt(0, 1),
+                     attnRandomInt(0, 1));
     }
   for (int kind = 0; kind < 5; ++kind) {
     checkAttention(1, 8, 2, 150, 150, 32, 32, MaskKind(kind), false, false);
@@ -705,9 +715,10 @@ void benchAttention(double minTime) {
   qrt_set_num_threads(1);
   const int64_t H = 8, G = 2, D = 32;
   for (int64_t S : {128, 512, 2048}) {
-    std::vector<float> Q = randomFloats(H * S * D), K = randomFloats(H / G * S * D),
-                       V = randomFloats(H / G * S * D), O(H * S * D),
-                       M(S * S), P(H * S * S);
+    std::vector<float> Q = randomFloats(H * S * D),
+                       K = randomFloats(H / G * S * D),
+                       V = randomFloats(H / G * S * D), O(H * S * D), M(S * S),
+                       P(H * S * S);
     for (int64_t i = 0; i < S; ++i)
       for (int64_t j = 0; j < S; ++j)
         M[i * S + j] = j > i ? -3.4028235e38f : 0.0f;
@@ -724,8 +735,8 @@ void benchAttention(double minTime) {
           qrt_uk_softmax(H * S, S, P.data(), S, 1, P.data(), S, 1);
           for (int64_t h = 0; h < H; ++h)
             qrt_uk_sgemm(S, D, S, P.data() + h * S * S, S, 1,
-                         V.data() + (h / G) * S * D, D, 1,
-                         O.data() + h * S * D, D, 1, 0);
+                         V.data() + (h / G) * S * D, D, 1, O.data() + h * S * D,
+                         D, 1, 0);
         },
         minTime);
     double fused = timeIt(

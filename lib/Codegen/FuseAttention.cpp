@@ -137,10 +137,10 @@ Operand peelGroupBroadcast(Value v) {
   for (unsigned i = 0; i < 5; ++i)
     d[i] = getAffineDimExpr(i, ctx);
   SmallVector<AffineMap> maps = bcast.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(5, 0,
-                                {d[0], d[1], getAffineConstantExpr(0, ctx),
-                                 d[3], d[4]},
-                                ctx) ||
+  if (maps[0] != AffineMap::get(
+                     5, 0,
+                     {d[0], d[1], getAffineConstantExpr(0, ctx), d[3], d[4]},
+                     ctx) ||
       !maps[1].isIdentity())
     return plain;
   auto expand = bcast.getDpsInputs()[0].getDefiningOp<tensor::ExpandShapeOp>();
@@ -167,8 +167,7 @@ std::optional<double> getScalarConstant(Value v) {
 /// An elementwise f32 generic over 4 loops with an identity output, one
 /// input read in full (`chain`) and one other input; the body applies OpTy
 /// to them. Returns the other input's operand number, or -1.
-template <typename OpTy>
-int matchBinary(linalg::GenericOp op, Value &chain) {
+template <typename OpTy> int matchBinary(linalg::GenericOp op, Value &chain) {
   if (!op || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op.getNumLoops() != 4 || op.getNumReductionLoops() != 0 ||
       !op.getIndexingMapsArray()[2].isIdentity())
@@ -241,8 +240,8 @@ OperandArgs getOperandArgs(OpBuilder &b, Location loc, const Operand &operand,
   int64_t rank = tensorType.getRank();
   if (!buffer) {
     SmallVector<int64_t> strides(rank, ShapedType::kDynamic);
-    auto layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
-                                         strides);
+    auto layout =
+        StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic, strides);
     auto memrefType = MemRefType::get(tensorType.getShape(),
                                       tensorType.getElementType(), layout);
     auto toBuffer =
@@ -251,10 +250,10 @@ OperandArgs getOperandArgs(OpBuilder &b, Location loc, const Operand &operand,
     buffer = toBuffer.getResult();
   }
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
-  Value base =
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer).getResult();
-  Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(),
-                                      arith::ConstantIndexOp::create(b, loc, 4));
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer)
+                   .getResult();
+  Value bytes = arith::MulIOp::create(
+      b, loc, meta.getOffset(), arith::ConstantIndexOp::create(b, loc, 4));
   Value address = arith::AddIOp::create(b, loc, base, bytes);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
   OperandArgs args;
@@ -384,8 +383,12 @@ bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
               ka = getOperandArgs(b, loc, k, true),
               va = getOperandArgs(b, loc, v, true),
               oa = getOperandArgs(b, loc, o, false, out);
-  SmallVector<Value> args = {i64(batch), i64(heads), i64(sq), i64(skv),
-                             i64(d),     i64(dv),
+  SmallVector<Value> args = {i64(batch),
+                             i64(heads),
+                             i64(sq),
+                             i64(skv),
+                             i64(d),
+                             i64(dv),
                              arith::ConstantIntOp::create(b, loc, group, 64)};
   for (OperandArgs *a : {&qa, &ka, &va}) {
     args.push_back(a->pointer);
@@ -396,8 +399,8 @@ bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
     args.push_back(ma.pointer);
     llvm::append_range(args, ma.strides);
   } else {
-    args.push_back(
-        LLVM::ZeroOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext())));
+    args.push_back(LLVM::ZeroOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext())));
     Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
     args.append(4, zero);
   }
@@ -419,8 +422,7 @@ bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
     decl.setPrivate();
   }
   func::CallOp::create(b, loc, decl, args);
-  auto toTensor =
-      bufferization::ToTensorOp::create(b, loc, resultType, out);
+  auto toTensor = bufferization::ToTensorOp::create(b, loc, resultType, out);
   toTensor.setRestrict(true);
   toTensor.setWritable(true);
   result.replaceAllUsesWith(toTensor.getResult());

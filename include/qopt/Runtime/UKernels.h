@@ -157,17 +157,14 @@ void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X, int64_t ldx_r,
 /// the same finite mask value everywhere. exp is qrt_uk_softmax's (2 ulp).
 /// The results differ from the unfused graph's only in rounding (summation
 /// order, the division by the sum after the product with V).
-void qrt_uk_attention_f32(int64_t B, int64_t H, int64_t Sq, int64_t Skv,
-                          int64_t D, int64_t Dv, int64_t kv_group,
-                          const float *Q, int64_t ldq_b, int64_t ldq_h,
-                          int64_t ldq_s, int64_t ldq_d, const float *K,
-                          int64_t ldk_b, int64_t ldk_h, int64_t ldk_s,
-                          int64_t ldk_d, const float *V, int64_t ldv_b,
-                          int64_t ldv_h, int64_t ldv_s, int64_t ldv_d,
-                          const float *M, int64_t ldm_b, int64_t ldm_h,
-                          int64_t ldm_q, int64_t ldm_k, float scale, float *O,
-                          int64_t ldo_b, int64_t ldo_h, int64_t ldo_s,
-                          int64_t ldo_d);
+void qrt_uk_attention_f32(
+    int64_t B, int64_t H, int64_t Sq, int64_t Skv, int64_t D, int64_t Dv,
+    int64_t kv_group, const float *Q, int64_t ldq_b, int64_t ldq_h,
+    int64_t ldq_s, int64_t ldq_d, const float *K, int64_t ldk_b, int64_t ldk_h,
+    int64_t ldk_s, int64_t ldk_d, const float *V, int64_t ldv_b, int64_t ldv_h,
+    int64_t ldv_s, int64_t ldv_d, const float *M, int64_t ldm_b, int64_t ldm_h,
+    int64_t ldm_q, int64_t ldm_k, float scale, float *O, int64_t ldo_b,
+    int64_t ldo_h, int64_t ldo_s, int64_t ldo_d);
 
 /// 2-D convolution of dense row-major NCHW f32 tensors (a 1-D convolution is
 /// one with H = KH = OH = 1), without padding (pad the input first):

@@ -26,8 +26,8 @@ namespace {
 #include "AttentionImpl.inc"
 } // namespace
 
-void qrt::uk::attnExactRow(const AttnParams &p, int64_t b, int64_t h,
-                           int64_t i, float *o, AttnScratch &w) {
+void qrt::uk::attnExactRow(const AttnParams &p, int64_t b, int64_t h, int64_t i,
+                           float *o, AttnScratch &w) {
   const int64_t hk = h / p.kvGroup;
   const float *q = p.Q + b * p.ldq[0] + h * p.ldq[1] + i * p.ldq[2];
   const float *K = p.K + b * p.ldk[0] + hk * p.ldk[1];
@@ -64,9 +64,7 @@ void qrt::uk::attnExactRow(const AttnParams &p, int64_t b, int64_t h,
   }
 }
 
-AttentionArch qrt::uk::getAttentionArchScalar() {
-  return {"scalar", attnTask};
-}
+AttentionArch qrt::uk::getAttentionArchScalar() { return {"scalar", attnTask}; }
 
 namespace {
 
@@ -98,12 +96,11 @@ void attnRange(void *ctx, int64_t begin, int64_t end) {
 extern "C" void qrt_uk_attention_f32(
     int64_t B, int64_t H, int64_t Sq, int64_t Skv, int64_t D, int64_t Dv,
     int64_t kv_group, const float *Q, int64_t ldq_b, int64_t ldq_h,
-    int64_t ldq_s, int64_t ldq_d, const float *K, int64_t ldk_b,
-    int64_t ldk_h, int64_t ldk_s, int64_t ldk_d, const float *V,
-    int64_t ldv_b, int64_t ldv_h, int64_t ldv_s, int64_t ldv_d,
-    const float *M, int64_t ldm_b, int64_t ldm_h, int64_t ldm_q,
-    int64_t ldm_k, float scale, float *O, int64_t ldo_b, int64_t ldo_h,
-    int64_t ldo_s, int64_t ldo_d) {
+    int64_t ldq_s, int64_t ldq_d, const float *K, int64_t ldk_b, int64_t ldk_h,
+    int64_t ldk_s, int64_t ldk_d, const float *V, int64_t ldv_b, int64_t ldv_h,
+    int64_t ldv_s, int64_t ldv_d, const float *M, int64_t ldm_b, int64_t ldm_h,
+    int64_t ldm_q, int64_t ldm_k, float scale, float *O, int64_t ldo_b,
+    int64_t ldo_h, int64_t ldo_s, int64_t ldo_d) {
   if (B <= 0 || H <= 0 || Sq <= 0 || Dv <= 0)
     return;
   if (Skv <= 0) {

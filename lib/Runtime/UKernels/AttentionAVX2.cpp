@@ -13,7 +13,7 @@ using namespace qrt::uk;
 
 // Also compile the code below for the ISA when the file is built without the
 // flags (for instance by the one-line benchmark build in bench/ukernels).
-#pragma clang attribute push(__attribute__((target("avx2,fma"))),                   \
+#pragma clang attribute push(__attribute__((target("avx2,fma"))),              \
                              apply_to = function)
 
 namespace {

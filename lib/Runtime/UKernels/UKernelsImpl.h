@@ -260,11 +260,10 @@ struct AttnParams {
 struct AttnScratch {
   std::vector<float> storage;
   std::vector<float> row; // attnExactRow's scores
-  float *Qp = nullptr, *S = nullptr, *acc = nullptr, *m = nullptr,
-        *l = nullptr;
+  float *Qp = nullptr, *S = nullptr, *acc = nullptr, *m = nullptr, *l = nullptr;
   void reserve(int64_t D, int64_t DvP) {
-    size_t need = size_t(kAttnBQ * D + kAttnBQ * kAttnBK + kAttnBQ * DvP +
-                         2 * kAttnBQ);
+    size_t need =
+        size_t(kAttnBQ * D + kAttnBQ * kAttnBK + kAttnBQ * DvP + 2 * kAttnBQ);
     if (storage.size() < need)
       storage.resize(need);
     Qp = storage.data();
