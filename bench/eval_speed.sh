@@ -30,7 +30,10 @@
 #   defaults: --limit 40 (200 cases), --repeat 3, --threads 2, --batch 8.
 #   QRUN=path/to/qrun runs another qrun; QRUN_BEFORE=path/to/qrun adds the
 #   sides "before fp32" and "before int4" run by that one (e.g. a build from
-#   before a change), interleaved with the others.
+#   before a change), interleaved with the others, on the same artifacts.
+#   BEFORE_BIN=path/to/build/bin does the same with that build's qrun and
+#   with artifacts compiled by that build's qopt-compile (for a compiler or
+#   runtime change: the artifacts link the kernels of their build's libqrt).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib.sh"
@@ -53,13 +56,24 @@ ensure_ort
 model="$root/models/bytellama2/model.onnx"
 
 compile() {  # OUT [PRE-PIPELINE]
-  if [ ! -f "$1" ] || [ "$1" -ot "$bin/qopt-compile" ] || [ "$1" -ot "$model.data" ]; then
+  local cc="${COMPILER:-$bin/qopt-compile}"
+  if [ ! -f "$1" ] || [ "$1" -ot "$cc" ] || [ "$1" -ot "$model.data" ]; then
     log "compiling $(basename "$1")"
-    "$bin/qopt-compile" "$model" ${2:+--pre-pipeline="$2"} -o "$1"
+    "$cc" "$model" ${2:+--pre-pipeline="$2"} -o "$1"
   fi
 }
+rtn4='qopt-rtn-weight-only{bits=4 granularity=per-group group-size=128}'
 compile "$work/fp32.so"
-compile "$work/int4.so" 'qopt-rtn-weight-only{bits=4 granularity=per-group group-size=128}'
+compile "$work/int4.so" "$rtn4"
+before_fp32="$work/fp32.so" before_int4="$work/int4.so"
+if [ -n "${BEFORE_BIN:-}" ]; then
+  QRUN_BEFORE="${QRUN_BEFORE:-$BEFORE_BIN/qrun}"
+  before_fp32="$work/before-fp32.so" before_int4="$work/before-int4.so"
+  COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_fp32"
+  COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_int4" "$rtn4"
+  cp "$before_fp32" "$work/before-fp32-copy.so"
+  cp "$before_fp32.weights" "$work/before-fp32-copy.so.weights"
+fi
 # The same artifact under another name, so that qopt's fp32 side runs two
 # artifacts like the ORT side.
 cp "$work/fp32.so" "$work/fp32-copy.so"
@@ -113,10 +127,12 @@ for r in $(seq "$repeat"); do
   timed "qopt int4" "$qrun" eval --baseline "$work/fp32.so" \
     --candidate "$work/int4.so" "${common[@]}" --json "$work/int4.json"
   if [ -n "${QRUN_BEFORE:-}" ]; then
-    timed "before fp32" "$QRUN_BEFORE" eval --baseline "$work/fp32.so" \
-      --candidate "$work/fp32-copy.so" "${common[@]}" --json "$work/before-fp32.json"
-    timed "before int4" "$QRUN_BEFORE" eval --baseline "$work/fp32.so" \
-      --candidate "$work/int4.so" "${common[@]}" --json "$work/before-int4.json"
+    before_copy="$work/fp32-copy.so"
+    [ -z "${BEFORE_BIN:-}" ] || before_copy="$work/before-fp32-copy.so"
+    timed "before fp32" "$QRUN_BEFORE" eval --baseline "$before_fp32" \
+      --candidate "$before_copy" "${common[@]}" --json "$work/before-fp32.json"
+    timed "before int4" "$QRUN_BEFORE" eval --baseline "$before_fp32" \
+      --candidate "$before_int4" "${common[@]}" --json "$work/before-int4.json"
   fi
   if [ "$cached" = 1 ]; then
     timed "qopt cached" "$qrun" eval --baseline "$work/fp32.so" \

@@ -8,7 +8,8 @@
 //
 //   ukernel_bench --check   compare every kernel against a naive reference
 //                           on random problems; exit 1 on any mismatch
-//   ukernel_bench [--quick] time sgemm and the weight-only kernels
+//   ukernel_bench [--quick] time sgemm, the weight-only kernels and fused
+//                           attention
 //
 // $QRT_UK_ISA=scalar|avx2|avx512 forces one implementation.
 //
@@ -351,6 +352,159 @@ void checkSoftmaxSpecialRows() {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Fused attention
+//===----------------------------------------------------------------------===//
+
+enum class MaskKind { None, CausalInf, CausalMin, Random, AllMaskedRows };
+
+/// qrt_uk_attention_f32 on one problem against a reference that rounds the
+/// scores to f32 as the unfused graph does (dot, * scale, + mask) and does
+/// the rest in double. Layouts: Q and O as [B, S, H, D] views when
+/// `transposed`, K stored as [B, Hk, D, Skv] (K^T) when `kT`; the mask is
+/// [B, 1, Sq, Skv], broadcast over heads with stride 0.
+/// The attention checks' own generator, so that they leave the data of the
+/// other checks as it was.
+std::mt19937_64 attnRng(777);
+
+std::vector<float> attnRandomFloats(size_t n) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(attnRng);
+  return v;
+}
+
+int64_t attnRandomInt(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(attnRng);
+}
+
+void checkAttention(int64_t B, int64_t H, int64_t G, int64_t Sq, int64_t Skv,
+                    int64_t D, int64_t Dv, MaskKind maskKind, bool transposed,
+                    bool kT) {
+  int64_t Hk = H / G;
+  std::vector<float> Q = attnRandomFloats(B * H * Sq * D),
+                     K = attnRandomFloats(B * Hk * Skv * D),
+                     V = attnRandomFloats(B * Hk * Skv * Dv);
+  for (float &x : Q)
+    x *= 3.0f;
+  int64_t ldq[4], ldo[4];
+  if (transposed) {
+    int64_t q[4] = {Sq * H * D, D, H * D, 1},
+            o[4] = {Sq * H * Dv, Dv, H * Dv, 1};
+    std::copy(q, q + 4, ldq);
+    std::copy(o, o + 4, ldo);
+  } else {
+    int64_t q[4] = {H * Sq * D, Sq * D, D, 1},
+            o[4] = {H * Sq * Dv, Sq * Dv, Dv, 1};
+    std::copy(q, q + 4, ldq);
+    std::copy(o, o + 4, ldo);
+  }
+  int64_t ldk[4] = {Hk * Skv * D, Skv * D, kT ? 1 : D, kT ? Skv : 1};
+  int64_t ldv[4] = {Hk * Skv * Dv, Skv * Dv, Dv, 1};
+  std::vector<float> M;
+  int64_t ldm[4] = {Sq * Skv, 0, Skv, 1};
+  const float minF = -3.4028235e38f;
+  if (maskKind != MaskKind::None) {
+    M.resize(B * Sq * Skv);
+    std::uniform_real_distribution<float> dist(-4.0f, 4.0f);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < Sq; ++i)
+        for (int64_t j = 0; j < Skv; ++j) {
+          bool hidden = j > i + (Skv - Sq);
+          float &m = M[b * Sq * Skv + i * Skv + j];
+          switch (maskKind) {
+          case MaskKind::CausalInf:
+            m = hidden ? -INFINITY : 0.0f;
+            break;
+          case MaskKind::CausalMin:
+            m = hidden ? minF : 0.0f;
+            break;
+          case MaskKind::Random:
+            m = dist(attnRng);
+            break;
+          case MaskKind::AllMaskedRows:
+            // Row 1 all -inf (NaN), row 2 all finfo.min (uniform), the
+            // others causal with finfo.min.
+            m = i == 1 ? -INFINITY : i == 2 ? minF : hidden ? minF : 0.0f;
+            break;
+          case MaskKind::None:
+            break;
+          }
+        }
+  }
+  float scale = 1.0f / std::sqrt(float(D));
+  std::vector<float> O(B * H * Sq * Dv, 12345.0f);
+  qrt_uk_attention_f32(B, H, Sq, Skv, D, Dv, G, Q.data(), ldq[0], ldq[1],
+                       ldq[2], ldq[3], K.data(), ldk[0], ldk[1], ldk[2], ldk[3],
+                       V.data(), ldv[0], ldv[1], ldv[2], ldv[3],
+                       M.empty() ? nullptr : M.data(), ldm[0], ldm[1], ldm[2],
+                       ldm[3], scale, O.data(), ldo[0], ldo[1], ldo[2], ldo[3]);
+  std::string shape = "B" + std::to_string(B) + " H" + std::to_string(H) +
+                      " G" + std::to_string(G) + " Sq" + std::to_string(Sq) +
+                      " Skv" + std::to_string(Skv) + " D" + std::to_string(D) +
+                      " Dv" + std::to_string(Dv) + " mask" +
+                      std::to_string(int(maskKind)) +
+                      (transposed ? " transposed" : "") + (kT ? " kT" : "");
+  std::vector<double> x(Skv);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < Sq; ++i) {
+        const float *q = Q.data() + b * ldq[0] + h * ldq[1] + i * ldq[2];
+        const float *k = K.data() + b * ldk[0] + (h / G) * ldk[1];
+        const float *v = V.data() + b * ldv[0] + (h / G) * ldv[1];
+        double max = -INFINITY;
+        for (int64_t j = 0; j < Skv; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += double(q[d]) * k[j * ldk[2] + d * ldk[3]];
+          float s = float(dot) * scale;
+          if (!M.empty())
+            s += M[b * ldm[0] + i * ldm[2] + j];
+          x[j] = s;
+          max = std::max(max, x[j]);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < Skv; ++j)
+          sum += std::exp(x[j] - max);
+        bool nanRow = max == -INFINITY;
+        for (int64_t e = 0; e < Dv; ++e) {
+          double want = 0, bound = 0;
+          for (int64_t j = 0; j < Skv; ++j) {
+            double pj = std::exp(x[j] - max) / sum;
+            want += pj * v[j * ldv[2] + e];
+            bound += pj * std::fabs(v[j * ldv[2] + e]);
+          }
+          float got = O[b * ldo[0] + h * ldo[1] + i * ldo[2] + e * ldo[3]];
+          bool ok = nanRow ? std::isnan(got)
+                           : std::fabs(got - want) <= 2e-5 * bound + 1e-6;
+          if (!ok) {
+            std::printf("FAIL attention %s: b %lld h %lld i %lld e %lld: got "
+                        "%.7g, want %.7g\n",
+                        shape.c_str(), (long long)b, (long long)h, (long long)i,
+                        (long long)e, double(got), want);
+            ++numFailures;
+            return;
+          }
+        }
+      }
+}
+
+void checkAttentionAll() {
+  for (int64_t D : {32, 64, 7})
+    for (int64_t S : {1, 5, 63, 64, 65, 130, 200}) {
+      MaskKind kind = MaskKind(attnRandomInt(0, 4));
+      checkAttention(attnRandomInt(1, 2), 4, attnRandomInt(0, 1) ? 2 : 1, S, S,
+                     D, D == 7 ? 20 : D, kind, attnRandomInt(0, 1),
+                     attnRandomInt(0, 1));
+    }
+  for (int kind = 0; kind < 5; ++kind) {
+    checkAttention(1, 8, 2, 150, 150, 32, 32, MaskKind(kind), false, false);
+    checkAttention(2, 2, 1, 37, 300, 64, 64, MaskKind(kind), true, true);
+    checkAttention(1, 3, 3, 1, 129, 32, 48, MaskKind(kind), false, false);
+  }
+}
+
 int runChecks() {
   checkThreadPool();
   const int64_t sizes[] = {1, 3, 17, 100};
@@ -404,6 +558,7 @@ int runChecks() {
         for (int variant = 0; variant < 3; ++variant)
           checkSoftmax(rows, cols, variant == 1, variant == 2);
     checkSoftmaxSpecialRows();
+    checkAttentionAll();
   }
   if (numFailures) {
     std::printf("%d failures\n", numFailures);
@@ -550,6 +705,53 @@ void benchWeightOnlyPrefill(double minTime) {
 
 } // namespace
 
+/// bytellama2's attention (8 query heads of 32, 4 key/value heads, causal
+/// finfo.min mask as its graph builds it): the fused kernel against the
+/// unfused kernels (sgemm Q K^T per head, scale + mask, softmax rows, sgemm
+/// P V), one batch row, 1 thread.
+void benchAttention(double minTime) {
+  std::printf("\nattention, 8 heads x 32, GQA 2, causal mask, 1 thread: ms\n");
+  std::printf("%-8s %10s %10s %8s\n", "S", "unfused", "fused", "speedup");
+  qrt_set_num_threads(1);
+  const int64_t H = 8, G = 2, D = 32;
+  for (int64_t S : {128, 512, 2048}) {
+    std::vector<float> Q = randomFloats(H * S * D),
+                       K = randomFloats(H / G * S * D),
+                       V = randomFloats(H / G * S * D), O(H * S * D), M(S * S),
+                       P(H * S * S);
+    for (int64_t i = 0; i < S; ++i)
+      for (int64_t j = 0; j < S; ++j)
+        M[i * S + j] = j > i ? -3.4028235e38f : 0.0f;
+    float scale = 1.0f / std::sqrt(float(D));
+    double unfused = timeIt(
+        [&] {
+          for (int64_t h = 0; h < H; ++h) {
+            float *p = P.data() + h * S * S;
+            qrt_uk_sgemm(S, S, D, Q.data() + h * S * D, D, 1,
+                         K.data() + (h / G) * S * D, 1, D, p, S, 1, 0);
+            for (int64_t i = 0; i < S * S; ++i)
+              p[i] = p[i] * scale + M[i];
+          }
+          qrt_uk_softmax(H * S, S, P.data(), S, 1, P.data(), S, 1);
+          for (int64_t h = 0; h < H; ++h)
+            qrt_uk_sgemm(S, D, S, P.data() + h * S * S, S, 1,
+                         V.data() + (h / G) * S * D, D, 1, O.data() + h * S * D,
+                         D, 1, 0);
+        },
+        minTime);
+    double fused = timeIt(
+        [&] {
+          qrt_uk_attention_f32(1, H, S, S, D, D, G, Q.data(), 0, S * D, D, 1,
+                               K.data(), 0, S * D, D, 1, V.data(), 0, S * D, D,
+                               1, M.data(), 0, 0, S, 1, scale, O.data(), 0,
+                               S * D, D, 1);
+        },
+        minTime);
+    std::printf("%-8lld %10.2f %10.2f %7.2fx\n", (long long)S, unfused * 1e3,
+                fused * 1e3, unfused / fused);
+  }
+}
+
 int main(int argc, char **argv) {
   bool check = false, quick = false;
   std::string only;
@@ -563,7 +765,7 @@ int main(int argc, char **argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--check | [--quick] "
-                   "[--only=sgemm|decode|prefill]]\n",
+                   "[--only=sgemm|decode|prefill|attention]]\n",
                    argv[0]);
       return 2;
     }
@@ -577,5 +779,7 @@ int main(int argc, char **argv) {
     benchWeightOnly(minTime);
   if (only.empty() || only == "prefill")
     benchWeightOnlyPrefill(minTime);
+  if (only.empty() || only == "attention")
+    benchAttention(minTime);
   return 0;
 }

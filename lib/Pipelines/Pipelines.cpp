@@ -111,6 +111,10 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   // Before fusion merges the chain's steps into other ops.
   if (options.ukernels) {
     pm.addNestedPass<func::FuncOp>(createRaiseSoftmax());
+    // After the softmax is raised (the pattern's anchor), before fusion and
+    // tiling take the chain's elementwise ops apart.
+    if (options.fuseAttention)
+      pm.addPass(createFuseAttention());
     pm.addNestedPass<func::FuncOp>(createPrepareConvUKernels());
   }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());

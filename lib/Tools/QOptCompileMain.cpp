@@ -91,6 +91,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   cl::opt<bool> ukernels("ukernels",
                          cl::desc("Call runtime micro-kernels for matmuls"),
                          cl::init(true), cl::cat(category));
+  cl::opt<bool> fuseAttention(
+      "fuse-attention",
+      cl::desc("Replace scaled dot-product attention by the runtime's fused "
+               "kernel (qopt-fuse-attention; needs --ukernels)"),
+      cl::init(true), cl::cat(category));
   cl::opt<bool> vectorize("vectorize",
                           cl::desc("Tile and vectorize linalg ops"),
                           cl::init(true), cl::cat(category));
@@ -213,7 +218,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
                     prePipelineText = prePipeline,
                     reproducerFile = crashReproducer, inputFile = inputPath;
   const bool useUkernels = ukernels, useVectorize = vectorize,
-             useRuntimeChecks = runtimeChecks;
+             useRuntimeChecks = runtimeChecks, useFuseAttention = fuseAttention;
   const EmitKind emitKind = emit;
   CalibrationFlow flow;
   flow.workDir = workDir.empty() ? outputFile + ".work" : workDir.getValue();
@@ -276,6 +281,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       CPUCodegenOptions codegenOptions;
       codegenOptions.vectorWidth = getVectorWidth(resolvedFeatures);
       codegenOptions.ukernels = useUkernels;
+      codegenOptions.fuseAttention = useFuseAttention;
       codegenOptions.vectorize = useVectorize;
       codegenOptions.runtimeChecks = useRuntimeChecks;
       buildCPUCodegenPipeline(pm, codegenOptions);

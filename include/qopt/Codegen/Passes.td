@@ -266,6 +266,46 @@ def RaiseSoftmax : Pass<"qopt-raise-softmax", "func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseAttention : Pass<"qopt-fuse-attention", "ModuleOp"> {
+  let summary = "Replace scaled dot-product attention by a call to the "
+                "runtime's fused attention kernel";
+  let description = [{
+    Finds attention on f32 tensors as frontends spell it (after
+    `qopt-raise-softmax`):
+
+    ```mlir
+    %s = linalg.generic {batch matmul [b, h, i, d] x [b, h, d, j]}
+           ins(%q, %kt) outs(zero fill)      // or K read as [b, h, j, d]
+    %y = linalg.generic {mulf or divf by a scalar constant} ins(%s, %c)
+    %x = linalg.generic {addf} ins(%y, %mask)   // mask map may broadcast
+    %p = linalg.softmax dimension(3) ins(%x)
+    %o = linalg.generic {batch matmul [b, h, i, j] x [b, h, j, e]}
+           ins(%p, %v) outs(zero fill)
+    ```
+
+    (the scale and the mask are optional) and replaces it by one call to
+    `qrt_uk_attention_f32`, which never materializes the [B, H, Sq, Skv]
+    scores and skips key blocks the mask hides (causal attention: about half
+    the work). Operands are passed as pointers and strides
+    (`bufferization.to_buffer` read-only views, so bufferization decides
+    their layout; the output is a fresh `memref.alloc` imported with
+    `bufferization.to_tensor restrict writable`), which lets the call look
+    through the copies around attention: `linalg.transpose` of K (read as
+    K^T), the grouped-query head broadcast of K and V (`expand_shape` ->
+    broadcast generic -> `collapse_shape`, read with head h / G) and a
+    `[0, 2, 1, 3]` transpose of the output (written in place). The mask is
+    read with its own strides, 0 where it broadcasts. Intermediates with
+    other users block the fusion (the scores would be materialized anyway).
+    Runs on the module: it declares the kernel.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tile linalg ops to vector-sized tiles and vectorize them";
   let description = [{

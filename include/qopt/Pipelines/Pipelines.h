@@ -72,6 +72,11 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::desc("Call the runtime's micro-kernels for f32 matmuls (off: "
                      "vectorized loops only)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseAttention{
+      *this, "fuse-attention",
+      llvm::cl::desc("Replace scaled dot-product attention by the runtime's "
+                     "fused kernel (qopt-fuse-attention; needs ukernels)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> packWeights{
       *this, "pack-weights",
       llvm::cl::desc("Repack constant matmul weights into the micro-kernel "

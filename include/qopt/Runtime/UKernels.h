@@ -134,6 +134,38 @@ void qrt_uk_wo_gemm(int64_t M, int64_t N, int64_t K, const float *X,
 void qrt_uk_softmax(int64_t rows, int64_t cols, const float *X, int64_t ldx_r,
                     int64_t ldx_c, float *Y, int64_t ldy_r, int64_t ldy_c);
 
+/// Scaled dot-product attention, fused (flash-attention style: an online
+/// softmax over blocks of keys; the [Sq, Skv] score matrix is never stored):
+///   x[j]    = (sum_d Q[b,h,i,d] * K[b,h/G,j,d]) * scale (+ M[b,h,i,j])
+///   O[b,h,i,e] = sum_j softmax_j(x)[j] * V[b,h/G,j,e]
+/// for b < B, h < H, i < Sq, j < Skv, d < D, e < Dv, with G = kv_group query
+/// heads per key/value head (grouped-query attention; 1 for plain
+/// multi-head). Every operand is read through four element strides (batch,
+/// head, row, column), so transposed or broadcast (stride 0) operands need no
+/// copy; `M` is an additive mask and may be NULL. Runs on the thread pool
+/// over (batch, head, block of queries).
+///
+/// A block of keys whose mask entries are all <= -1e30 (-inf or the -3.4e38
+/// "finfo.min" masks frontends write) is skipped when |scale| |q_i| |k_j|
+/// bounds the scores to 1e29, which makes every skipped term exp(x - max)
+/// exactly 0 in f32; causal attention thus does about half the work. A row
+/// whose running max stays at or below -8e29 (every key masked) or whose sum
+/// is not a positive number (NaN) is recomputed without skipping, in the
+/// order of the unfused ops (max, exp, sum, divide, then the product with
+/// V), so fully masked rows give what the unfused graph gives: NaN for a
+/// row masked with -inf only (exp(-inf - -inf)), the mean of V's rows for
+/// the same finite mask value everywhere. exp is qrt_uk_softmax's (2 ulp).
+/// The results differ from the unfused graph's only in rounding (summation
+/// order, the division by the sum after the product with V).
+void qrt_uk_attention_f32(
+    int64_t B, int64_t H, int64_t Sq, int64_t Skv, int64_t D, int64_t Dv,
+    int64_t kv_group, const float *Q, int64_t ldq_b, int64_t ldq_h,
+    int64_t ldq_s, int64_t ldq_d, const float *K, int64_t ldk_b, int64_t ldk_h,
+    int64_t ldk_s, int64_t ldk_d, const float *V, int64_t ldv_b, int64_t ldv_h,
+    int64_t ldv_s, int64_t ldv_d, const float *M, int64_t ldm_b, int64_t ldm_h,
+    int64_t ldm_q, int64_t ldm_k, float scale, float *O, int64_t ldo_b,
+    int64_t ldo_h, int64_t ldo_s, int64_t ldo_d);
+
 /// 2-D convolution of dense row-major NCHW f32 tensors (a 1-D convolution is
 /// one with H = KH = OH = 1), without padding (pad the input first):
 ///   Y[n, f, oh, ow] = sum_{c, kh, kw} X[n, g*Cg + c, oh*SH + kh*DH,

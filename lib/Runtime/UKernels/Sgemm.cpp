@@ -109,6 +109,12 @@ const SoftmaxArch &qrt::uk::getSoftmaxArch() {
   return arch;
 }
 
+const AttentionArch &qrt::uk::getAttentionArch() {
+  static const AttentionArch arch = selectArch(
+      getAttentionArchScalar, getAttentionArchAVX2, getAttentionArchAVX512);
+  return arch;
+}
+
 const ConvArch &qrt::uk::getConvArch() {
   static const ConvArch arch =
       selectArch(getConvArchScalar, getConvArchAVX2, getConvArchAVX512);

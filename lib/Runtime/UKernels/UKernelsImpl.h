@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace qrt::uk {
 
@@ -222,6 +223,78 @@ SoftmaxArch getSoftmaxArchAVX512();
 
 /// The softmax implementation for this CPU.
 const SoftmaxArch &getSoftmaxArch();
+
+//===----------------------------------------------------------------------===//
+// Fused attention (qrt_uk_attention_f32)
+//===----------------------------------------------------------------------===//
+
+/// Queries and keys per block of the fused attention kernel. kAttnBK is a
+/// multiple of 32 (the score tile's width).
+constexpr int64_t kAttnBQ = 64;
+constexpr int64_t kAttnBK = 64;
+/// A mask entry at or below this masks its key out (UKernels.h).
+constexpr float kAttnMaskedOut = -1e30f;
+/// Bound on |scale * q.k| under which masked-out blocks may be skipped.
+constexpr double kAttnScoreBound = 1e29;
+/// A row whose max score stays at or below this is recomputed exactly.
+constexpr float kAttnFallbackMax = -8e29f;
+
+/// qrt_uk_attention_f32's arguments; strides in elements, [b, h, row, col].
+struct AttnParams {
+  int64_t B, H, Sq, Skv, D, Dv, kvGroup;
+  const float *Q, *K, *V, *M;
+  int64_t ldq[4], ldk[4], ldv[4], ldm[4], ldo[4];
+  float scale;
+  float *O;
+  // Packed once per call (Attention.cpp), for every (b, kv head, key block
+  // kb), index t = (b * Hk + hk) * nKB + kb: K^T at Kt + t * D * kAttnBK
+  // ([D][kAttnBK], zero past Skv), V at Vp + t * kAttnBK * DvP ([kAttnBK]
+  // [DvP], zero past Skv and Dv), and the largest |k_j| of the block in
+  // kNorm[t].
+  int64_t Hk, nKB, DvP;
+  const float *Kt, *Vp;
+  const double *kNorm;
+};
+
+/// Per-thread buffers of one task (AttentionImpl.inc).
+struct AttnScratch {
+  std::vector<float> storage;
+  std::vector<float> row; // attnExactRow's scores
+  float *Qp = nullptr, *S = nullptr, *acc = nullptr, *m = nullptr, *l = nullptr;
+  void reserve(int64_t D, int64_t DvP) {
+    size_t need =
+        size_t(kAttnBQ * D + kAttnBQ * kAttnBK + kAttnBQ * DvP + 2 * kAttnBQ);
+    if (storage.size() < need)
+      storage.resize(need);
+    Qp = storage.data();
+    S = Qp + kAttnBQ * D;
+    acc = S + kAttnBQ * kAttnBK;
+    m = acc + kAttnBQ * DvP;
+    l = m + kAttnBQ;
+  }
+};
+
+/// Row i of (b, h) computed as the unfused ops do (max, exp, sum, divide,
+/// then the product with V) into o[e * ldo[3]]; for rows whose keys are all
+/// masked out. Portable code, shared by every ISA.
+void attnExactRow(const AttnParams &p, int64_t b, int64_t h, int64_t i,
+                  float *o, AttnScratch &w);
+
+/// Computes queries [q0, q0 + nq) (nq <= kAttnBQ) of (b, h).
+using AttnTaskFn = void (*)(const AttnParams &p, int64_t b, int64_t h,
+                            int64_t q0, int64_t nq, AttnScratch &w);
+
+struct AttentionArch {
+  const char *name;
+  AttnTaskFn task;
+};
+
+AttentionArch getAttentionArchScalar();
+AttentionArch getAttentionArchAVX2();
+AttentionArch getAttentionArchAVX512();
+
+/// The fused attention implementation for this CPU.
+const AttentionArch &getAttentionArch();
 
 //===----------------------------------------------------------------------===//
 // Convolution (qrt_uk_conv2d_f32)
