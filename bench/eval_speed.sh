@@ -34,6 +34,13 @@
 #   BEFORE_BIN=path/to/build/bin does the same with that build's qrun and
 #   with artifacts compiled by that build's qopt-compile (for a compiler or
 #   runtime change: the artifacts link the kernels of their build's libqrt).
+#   On a machine without the compiler or Node.js (the GPU machine, pinned
+#   to T cores with taskset for a quiet measurement):
+#   QOPT_EVAL_WORK=DIR holding fp32.so and int4.so (and before-fp32.so,
+#   before-int4.so for the before sides, run by $QRUN_BEFORE, default
+#   $QRUN) with QOPT_PREBUILT=1 skips compiling, and
+#   ORT_EVAL="python3 bench/ort_eval.py" scores the ORT sides with ONNX
+#   Runtime's Python binding (the same ORT version) instead of Node.js.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib.sh"
@@ -50,9 +57,14 @@ while [ $# -gt 0 ]; do
 done
 bin="$QOPT_BUILD/bin"
 qrun="${QRUN:-$bin/qrun}"
-work="$QOPT_BUILD/bench/eval_speed"
+work="${QOPT_EVAL_WORK:-$QOPT_BUILD/bench/eval_speed}"
 mkdir -p "$work"
-ensure_ort
+if [ -n "${ORT_EVAL:-}" ]; then
+  read -r -a ort_eval <<<"$ORT_EVAL"
+else
+  ensure_ort
+  ort_eval=(node "$root/utils/ort/ort-eval.mjs")
+fi
 model="$root/models/bytellama2/model.onnx"
 
 compile() {  # OUT [PRE-PIPELINE]
@@ -63,16 +75,28 @@ compile() {  # OUT [PRE-PIPELINE]
   fi
 }
 rtn4='qopt-rtn-weight-only{bits=4 granularity=per-group group-size=128}'
-compile "$work/fp32.so"
-compile "$work/int4.so" "$rtn4"
 before_fp32="$work/fp32.so" before_int4="$work/int4.so"
-if [ -n "${BEFORE_BIN:-}" ]; then
-  QRUN_BEFORE="${QRUN_BEFORE:-$BEFORE_BIN/qrun}"
-  before_fp32="$work/before-fp32.so" before_int4="$work/before-int4.so"
-  COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_fp32"
-  COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_int4" "$rtn4"
-  cp "$before_fp32" "$work/before-fp32-copy.so"
-  cp "$before_fp32.weights" "$work/before-fp32-copy.so.weights"
+if [ "${QOPT_PREBUILT:-0}" = 1 ]; then
+  for f in fp32.so int4.so; do
+    [ -f "$work/$f" ] || { echo "eval_speed.sh: QOPT_PREBUILT=1 needs $work/$f" >&2; exit 2; }
+  done
+  if [ -f "$work/before-fp32.so" ]; then
+    QRUN_BEFORE="${QRUN_BEFORE:-$qrun}" BEFORE_BIN=prebuilt
+    before_fp32="$work/before-fp32.so" before_int4="$work/before-int4.so"
+    cp "$before_fp32" "$work/before-fp32-copy.so"
+    cp "$before_fp32.weights" "$work/before-fp32-copy.so.weights"
+  fi
+else
+  compile "$work/fp32.so"
+  compile "$work/int4.so" "$rtn4"
+  if [ -n "${BEFORE_BIN:-}" ]; then
+    QRUN_BEFORE="${QRUN_BEFORE:-$BEFORE_BIN/qrun}"
+    before_fp32="$work/before-fp32.so" before_int4="$work/before-int4.so"
+    COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_fp32"
+    COMPILER="$BEFORE_BIN/qopt-compile" compile "$before_int4" "$rtn4"
+    cp "$before_fp32" "$work/before-fp32-copy.so"
+    cp "$before_fp32.weights" "$work/before-fp32-copy.so.weights"
+  fi
 fi
 # The same artifact under another name, so that qopt's fp32 side runs two
 # artifacts like the ORT side.
@@ -87,7 +111,7 @@ done
 cases=$(cat "$suites"/*.jsonl | grep -c .)
 
 cached=0
-usage="$("$qrun" eval 2>&1 || true)"
+usage="$("$qrun" eval --help 2>&1 || true)"
 case "$usage" in *--baseline-cache*) cached=1 ;; esac
 cache="$work/cache"
 rm -rf "$cache"
@@ -116,10 +140,10 @@ log "load before: $(uptime)"
 echo "uptime before: $(uptime)" >"$work/load.txt"
 for r in $(seq "$repeat"); do
   log "round $r of $repeat ($cases cases, $threads threads)"
-  timed ort node "$root/utils/ort/ort-eval.mjs" --baseline "$model" \
+  timed ort "${ort_eval[@]}" --baseline "$model" \
     --candidate "$model" "${common[@]}"
   if [ "$threads" -gt 1 ]; then
-    timed "ort x$threads" node "$root/utils/ort/ort-eval.mjs" --baseline "$model" \
+    timed "ort x$threads" "${ort_eval[@]}" --baseline "$model" \
       --candidate "$model" "${common[@]}" --workers "$threads"
   fi
   timed "qopt fp32" "$qrun" eval --baseline "$work/fp32.so" \
@@ -168,6 +192,7 @@ for a, b in (("fp32.json", "before-fp32.json"), ("int4.json", "before-int4.json"
     pa, pb = os.path.join(work, a), os.path.join(work, b)
     if os.path.exists(pa) and os.path.exists(pb):
         print(f"{a} and {b}:", "identical" if open(pa).read() == open(pb).read() else "DIFFER")
+print("ORT side:", o.get("engine", "onnxruntime-node (utils/ort/ort-eval.mjs)"))
 lscpu = os.popen("lscpu").read().splitlines()
 print(next((l for l in lscpu if l.startswith("Model name")), "").strip())
 print(open(os.path.join(work, "load.txt")).read().strip())
