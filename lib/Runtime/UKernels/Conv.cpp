@@ -11,8 +11,9 @@
 // the [Fg, Cg*KH*KW] weights. Blocks are sized for L2 and spread over the
 // thread pool, each calling the sgemm serially. Depthwise convolutions
 // (one input channel per group) have too little reuse for a GEMM: each
-// channel is a direct loop, vectorized along the output row, one channel per
-// task.
+// channel is a direct loop, vectorized along the output row (narrow
+// unit-stride planes: along the flattened plane, see depthwiseWide), one
+// channel per task.
 //
 //===----------------------------------------------------------------------===//
 
