@@ -408,7 +408,7 @@ void checkConv(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t OH,
 /// unit-stride path), strides 1-3, dilation, unread margins, accumulation;
 /// then regular, grouped and pointwise convolutions.
 void checkConvs() {
-  for (int64_t OW : {1, 3, 4, 7, 14, 17, 28, 33, 56, 63, 64, 70})
+  for (int64_t OW : {1, 3, 4, 7, 14, 15, 16, 17, 28, 33, 56, 63, 64, 70})
     for (int64_t K : {1, 3, 5})
       for (int64_t S : {1, 2, 3}) {
         int64_t OH = randomInt(1, 9), D = randomInt(0, 3) == 0 ? 2 : 1;
