@@ -8,8 +8,8 @@
 //
 //   ukernel_bench --check   compare every kernel against a naive reference
 //                           on random problems; exit 1 on any mismatch
-//   ukernel_bench [--quick] time sgemm, the weight-only kernels and fused
-//                           attention
+//   ukernel_bench [--quick] time sgemm, the weight-only kernels, fused
+//                           attention and the depthwise convolution
 //
 // $QRT_UK_ISA=scalar|avx2|avx512 forces one implementation.
 //
@@ -505,6 +505,82 @@ void checkAttentionAll() {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// conv2d
+//===----------------------------------------------------------------------===//
+
+/// qrt_uk_conv2d_f32 against a direct double-precision loop over the
+/// definition in UKernels.h; the input is as large as the window needs plus
+/// `extraH`/`extraW` unread rows/columns.
+void checkConv(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t OH,
+               int64_t OW, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
+               int64_t DH, int64_t DW, int64_t extraH, int64_t extraW,
+               bool accumulate) {
+  int64_t H = (OH - 1) * SH + (KH - 1) * DH + 1 + extraH;
+  int64_t W = (OW - 1) * SW + (KW - 1) * DW + 1 + extraW;
+  int64_t Cg = C / groups, Fg = F / groups;
+  std::vector<float> X = randomFloats(N * C * H * W),
+                     Wt = randomFloats(F * Cg * KH * KW),
+                     Y = randomFloats(N * F * OH * OW);
+  std::vector<double> want(Y.size()), bound(Y.size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          size_t o = ((n * F + f) * OH + oh) * OW + ow;
+          double sum = accumulate ? Y[o] : 0.0;
+          double b = std::fabs(sum);
+          for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t kh = 0; kh < KH; ++kh)
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                double x =
+                    X[((n * C + f / Fg * Cg + c) * H + oh * SH + kh * DH) * W +
+                      ow * SW + kw * DW];
+                double w = Wt[((f * Cg + c) * KH + kh) * KW + kw];
+                sum += x * w;
+                b += std::fabs(x * w);
+              }
+          want[o] = sum;
+          bound[o] = b;
+        }
+  qrt_uk_conv2d_f32(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, groups,
+                    X.data(), Wt.data(), Y.data(),
+                    accumulate ? QRT_UK_ACCUMULATE : 0);
+  char shape[200];
+  std::snprintf(shape, sizeof(shape),
+                "N%lld C%lld F%lld g%lld out %lldx%lld k %lldx%lld s %lldx%lld "
+                "d %lldx%lld acc %d",
+                (long long)N, (long long)C, (long long)F, (long long)groups,
+                (long long)OH, (long long)OW, (long long)KH, (long long)KW,
+                (long long)SH, (long long)SW, (long long)DH, (long long)DW,
+                int(accumulate));
+  compare("conv2d", shape, Y.data(), want.data(), bound.data(), Y.size());
+}
+
+/// Depthwise planes of every width class (vector blocks, tails, the narrow
+/// unit-stride path), strides 1-3, dilation, unread margins, accumulation;
+/// then regular, grouped and pointwise convolutions.
+void checkConvs() {
+  for (int64_t OW : {1, 3, 4, 7, 14, 15, 16, 17, 28, 33, 56, 63, 64, 70})
+    for (int64_t K : {1, 3, 5})
+      for (int64_t S : {1, 2, 3}) {
+        int64_t OH = randomInt(1, 9), D = randomInt(0, 3) == 0 ? 2 : 1;
+        checkConv(randomInt(1, 2), 3, 3, 3, OH, OW, K, K, S, S, D, D,
+                  randomInt(0, 2), randomInt(0, 2), randomInt(0, 1));
+      }
+  // Non-square kernels, strides and dilations.
+  checkConv(1, 5, 5, 5, 6, 9, 3, 5, 1, 1, 2, 1, 0, 0, true);
+  checkConv(1, 5, 5, 5, 6, 9, 5, 3, 1, 2, 1, 3, 1, 0, false);
+  checkConv(2, 4, 4, 4, 5, 11, 1, 3, 2, 1, 1, 2, 0, 1, false);
+  for (bool acc : {false, true}) {
+    checkConv(2, 8, 16, 1, 15, 17, 3, 3, 1, 1, 1, 1, 0, 0, acc);
+    checkConv(1, 8, 16, 1, 8, 9, 3, 3, 2, 2, 1, 1, 1, 0, acc);
+    checkConv(1, 8, 12, 2, 11, 13, 3, 3, 1, 1, 2, 2, 0, 0, acc);
+    checkConv(2, 16, 24, 1, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, acc);
+    checkConv(1, 16, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, acc);
+  }
+}
+
 int runChecks() {
   checkThreadPool();
   const int64_t sizes[] = {1, 3, 17, 100};
@@ -559,6 +635,7 @@ int runChecks() {
           checkSoftmax(rows, cols, variant == 1, variant == 2);
     checkSoftmaxSpecialRows();
     checkAttentionAll();
+    checkConvs();
   }
   if (numFailures) {
     std::printf("%d failures\n", numFailures);
@@ -752,6 +829,33 @@ void benchAttention(double minTime) {
   }
 }
 
+/// The depthwise layers of a MobileNetV3-small (224x224 input): channels,
+/// output size, kernel, stride; the input padded as the compiler pads it.
+void benchDepthwise(double minTime) {
+  std::printf("\ndepthwise conv2d GMAC/s (1 thread)\n");
+  struct Layer {
+    int64_t C, O, K, S;
+  } layers[] = {{16, 56, 3, 2}, {72, 28, 3, 2},  {88, 28, 3, 1},
+                {96, 14, 5, 2}, {240, 14, 5, 1}, {144, 14, 5, 1},
+                {288, 7, 5, 2}, {576, 7, 5, 1}};
+  qrt_set_num_threads(1);
+  for (const Layer &l : layers) {
+    int64_t H = (l.O - 1) * l.S + l.K;
+    std::vector<float> X = randomFloats(l.C * H * H),
+                       Wt = randomFloats(l.C * l.K * l.K), Y(l.C * l.O * l.O);
+    double t = timeIt(
+        [&] {
+          qrt_uk_conv2d_f32(1, l.C, H, H, l.C, l.K, l.K, l.O, l.O, l.S, l.S, 1,
+                            1, l.C, X.data(), Wt.data(), Y.data(), 0);
+        },
+        minTime);
+    std::printf("C%-4lld %3lldx%-3lld k%lld s%lld %8.2f GMAC/s %8.1f us\n",
+                (long long)l.C, (long long)l.O, (long long)l.O, (long long)l.K,
+                (long long)l.S, double(l.C * l.O * l.O * l.K * l.K) / t * 1e-9,
+                t * 1e6);
+  }
+}
+
 int main(int argc, char **argv) {
   bool check = false, quick = false;
   std::string only;
@@ -765,7 +869,7 @@ int main(int argc, char **argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--check | [--quick] "
-                   "[--only=sgemm|decode|prefill|attention]]\n",
+                   "[--only=sgemm|decode|prefill|attention|depthwise]]\n",
                    argv[0]);
       return 2;
     }
@@ -781,5 +885,7 @@ int main(int argc, char **argv) {
     benchWeightOnlyPrefill(minTime);
   if (only.empty() || only == "attention")
     benchAttention(minTime);
+  if (only.empty() || only == "depthwise")
+    benchDepthwise(minTime);
   return 0;
 }

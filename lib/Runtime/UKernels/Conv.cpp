@@ -11,8 +11,9 @@
 // the [Fg, Cg*KH*KW] weights. Blocks are sized for L2 and spread over the
 // thread pool, each calling the sgemm serially. Depthwise convolutions
 // (one input channel per group) have too little reuse for a GEMM: each
-// channel is a direct loop, vectorized along the output row, one channel per
-// task.
+// channel is a direct loop, vectorized along the output row (narrow planes
+// with strides 1 or 2: along the flattened plane, see depthwiseWide), one
+// channel per task.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,7 +130,7 @@ void depthwiseTask(void *ctx, int64_t begin, int64_t end) {
   const ConvParams &p = *static_cast<const ConvParams *>(ctx);
   const ConvPlaneArgs &a = p.plane;
   DepthwisePlaneFn plane = getConvArch().depthwisePlane;
-  float *scratch = tlColumns.get(a.H * a.W);
+  float *scratch = tlColumns.get(depthwiseScratchSize(a));
   for (int64_t t = begin; t < end; ++t) {
     int64_t c = t % p.C;
     plane(a, p.X + t * a.H * a.W, p.Wt + c * a.KH * a.KW, p.Y + t * p.P,

@@ -7,6 +7,7 @@
 #include "UKernelsImpl.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace qrt::uk;
 

@@ -8,6 +8,7 @@
 #include "UKernelsImpl.h"
 
 #include <algorithm>
+#include <cstring>
 
 using namespace qrt::uk;
 

@@ -307,8 +307,15 @@ struct ConvPlaneArgs {
   bool accumulate;
 };
 
+/// Floats of scratch a depthwise plane needs: the column split of a stride-2
+/// row (H*W), or the stride-1/2 sub-planes (at most (H+1)*(W+1)) and the wide
+/// output rows (at most OH*(W+1)) of the narrow-plane path.
+inline int64_t depthwiseScratchSize(const ConvPlaneArgs &a) {
+  return (a.H + 1) * (a.W + 1) + a.OH * (a.W + 1);
+}
+
 /// One channel of a depthwise convolution: y (+)= conv(x, w[KH, KW]);
-/// `scratch` holds H*W floats.
+/// `scratch` holds depthwiseScratchSize(a) floats.
 using DepthwisePlaneFn = void (*)(const ConvPlaneArgs &a, const float *x,
                                   const float *w, float *y, float *scratch);
 
