@@ -175,6 +175,7 @@ void qopt::buildRTNWeightOnlyPipeline(OpPassManager &pm,
   rtn.symmetric = options.symmetric;
   rtn.granularity = options.granularity;
   rtn.groupSize = options.groupSize;
+  rtn.clipSearch = options.clipSearch;
   rtn.quantizeHead = options.quantizeHead;
   rtn.overrides.assign(options.overrides.begin(), options.overrides.end());
   pm.addPass(createQuantizeWeightsRTN(rtn));

@@ -93,7 +93,8 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
-    settings = [  # (bits, sym, group size or -1, act-order, static groups)
+    settings = [  # (bits, sym, group size or -1, act-order, static groups[,
+        # clip search])
         (4, True, -1, False, True), (4, True, -1, True, True),
         (4, True, 32, False, True), (4, True, 32, True, True),
         (4, True, 128, False, True), (4, True, 128, True, True),
@@ -102,9 +103,14 @@ def main():
         # codes in that order, and the input permutation.
         (4, True, 32, True, False), (4, True, 128, True, False),
         (4, False, 128, True, False), (3, True, 128, True, False),
+        # The clip search (clip-search=true, the reference's mse grid).
+        (4, True, 128, True, True, True), (3, True, -1, False, True, True),
+        (4, False, 32, False, True, True), (3, True, 128, True, False, True),
     ]
     failed = False
-    for index, (bits, sym, group, actorder, static) in enumerate(settings):
+    for index, setting in enumerate(settings):
+        bits, sym, group, actorder, static = setting[:5]
+        mse = len(setting) > 5 and setting[5]
         rng = np.random.default_rng(1234 + index)
         W, H = synthetic(rng, args.rows, args.columns, args.tokens)
         path = os.path.join(args.work, f"layer{index}.mlir")
@@ -112,7 +118,8 @@ def main():
         options = [f"bits={bits}", f"symmetric={'true' if sym else 'false'}",
                    "resource-threshold=0",
                    f"act-order={'true' if actorder else 'false'}",
-                   f"static-groups={'true' if static else 'false'}"]
+                   f"static-groups={'true' if static else 'false'}",
+                   f"clip-search={'true' if mse else 'false'}"]
         if group == -1:
             options.append("granularity=per-channel")
         else:
@@ -131,7 +138,8 @@ def main():
 
         want, scales, zeros, perm = gptq(
             W, H / args.tokens, bits=bits, sym=sym, groupsize=group,
-            actorder=actorder, static_groups=static, return_perm=True)
+            actorder=actorder, static_groups=static, return_perm=True,
+            mse=mse)
         # The layer's input permutation (none when the columns keep their
         # order): it must be the reference's column order.
         found = re.search(r"qopt\.permute %\S+ \[([0-9, ]*)\]", result.stdout)
@@ -145,27 +153,39 @@ def main():
         label = (f"int{bits} {'sym' if sym else 'asym'} "
                  f"{'per-channel' if group == -1 else f'g{group}'}"
                  f"{' act-order' if actorder else ''}"
-                 f"{' permuted' if not static else ''}")
+                 f"{' permuted' if not static else ''}"
+                 f"{' clip' if mse else ''}")
         # How much GPTQ changed (H = I gives round to nearest): the test
         # means something only if this is not small.
         rtn, _, _ = gptq(W, np.eye(args.columns), bits=bits, sym=sym,
-                         groupsize=group, actorder=False)
+                         groupsize=group, actorder=False, mse=mse)
         moved = float(np.mean(rtn != want))
         # Permuted groups: RTN over the same (permuted) groups, so that the
         # comparison is between like layouts.
         if not static:
             rtn, _, _ = gptq(W[:, perm], np.eye(args.columns), bits=bits,
-                             sym=sym, groupsize=group, actorder=False)
+                             sym=sym, groupsize=group, actorder=False,
+                             mse=mse)
             moved = float(np.mean(rtn != want))
+        # Clip search: the share of grids it clipped (it must clip some,
+        # or the case would test nothing beyond min/max).
+        clipped = ""
+        if mse:
+            _, plain, _ = gptq(W, H / args.tokens, bits=bits, sym=sym,
+                               groupsize=group, actorder=actorder,
+                               static_groups=static)
+            share = float(np.mean(scales < plain))
+            clipped = f", {share:.0%} of grids clipped"
         ok = (agreement >= args.min_agreement and scales_equal and
-              perm_equal and moved > 0.05 and
+              perm_equal and moved > 0.05 and (not mse or share > 0.05) and
               (static or not np.array_equal(perm, np.arange(args.columns))))
         failed |= not ok
         print(f"{label:34s} {args.rows}x{args.columns}: identical codes "
               f"{agreement:.6f} ({np.sum(got != want)} differ; "
               f"{moved:.1%} differ from RTN), scales "
               f"{'identical' if scales_equal else 'DIFFER'}"
-              f"{'' if static else (', permutation identical' if perm_equal else ', permutation DIFFERS')}: "
+              f"{'' if static else (', permutation identical' if perm_equal else ', permutation DIFFERS')}"
+              f"{clipped}: "
               f"{'ok' if ok else 'FAIL'}")
     return 1 if failed else 0
 

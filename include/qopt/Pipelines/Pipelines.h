@@ -133,6 +133,11 @@ struct RTNWeightOnlyOptions : public PassPipelineOptions<RTNWeightOnlyOptions> {
       llvm::cl::desc("Input channels per group for per-group (usually 32, 64 "
                      "or 128)"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> clipSearch{
+      *this, "clip-search",
+      llvm::cl::desc("Per block, search the clipped range of least "
+                     "quantization error instead of taking min/max"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> quantizeHead{
       *this, "quantize-head",
       llvm::cl::desc("Quantize the output head too (a linear layer whose "

@@ -131,15 +131,12 @@ struct GPTQOutcome {
   bool ok = false;
 };
 
-/// The grid of a block of weights from their range (as f32 values).
-template <typename Range>
-GridParams gridOf(Range values, const QuantGrid &grid, bool symmetric) {
-  float lo = 0.0f, hi = 0.0f;
-  for (double v : values) {
-    lo = std::min(lo, static_cast<float>(v));
-    hi = std::max(hi, static_cast<float>(v));
-  }
-  return computeGridParams(lo, hi, grid, symmetric);
+/// The grid of a block of weights (as f32 values): their range, or the
+/// clip search's with `spec.clipSearch`.
+GridParams gridOf(ArrayRef<double> values, const QuantGrid &grid,
+                  const LayerSpec &spec) {
+  SmallVector<float> block(values.begin(), values.end());
+  return blockGridParams(block, grid, spec);
 }
 
 /// GPTQ of the row-major `[n, k]` weight `w` with the row-major `[k, k]`
@@ -161,10 +158,9 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
   // columns are zeroed, as the reference finds them before its loop.
   if (spec.granularity == Granularity::PerChannel) {
     for (int64_t row = 0; row < n; ++row)
-      params[row] =
-          gridOf(ArrayRef<double>(&at(row, 0), k), grid, spec.symmetric);
+      params[row] = gridOf(ArrayRef<double>(&at(row, 0), k), grid, spec);
   } else if (spec.granularity == Granularity::PerTensor) {
-    params[0] = gridOf(ArrayRef<double>(work), grid, spec.symmetric);
+    params[0] = gridOf(ArrayRef<double>(work), grid, spec);
   }
 
   // Dead input channels: never active, so any value works; 0 it is.
@@ -187,7 +183,7 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
       for (int64_t g = 0; g < layout.groupsPerRow; ++g)
         params[layout.index(row, g * layout.groupSize)] = gridOf(
             ArrayRef<double>(&at(row, g * layout.groupSize), layout.groupSize),
-            grid, spec.symmetric);
+            grid, spec);
   }
 
   // Act-order: columns by descending diag(H) (stable: ties keep their
@@ -270,7 +266,7 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
           params[layout.index(row, col)] =
               gridOf(ArrayRef<double>(&at(row, col),
                                       std::min(layout.groupSize, k - col)),
-                     grid, spec.symmetric);
+                     grid, spec);
       double d = hinv[size_t(col) * k + col];
       double *column = &block[size_t(i) * n];
       for (int64_t row = 0; row < n; ++row) {
@@ -380,8 +376,8 @@ void QuantizeWeightsGPTQPass::runOnOperation() {
   };
   WeightQuantizerSettings settings;
   std::string error;
-  if (!settings.parse(bits, symmetric, granularity, groupSize, quantizeHead,
-                      overrides, resourceThreshold, error)) {
+  if (!settings.parse(bits, symmetric, granularity, groupSize, clipSearch,
+                      quantizeHead, overrides, resourceThreshold, error)) {
     optionError() << error;
     return signalPassFailure();
   }

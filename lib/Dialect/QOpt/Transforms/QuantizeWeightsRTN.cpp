@@ -39,7 +39,7 @@ struct QuantizeWeightsRTNPass
   void runOnOperation() override;
 
 private:
-  std::map<std::tuple<const void *, bool, int64_t, int, int64_t, bool>,
+  std::map<std::tuple<const void *, bool, int64_t, int, int64_t, bool, bool>,
            WeightOnlyParameters>
       cache;
 };
@@ -47,8 +47,8 @@ private:
 void QuantizeWeightsRTNPass::runOnOperation() {
   WeightQuantizerSettings settings;
   std::string error;
-  if (!settings.parse(bits, symmetric, granularity, groupSize, quantizeHead,
-                      overrides, resourceThreshold, error)) {
+  if (!settings.parse(bits, symmetric, granularity, groupSize, clipSearch,
+                      quantizeHead, overrides, resourceThreshold, error)) {
     // Reported at the root's location: attaching the root op itself would
     // print the whole module.
     emitError(getOperation()->getLoc(), "qopt-quantize-weights-rtn: ") << error;
@@ -69,7 +69,9 @@ void QuantizeWeightsRTNPass::runOnOperation() {
       text += " g" + std::to_string(spec.groupSize);
     else
       text += spec.granularity == Granularity::PerChannel ? " pc" : " pt";
-    return spec.symmetric ? text : text + " asym";
+    if (!spec.symmetric)
+      text += " asym";
+    return spec.clipSearch ? text + " clip" : text;
   };
   auto displayName = [](LinearOp op) -> std::string {
     StringRef name = getLayerName(op.getLoc());
@@ -123,7 +125,7 @@ void QuantizeWeightsRTNPass::runOnOperation() {
         weightAttr.getAsOpaquePointer(), op.getTransposeWeight(), spec.bits,
         static_cast<int>(spec.granularity),
         spec.granularity == Granularity::PerGroup ? spec.groupSize : int64_t(0),
-        spec.symmetric);
+        spec.symmetric, spec.clipSearch);
     auto it = cache.find(key);
     if (it == cache.end())
       it = cache

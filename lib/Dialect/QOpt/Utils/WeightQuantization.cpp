@@ -19,6 +19,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::qopt;
 
@@ -60,8 +63,17 @@ std::optional<LayerSpec> qopt::parseLayerSpec(StringRef text,
     error = "bits must be 8, 4, 3 or 2, got " + std::to_string(spec.bits);
     return std::nullopt;
   }
-  bool sawGranularity = false, sawSymmetry = false;
+  bool sawGranularity = false, sawSymmetry = false, sawClip = false;
   for (StringRef part : llvm::drop_begin(parts)) {
+    if (part == "clip" || part == "noclip") {
+      if (sawClip) {
+        error = "clip search given twice";
+        return std::nullopt;
+      }
+      sawClip = true;
+      spec.clipSearch = part == "clip";
+      continue;
+    }
     if (part == "sym" || part == "asym") {
       if (sawSymmetry) {
         error = "symmetry given twice";
@@ -82,7 +94,7 @@ std::optional<LayerSpec> qopt::parseLayerSpec(StringRef text,
       parsed.granularity = Granularity::PerGroup;
     } else {
       error = "unknown part '" + part.str() +
-              "'; expected g<group size>, pc, pt, sym or asym";
+              "'; expected g<group size>, pc, pt, sym, asym, clip or noclip";
       return std::nullopt;
     }
     if (sawGranularity) {
@@ -95,13 +107,11 @@ std::optional<LayerSpec> qopt::parseLayerSpec(StringRef text,
   return spec;
 }
 
-bool WeightQuantizerSettings::parse(int64_t bitsValue, bool symmetricValue,
-                                    StringRef granularityText,
-                                    int64_t groupSizeValue,
-                                    bool quantizeHeadValue,
-                                    ArrayRef<std::string> overrideEntries,
-                                    int64_t resourceThresholdValue,
-                                    std::string &error) {
+bool WeightQuantizerSettings::parse(
+    int64_t bitsValue, bool symmetricValue, StringRef granularityText,
+    int64_t groupSizeValue, bool clipSearchValue, bool quantizeHeadValue,
+    ArrayRef<std::string> overrideEntries, int64_t resourceThresholdValue,
+    std::string &error) {
   llvm::raw_string_ostream os(error);
   if (!isSupportedBits(bitsValue)) {
     os << "bits must be 8, 4, 3 or 2, got " << bitsValue;
@@ -123,6 +133,7 @@ bool WeightQuantizerSettings::parse(int64_t bitsValue, bool symmetricValue,
   defaults.granularity = *granularityValue;
   defaults.groupSize = groupSizeValue;
   defaults.symmetric = symmetricValue;
+  defaults.clipSearch = clipSearchValue;
   quantizeHead = quantizeHeadValue;
   resourceThreshold = resourceThresholdValue;
 
@@ -207,6 +218,46 @@ GridParams qopt::computeGridParams(float lo, float hi, const QuantGrid &grid,
   return params;
 }
 
+GridParams qopt::searchGridParams(ArrayRef<float> values, const QuantGrid &grid,
+                                  bool symmetric) {
+  float lo = 0.0f, hi = 0.0f;
+  for (float v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  GridParams best = computeGridParams(lo, hi, grid, symmetric);
+  double bestError = std::numeric_limits<double>::infinity();
+  int steps = static_cast<int>(kClipSearchMaxShrink * kClipSearchSteps);
+  for (int i = 0; i < steps; ++i) {
+    float p = 1.0f - static_cast<float>(i) / kClipSearchSteps;
+    GridParams params = computeGridParams(p * lo, p * hi, grid, symmetric);
+    double error = 0.0;
+    for (float v : values) {
+      float d = dequantizeFromGrid(quantizeToGrid(v, params, grid), params) - v;
+      error += std::pow(std::fabs(static_cast<double>(d)), kClipSearchNorm);
+      if (error >= bestError)
+        break;
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = params;
+    }
+  }
+  return best;
+}
+
+GridParams qopt::blockGridParams(ArrayRef<float> values, const QuantGrid &grid,
+                                 const LayerSpec &spec) {
+  if (spec.clipSearch)
+    return searchGridParams(values, grid, spec.symmetric);
+  float lo = 0.0f, hi = 0.0f;
+  for (float v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return computeGridParams(lo, hi, grid, spec.symmetric);
+}
+
 //===----------------------------------------------------------------------===//
 // Quantized weights
 //===----------------------------------------------------------------------===//
@@ -263,10 +314,21 @@ QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
 
   QuantizedWeight result = makeQuantizedWeight(spec, n, k);
   SmallVector<GridParams> params(layout.numParams);
-  for (int64_t p = 0; p < layout.numParams; ++p) {
+  for (int64_t p = 0; p < layout.numParams; ++p)
     params[p] = computeGridParams(lo[p], hi[p], grid, spec.symmetric);
-    setParams(result, p, params[p]);
+  if (spec.clipSearch) {
+    // Blocks are contiguous runs of a row (per-group, per-channel) or the
+    // whole weight (per-tensor).
+    int64_t blockSize =
+        spec.granularity == Granularity::PerGroup
+            ? spec.groupSize
+            : (spec.granularity == Granularity::PerChannel ? k : n * k);
+    for (int64_t start = 0; start < n * k; start += blockSize)
+      params[layout.index(start / k, start % k)] =
+          searchGridParams(w.slice(start, blockSize), grid, spec.symmetric);
   }
+  for (int64_t p = 0; p < layout.numParams; ++p)
+    setParams(result, p, params[p]);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
       storeCode(result, spec, k, row, col,

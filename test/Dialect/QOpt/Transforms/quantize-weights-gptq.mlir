@@ -338,7 +338,7 @@ module {
 
 //--- bad-override.mlir
 
-// expected-error @+1 {{qopt-quantize-weights-gptq: override 'fc*=int4-q32': unknown part 'q32'; expected g<group size>, pc, pt, sym or asym}}
+// expected-error @+1 {{qopt-quantize-weights-gptq: override 'fc*=int4-q32': unknown part 'q32'; expected g<group size>, pc, pt, sym, asym, clip or noclip}}
 module {
 }
 

@@ -18,6 +18,11 @@
 // RUN: qopt %t/bad-override-symmetry.mlir -verify-diagnostics --qopt-quantize-weights-rtn='overrides=fc*=int4-sym-asym'
 // RUN: qopt %t/bad-override-form.mlir -verify-diagnostics --qopt-quantize-weights-rtn='overrides=fc1'
 // RUN: qopt %t/bad-override-glob.mlir -verify-diagnostics --qopt-quantize-weights-rtn='overrides=fc[=fp'
+// RUN: qopt %t/clip.mlir --qopt-quantize-weights-rtn='bits=3 granularity=per-channel clip-search=true' 2>&1 | FileCheck %t/clip.mlir --check-prefixes=CHECK,CLIP
+// RUN: qopt %t/clip.mlir --qopt-quantize-weights-rtn='bits=3 granularity=per-channel overrides=fc1=int3-clip' 2>&1 | FileCheck %t/clip.mlir --check-prefixes=CHECK,CLIP
+// RUN: qopt %t/clip.mlir --qopt-quantize-weights-rtn='bits=3 granularity=per-channel' 2>&1 | FileCheck %t/clip.mlir --check-prefixes=CHECK,MINMAX
+// RUN: qopt %t/clip.mlir --qopt-quantize-weights-rtn='bits=3 granularity=per-channel clip-search=true overrides=fc1=int3-noclip' 2>&1 | FileCheck %t/clip.mlir --check-prefixes=CHECK,MINMAX
+// RUN: qopt %t/bad-override-clip.mlir -verify-diagnostics --qopt-quantize-weights-rtn='overrides=fc*=int4-clip-noclip'
 
 //--- int8.mlir
 
@@ -313,13 +318,19 @@ module {
 
 //--- bad-override-part.mlir
 
-// expected-error @+1 {{qopt-quantize-weights-rtn: override 'fc*=int4-q32': unknown part 'q32'; expected g<group size>, pc, pt, sym or asym}}
+// expected-error @+1 {{qopt-quantize-weights-rtn: override 'fc*=int4-q32': unknown part 'q32'; expected g<group size>, pc, pt, sym, asym, clip or noclip}}
 module {
 }
 
 //--- bad-override-twice.mlir
 
 // expected-error @+1 {{qopt-quantize-weights-rtn: override 'fc*=int4-pc-g32': granularity given twice}}
+module {
+}
+
+//--- bad-override-clip.mlir
+
+// expected-error @+1 {{qopt-quantize-weights-rtn: override 'fc*=int4-clip-noclip': clip search given twice}}
 module {
 }
 
@@ -339,4 +350,29 @@ module {
 
 // expected-error @+1 {{qopt-quantize-weights-rtn: override 'fc[=fp': bad pattern: invalid glob pattern, unmatched '['}}
 module {
+}
+
+//--- clip.mlir
+
+// clip-search: int3 (qmax 3) per channel of one row with an outlier (1.0)
+// among 15 small weights. min/max: s = 1/3, and -0.16 / s = -0.48 rounds
+// to 0. The search (utils/gptq/gptq_numpy.py's Quantizer(mse=True), an
+// independent numpy implementation, gives the same) picks p = 0.85:
+// s = 0.85 / 3 = 0.283333, which keeps the outlier at the code 3 (0.85,
+// error 0.15) and rounds -0.16 to -1. Codes (3-bit little-endian stream):
+//   clip:    [3,1,-1,1,0,0,0,0,-1,1,-1,0,0,0,1,-1] -> [-53,3,0,-49,1,-28]
+//   min/max: [3,1,-1,1,0,0,0,0,-1,1, 0,0,0,0,1,-1] -> [-53,3,0,15,0,-28]
+// CLIP: rtn: quantized 'fc1' as int3 pc clip
+// MINMAX: rtn: quantized 'fc1' as int3 pc
+// MINMAX-NOT: pc clip
+// CHECK-LABEL: func.func @clip
+// CLIP-DAG: arith.constant dense<{{\[\[}}-53, 3, 0, -49, 1, -28]]> : tensor<1x6xi8>
+// CLIP-DAG: arith.constant dense<0.283333331> : tensor<1xf32>
+// MINMAX-DAG: arith.constant dense<{{\[\[}}-53, 3, 0, 15, 0, -28]]> : tensor<1x6xi8>
+// MINMAX-DAG: arith.constant dense<0.333333343> : tensor<1xf32>
+func.func @clip(%x: tensor<?x16xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[1.0, 0.26, -0.22, 0.18, 0.14, -0.1, 0.06, 0.02, -0.24, 0.2, -0.16, 0.12, -0.08, 0.04, 0.25, -0.21]]> : tensor<1x16xf32>
+  %y = qopt.linear %x, %w transpose_weight : tensor<?x16xf32>, tensor<1x16xf32> -> tensor<?x1xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x1xf32>
+  return %r : tensor<?x1xf32>
 }

@@ -93,6 +93,10 @@ defvar WeightQuantizerOptions = [
          "'per-tensor'">,
   Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
          "Input channels per group for per-group (usually 32, 64 or 128)">,
+  Option<"clipSearch", "clip-search", "bool", /*default=*/"false",
+         "Per block, search the clipped range of least quantization error "
+         "(|error|^2.4 over the ranges p * [min, max], p = 1, 0.99 .. 0.21) "
+         "instead of taking min/max">,
   Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
          "Quantize the output head too (a last linear layer, whose result "
          "reaches a return through shape-only and elementwise ops with no "
@@ -131,6 +135,14 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     A range of zero (all weights 0) gets `s = 1` (and `z = 0`), so every
     value quantizes to exactly 0.
 
+    `clip-search=true` (the `mse` option of the GPTQ authors' quantizer;
+    `searchGridParams`, WeightQuantization.h): each block's range is not
+    its min/max but the shrunk range `p * [lo, hi]`, `p = 1 - i / 100` for
+    `i = 0 .. 79`, whose grid gives the least `sum |w - dequant(quant(w))|^2.4`
+    over the block (the first on ties, so `p = 1` unless clipping helps).
+    Clipping the few largest weights of a block buys a finer step for all
+    others; it costs 80 trial roundings per block at compile time.
+
     The weight is stored as `qopt.weight_only_linear` wants it: logical
     `[N, K]` (a `[K, N]` weight is transposed at compile time), and for fewer
     than 8 bits packed as `qopt.pack` lays it out (`[N, K * bits / 8] x i8`,
@@ -149,9 +161,9 @@ def QuantizeWeightsRTN : Pass<"qopt-quantize-weights-rtn"> {
     2. the first `overrides` entry `GLOB=SPEC` whose glob
        (`llvm::GlobPattern`) matches the layer's name (the ONNX node name,
        i.e. the first `NameLoc` of its location) decides: `SPEC` is `fp`
-       (stay f32) or `int<bits>[-g<G>|-pc|-pt][-sym|-asym]`, e.g. `int8`,
-       `int4-g64`, `int4-pc`, `int3-g128-asym`; what a spec leaves out comes
-       from the pass options;
+       (stay f32) or `int<bits>[-g<G>|-pc|-pt][-sym|-asym][-clip|-noclip]`,
+       e.g. `int8`, `int4-g64`, `int4-pc`, `int3-g128-asym-clip`; what a
+       spec leaves out comes from the pass options;
     3. the output head stays f32 unless `quantize-head`. The rule
        (`isOutputHead`, LinearLayers.h), the same for every pass: a layer
        whose name contains `lm_head`, or a *last* linear layer, one whose
@@ -272,7 +284,9 @@ def QuantizeWeightsGPTQ : Pass<"qopt-quantize-weights-gptq"> {
        activation energy share a grid, the more accurate flavour). Grids are the
        shared ones (symmetric: signed narrow range, `s = max|w| / qmax`;
        asymmetric: `s = (hi - lo) / qmax`, `z = round(-lo / s)`, the range
-       widened to contain 0; `qopt-quantize-weights-rtn` says more).
+       widened to contain 0; `qopt-quantize-weights-rtn` says more), and
+       with `clip-search` each grid's range is searched as RTN's is, over
+       the same block of (working) weights.
     5. Columns in blocks of `block-size`: within a block, column `i` is
        rounded to its grid (`q = clamp(round_half_even(w / s) + z)` in f32),
        `err = (w - (q - z) * s) / Hinv[i, i]`, and

@@ -45,6 +45,9 @@ struct LayerSpec {
   Granularity granularity = Granularity::PerGroup;
   int64_t groupSize = 128;
   bool symmetric = true;
+  /// Each block's range is the clipped one of least error
+  /// (`searchGridParams`) instead of its min/max.
+  bool clipSearch = false;
 };
 
 /// 2, 3, 4 or 8.
@@ -53,8 +56,8 @@ bool isSupportedBits(int64_t bits);
 /// `per-channel`, `per-group`, `per-tensor` (or with underscores).
 std::optional<Granularity> parseGranularity(StringRef text);
 
-/// Parses `fp` | `int<bits>[-g<G>|-pc|-pt][-sym|-asym]`; what the spec does
-/// not say comes from `defaults`. On failure, `error` says why.
+/// Parses `fp` | `int<bits>[-g<G>|-pc|-pt][-sym|-asym][-clip|-noclip]`; what
+/// the spec does not say comes from `defaults`. On failure, `error` says why.
 std::optional<LayerSpec>
 parseLayerSpec(StringRef text, const LayerSpec &defaults, std::string &error);
 
@@ -75,7 +78,7 @@ struct WeightQuantizerSettings {
   /// Checks and parses the raw option values. On failure returns false and
   /// `error` says why (without the pass name).
   bool parse(int64_t bits, bool symmetric, StringRef granularity,
-             int64_t groupSize, bool quantizeHead,
+             int64_t groupSize, bool clipSearch, bool quantizeHead,
              ArrayRef<std::string> overrides, int64_t resourceThreshold,
              std::string &error);
 
@@ -111,6 +114,24 @@ struct GridParams {
 /// A zero (or underflowing) range gets `s = 1`, `z = 0`.
 GridParams computeGridParams(float lo, float hi, const QuantGrid &grid,
                              bool symmetric);
+
+/// The clip search of `clip-search` (the `mse` option of the GPTQ
+/// reference code): among the ranges `[p * lo, p * hi]` for
+/// `p = 1 - i / kClipSearchSteps`, `i = 0 .. kClipSearchMaxShrink *
+/// kClipSearchSteps - 1`, the one whose grid (`computeGridParams`) gives the
+/// least `sum |dequantize(quantize(v)) - v|^kClipSearchNorm` over `values`,
+/// the first on ties; `[lo, hi]` is the min/max of `values`. p = 1 is
+/// min/max itself, so the result is never worse than min/max in that norm.
+GridParams searchGridParams(ArrayRef<float> values, const QuantGrid &grid,
+                            bool symmetric);
+constexpr int kClipSearchSteps = 100;
+constexpr double kClipSearchMaxShrink = 0.8;
+constexpr double kClipSearchNorm = 2.4;
+
+/// The grid of one block: `searchGridParams` with `spec.clipSearch`, else
+/// `computeGridParams` of the min/max of `values`.
+GridParams blockGridParams(ArrayRef<float> values, const QuantGrid &grid,
+                           const LayerSpec &spec);
 
 /// `clamp(round_half_even(w / s) + z, qmin, qmax)` in f32, exactly as
 /// qopt.quantize computes it; the result is an integer value.
