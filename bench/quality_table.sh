@@ -47,6 +47,7 @@ settings=(
   "int3_pc|RTN int3 per channel|bits=3 granularity=per-channel"
   "int4_g128_clip|RTN int4 g128, clip search|bits=4 granularity=per-group group-size=128 clip-search=true"
   "int3_g128_clip|RTN int3 g128, clip search|bits=3 granularity=per-group group-size=128 clip-search=true"
+  "int4_pc_clip|RTN int4 per channel, clip search|bits=4 granularity=per-channel clip-search=true"
   "int2_g32_asym|RTN int2 g32 asymmetric|bits=2 granularity=per-group group-size=32 symmetric=false"
   # name|label|options|kind (gptq: one shared calibration; gptq-seq:
   # true-sequential, calibrated block by block)
@@ -64,6 +65,7 @@ settings=(
   # clip-search: each grid's range searched for the least |error|^2.4.
   "gptq-int4-g128-actorder-clip|GPTQ int4 g128 act-order, clip search|bits=4 granularity=per-group group-size=128 act-order=true clip-search=true|gptq"
   "gptq-int3-g128-actorder-clip|GPTQ int3 g128 act-order, clip search|bits=3 granularity=per-group group-size=128 act-order=true clip-search=true|gptq"
+  "gptq-int4-pc-actorder-clip|GPTQ int4 per channel act-order, clip search|bits=4 granularity=per-channel act-order=true clip-search=true|gptq"
   # kind pipeline: OPTIONS is the pre-pipeline; calibrated: it runs on the
   # IR calibrated with min_max and abs_max.
   "w8a8_dynamic|W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic}|pipeline"
