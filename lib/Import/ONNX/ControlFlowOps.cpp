@@ -674,11 +674,18 @@ LogicalResult importLoop(NodeContext &ctx) {
         accType(k, getConstantIntValue(count)));
   };
 
-  if (stepCond) {
-    if (!maxTrips && *stepCond && firstCond != std::optional<bool>(false))
-      return ctx.emitError()
-             << "has no trip count M and its condition is true on every "
-                "iteration, so it never ends";
+  if (stepCond && !maxTrips && *stepCond &&
+      firstCond != std::optional<bool>(false))
+    return ctx.emitError()
+           << "has no trip count M and its condition is true on every "
+              "iteration, so it never ends";
+  // A loop-carried value whose size changes between iterations needs
+  // scf.while: canonicalization folds an scf.for's tensor.cast of a static
+  // initial value into its iter_arg, which would fix the size.
+  bool sizesVary = llvm::any_of(llvm::zip(inits, carriedTypes), [](auto pair) {
+    return std::get<0>(pair).getType() != std::get<1>(pair);
+  });
+  if (stepCond && !sizesVary) {
     // cond ? (bodyCond ? M : min(M, 1)) : 0 iterations.
     OpFoldResult count = b.getIndexAttr(1);
     if (maxTrips)
@@ -804,8 +811,11 @@ LogicalResult importLoop(NodeContext &ctx) {
     SmallVector<Value> yielded;
     if (succeeded(outputs)) {
       yielded.push_back(arith::AddIOp::create(b, loc, iteration, one));
+      // Without the node's cond, the body's is ignored.
       yielded.push_back(
-          extractScalar(b, loc, importer.materialize((*outputs)[0], loc)));
+          ctx.hasInput(1)
+              ? extractScalar(b, loc, importer.materialize((*outputs)[0], loc))
+              : arith::ConstantIntOp::create(b, loc, 1, 1).getResult());
     }
     if (failed(outputs) ||
         failed(finishBody(*outputs, yielded, [&](int64_t k, Value v) {
