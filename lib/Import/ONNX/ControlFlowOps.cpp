@@ -369,14 +369,15 @@ bool isNonTensor(const onnx::ValueInfoProto &info) {
 /// stacked along a new axis 0.
 ///
 /// The body runs only while the condition is true, so its cond input is
-/// the constant true inside it. When the body's cond output is a constant
-/// too (the Identity of its cond input, or the condition omitted and thus
-/// ignored), the trip count is known before the loop starts: the loop is
-/// an scf.for over `cond ? M : 0` iterations (`min(M, 1)` when the body
-/// ends it), static when M and cond are constants. Otherwise it is an
-/// scf.while over (iteration, cond, values, scan buffers) that stops when
-/// cond is false or M iterations ran; its scan outputs are buffers grown
-/// by doubling and cut to the iteration count at the end.
+/// the constant true inside it (an omitted cond starts true). When the
+/// body's cond output is a constant too (the Identity of its cond input),
+/// the trip count is known before the loop starts: the loop is an scf.for
+/// over `cond ? M : 0` iterations (`min(M, 1)` when the body ends it),
+/// static when M and cond are constants. Otherwise, or when a loop-carried
+/// value changes size, it is an scf.while over (iteration, cond, values,
+/// scan buffers) that stops when cond is false or M iterations ran; its
+/// scan outputs are buffers grown by doubling and cut to the iteration
+/// count at the end.
 ///
 /// The body is imported into throwaway drafts first: to learn its cond
 /// output and the types its values take (a loop-carried value whose size
@@ -413,9 +414,6 @@ LogicalResult importLoop(NodeContext &ctx) {
     if (!ctx.hasInput(2 + i))
       return ctx.emitError() << "loop-carried input " << i
                              << " is empty; only tensors are supported";
-  if (!ctx.hasInput(0) && !ctx.hasInput(1))
-    return ctx.emitError() << "has neither a trip count M nor a condition, so "
-                              "it never ends";
 
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
@@ -586,9 +584,11 @@ LogicalResult importLoop(NodeContext &ctx) {
       break;
   }
 
-  // The body's cond output decides the trip count when it is a constant;
-  // it is ignored when the node's cond is omitted.
-  std::optional<bool> stepCond = ctx.hasInput(1) ? bodyCond : true;
+  // The body's cond output decides the trip count when it is a constant.
+  // ONNX's text calls it ignored when the node's cond is omitted, but ONNX
+  // Runtime and ONNX's reference implementation stop on it all the same;
+  // so does this.
+  std::optional<bool> stepCond = bodyCond;
   SmallVector<Value> carriedInits;
   for (auto [v, type] : llvm::zip(inits, carriedTypes))
     carriedInits.push_back(castTo(v, type));
@@ -811,11 +811,8 @@ LogicalResult importLoop(NodeContext &ctx) {
     SmallVector<Value> yielded;
     if (succeeded(outputs)) {
       yielded.push_back(arith::AddIOp::create(b, loc, iteration, one));
-      // Without the node's cond, the body's is ignored.
       yielded.push_back(
-          ctx.hasInput(1)
-              ? extractScalar(b, loc, importer.materialize((*outputs)[0], loc))
-              : arith::ConstantIntOp::create(b, loc, 1, 1).getResult());
+          extractScalar(b, loc, importer.materialize((*outputs)[0], loc)));
     }
     if (failed(outputs) ||
         failed(finishBody(*outputs, yielded, [&](int64_t k, Value v) {
