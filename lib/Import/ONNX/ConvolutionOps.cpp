@@ -774,6 +774,19 @@ LogicalResult importResize(NodeContext &ctx) {
   } else {
     return ctx.emitError() << "scales or sizes must be a constant";
   }
+  // Resize-18's antialias widens the filter when shrinking in linear and
+  // cubic modes (nearest ignores it); its keep_aspect_ratio_policy rescales
+  // `sizes`. Neither is implemented: refused rather than ignored.
+  if (ctx.getIntAttr("antialias", 0) != 0 && mode != "nearest" &&
+      llvm::any_of(scales, [](double s) { return s < 1.0; }))
+    return ctx.emitError() << "antialias = 1 when shrinking is not supported "
+                              "(export with antialias = 0)";
+  if (std::string policy =
+          ctx.getStringAttr("keep_aspect_ratio_policy").value_or("stretch");
+      policy != "stretch" && !legacy && ctx.getConstantInput(3))
+    return ctx.emitError() << "keep_aspect_ratio_policy = '" << policy
+                           << "' is not supported; give the output sizes "
+                              "with the 'stretch' policy";
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Type elementType = type.getElementType();
