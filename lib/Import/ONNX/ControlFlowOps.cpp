@@ -149,65 +149,22 @@ LogicalResult importIf(NodeContext &ctx) {
   return success();
 }
 
-/// Scan (opset 9 and later) with every scan axis 0: an scf.for over the
-/// sequence whose iter_args are the state variables and one accumulator per
-/// scan output. The body is imported twice: once into a draft loop to learn
-/// the scan outputs' types (the accumulators' element shapes), then into the
+/// The scf.for of a Scan over `scans` along their axis 0 (Scan-9 semantics,
+/// Scan-8 per batch entry): its results are the final states, then the scan
+/// outputs. The body is imported twice: once into a draft loop to learn the
+/// scan outputs' types (the accumulators' element shapes), then into the
 /// loop that stays.
-LogicalResult importScan(NodeContext &ctx) {
-  if (ctx.getOpset() < 9)
-    return ctx.emitError() << "Scan-8 (batch axis and sequence_lens) is not "
-                              "supported; opset 9 and later are";
-  const onnx::AttributeProto *bodyAttr = ctx.getAttr("body");
-  if (!bodyAttr || !bodyAttr->has_g())
-    return ctx.emitError() << "attribute 'body' must be a graph";
-  const onnx::GraphProto &body = bodyAttr->g();
-  int64_t numInputs = ctx.getNumInputs();
-  int64_t numScanInputs = ctx.getIntAttr("num_scan_inputs", -1);
-  if (numScanInputs < 1 || numScanInputs > numInputs)
-    return ctx.emitError() << "attribute 'num_scan_inputs' is " << numScanInputs
-                           << ", expected 1 to " << numInputs;
-  int64_t numStates = numInputs - numScanInputs;
-  int64_t numScanOutputs = body.output_size() - numStates;
-  if (body.input_size() != numInputs || numScanOutputs < 0 ||
-      static_cast<int64_t>(ctx.getNumOutputs()) > body.output_size())
-    return ctx.emitError() << "the body has " << body.input_size()
-                           << " inputs and " << body.output_size()
-                           << " outputs, which do not fit " << numStates
-                           << " state variables and " << numScanInputs
-                           << " scan inputs";
-  for (StringRef name : {"scan_input_axes", "scan_output_axes"})
-    if (auto axes = ctx.getIntsAttr(name))
-      for (int64_t axis : *axes)
-        if (axis != 0)
-          return ctx.emitError() << "attribute '" << name << "' has axis "
-                                 << axis << "; only axis 0 is supported";
-  SmallVector<int64_t> inDirections(numScanInputs, 0);
-  SmallVector<int64_t> outDirections(numScanOutputs, 0);
-  if (auto d = ctx.getIntsAttr("scan_input_directions"))
-    for (auto [i, v] : llvm::enumerate(*d))
-      if (static_cast<int64_t>(i) < numScanInputs)
-        inDirections[i] = v;
-  if (auto d = ctx.getIntsAttr("scan_output_directions"))
-    for (auto [i, v] : llvm::enumerate(*d))
-      if (static_cast<int64_t>(i) < numScanOutputs)
-        outDirections[i] = v;
-
+FailureOr<SmallVector<Value>>
+buildScanLoop(NodeContext &ctx, const onnx::GraphProto &body,
+              ArrayRef<Value> states, ArrayRef<bool> stateUnsigned,
+              ArrayRef<Value> scans, ArrayRef<bool> scanUnsigned,
+              ArrayRef<int64_t> inDirections, ArrayRef<int64_t> outDirections) {
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   GraphImporter &importer = ctx.importer;
-  SmallVector<Value> states, scans;
-  SmallVector<bool> stateUnsigned;
-  for (int64_t i = 0; i < numStates; ++i) {
-    states.push_back(ctx.getInput(i));
-    stateUnsigned.push_back(ctx.isUnsignedInput(i));
-  }
-  for (int64_t i = 0; i < numScanInputs; ++i) {
-    Value scan = ctx.getInput(numStates + i);
-    if (cast<RankedTensorType>(scan.getType()).getRank() < 1)
-      return ctx.emitError() << "scan input " << i << " must have rank >= 1";
-    scans.push_back(scan);
-  }
+  int64_t numStates = states.size();
+  int64_t numScanInputs = scans.size();
+  int64_t numScanOutputs = outDirections.size();
   OpFoldResult length = tensor::getMixedSize(b, loc, scans[0], 0);
   Value lengthValue = getValueOrCreateConstantIndexOp(b, loc, length);
   Value last = getValueOrCreateConstantIndexOp(
@@ -250,7 +207,7 @@ LogicalResult importScan(NodeContext &ctx) {
       ImportedValue v;
       v.value = tensor::ExtractSliceOp::create(b, loc, sliceType, scans[i],
                                                offsets, sizes, strides);
-      v.isUnsigned = ctx.isUnsignedInput(numStates + i);
+      v.isUnsigned = scanUnsigned[i];
       importer.define(body.input(numStates + i).name(), v);
     }
     FailureOr<SmallVector<ImportedValue>> outputs =
@@ -327,10 +284,155 @@ LogicalResult importScan(NodeContext &ctx) {
   FailureOr<scf::ForOp> loop = buildLoop(accumulators, /*draft=*/false);
   if (failed(loop))
     return failure();
-  for (unsigned i = 0; i < ctx.getNumOutputs(); ++i)
-    if (ctx.hasOutput(i))
-      ctx.setResult(i, loop->getResult(i),
-                    static_cast<int64_t>(i) < numStates && stateUnsigned[i]);
+  return SmallVector<Value>(loop->getResults());
+}
+
+/// Scan with every scan axis 0: an scf.for over the sequence whose
+/// iter_args are the state variables and one accumulator per scan output.
+/// Scan-8 (opset 8) has a batch axis 0 before the sequence axis and an
+/// optional sequence_lens first input: each batch entry is its own loop
+/// (unrolled, for a static batch of at most 64), the results stacked.
+LogicalResult importScan(NodeContext &ctx) {
+  bool scan8 = ctx.getOpset() < 9;
+  const onnx::AttributeProto *bodyAttr = ctx.getAttr("body");
+  if (!bodyAttr || !bodyAttr->has_g())
+    return ctx.emitError() << "attribute 'body' must be a graph";
+  const onnx::GraphProto &body = bodyAttr->g();
+  // Scan-8's sequence_lens comes before the states.
+  int64_t first = scan8 ? 1 : 0;
+  int64_t numInputs = ctx.getNumInputs() - first;
+  int64_t numScanInputs = ctx.getIntAttr("num_scan_inputs", -1);
+  if (numScanInputs < 1 || numScanInputs > numInputs)
+    return ctx.emitError() << "attribute 'num_scan_inputs' is " << numScanInputs
+                           << ", expected 1 to " << numInputs;
+  int64_t numStates = numInputs - numScanInputs;
+  int64_t numScanOutputs = body.output_size() - numStates;
+  if (body.input_size() != numInputs || numScanOutputs < 0 ||
+      static_cast<int64_t>(ctx.getNumOutputs()) > body.output_size())
+    return ctx.emitError() << "the body has " << body.input_size()
+                           << " inputs and " << body.output_size()
+                           << " outputs, which do not fit " << numStates
+                           << " state variables and " << numScanInputs
+                           << " scan inputs";
+  for (StringRef name : {"scan_input_axes", "scan_output_axes"})
+    if (auto axes = ctx.getIntsAttr(name))
+      for (int64_t axis : *axes)
+        if (axis != 0)
+          return ctx.emitError() << "attribute '" << name << "' has axis "
+                                 << axis << "; only axis 0 is supported";
+  SmallVector<int64_t> inDirections(numScanInputs, 0);
+  SmallVector<int64_t> outDirections(numScanOutputs, 0);
+  if (auto d = ctx.getIntsAttr(scan8 ? "directions" : "scan_input_directions"))
+    for (auto [i, v] : llvm::enumerate(*d))
+      if (static_cast<int64_t>(i) < numScanInputs)
+        inDirections[i] = v;
+  if (auto d = ctx.getIntsAttr("scan_output_directions"))
+    for (auto [i, v] : llvm::enumerate(*d))
+      if (static_cast<int64_t>(i) < numScanOutputs)
+        outDirections[i] = v;
+
+  SmallVector<Value> states, scans;
+  SmallVector<bool> stateUnsigned, scanUnsigned;
+  for (int64_t i = 0; i < numStates; ++i) {
+    states.push_back(ctx.getInput(first + i));
+    stateUnsigned.push_back(ctx.isUnsignedInput(first + i));
+  }
+  for (int64_t i = 0; i < numScanInputs; ++i) {
+    Value scan = ctx.getInput(first + numStates + i);
+    if (cast<RankedTensorType>(scan.getType()).getRank() < 1 + first)
+      return ctx.emitError()
+             << "scan input " << i << " must have rank >= " << 1 + first;
+    scans.push_back(scan);
+    scanUnsigned.push_back(ctx.isUnsignedInput(first + numStates + i));
+  }
+  auto setResults = [&](ArrayRef<Value> results) {
+    for (unsigned i = 0; i < ctx.getNumOutputs(); ++i)
+      if (ctx.hasOutput(i))
+        ctx.setResult(i, results[i],
+                      static_cast<int64_t>(i) < numStates && stateUnsigned[i]);
+  };
+  if (!scan8) {
+    FailureOr<SmallVector<Value>> results =
+        buildScanLoop(ctx, body, states, stateUnsigned, scans, scanUnsigned,
+                      inDirections, outDirections);
+    if (failed(results))
+      return failure();
+    setResults(*results);
+    return success();
+  }
+
+  // Scan-8: per batch entry b, the loop over the rank-reduced slices [b].
+  int64_t batch = cast<RankedTensorType>(scans[0].getType()).getDimSize(0);
+  if (ShapedType::isDynamic(batch) || batch > 64)
+    return ctx.emitError()
+           << "Scan-8's batch size must be static and at most 64, got "
+           << (ShapedType::isDynamic(batch) ? std::string("a dynamic size")
+                                            : std::to_string(batch))
+           << "; " << ctx.importer.getStaticShapeHint();
+  if (ctx.hasInput(0)) {
+    // Every sequence at full length is the same as none given.
+    const HostTensor *lens = ctx.getConstantInput(0);
+    int64_t length = cast<RankedTensorType>(scans[0].getType()).getDimSize(1);
+    if (!lens || ShapedType::isDynamic(length) ||
+        llvm::any_of(lens->ints, [&](int64_t n) { return n != length; }))
+      return ctx.emitError()
+             << "sequence_lens shorter than the sequence are not supported "
+                "(Scan-8); leave it out, or export at opset 9 or later";
+  }
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  auto sliceAt = [&](Value v, int64_t index) -> Value {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    offsets[0] = b.getIndexAttr(index);
+    SmallVector<OpFoldResult> sizes = getSizes(b, loc, v);
+    sizes[0] = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
+                                           type.getElementType());
+    return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
+                                          strides);
+  };
+  SmallVector<SmallVector<Value>> perBatch;
+  for (int64_t index = 0; index < batch; ++index) {
+    SmallVector<Value> entryStates, entryScans;
+    for (Value v : states)
+      entryStates.push_back(sliceAt(v, index));
+    for (Value v : scans)
+      entryScans.push_back(sliceAt(v, index));
+    FailureOr<SmallVector<Value>> results =
+        buildScanLoop(ctx, body, entryStates, stateUnsigned, entryScans,
+                      scanUnsigned, inDirections, outDirections);
+    if (failed(results))
+      return failure();
+    perBatch.push_back(std::move(*results));
+  }
+  // Stacked along a new axis 0.
+  SmallVector<Value> stacked;
+  for (size_t k = 0; k < perBatch[0].size(); ++k) {
+    SmallVector<Value> parts;
+    for (SmallVector<Value> &entry : perBatch) {
+      auto type = cast<RankedTensorType>(entry[k].getType());
+      SmallVector<int64_t> shape = {1};
+      llvm::append_range(shape, type.getShape());
+      SmallVector<ReassociationIndices> groups;
+      if (type.getRank() == 0) {
+        // A scalar becomes [1]: no groups.
+      } else {
+        groups.push_back({0, 1});
+        for (int64_t d = 1; d < type.getRank(); ++d)
+          groups.push_back({d + 1});
+      }
+      parts.push_back(tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(shape, type.getElementType()), entry[k],
+          groups));
+    }
+    stacked.push_back(
+        parts.size() == 1
+            ? parts[0]
+            : tensor::ConcatOp::create(b, loc, 0, parts).getResult());
+  }
+  setResults(stacked);
   return success();
 }
 
