@@ -435,11 +435,15 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
   return success();
 }
 
-/// MaxPool and AveragePool.
+/// MaxPool and AveragePool. MaxPool's optional Indices output (opset 8 on)
+/// is the flat index into X of each window's first maximum: (n * C + c)
+/// times the image size plus the position in the image, row-major, or
+/// column-major with storage_order = 1 (as ONNX Runtime computes it).
 OpHandler pool(bool isMax) {
   return [isMax](NodeContext &ctx) -> LogicalResult {
-    if (failed(ctx.requireAtMostOutputs(1)))
+    if (failed(ctx.requireAtMostOutputs(isMax ? 2 : 1)))
       return failure();
+
     RankedTensorType xType = ctx.getInputType(0);
     FailureOr<SmallVector<int64_t>> spatial =
         getSpatialSizes(ctx, xType, /*allowIntegers=*/isMax);
@@ -524,6 +528,78 @@ OpHandler pool(bool isMax) {
           padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, lowest);
       ctx.setResult(0, reduceWindow(x, lowest, true, outSizes),
                     ctx.isUnsignedInput(0));
+      if (ctx.hasOutput(1)) {
+        // (max so far, its index) per output element; a later element wins
+        // only when strictly greater, so the first maximum is kept (as ONNX
+        // Runtime does). Padding is the lowest value and never wins over
+        // an element of X.
+        Type i64 = b.getI64Type();
+        Value maxInit = createFilled(b, loc, outSizes, lowest);
+        Value indexInit =
+            createFilled(b, loc, outSizes, b.getI64IntegerAttr(0));
+        bool isUnsigned = ctx.isUnsignedInput(0);
+        bool columnMajor = ctx.getIntAttr("storage_order", 0) != 0;
+        Value channels = getValueOrCreateConstantIndexOp(b, loc, inSizes[1]);
+        int64_t imageSize = 1;
+        for (int64_t size : *spatial)
+          imageSize *= size;
+        auto generic = linalg::GenericOp::create(
+            b, loc, TypeRange{maxInit.getType(), indexInit.getType()},
+            ValueRange{x, window}, ValueRange{maxInit, indexInit},
+            ArrayRef<AffineMap>{xMap, kMap, yMap, yMap}, iterators,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              // (n * C + c) * D1 * D2... + the position p (p = o * s + k * d
+              // - pad per dimension) in the image, row- or column-major.
+              auto constant = [&](int64_t v) -> Value {
+                return arith::ConstantIndexOp::create(nb, nl, v);
+              };
+              Value flat = arith::AddIOp::create(
+                  nb, nl,
+                  arith::MulIOp::create(
+                      nb, nl, linalg::IndexOp::create(nb, nl, 0), channels),
+                  linalg::IndexOp::create(nb, nl, 1));
+              flat = arith::MulIOp::create(nb, nl, flat, constant(imageSize));
+              Value inImage = constant(0);
+              int64_t stride = 1;
+              for (int64_t j = 0; j < n; ++j) {
+                // Row-major walks the dimensions from the last.
+                int64_t i = columnMajor ? j : n - 1 - j;
+                Value pos = arith::AddIOp::create(
+                    nb, nl,
+                    arith::MulIOp::create(
+                        nb, nl, linalg::IndexOp::create(nb, nl, 2 + i),
+                        arith::ConstantIndexOp::create(nb, nl, w->strides[i])),
+                    arith::MulIOp::create(
+                        nb, nl, linalg::IndexOp::create(nb, nl, 2 + n + i),
+                        arith::ConstantIndexOp::create(nb, nl,
+                                                       w->dilations[i])));
+                pos = arith::SubIOp::create(nb, nl, pos,
+                                            constant(w->padBegin[i]));
+                inImage = arith::AddIOp::create(
+                    nb, nl, inImage,
+                    arith::MulIOp::create(nb, nl, pos, constant(stride)));
+                stride *= (*spatial)[i];
+              }
+              flat = arith::AddIOp::create(nb, nl, flat, inImage);
+              Value greater;
+              if (isa<FloatType>(args[0].getType()))
+                greater = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OGT, args[0], args[2]);
+              else
+                greater = arith::CmpIOp::create(nb, nl,
+                                                isUnsigned
+                                                    ? arith::CmpIPredicate::ugt
+                                                    : arith::CmpIPredicate::sgt,
+                                                args[0], args[2]);
+              Value value =
+                  arith::SelectOp::create(nb, nl, greater, args[0], args[2]);
+              Value index = arith::SelectOp::create(
+                  nb, nl, greater,
+                  arith::IndexCastOp::create(nb, nl, i64, flat), args[3]);
+              linalg::YieldOp::create(nb, nl, ValueRange{value, index});
+            });
+        ctx.setResult(1, generic.getResult(1));
+      }
       return success();
     }
     TypedAttr zero = b.getFloatAttr(elementType, 0.0);
