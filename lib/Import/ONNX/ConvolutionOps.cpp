@@ -653,6 +653,29 @@ LogicalResult importGlobalAveragePool(NodeContext &ctx) {
   return success();
 }
 
+/// GlobalMaxPool: the maximum over the spatial dimensions (NaN propagates,
+/// as in MaxPool), kept as size-1 dimensions.
+LogicalResult importGlobalMaxPool(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a float N x C x spatial... input";
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    axes.push_back(d);
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setResult(0, buildReduction(
+                       b, ctx.getLoc(), ctx.getInput(0), axes,
+                       /*keepDims=*/true,
+                       b.getFloatAttr(type.getElementType(),
+                                      -std::numeric_limits<double>::infinity()),
+                       [](OpBuilder &nb, Location nl, ValueRange args) {
+                         return arith::MaximumFOp::create(nb, nl, args[0],
+                                                          args[1])
+                             .getResult();
+                       }));
+  return success();
+}
+
 LogicalResult importPad(NodeContext &ctx) {
   RankedTensorType type = ctx.getInputType(0);
   int64_t rank = type.getRank();
@@ -975,6 +998,7 @@ void onnx_import::registerConvolutionOps(OpRegistry &r) {
   r["MaxPool"] = pool(true);
   r["AveragePool"] = pool(false);
   r["GlobalAveragePool"] = importGlobalAveragePool;
+  r["GlobalMaxPool"] = importGlobalMaxPool;
   r["Pad"] = importPad;
   r["Resize"] = importResize;
   r["Upsample"] = importResize;
