@@ -749,10 +749,12 @@ LogicalResult importPad(NodeContext &ctx) {
                   ctx.isUnsignedInput(0));
     return success();
   }
-  if (mode != "edge" && mode != "reflect")
+  if (mode != "edge" && mode != "reflect" && mode != "wrap")
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   bool reflect = mode == "reflect";
-  // Out-of-range positions read a clamped (edge) or mirrored (reflect) one.
+  bool wrap = mode == "wrap";
+  // Out-of-range positions read a clamped (edge), mirrored (reflect) or,
+  // since Pad-19, wrapped-around (wrap: p mod size) one.
   Value result = buildGenerated(
       b, loc, outSizes, elementType,
       [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
@@ -776,6 +778,14 @@ LogicalResult importPad(NodeContext &ctx) {
             Value mirrored = arith::SubIOp::create(
                 nb, nl, arith::AddIOp::create(nb, nl, last, last), p);
             p = arith::SelectOp::create(nb, nl, over, mirrored, p);
+          }
+          if (wrap) {
+            // The pads may exceed the size: a non-negative remainder.
+            Value r = arith::RemSIOp::create(nb, nl, p, size);
+            Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
+                                              r, zero);
+            p = arith::SelectOp::create(
+                nb, nl, neg, arith::AddIOp::create(nb, nl, r, size), r);
           }
           p = arith::MaxSIOp::create(nb, nl, p, zero);
           p = arith::MinSIOp::create(nb, nl, p, last);
