@@ -823,10 +823,11 @@ LogicalResult importResize(NodeContext &ctx) {
   std::string nearestMode =
       legacy ? "simple"
              : ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   if (coord != "half_pixel" && coord != "asymmetric" &&
-      coord != "align_corners" && coord != "pytorch_half_pixel")
+      coord != "align_corners" && coord != "pytorch_half_pixel" &&
+      coord != "tf_half_pixel_for_nn" && coord != "tf_crop_and_resize")
     return ctx.emitError() << "unsupported coordinate_transformation_mode='"
                            << coord << "'";
   if (!legacy && ctx.hasInput(3) && ctx.getAttr("axes"))
@@ -877,12 +878,30 @@ LogicalResult importResize(NodeContext &ctx) {
       outShape[d] = sizes->getInt(d);
       scales[d] = static_cast<double>(outShape[d]) / type.getDimSize(d);
     }
-  } else if (std::optional<SmallVector<double>> given = constantScales(2)) {
+  } else if (std::optional<SmallVector<double>> given = constantScales(2);
+             given && !given->empty()) {
+    // An empty scales (Resize-11 requires the input) means sizes decide.
     if (failed(setScales(*given)))
       return failure();
   } else {
     return ctx.emitError() << "scales or sizes must be a constant";
   }
+  double cubicA = ctx.getFloatAttr("cubic_coeff_a", -0.75f);
+  // tf_crop_and_resize samples the region `roi` ([starts..., ends...] in
+  // normalized coordinates); points outside the input take
+  // extrapolation_value.
+  bool crop = coord == "tf_crop_and_resize";
+  SmallVector<double> roi;
+  if (crop) {
+    const HostTensor *r = ctx.getConstantInput(1);
+    if (!r || r->getNumElements() != 2 * rank)
+      return ctx.emitError() << "roi must be a constant of 2 x " << rank
+                             << " values with tf_crop_and_resize";
+    for (int64_t i = 0; i < 2 * rank; ++i)
+      roi.push_back(r->getDouble(i));
+  }
+  double extrapolation = ctx.getFloatAttr("extrapolation_value", 0.0f);
+  bool excludeOutside = ctx.getIntAttr("exclude_outside", 0) != 0;
   // Resize-18's antialias widens the filter when shrinking in linear and
   // cubic modes (nearest ignores it); its keep_aspect_ratio_policy rescales
   // `sizes`. Neither is implemented: refused rather than ignored.
@@ -912,6 +931,19 @@ LogicalResult importResize(NodeContext &ctx) {
         // Per dimension: the source coordinate, and for linear mode the two
         // neighbours and the weight of the upper one.
         SmallVector<Value> lowIdx, highIdx, weights;
+        // Cubic: per dimension, (index, weight) of each tap.
+        SmallVector<SmallVector<std::pair<Value, Value>>> cubicTaps;
+        // tf_crop_and_resize: whether the point is outside the input.
+        Value outside;
+        auto finish = [&](Value v) -> Value {
+          if (!outside)
+            return v;
+          return arith::SelectOp::create(
+              nb, nl, outside,
+              convertScalar(nb, nl, constF(extrapolation), elementType, false,
+                            false),
+              v);
+        };
         for (int64_t d = 0; d < rank; ++d) {
           Value i = indices[d];
           Value fi = arith::UIToFPOp::create(
@@ -921,6 +953,29 @@ LogicalResult importResize(NodeContext &ctx) {
           Value x;
           if (coord == "asymmetric") {
             x = arith::DivFOp::create(nb, nl, fi, constF(scales[d]));
+          } else if (crop) {
+            double start = roi[d] * (inSize - 1),
+                   end = roi[rank + d] * (inSize - 1);
+            x = outSize > 1 ? arith::AddFOp::create(
+                                  nb, nl, constF(start),
+                                  arith::MulFOp::create(
+                                      nb, nl, fi,
+                                      constF((end - start) / (outSize - 1))))
+                                  .getResult()
+                            : constF(0.5 * (start + end));
+            Value out = arith::OrIOp::create(
+                nb, nl,
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, x,
+                                      constF(0.0)),
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x,
+                                      constF(inSize - 1)));
+            outside =
+                outside ? arith::OrIOp::create(nb, nl, outside, out).getResult()
+                        : out;
+          } else if (coord == "tf_half_pixel_for_nn") {
+            x = arith::DivFOp::create(
+                nb, nl, arith::AddFOp::create(nb, nl, fi, constF(0.5)),
+                constF(scales[d]));
           } else if (coord == "align_corners") {
             // ONNX uses the unrounded resized length (input x scale).
             double resized = inSize * scales[d];
@@ -964,6 +1019,75 @@ LogicalResult importResize(NodeContext &ctx) {
             lowIdx.push_back(toIndexClamped(r));
             continue;
           }
+          if (mode == "cubic") {
+            // A dimension that keeps its size reads its own index.
+            if (scales[d] == 1.0 && inSize == outSize &&
+                coord != "tf_half_pixel_for_nn" && !crop) {
+              cubicTaps.push_back({{i, constF(1.0)}});
+              continue;
+            }
+            // ONNX's reference: the 4 nearest indices base - 1 ... base + 2
+            // with base = ceil(x) - 1 (the pixel left of x, x itself
+            // excluded), ratio x - base in (0, 1], Keys' coefficients with
+            // parameter A; indices outside the input read its edge, or with
+            // exclude_outside get weight 0 and the rest renormalized.
+            Value base = arith::SubFOp::create(
+                nb, nl, math::CeilOp::create(nb, nl, x), constF(1.0));
+            Value t = arith::SubFOp::create(nb, nl, x, base);
+            auto poly = [&](Value r, bool outer) -> Value {
+              // outer: ((A r - 5A) r + 8A) r - 4A; inner: ((A + 2) r -
+              // (A + 3)) r r + 1.
+              Value v;
+              if (outer) {
+                v = arith::SubFOp::create(
+                    nb, nl, arith::MulFOp::create(nb, nl, constF(cubicA), r),
+                    constF(5 * cubicA));
+                v = arith::AddFOp::create(nb, nl,
+                                          arith::MulFOp::create(nb, nl, v, r),
+                                          constF(8 * cubicA));
+                return arith::SubFOp::create(
+                    nb, nl, arith::MulFOp::create(nb, nl, v, r),
+                    constF(4 * cubicA));
+              }
+              v = arith::SubFOp::create(
+                  nb, nl, arith::MulFOp::create(nb, nl, constF(cubicA + 2), r),
+                  constF(cubicA + 3));
+              v = arith::MulFOp::create(nb, nl,
+                                        arith::MulFOp::create(nb, nl, v, r), r);
+              return arith::AddFOp::create(nb, nl, v, constF(1.0));
+            };
+            Value oneMinusT = arith::SubFOp::create(nb, nl, constF(1.0), t);
+            SmallVector<Value> coeffs = {
+                poly(arith::AddFOp::create(nb, nl, t, constF(1.0)), true),
+                poly(t, false), poly(oneMinusT, false),
+                poly(arith::AddFOp::create(nb, nl, oneMinusT, constF(1.0)),
+                     true)};
+            SmallVector<Value> positions;
+            for (int k = 0; k < 4; ++k)
+              positions.push_back(
+                  arith::AddFOp::create(nb, nl, base, constF(k - 1)));
+            if (excludeOutside) {
+              Value sum = constF(0.0);
+              for (int k = 0; k < 4; ++k) {
+                Value inside = arith::AndIOp::create(
+                    nb, nl,
+                    arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE,
+                                          positions[k], zeroF),
+                    arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE,
+                                          positions[k], lastF));
+                coeffs[k] =
+                    arith::SelectOp::create(nb, nl, inside, coeffs[k], zeroF);
+                sum = arith::AddFOp::create(nb, nl, sum, coeffs[k]);
+              }
+              for (int k = 0; k < 4; ++k)
+                coeffs[k] = arith::DivFOp::create(nb, nl, coeffs[k], sum);
+            }
+            SmallVector<std::pair<Value, Value>> taps;
+            for (int k = 0; k < 4; ++k)
+              taps.push_back({toIndexClamped(positions[k]), coeffs[k]});
+            cubicTaps.push_back(std::move(taps));
+            continue;
+          }
           Value clamped = arith::MaximumFOp::create(nb, nl, x, zeroF);
           Value lo = math::FloorOp::create(nb, nl, clamped);
           weights.push_back(arith::SubFOp::create(nb, nl, clamped, lo));
@@ -972,7 +1096,31 @@ LogicalResult importResize(NodeContext &ctx) {
               toIndexClamped(arith::AddFOp::create(nb, nl, lo, constF(1.0))));
         }
         if (mode == "nearest") {
-          return tensor::ExtractOp::create(nb, nl, input, lowIdx);
+          return finish(tensor::ExtractOp::create(nb, nl, input, lowIdx));
+        }
+        if (mode == "cubic") {
+          // The separable sum over every combination of taps.
+          Value acc = constF(0.0);
+          SmallVector<size_t> pick(rank, 0);
+          while (true) {
+            SmallVector<Value> at;
+            Value weight = constF(1.0);
+            for (int64_t d = 0; d < rank; ++d) {
+              at.push_back(cubicTaps[d][pick[d]].first);
+              weight = arith::MulFOp::create(nb, nl, weight,
+                                             cubicTaps[d][pick[d]].second);
+            }
+            Value element = tensor::ExtractOp::create(nb, nl, input, at);
+            element = convertScalar(nb, nl, element, f32, false, false);
+            acc = arith::AddFOp::create(
+                nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
+            int64_t d = rank - 1;
+            while (d >= 0 && ++pick[d] == cubicTaps[d].size())
+              pick[d--] = 0;
+            if (d < 0)
+              break;
+          }
+          return finish(convertScalar(nb, nl, acc, elementType, false, false));
         }
         // Multilinear: sum over the 2^rank corners (dims that do not scale
         // have weight 0 for the upper neighbour).
@@ -994,7 +1142,7 @@ LogicalResult importResize(NodeContext &ctx) {
           acc = arith::AddFOp::create(
               nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
         }
-        return convertScalar(nb, nl, acc, elementType, false, false);
+        return finish(convertScalar(nb, nl, acc, elementType, false, false));
       });
   ctx.setResult(0, result);
   return success();
