@@ -711,6 +711,12 @@ function globalAvgPool(g, rng, x) {
                  (k) => g.shapes(x)[k].map((d, i) => (i < 2 ? d : 1)));
 }
 
+function globalMaxPool(g, rng, x) {
+  if (!isFloat(g, x) || g.rank(x) < 3) return null;
+  return g.node1('GlobalMaxPool', [x], null, 'float',
+                 (k) => g.shapes(x)[k].map((d, i) => (i < 2 ? d : 1)));
+}
+
 function batchNorm(g, rng, x) {
   if (!isFloat(g, x) || g.rank(x) < 2 || g.opset < 9) return null;
   const C = g.sdims(x)[1];
@@ -1490,6 +1496,7 @@ const MENU = [
   [1, where],
   [4, matmul], [2, gemm], [5, conv], [4, linearBlock], [1.5, squeezeExcite],
   [1.5, pool('MaxPool')], [1.5, pool('AveragePool')], [1, globalAvgPool],
+  [0.5, globalMaxPool],
   [1.5, batchNorm], [2, layerNorm], [2, softmax('Softmax')], [1, softmax('LogSoftmax')],
   ...REDUCES.map((op) => [op === 'ReduceSum' || op === 'ReduceMean' ? 1.2 : 0.5, reduce(op)]),
   [3, reshape], [2.5, transpose], [1, flatten], [1.5, squeeze], [1.5, unsqueeze],

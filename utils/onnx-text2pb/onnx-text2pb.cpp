@@ -9,6 +9,9 @@
 // The text format of Debian's ONNX (1.12) cannot name nodes; by our
 // convention a string attribute `name` on a node becomes the node's name:
 //   Y = MatMul <name = "/model/fc1/MatMul"> (X, W)
+// Nor can it leave an optional input out before a given one: an input named
+// `_none` becomes the empty name (in subgraphs too):
+//   y = Loop <body = ...> (_none, cond, x)
 //
 //===----------------------------------------------------------------------===//
 
@@ -124,6 +127,22 @@ static int printTensorJson(const char *path) {
   return 0;
 }
 
+/// Renames node inputs `_none` to the empty name (an omitted optional
+/// input), in `graph` and its subgraphs.
+static void clearNoneInputs(onnx::GraphProto &graph) {
+  for (onnx::NodeProto &node : *graph.mutable_node()) {
+    for (std::string &input : *node.mutable_input())
+      if (input == "_none")
+        input.clear();
+    for (onnx::AttributeProto &attr : *node.mutable_attribute()) {
+      if (attr.has_g())
+        clearNoneInputs(*attr.mutable_g());
+      for (onnx::GraphProto &g : *attr.mutable_graphs())
+        clearNoneInputs(g);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && std::string(argv[1]) == "--tensor-json")
     return printTensorJson(argv[2]);
@@ -149,6 +168,7 @@ int main(int argc, char **argv) {
               << "\n";
     return 1;
   }
+  clearNoneInputs(*model.mutable_graph());
   for (onnx::NodeProto &node : *model.mutable_graph()->mutable_node()) {
     auto *attrs = node.mutable_attribute();
     for (int i = 0; i < attrs->size(); ++i) {

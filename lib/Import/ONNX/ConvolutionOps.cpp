@@ -435,11 +435,15 @@ LogicalResult importConvTranspose(NodeContext &ctx) {
   return success();
 }
 
-/// MaxPool and AveragePool.
+/// MaxPool and AveragePool. MaxPool's optional Indices output (opset 8 on)
+/// is the flat index into X of each window's first maximum: (n * C + c)
+/// times the image size plus the position in the image, row-major, or
+/// column-major with storage_order = 1 (as ONNX Runtime computes it).
 OpHandler pool(bool isMax) {
   return [isMax](NodeContext &ctx) -> LogicalResult {
-    if (failed(ctx.requireAtMostOutputs(1)))
+    if (failed(ctx.requireAtMostOutputs(isMax ? 2 : 1)))
       return failure();
+
     RankedTensorType xType = ctx.getInputType(0);
     FailureOr<SmallVector<int64_t>> spatial =
         getSpatialSizes(ctx, xType, /*allowIntegers=*/isMax);
@@ -524,6 +528,78 @@ OpHandler pool(bool isMax) {
           padSpatial(b, loc, ctx.getInput(0), w->padBegin, w->padEnd, lowest);
       ctx.setResult(0, reduceWindow(x, lowest, true, outSizes),
                     ctx.isUnsignedInput(0));
+      if (ctx.hasOutput(1)) {
+        // (max so far, its index) per output element; a later element wins
+        // only when strictly greater, so the first maximum is kept (as ONNX
+        // Runtime does). Padding is the lowest value and never wins over
+        // an element of X.
+        Type i64 = b.getI64Type();
+        Value maxInit = createFilled(b, loc, outSizes, lowest);
+        Value indexInit =
+            createFilled(b, loc, outSizes, b.getI64IntegerAttr(0));
+        bool isUnsigned = ctx.isUnsignedInput(0);
+        bool columnMajor = ctx.getIntAttr("storage_order", 0) != 0;
+        Value channels = getValueOrCreateConstantIndexOp(b, loc, inSizes[1]);
+        int64_t imageSize = 1;
+        for (int64_t size : *spatial)
+          imageSize *= size;
+        auto generic = linalg::GenericOp::create(
+            b, loc, TypeRange{maxInit.getType(), indexInit.getType()},
+            ValueRange{x, window}, ValueRange{maxInit, indexInit},
+            ArrayRef<AffineMap>{xMap, kMap, yMap, yMap}, iterators,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              // (n * C + c) * D1 * D2... + the position p (p = o * s + k * d
+              // - pad per dimension) in the image, row- or column-major.
+              auto constant = [&](int64_t v) -> Value {
+                return arith::ConstantIndexOp::create(nb, nl, v);
+              };
+              Value flat = arith::AddIOp::create(
+                  nb, nl,
+                  arith::MulIOp::create(
+                      nb, nl, linalg::IndexOp::create(nb, nl, 0), channels),
+                  linalg::IndexOp::create(nb, nl, 1));
+              flat = arith::MulIOp::create(nb, nl, flat, constant(imageSize));
+              Value inImage = constant(0);
+              int64_t stride = 1;
+              for (int64_t j = 0; j < n; ++j) {
+                // Row-major walks the dimensions from the last.
+                int64_t i = columnMajor ? j : n - 1 - j;
+                Value pos = arith::AddIOp::create(
+                    nb, nl,
+                    arith::MulIOp::create(
+                        nb, nl, linalg::IndexOp::create(nb, nl, 2 + i),
+                        arith::ConstantIndexOp::create(nb, nl, w->strides[i])),
+                    arith::MulIOp::create(
+                        nb, nl, linalg::IndexOp::create(nb, nl, 2 + n + i),
+                        arith::ConstantIndexOp::create(nb, nl,
+                                                       w->dilations[i])));
+                pos = arith::SubIOp::create(nb, nl, pos,
+                                            constant(w->padBegin[i]));
+                inImage = arith::AddIOp::create(
+                    nb, nl, inImage,
+                    arith::MulIOp::create(nb, nl, pos, constant(stride)));
+                stride *= (*spatial)[i];
+              }
+              flat = arith::AddIOp::create(nb, nl, flat, inImage);
+              Value greater;
+              if (isa<FloatType>(args[0].getType()))
+                greater = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OGT, args[0], args[2]);
+              else
+                greater = arith::CmpIOp::create(nb, nl,
+                                                isUnsigned
+                                                    ? arith::CmpIPredicate::ugt
+                                                    : arith::CmpIPredicate::sgt,
+                                                args[0], args[2]);
+              Value value =
+                  arith::SelectOp::create(nb, nl, greater, args[0], args[2]);
+              Value index = arith::SelectOp::create(
+                  nb, nl, greater,
+                  arith::IndexCastOp::create(nb, nl, i64, flat), args[3]);
+              linalg::YieldOp::create(nb, nl, ValueRange{value, index});
+            });
+        ctx.setResult(1, generic.getResult(1));
+      }
       return success();
     }
     TypedAttr zero = b.getFloatAttr(elementType, 0.0);
@@ -574,6 +650,29 @@ LogicalResult importGlobalAveragePool(NodeContext &ctx) {
   for (int64_t d = 2; d < type.getRank(); ++d)
     axes.push_back(d);
   ctx.setResult(0, buildMean(ctx, ctx.getInput(0), axes, /*keepDims=*/true));
+  return success();
+}
+
+/// GlobalMaxPool: the maximum over the spatial dimensions (NaN propagates,
+/// as in MaxPool), kept as size-1 dimensions.
+LogicalResult importGlobalMaxPool(NodeContext &ctx) {
+  RankedTensorType type = ctx.getInputType(0);
+  if (type.getRank() < 3 || !isa<FloatType>(type.getElementType()))
+    return ctx.emitError() << "expects a float N x C x spatial... input";
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    axes.push_back(d);
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setResult(0, buildReduction(
+                       b, ctx.getLoc(), ctx.getInput(0), axes,
+                       /*keepDims=*/true,
+                       b.getFloatAttr(type.getElementType(),
+                                      -std::numeric_limits<double>::infinity()),
+                       [](OpBuilder &nb, Location nl, ValueRange args) {
+                         return arith::MaximumFOp::create(nb, nl, args[0],
+                                                          args[1])
+                             .getResult();
+                       }));
   return success();
 }
 
@@ -650,10 +749,12 @@ LogicalResult importPad(NodeContext &ctx) {
                   ctx.isUnsignedInput(0));
     return success();
   }
-  if (mode != "edge" && mode != "reflect")
+  if (mode != "edge" && mode != "reflect" && mode != "wrap")
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   bool reflect = mode == "reflect";
-  // Out-of-range positions read a clamped (edge) or mirrored (reflect) one.
+  bool wrap = mode == "wrap";
+  // Out-of-range positions read a clamped (edge), mirrored (reflect) or,
+  // since Pad-19, wrapped-around (wrap: p mod size) one.
   Value result = buildGenerated(
       b, loc, outSizes, elementType,
       [&](OpBuilder &nb, Location nl, ArrayRef<Value> indices) -> Value {
@@ -677,6 +778,14 @@ LogicalResult importPad(NodeContext &ctx) {
             Value mirrored = arith::SubIOp::create(
                 nb, nl, arith::AddIOp::create(nb, nl, last, last), p);
             p = arith::SelectOp::create(nb, nl, over, mirrored, p);
+          }
+          if (wrap) {
+            // The pads may exceed the size: a non-negative remainder.
+            Value r = arith::RemSIOp::create(nb, nl, p, size);
+            Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt,
+                                              r, zero);
+            p = arith::SelectOp::create(
+                nb, nl, neg, arith::AddIOp::create(nb, nl, r, size), r);
           }
           p = arith::MaxSIOp::create(nb, nl, p, zero);
           p = arith::MinSIOp::create(nb, nl, p, last);
@@ -714,10 +823,11 @@ LogicalResult importResize(NodeContext &ctx) {
   std::string nearestMode =
       legacy ? "simple"
              : ctx.getStringAttr("nearest_mode").value_or("round_prefer_floor");
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     return ctx.emitError() << "unsupported mode='" << mode << "'";
   if (coord != "half_pixel" && coord != "asymmetric" &&
-      coord != "align_corners" && coord != "pytorch_half_pixel")
+      coord != "align_corners" && coord != "pytorch_half_pixel" &&
+      coord != "tf_half_pixel_for_nn" && coord != "tf_crop_and_resize")
     return ctx.emitError() << "unsupported coordinate_transformation_mode='"
                            << coord << "'";
   if (!legacy && ctx.hasInput(3) && ctx.getAttr("axes"))
@@ -768,12 +878,43 @@ LogicalResult importResize(NodeContext &ctx) {
       outShape[d] = sizes->getInt(d);
       scales[d] = static_cast<double>(outShape[d]) / type.getDimSize(d);
     }
-  } else if (std::optional<SmallVector<double>> given = constantScales(2)) {
+  } else if (std::optional<SmallVector<double>> given = constantScales(2);
+             given && !given->empty()) {
+    // An empty scales (Resize-11 requires the input) means sizes decide.
     if (failed(setScales(*given)))
       return failure();
   } else {
     return ctx.emitError() << "scales or sizes must be a constant";
   }
+  double cubicA = ctx.getFloatAttr("cubic_coeff_a", -0.75f);
+  // tf_crop_and_resize samples the region `roi` ([starts..., ends...] in
+  // normalized coordinates); points outside the input take
+  // extrapolation_value.
+  bool crop = coord == "tf_crop_and_resize";
+  SmallVector<double> roi;
+  if (crop) {
+    const HostTensor *r = ctx.getConstantInput(1);
+    if (!r || r->getNumElements() != 2 * rank)
+      return ctx.emitError() << "roi must be a constant of 2 x " << rank
+                             << " values with tf_crop_and_resize";
+    for (int64_t i = 0; i < 2 * rank; ++i)
+      roi.push_back(r->getDouble(i));
+  }
+  double extrapolation = ctx.getFloatAttr("extrapolation_value", 0.0f);
+  bool excludeOutside = ctx.getIntAttr("exclude_outside", 0) != 0;
+  // Resize-18's antialias widens the filter when shrinking in linear and
+  // cubic modes (nearest ignores it); its keep_aspect_ratio_policy rescales
+  // `sizes`. Neither is implemented: refused rather than ignored.
+  if (ctx.getIntAttr("antialias", 0) != 0 && mode != "nearest" &&
+      llvm::any_of(scales, [](double s) { return s < 1.0; }))
+    return ctx.emitError() << "antialias = 1 when shrinking is not supported "
+                              "(export with antialias = 0)";
+  if (std::string policy =
+          ctx.getStringAttr("keep_aspect_ratio_policy").value_or("stretch");
+      policy != "stretch" && !legacy && ctx.getConstantInput(3))
+    return ctx.emitError() << "keep_aspect_ratio_policy = '" << policy
+                           << "' is not supported; give the output sizes "
+                              "with the 'stretch' policy";
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Type elementType = type.getElementType();
@@ -790,6 +931,19 @@ LogicalResult importResize(NodeContext &ctx) {
         // Per dimension: the source coordinate, and for linear mode the two
         // neighbours and the weight of the upper one.
         SmallVector<Value> lowIdx, highIdx, weights;
+        // Cubic: per dimension, (index, weight) of each tap.
+        SmallVector<SmallVector<std::pair<Value, Value>>> cubicTaps;
+        // tf_crop_and_resize: whether the point is outside the input.
+        Value outside;
+        auto finish = [&](Value v) -> Value {
+          if (!outside)
+            return v;
+          return arith::SelectOp::create(
+              nb, nl, outside,
+              convertScalar(nb, nl, constF(extrapolation), elementType, false,
+                            false),
+              v);
+        };
         for (int64_t d = 0; d < rank; ++d) {
           Value i = indices[d];
           Value fi = arith::UIToFPOp::create(
@@ -799,6 +953,29 @@ LogicalResult importResize(NodeContext &ctx) {
           Value x;
           if (coord == "asymmetric") {
             x = arith::DivFOp::create(nb, nl, fi, constF(scales[d]));
+          } else if (crop) {
+            double start = roi[d] * (inSize - 1),
+                   end = roi[rank + d] * (inSize - 1);
+            x = outSize > 1 ? arith::AddFOp::create(
+                                  nb, nl, constF(start),
+                                  arith::MulFOp::create(
+                                      nb, nl, fi,
+                                      constF((end - start) / (outSize - 1))))
+                                  .getResult()
+                            : constF(0.5 * (start + end));
+            Value out = arith::OrIOp::create(
+                nb, nl,
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT, x,
+                                      constF(0.0)),
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, x,
+                                      constF(inSize - 1)));
+            outside =
+                outside ? arith::OrIOp::create(nb, nl, outside, out).getResult()
+                        : out;
+          } else if (coord == "tf_half_pixel_for_nn") {
+            x = arith::DivFOp::create(
+                nb, nl, arith::AddFOp::create(nb, nl, fi, constF(0.5)),
+                constF(scales[d]));
           } else if (coord == "align_corners") {
             // ONNX uses the unrounded resized length (input x scale).
             double resized = inSize * scales[d];
@@ -842,6 +1019,75 @@ LogicalResult importResize(NodeContext &ctx) {
             lowIdx.push_back(toIndexClamped(r));
             continue;
           }
+          if (mode == "cubic") {
+            // A dimension that keeps its size reads its own index.
+            if (scales[d] == 1.0 && inSize == outSize &&
+                coord != "tf_half_pixel_for_nn" && !crop) {
+              cubicTaps.push_back({{i, constF(1.0)}});
+              continue;
+            }
+            // ONNX's reference: the 4 nearest indices base - 1 ... base + 2
+            // with base = ceil(x) - 1 (the pixel left of x, x itself
+            // excluded), ratio x - base in (0, 1], Keys' coefficients with
+            // parameter A; indices outside the input read its edge, or with
+            // exclude_outside get weight 0 and the rest renormalized.
+            Value base = arith::SubFOp::create(
+                nb, nl, math::CeilOp::create(nb, nl, x), constF(1.0));
+            Value t = arith::SubFOp::create(nb, nl, x, base);
+            auto poly = [&](Value r, bool outer) -> Value {
+              // outer: ((A r - 5A) r + 8A) r - 4A; inner: ((A + 2) r -
+              // (A + 3)) r r + 1.
+              Value v;
+              if (outer) {
+                v = arith::SubFOp::create(
+                    nb, nl, arith::MulFOp::create(nb, nl, constF(cubicA), r),
+                    constF(5 * cubicA));
+                v = arith::AddFOp::create(nb, nl,
+                                          arith::MulFOp::create(nb, nl, v, r),
+                                          constF(8 * cubicA));
+                return arith::SubFOp::create(
+                    nb, nl, arith::MulFOp::create(nb, nl, v, r),
+                    constF(4 * cubicA));
+              }
+              v = arith::SubFOp::create(
+                  nb, nl, arith::MulFOp::create(nb, nl, constF(cubicA + 2), r),
+                  constF(cubicA + 3));
+              v = arith::MulFOp::create(nb, nl,
+                                        arith::MulFOp::create(nb, nl, v, r), r);
+              return arith::AddFOp::create(nb, nl, v, constF(1.0));
+            };
+            Value oneMinusT = arith::SubFOp::create(nb, nl, constF(1.0), t);
+            SmallVector<Value> coeffs = {
+                poly(arith::AddFOp::create(nb, nl, t, constF(1.0)), true),
+                poly(t, false), poly(oneMinusT, false),
+                poly(arith::AddFOp::create(nb, nl, oneMinusT, constF(1.0)),
+                     true)};
+            SmallVector<Value> positions;
+            for (int k = 0; k < 4; ++k)
+              positions.push_back(
+                  arith::AddFOp::create(nb, nl, base, constF(k - 1)));
+            if (excludeOutside) {
+              Value sum = constF(0.0);
+              for (int k = 0; k < 4; ++k) {
+                Value inside = arith::AndIOp::create(
+                    nb, nl,
+                    arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE,
+                                          positions[k], zeroF),
+                    arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE,
+                                          positions[k], lastF));
+                coeffs[k] =
+                    arith::SelectOp::create(nb, nl, inside, coeffs[k], zeroF);
+                sum = arith::AddFOp::create(nb, nl, sum, coeffs[k]);
+              }
+              for (int k = 0; k < 4; ++k)
+                coeffs[k] = arith::DivFOp::create(nb, nl, coeffs[k], sum);
+            }
+            SmallVector<std::pair<Value, Value>> taps;
+            for (int k = 0; k < 4; ++k)
+              taps.push_back({toIndexClamped(positions[k]), coeffs[k]});
+            cubicTaps.push_back(std::move(taps));
+            continue;
+          }
           Value clamped = arith::MaximumFOp::create(nb, nl, x, zeroF);
           Value lo = math::FloorOp::create(nb, nl, clamped);
           weights.push_back(arith::SubFOp::create(nb, nl, clamped, lo));
@@ -850,7 +1096,31 @@ LogicalResult importResize(NodeContext &ctx) {
               toIndexClamped(arith::AddFOp::create(nb, nl, lo, constF(1.0))));
         }
         if (mode == "nearest") {
-          return tensor::ExtractOp::create(nb, nl, input, lowIdx);
+          return finish(tensor::ExtractOp::create(nb, nl, input, lowIdx));
+        }
+        if (mode == "cubic") {
+          // The separable sum over every combination of taps.
+          Value acc = constF(0.0);
+          SmallVector<size_t> pick(rank, 0);
+          while (true) {
+            SmallVector<Value> at;
+            Value weight = constF(1.0);
+            for (int64_t d = 0; d < rank; ++d) {
+              at.push_back(cubicTaps[d][pick[d]].first);
+              weight = arith::MulFOp::create(nb, nl, weight,
+                                             cubicTaps[d][pick[d]].second);
+            }
+            Value element = tensor::ExtractOp::create(nb, nl, input, at);
+            element = convertScalar(nb, nl, element, f32, false, false);
+            acc = arith::AddFOp::create(
+                nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
+            int64_t d = rank - 1;
+            while (d >= 0 && ++pick[d] == cubicTaps[d].size())
+              pick[d--] = 0;
+            if (d < 0)
+              break;
+          }
+          return finish(convertScalar(nb, nl, acc, elementType, false, false));
         }
         // Multilinear: sum over the 2^rank corners (dims that do not scale
         // have weight 0 for the upper neighbour).
@@ -872,7 +1142,7 @@ LogicalResult importResize(NodeContext &ctx) {
           acc = arith::AddFOp::create(
               nb, nl, acc, arith::MulFOp::create(nb, nl, weight, element));
         }
-        return convertScalar(nb, nl, acc, elementType, false, false);
+        return finish(convertScalar(nb, nl, acc, elementType, false, false));
       });
   ctx.setResult(0, result);
   return success();
@@ -886,6 +1156,7 @@ void onnx_import::registerConvolutionOps(OpRegistry &r) {
   r["MaxPool"] = pool(true);
   r["AveragePool"] = pool(false);
   r["GlobalAveragePool"] = importGlobalAveragePool;
+  r["GlobalMaxPool"] = importGlobalMaxPool;
   r["Pad"] = importPad;
   r["Resize"] = importResize;
   r["Upsample"] = importResize;

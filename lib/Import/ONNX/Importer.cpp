@@ -887,6 +887,8 @@ static int getRequiredInputs(StringRef opType, int64_t opset, int numInputs) {
       .Case("TopK", opset >= 10 ? 2 : 1)
       // Scan-8's first input is the optional sequence_lens.
       .Case("Scan", opset >= 9 ? 1 : 0)
+      // Loop's M and cond may both be the empty name.
+      .Case("Loop", 0)
       .Case("Pad", opset >= 11 ? 2 : 1)
       .Cases({"OneHot", "Range", "Where", "RNN", "GRU", "LSTM"}, 3)
       .Case("Slice", opset >= 10 ? 3 : 1)

@@ -80,10 +80,13 @@ LogicalResult importLayerNormalization(NodeContext &ctx) {
   return success();
 }
 
+/// BatchNormalization. With training_mode (opset 14 on) the statistics are
+/// the batch's (mean and population variance over every axis but 1, as
+/// ONNX's reference computes them) and the optional outputs 1 and 2 are the
+/// running mean and variance, `input * momentum + batch * (1 - momentum)`.
 LogicalResult importBatchNormalization(NodeContext &ctx) {
-  if (ctx.getIntAttr("training_mode", 0) != 0)
-    return ctx.emitError() << "only inference (training_mode = 0) is supported";
-  if (failed(ctx.requireAtMostOutputs(1)))
+  bool training = ctx.getIntAttr("training_mode", 0) != 0;
+  if (failed(ctx.requireAtMostOutputs(training ? 3 : 1)))
     return failure();
   RankedTensorType type = ctx.getInputType(0);
   Type elementType = type.getElementType();
@@ -127,6 +130,46 @@ LogicalResult importBatchNormalization(NodeContext &ctx) {
   for (unsigned i = 1; i < 5; ++i) {
     inputs.push_back(ctx.getInput(i));
     maps.push_back(channel);
+  }
+  if (training) {
+    if (!spatial)
+      return ctx.emitError() << "training_mode needs spatial = 1";
+    SmallVector<int64_t> axes = {0};
+    for (int64_t d = 2; d < rank; ++d)
+      axes.push_back(d);
+    Value meanKept = buildMean(ctx, x, axes, /*keepDims=*/true);
+    FailureOr<Value> squares = buildElementwise(
+        ctx, {x, meanKept}, elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value d = arith::SubFOp::create(nb, nl, args[0], args[1]);
+          return arith::MulFOp::create(nb, nl, d, d);
+        });
+    if (failed(squares))
+      return failure();
+    Value mean = buildMean(ctx, x, axes, /*keepDims=*/false);
+    Value var = buildMean(ctx, *squares, axes, /*keepDims=*/false);
+    double momentum = ctx.getFloatAttr("momentum", 0.9f);
+    for (auto [out, batch] : {std::pair<unsigned, Value>{1, mean}, {2, var}}) {
+      if (!ctx.hasOutput(out))
+        continue;
+      FailureOr<Value> running = buildElementwise(
+          ctx, {ctx.getInput(2 + out), batch}, elementType,
+          [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            return arith::AddFOp::create(
+                nb, nl,
+                arith::MulFOp::create(
+                    nb, nl, args[0],
+                    scalarConstant(nb, nl, elementType, momentum)),
+                arith::MulFOp::create(
+                    nb, nl, args[1],
+                    scalarConstant(nb, nl, elementType, 1.0 - momentum)));
+          });
+      if (failed(running))
+        return failure();
+      ctx.setResult(out, *running);
+    }
+    inputs[3] = mean;
+    inputs[4] = var;
   }
   maps.push_back(identity);
   Value init =

@@ -62,6 +62,8 @@ TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
     return b.getFloatAttr(type, kind == Reduction::Prod ? 1.0 : 0.0);
   }
   unsigned width = type.getIntOrFloatBitWidth();
+  // Booleans are unsigned (see combine).
+  isUnsigned |= type.isInteger(1);
   if (kind == Reduction::Max)
     return b.getIntegerAttr(type, isUnsigned ? APInt::getMinValue(width)
                                              : APInt::getSignedMinValue(width));
@@ -74,6 +76,9 @@ TypedAttr reductionInit(OpBuilder &b, Type type, Reduction kind,
 Value combine(OpBuilder &b, Location loc, Reduction kind, Value x, Value acc,
               bool isUnsigned) {
   bool isFloat = isa<FloatType>(x.getType());
+  // Booleans (ReduceMax/ReduceMin-20) are unsigned: true is 1, so max is
+  // "any" and min "all".
+  isUnsigned |= x.getType().isInteger(1);
   switch (kind) {
   case Reduction::Sum:
   case Reduction::Mean:
