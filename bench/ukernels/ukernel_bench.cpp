@@ -856,6 +856,32 @@ void benchDepthwise(double minTime) {
   }
 }
 
+/// The pointwise (1x1) layers of the same network: input and output
+/// channels, plane size.
+void benchPointwise(double minTime) {
+  std::printf("\npointwise conv2d GMAC/s (1 thread)\n");
+  struct Layer {
+    int64_t C, F, O;
+  } layers[] = {{16, 16, 56},  {16, 72, 56}, {72, 24, 28},  {24, 88, 28},
+                {88, 24, 28},  {24, 96, 28}, {96, 40, 14},  {40, 240, 14},
+                {240, 40, 14}, {48, 144, 14}, {144, 48, 14}, {96, 576, 7},
+                {576, 96, 7}};
+  qrt_set_num_threads(1);
+  for (const Layer &l : layers) {
+    std::vector<float> X = randomFloats(l.C * l.O * l.O),
+                       Wt = randomFloats(l.C * l.F), Y(l.F * l.O * l.O);
+    double t = timeIt(
+        [&] {
+          qrt_uk_conv2d_f32(1, l.C, l.O, l.O, l.F, 1, 1, l.O, l.O, 1, 1, 1, 1,
+                            1, X.data(), Wt.data(), Y.data(), 0);
+        },
+        minTime);
+    std::printf("C%-4lld F%-4lld %3lldx%-3lld %8.2f GMAC/s %8.1f us\n",
+                (long long)l.C, (long long)l.F, (long long)l.O, (long long)l.O,
+                double(l.C * l.F * l.O * l.O) / t * 1e-9, t * 1e6);
+  }
+}
+
 int main(int argc, char **argv) {
   bool check = false, quick = false;
   std::string only;
@@ -869,7 +895,7 @@ int main(int argc, char **argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--check | [--quick] "
-                   "[--only=sgemm|decode|prefill|attention|depthwise]]\n",
+                   "[--only=sgemm|decode|prefill|attention|depthwise|pointwise]]\n",
                    argv[0]);
       return 2;
     }
@@ -887,5 +913,7 @@ int main(int argc, char **argv) {
     benchAttention(minTime);
   if (only.empty() || only == "depthwise")
     benchDepthwise(minTime);
+  if (only.empty() || only == "pointwise")
+    benchPointwise(minTime);
   return 0;
 }

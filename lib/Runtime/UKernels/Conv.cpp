@@ -40,6 +40,13 @@ thread_local ScratchBuffer tlColumns;
 
 struct ConvParams {
   int64_t N, C, F, groups, Cg, Fg, K, P;
+  /// Zero padding above and left of the input (below and right: what the
+  /// windows of the last output row and column reach past H and W).
+  int64_t PT, PL;
+  /// Whether some window reaches outside the input.
+  bool padded;
+  ConvEpilogue epilogue;
+  bool hasEpilogue;
   int64_t colBlock, colBlocks, rowBlock, rowBlocks;
   ConvPlaneArgs plane;
   const float *X, *Wt;
@@ -49,7 +56,8 @@ struct ConvParams {
 };
 
 /// Copies the receptive fields of output pixels [p0, p0 + np) of channels
-/// [c0, c0 + Cg) of image plane stack `x` into col[k][j], k = (c, kh, kw).
+/// [c0, c0 + Cg) of image plane stack `x` into col[k][j], k = (c, kh, kw);
+/// taps in the padding read 0.
 void im2col(const ConvParams &p, const float *x, int64_t p0, int64_t np,
             float *col) {
   const ConvPlaneArgs &a = p.plane;
@@ -59,17 +67,34 @@ void im2col(const ConvParams &p, const float *x, int64_t p0, int64_t np,
     for (int64_t kh = 0; kh < a.KH; ++kh)
       for (int64_t kw = 0; kw < a.KW; ++kw, ++k) {
         float *dst = col + k * np;
+        // Input column ow * SW + off of output column ow; the output columns
+        // [lo, hi) read inside the row.
+        int64_t off = kw * a.DW - p.PL;
+        int64_t lo = off >= 0 ? 0 : (-off + a.SW - 1) / a.SW;
+        int64_t hi = off >= a.W ? 0 : (a.W - 1 - off) / a.SW + 1;
         int64_t j = 0;
         int64_t oh = p0 / a.OW, ow = p0 % a.OW;
         while (j < np) {
           int64_t run = std::min(np - j, a.OW - ow);
-          const float *src =
-              xc + (oh * a.SH + kh * a.DH) * a.W + ow * a.SW + kw * a.DW;
-          if (a.SW == 1) {
-            std::memcpy(dst + j, src, run * sizeof(float));
+          int64_t ih = oh * a.SH + kh * a.DH - p.PT;
+          if (ih < 0 || ih >= a.H) {
+            std::memset(dst + j, 0, run * sizeof(float));
           } else {
-            for (int64_t i = 0; i < run; ++i)
-              dst[j + i] = src[i * a.SW];
+            int64_t b = std::clamp(lo, ow, ow + run);
+            int64_t e = std::clamp(hi, b, ow + run);
+            float *d = dst + j - ow;
+            for (int64_t o = ow; o < b; ++o)
+              d[o] = 0.0f;
+            const float *src = xc + ih * a.W + off;
+            if (a.SW == 1) {
+              if (e > b)
+                std::memcpy(d + b, src + b, (e - b) * sizeof(float));
+            } else {
+              for (int64_t o = b; o < e; ++o)
+                d[o] = src[o * a.SW];
+            }
+            for (int64_t o = e; o < ow + run; ++o)
+              d[o] = 0.0f;
           }
           j += run;
           ow = 0;
@@ -113,45 +138,70 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
           sum += v;
         y[f] = (p.flags & QRT_UK_ACCUMULATE) ? y[f] + sum : sum;
       }
-      continue;
-    }
-    if (p.pointwise) {
+    } else if (p.pointwise) {
       qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, x + p0, a.H * a.W, 1, y, p.P, 1,
                    p.flags);
-      continue;
+    } else {
+      float *col = tlColumns.get(p.K * np);
+      im2col(p, x, p0, np, col);
+      qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, col, np, 1, y, p.P, 1, p.flags);
     }
-    float *col = tlColumns.get(p.K * np);
-    im2col(p, x, p0, np, col);
-    qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, col, np, 1, y, p.P, 1, p.flags);
+    if (p.hasEpilogue)
+      getConvArch().epilogue(p.epilogue, g * p.Fg + f0, nf, y, p.P, np);
   }
 }
 
 void depthwiseTask(void *ctx, int64_t begin, int64_t end) {
   const ConvParams &p = *static_cast<const ConvParams *>(ctx);
-  const ConvPlaneArgs &a = p.plane;
-  DepthwisePlaneFn plane = getConvArch().depthwisePlane;
-  float *scratch = tlColumns.get(depthwiseScratchSize(a));
+  const ConvArch &arch = getConvArch();
+  ConvPlaneArgs a = p.plane;
+  // A padded input plane is first copied into a zero-bordered one (in
+  // cache, per channel) of the size the windows reach.
+  int64_t Hp = a.H, Wp = a.W;
+  if (p.padded) {
+    Hp = std::max(a.H + p.PT, (a.OH - 1) * a.SH + (a.KH - 1) * a.DH + 1);
+    Wp = std::max(a.W + p.PL, (a.OW - 1) * a.SW + (a.KW - 1) * a.DW + 1);
+  }
+  ConvPlaneArgs ap = a;
+  ap.H = Hp;
+  ap.W = Wp;
+  int64_t planeFloats = p.padded ? Hp * Wp : 0;
+  float *padded = tlColumns.get(planeFloats + depthwiseScratchSize(ap));
+  float *scratch = padded + planeFloats;
+  if (p.padded)
+    std::memset(padded, 0, planeFloats * sizeof(float));
   for (int64_t t = begin; t < end; ++t) {
     int64_t c = t % p.C;
-    plane(a, p.X + t * a.H * a.W, p.Wt + c * a.KH * a.KW, p.Y + t * p.P,
-          scratch);
+    const float *x = p.X + t * a.H * a.W;
+    if (p.padded) {
+      for (int64_t h = 0; h < a.H; ++h)
+        std::memcpy(padded + (h + p.PT) * Wp + p.PL, x + h * a.W,
+                    a.W * sizeof(float));
+      x = padded;
+    }
+    float *y = p.Y + t * p.P;
+    arch.depthwisePlane(ap, x, p.Wt + c * a.KH * a.KW, y, scratch);
+    if (p.hasEpilogue)
+      arch.epilogue(p.epilogue, c, 1, y, 0, p.P);
   }
 }
 
 } // namespace
 
-ConvArch qrt::uk::getConvArchScalar() { return {"scalar", depthwisePlane}; }
+ConvArch qrt::uk::getConvArchScalar() {
+  return {"scalar", depthwisePlane, convEpilogue};
+}
 
-extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
-                                  int64_t F, int64_t KH, int64_t KW, int64_t OH,
-                                  int64_t OW, int64_t SH, int64_t SW,
-                                  int64_t DH, int64_t DW, int64_t groups,
-                                  const float *X, const float *Wt, float *Y,
-                                  int32_t flags) {
-  if (N <= 0 || C <= 0 || F <= 0 || OH <= 0 || OW <= 0 || KH <= 0 || KW <= 0 ||
-      SH <= 0 || SW <= 0 || DH <= 0 || DW <= 0 || groups <= 0 ||
-      C % groups != 0 || F % groups != 0 ||
-      (OH - 1) * SH + (KH - 1) * DH >= H || (OW - 1) * SW + (KW - 1) * DW >= W)
+extern "C" void qrt_uk_conv2d_f32_fused(
+    int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, int64_t KH,
+    int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH,
+    int64_t DW, int64_t PT, int64_t PL, int64_t groups, const float *X,
+    const float *Wt, const float *bias, int32_t act, float alpha, float beta,
+    float *Y, int32_t flags) {
+  if (N <= 0 || C <= 0 || F <= 0 || H <= 0 || W <= 0 || OH <= 0 || OW <= 0 ||
+      KH <= 0 || KW <= 0 || SH <= 0 || SW <= 0 || DH <= 0 || DW <= 0 ||
+      PT < 0 || PL < 0 || groups <= 0 || C % groups != 0 || F % groups != 0 ||
+      act < QRT_UK_ACT_NONE || act > QRT_UK_ACT_CLIP)
     return;
   ConvParams p{};
   p.N = N;
@@ -162,6 +212,12 @@ extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
   p.Fg = F / groups;
   p.K = p.Cg * KH * KW;
   p.P = OH * OW;
+  p.PT = PT;
+  p.PL = PL;
+  p.padded = PT > 0 || PL > 0 || (OH - 1) * SH + (KH - 1) * DH - PT >= H ||
+             (OW - 1) * SW + (KW - 1) * DW - PL >= W;
+  p.epilogue = {bias, act, alpha, beta};
+  p.hasEpilogue = bias || act != QRT_UK_ACT_NONE;
   p.plane = {
       H, W, KH, KW, OH, OW, SH, SW, DH, DW, (flags & QRT_UK_ACCUMULATE) != 0};
   p.X = X;
@@ -180,7 +236,8 @@ extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
     return;
   }
 
-  p.pointwise = KH == 1 && KW == 1 && SH == 1 && SW == 1 && OH == H && OW == W;
+  p.pointwise = KH == 1 && KW == 1 && SH == 1 && SW == 1 && !p.padded &&
+                OH == H && OW == W;
   // Column blocks: a multiple of the sgemm's 16-column panels that keeps
   // the im2col block in L2, at least 32 columns.
   int64_t block = std::max<int64_t>(32, (kColumnBudget / p.K) / 16 * 16);
@@ -201,4 +258,19 @@ extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
     gemmTask(&p, 0, tasks);
   else
     getGlobalThreadPool().parallelFor(tasks, gemmTask, &p, 1);
+}
+
+extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
+                                  int64_t F, int64_t KH, int64_t KW, int64_t OH,
+                                  int64_t OW, int64_t SH, int64_t SW,
+                                  int64_t DH, int64_t DW, int64_t groups,
+                                  const float *X, const float *Wt, float *Y,
+                                  int32_t flags) {
+  // Unpadded: every window must lie inside the input.
+  if (H <= 0 || W <= 0 || (OH - 1) * SH + (KH - 1) * DH >= H ||
+      (OW - 1) * SW + (KW - 1) * DW >= W)
+    return;
+  qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, 0, 0,
+                          groups, X, Wt, nullptr, QRT_UK_ACT_NONE, 0.0f, 0.0f,
+                          Y, flags);
 }

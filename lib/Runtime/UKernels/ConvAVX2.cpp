@@ -6,6 +6,8 @@
 
 #include "UKernelsImpl.h"
 
+#include "qopt/Runtime/UKernels.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -18,6 +20,6 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane}; }
+ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane, convEpilogue}; }
 
 #pragma clang attribute pop

@@ -319,9 +319,22 @@ inline int64_t depthwiseScratchSize(const ConvPlaneArgs &a) {
 using DepthwisePlaneFn = void (*)(const ConvPlaneArgs &a, const float *x,
                                   const float *w, float *y, float *scratch);
 
+/// The epilogue of qrt_uk_conv2d_f32_fused (bias may be null).
+struct ConvEpilogue {
+  const float *bias;
+  int32_t act;
+  float alpha, beta;
+};
+
+/// Applies `e` to y[r*ldy + i] for r < rows, i < n, with bias[f0 + r].
+using ConvEpilogueFn = void (*)(const ConvEpilogue &e, int64_t f0,
+                                int64_t rows, float *y, int64_t ldy,
+                                int64_t n);
+
 struct ConvArch {
   const char *name;
   DepthwisePlaneFn depthwisePlane;
+  ConvEpilogueFn epilogue;
 };
 
 ConvArch getConvArchScalar();
