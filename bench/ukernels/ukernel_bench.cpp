@@ -662,6 +662,15 @@ void checkConvsFused() {
                      act, false);
       checkConvFused(2, 96, 24, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
                      act, false);
+      // Depthwise on the channel-interleaved path (at most 8 output
+      // columns, or 16 with a stride): a full and a partial block of
+      // channels, dilation, accumulation.
+      checkConvFused(2, 20, 20, 20, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, bias,
+                     act, act == QRT_UK_ACT_NONE);
+      checkConvFused(1, 17, 17, 17, 15, 15, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, bias,
+                     act, false);
+      checkConvFused(1, 16, 16, 16, 31, 29, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, bias,
+                     act, false);
       // Depthwise 5x5 stride 2 with padding 2, 1-D (H = 1).
       checkConvFused(1, 32, 32, 32, 14, 14, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, bias,
                      act, false);

@@ -38,6 +38,17 @@ constexpr int64_t kMinParallelMacs = int64_t(1) << 16;
 
 thread_local ScratchBuffer tlColumns;
 
+/// Whether a depthwise convolution runs channel-interleaved
+/// (depthwiseLanes) rather than plane by plane (depthwisePlane): on narrow
+/// planes, whose rows are too short for vectors along them, and strided
+/// ones up to 16 columns. On wider planes the copies into and out of the
+/// interleaved tile cost more than they save (measured on AVX-512 with
+/// qrt-ukernel-bench --only=depthwise: 14 columns stride 2 gain 1.3x, 28
+/// and 56 lose 1.3x and 1.8x; see docs/benchmarks.md).
+bool useDepthwiseLanes(const ConvPlaneArgs &a) {
+  return a.OW <= 8 || (a.SH > 1 && a.OW <= 16);
+}
+
 struct ConvParams {
   int64_t N, C, F, groups, Cg, Fg, K, P;
   /// Zero padding above and left of the input (below and right: what the
@@ -47,6 +58,8 @@ struct ConvParams {
   bool padded;
   ConvEpilogue epilogue;
   bool hasEpilogue;
+  /// Output rows per task of the channel-interleaved depthwise path.
+  int64_t laneRows, laneRowBlocks;
   int64_t colBlock, colBlocks, rowBlock, rowBlocks;
   ConvPlaneArgs plane;
   const float *X, *Wt;
@@ -186,10 +199,34 @@ void depthwiseTask(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+/// Tasks of the channel-interleaved depthwise path: (image, block of
+/// kDwLanes channels, block of laneRows output rows).
+void depthwiseLanesTask(void *ctx, int64_t begin, int64_t end) {
+  const ConvParams &p = *static_cast<const ConvParams *>(ctx);
+  const ConvArch &arch = getConvArch();
+  const ConvPlaneArgs &a = p.plane;
+  int64_t channelBlocks = (p.C + kDwLanes - 1) / kDwLanes;
+  float *scratch =
+      tlColumns.get(depthwiseLanesScratchSize(a, p.PL, p.laneRows));
+  for (int64_t t = begin; t < end; ++t) {
+    int64_t rb = t % p.laneRowBlocks, rest = t / p.laneRowBlocks;
+    int64_t cb = rest % channelBlocks, n = rest / channelBlocks;
+    int64_t c0 = cb * kDwLanes, nc = std::min(kDwLanes, p.C - c0);
+    int64_t oh0 = rb * p.laneRows, oh1 = std::min(a.OH, oh0 + p.laneRows);
+    float *y = p.Y + (n * p.C + c0) * p.P;
+    arch.depthwiseLanes(a, p.PT, p.PL, nc, oh0, oh1,
+                        p.X + (n * p.C + c0) * a.H * a.W,
+                        p.Wt + c0 * a.KH * a.KW, y, scratch);
+    if (p.hasEpilogue)
+      arch.epilogue(p.epilogue, c0, nc, y + oh0 * a.OW, p.P,
+                    (oh1 - oh0) * a.OW);
+  }
+}
+
 } // namespace
 
 ConvArch qrt::uk::getConvArchScalar() {
-  return {"scalar", depthwisePlane, convEpilogue};
+  return {"scalar", depthwisePlane, convEpilogue, depthwiseLanes};
 }
 
 extern "C" void qrt_uk_conv2d_f32_fused(
@@ -228,6 +265,21 @@ extern "C" void qrt_uk_conv2d_f32_fused(
   bool serial = macs < kMinParallelMacs || ThreadPool::isInParallelRegion();
   int64_t threads = serial ? 1 : qrt_get_num_threads();
 
+  if (p.Cg == 1 && p.Fg == 1 && useDepthwiseLanes(p.plane)) {
+    // Enough tasks for the pool: split the rows when there are few channel
+    // blocks.
+    int64_t blocks = N * ((C + kDwLanes - 1) / kDwLanes);
+    int64_t rowBlocks =
+        std::min(OH, std::max<int64_t>(1, (2 * threads + blocks - 1) / blocks));
+    p.laneRows = (OH + rowBlocks - 1) / rowBlocks;
+    p.laneRowBlocks = (OH + p.laneRows - 1) / p.laneRows;
+    int64_t tasks = blocks * p.laneRowBlocks;
+    if (serial)
+      depthwiseLanesTask(&p, 0, tasks);
+    else
+      getGlobalThreadPool().parallelFor(tasks, depthwiseLanesTask, &p, 1);
+    return;
+  }
   if (p.Cg == 1 && p.Fg == 1) {
     if (serial)
       depthwiseTask(&p, 0, N * C);

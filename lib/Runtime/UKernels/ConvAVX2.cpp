@@ -20,6 +20,7 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane, convEpilogue}; }
+ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane, convEpilogue,
+                                              depthwiseLanes}; }
 
 #pragma clang attribute pop

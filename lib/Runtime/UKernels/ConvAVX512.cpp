@@ -22,6 +22,7 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX512() { return {"avx512", depthwisePlane, convEpilogue}; }
+ConvArch qrt::uk::getConvArchAVX512() { return {"avx512", depthwisePlane, convEpilogue,
+                                              depthwiseLanes}; }
 
 #pragma clang attribute pop

@@ -331,10 +331,43 @@ using ConvEpilogueFn = void (*)(const ConvEpilogue &e, int64_t f0,
                                 int64_t rows, float *y, int64_t ldy,
                                 int64_t n);
 
+/// Channels of one depthwise block of the channel-interleaved path.
+constexpr int64_t kDwLanes = 16;
+
+/// One block of a depthwise convolution in channel-interleaved form: output
+/// rows [oh0, oh1) of the nc <= kDwLanes channels whose input planes start
+/// at x (H*W floats apart), filters at w (KH*KW floats apart) and output
+/// planes at y (OH*OW floats apart), with zero padding PT/PL above and left
+/// (below and right as far as the windows reach). The input rows are
+/// copied into a zero-bordered [row][column][kDwLanes] tile, so that every
+/// tap is one vector multiply-add over the channels whatever the stride or
+/// plane width; the output is copied back per channel (accumulating if
+/// a.accumulate). `scratch` holds depthwiseLanesScratchSize(...) floats.
+/// Applies no epilogue.
+using DepthwiseLanesFn = void (*)(const ConvPlaneArgs &a, int64_t PT,
+                                  int64_t PL, int64_t nc, int64_t oh0,
+                                  int64_t oh1, const float *x, const float *w,
+                                  float *y, float *scratch);
+
+/// Padded width of the channel-interleaved tile.
+inline int64_t depthwiseLanesWidth(const ConvPlaneArgs &a, int64_t PL) {
+  return std::max(a.W + PL, (a.OW - 1) * a.SW + (a.KW - 1) * a.DW + 1);
+}
+
+/// Floats of scratch a DepthwiseLanesFn call for `rows` output rows needs:
+/// the filters, the input tile and the output tile.
+inline int64_t depthwiseLanesScratchSize(const ConvPlaneArgs &a, int64_t PL,
+                                         int64_t rows) {
+  int64_t inRows = (rows - 1) * a.SH + (a.KH - 1) * a.DH + 1;
+  return kDwLanes * (a.KH * a.KW + inRows * depthwiseLanesWidth(a, PL) +
+                     rows * a.OW);
+}
+
 struct ConvArch {
   const char *name;
   DepthwisePlaneFn depthwisePlane;
   ConvEpilogueFn epilogue;
+  DepthwiseLanesFn depthwiseLanes;
 };
 
 ConvArch getConvArchScalar();
