@@ -603,7 +603,8 @@ void checkConvFused(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t H,
           for (int64_t c = 0; c < Cg; ++c)
             for (int64_t kh = 0; kh < KH; ++kh)
               for (int64_t kw = 0; kw < KW; ++kw) {
-                int64_t ih = oh * SH + kh * DH - PT, iw = ow * SW + kw * DW - PL;
+                int64_t ih = oh * SH + kh * DH - PT,
+                        iw = ow * SW + kw * DW - PL;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W)
                   continue;
                 double x = X[((n * C + f / Fg * Cg + c) * H + ih) * W + iw];
@@ -614,8 +615,8 @@ void checkConvFused(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t H,
           want[o] = referenceActivation(act, sum, alpha, beta);
           bound[o] = b;
         }
-  qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, PT,
-                          PL, groups, X.data(), Wt.data(),
+  qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, PT, PL,
+                          groups, X.data(), Wt.data(),
                           withBias ? bias.data() : nullptr, act, alpha, beta,
                           Y.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
   char shape[240];
@@ -627,17 +628,15 @@ void checkConvFused(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t H,
                 (long long)SH, (long long)SW, (long long)DH, (long long)DW,
                 (long long)PT, (long long)PL, (long long)PB, (long long)PR,
                 int(withBias), act, int(accumulate));
-  compare("conv2d_fused", shape, Y.data(), want.data(), bound.data(),
-          Y.size());
+  compare("conv2d_fused", shape, Y.data(), want.data(), bound.data(), Y.size());
 }
 
 /// Padded convolutions of every kind (depthwise at every width class and
 /// stride, regular, grouped, pointwise, the squeeze-excite 1x1 on a 1x1
 /// image, 1-D) with bias and each activation.
 void checkConvsFused() {
-  const int acts[] = {QRT_UK_ACT_NONE, QRT_UK_ACT_RELU,
-                      QRT_UK_ACT_HARDSIGMOID, QRT_UK_ACT_HARDSWISH,
-                      QRT_UK_ACT_CLIP};
+  const int acts[] = {QRT_UK_ACT_NONE, QRT_UK_ACT_RELU, QRT_UK_ACT_HARDSIGMOID,
+                      QRT_UK_ACT_HARDSWISH, QRT_UK_ACT_CLIP};
   for (int64_t Wd : {1, 2, 5, 7, 14, 15, 16, 17, 28, 33, 56, 70})
     for (int64_t K : {1, 3, 5})
       for (int64_t S : {1, 2}) {
@@ -674,8 +673,8 @@ void checkConvsFused() {
       // Depthwise 5x5 stride 2 with padding 2, 1-D (H = 1).
       checkConvFused(1, 32, 32, 32, 14, 14, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, bias,
                      act, false);
-      checkConvFused(2, 6, 4, 1, 1, 33, 1, 3, 1, 2, 1, 1, 0, 1, 0, 0, bias,
-                     act, false);
+      checkConvFused(2, 6, 4, 1, 1, 33, 1, 3, 1, 2, 1, 1, 0, 1, 0, 0, bias, act,
+                     false);
     }
 }
 
@@ -985,8 +984,8 @@ void benchPointwise(double minTime) {
   std::printf("\npointwise conv2d GMAC/s (1 thread)\n");
   struct Layer {
     int64_t C, F, O;
-  } layers[] = {{16, 16, 56},  {16, 72, 56}, {72, 24, 28},  {24, 88, 28},
-                {88, 24, 28},  {24, 96, 28}, {96, 40, 14},  {40, 240, 14},
+  } layers[] = {{16, 16, 56},  {16, 72, 56},  {72, 24, 28},  {24, 88, 28},
+                {88, 24, 28},  {24, 96, 28},  {96, 40, 14},  {40, 240, 14},
                 {240, 40, 14}, {48, 144, 14}, {144, 48, 14}, {96, 576, 7},
                 {576, 96, 7}};
   qrt_set_num_threads(1);
@@ -1016,10 +1015,11 @@ int main(int argc, char **argv) {
     else if (!std::strncmp(argv[i], "--only=", 7))
       only = argv[i] + 7;
     else {
-      std::fprintf(stderr,
-                   "usage: %s [--check | [--quick] "
-                   "[--only=sgemm|decode|prefill|attention|depthwise|pointwise]]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--check | [--quick] "
+          "[--only=sgemm|decode|prefill|attention|depthwise|pointwise]]\n",
+          argv[0]);
       return 2;
     }
   }

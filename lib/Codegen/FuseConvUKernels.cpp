@@ -121,8 +121,7 @@ Value matchClamp(Value v, float &lo, float &hi) {
   std::optional<float> h = matchBinaryWithConstant<arith::MinimumFOp>(v, inner);
   if (!h)
     return {};
-  std::optional<float> l =
-      matchBinaryWithConstant<arith::MaximumFOp>(inner, t);
+  std::optional<float> l = matchBinaryWithConstant<arith::MaximumFOp>(inner, t);
   if (!l)
     return {};
   lo = *l;
@@ -199,8 +198,7 @@ Value getReadPointer(OpBuilder &b, Location loc, Value v) {
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
   auto toBuffer = bufferization::ToBufferOp::create(b, loc, memrefType, v);
   toBuffer.setReadOnly(true);
-  Value base =
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, toBuffer);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, toBuffer);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), base);
   return LLVM::IntToPtrOp::create(
       b, loc, LLVM::LLVMPointerType::get(b.getContext()), asInt);
@@ -231,9 +229,9 @@ func::FuncOp FuseConvUKernelsPass::getDeclaration(TypeRange argTypes) {
   if (auto decl = module.lookupSymbol<func::FuncOp>(kFusedConvKernel))
     return decl;
   OpBuilder b(module.getBodyRegion());
-  auto decl = func::FuncOp::create(
-      b, module.getLoc(), kFusedConvKernel,
-      FunctionType::get(&getContext(), argTypes, {}));
+  auto decl =
+      func::FuncOp::create(b, module.getLoc(), kFusedConvKernel,
+                           FunctionType::get(&getContext(), argTypes, {}));
   decl.setPrivate();
   return decl;
 }
@@ -245,11 +243,12 @@ void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
   // The zero padding of the spatial dimensions.
   int64_t padTop = 0, padLeft = 0;
   if (auto pad = x.getDefiningOp<tensor::PadOp>()) {
-    std::optional<float> value = getConstantFloat(pad.getConstantPaddingValue());
+    std::optional<float> value =
+        getConstantFloat(pad.getConstantPaddingValue());
     SmallVector<int64_t> low = llvm::to_vector(pad.getStaticLow());
     SmallVector<int64_t> high = llvm::to_vector(pad.getStaticHigh());
-    bool ok = value && *value == 0.0f && !pad.getNofold() &&
-              low[0] == 0 && low[1] == 0 && high[0] == 0 && high[1] == 0;
+    bool ok = value && *value == 0.0f && !pad.getNofold() && low[0] == 0 &&
+              low[1] == 0 && high[0] == 0 && high[1] == 0;
     for (int64_t v : llvm::concat<int64_t>(low, high))
       ok = ok && !ShapedType::isDynamic(v) && v >= 0;
     if (ok) {

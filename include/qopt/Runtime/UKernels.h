@@ -207,10 +207,10 @@ void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
 void qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W,
                              int64_t F, int64_t KH, int64_t KW, int64_t OH,
                              int64_t OW, int64_t SH, int64_t SW, int64_t DH,
-                             int64_t DW, int64_t PT, int64_t PL,
-                             int64_t groups, const float *X, const float *Wt,
-                             const float *bias, int32_t act, float alpha,
-                             float beta, float *Y, int32_t flags);
+                             int64_t DW, int64_t PT, int64_t PL, int64_t groups,
+                             const float *X, const float *Wt, const float *bias,
+                             int32_t act, float alpha, float beta, float *Y,
+                             int32_t flags);
 
 //===----------------------------------------------------------------------===//
 // W8A8: int8 activations x int8 weights, int32 accumulation

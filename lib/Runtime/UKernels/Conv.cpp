@@ -135,22 +135,8 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
     if (p.pointwise && p.P == 1) {
       // A 1x1 convolution of a 1x1 image (squeeze-excite): a matrix-vector
       // product, not worth packing the weights for.
-      for (int64_t f = 0; f < nf; ++f) {
-        const float *wf = w + f * p.K;
-        // Eight partial sums: a vectorizable reduction without reassociation
-        // flags.
-        float part[8] = {};
-        int64_t k = 0;
-        for (; k + 8 <= p.K; k += 8)
-          for (int j = 0; j < 8; ++j)
-            part[j] += wf[k + j] * x[k + j];
-        float sum = 0.0f;
-        for (; k < p.K; ++k)
-          sum += wf[k] * x[k];
-        for (float v : part)
-          sum += v;
-        y[f] = (p.flags & QRT_UK_ACCUMULATE) ? y[f] + sum : sum;
-      }
+      getConvArch().dotRows(w, x, p.K, nf, y,
+                            (p.flags & QRT_UK_ACCUMULATE) != 0);
     } else if (p.pointwise) {
       qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, x + p0, a.H * a.W, 1, y, p.P, 1,
                    p.flags);
@@ -226,15 +212,16 @@ void depthwiseLanesTask(void *ctx, int64_t begin, int64_t end) {
 } // namespace
 
 ConvArch qrt::uk::getConvArchScalar() {
-  return {"scalar", depthwisePlane, convEpilogue, depthwiseLanes};
+  return {"scalar", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
 }
 
-extern "C" void qrt_uk_conv2d_f32_fused(
-    int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, int64_t KH,
-    int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH,
-    int64_t DW, int64_t PT, int64_t PL, int64_t groups, const float *X,
-    const float *Wt, const float *bias, int32_t act, float alpha, float beta,
-    float *Y, int32_t flags) {
+extern "C" void
+qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
+                        int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                        int64_t SH, int64_t SW, int64_t DH, int64_t DW,
+                        int64_t PT, int64_t PL, int64_t groups, const float *X,
+                        const float *Wt, const float *bias, int32_t act,
+                        float alpha, float beta, float *Y, int32_t flags) {
   if (N <= 0 || C <= 0 || F <= 0 || H <= 0 || W <= 0 || OH <= 0 || OW <= 0 ||
       KH <= 0 || KW <= 0 || SH <= 0 || SW <= 0 || DH <= 0 || DW <= 0 ||
       PT < 0 || PL < 0 || groups <= 0 || C % groups != 0 || F % groups != 0 ||

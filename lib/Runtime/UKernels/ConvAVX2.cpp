@@ -20,7 +20,8 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane, convEpilogue,
-                                              depthwiseLanes}; }
+ConvArch qrt::uk::getConvArchAVX2() {
+  return {"avx2", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
+}
 
 #pragma clang attribute pop

@@ -22,7 +22,8 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX512() { return {"avx512", depthwisePlane, convEpilogue,
-                                              depthwiseLanes}; }
+ConvArch qrt::uk::getConvArchAVX512() {
+  return {"avx512", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
+}
 
 #pragma clang attribute pop

@@ -327,9 +327,8 @@ struct ConvEpilogue {
 };
 
 /// Applies `e` to y[r*ldy + i] for r < rows, i < n, with bias[f0 + r].
-using ConvEpilogueFn = void (*)(const ConvEpilogue &e, int64_t f0,
-                                int64_t rows, float *y, int64_t ldy,
-                                int64_t n);
+using ConvEpilogueFn = void (*)(const ConvEpilogue &e, int64_t f0, int64_t rows,
+                                float *y, int64_t ldy, int64_t n);
 
 /// Channels of one depthwise block of the channel-interleaved path.
 constexpr int64_t kDwLanes = 16;
@@ -359,15 +358,21 @@ inline int64_t depthwiseLanesWidth(const ConvPlaneArgs &a, int64_t PL) {
 inline int64_t depthwiseLanesScratchSize(const ConvPlaneArgs &a, int64_t PL,
                                          int64_t rows) {
   int64_t inRows = (rows - 1) * a.SH + (a.KH - 1) * a.DH + 1;
-  return kDwLanes * (a.KH * a.KW + inRows * depthwiseLanesWidth(a, PL) +
-                     rows * a.OW);
+  return kDwLanes *
+         (a.KH * a.KW + inRows * depthwiseLanesWidth(a, PL) + rows * a.OW);
 }
+
+/// y[f] = sum_k w[f*K + k] * x[k] (+ y[f] when accumulating) for f < nf:
+/// a convolution of a 1x1 plane (squeeze-excite), too small to pack.
+using ConvDotRowsFn = void (*)(const float *w, const float *x, int64_t K,
+                               int64_t nf, float *y, bool accumulate);
 
 struct ConvArch {
   const char *name;
   DepthwisePlaneFn depthwisePlane;
   ConvEpilogueFn epilogue;
   DepthwiseLanesFn depthwiseLanes;
+  ConvDotRowsFn dotRows;
 };
 
 ConvArch getConvArchScalar();
