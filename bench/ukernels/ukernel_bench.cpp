@@ -615,20 +615,37 @@ void checkConvFused(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t H,
           want[o] = referenceActivation(act, sum, alpha, beta);
           bound[o] = b;
         }
-  qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, PT, PL,
-                          groups, X.data(), Wt.data(),
-                          withBias ? bias.data() : nullptr, act, alpha, beta,
-                          Y.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
+  // The filter packed as UKernels.h describes (used by AVX-512).
+  int64_t K = Cg * KH * KW;
+  int64_t Fgp = (Fg + QRT_UK_CONV_PACK_MR - 1) / QRT_UK_CONV_PACK_MR *
+                QRT_UK_CONV_PACK_MR;
+  std::vector<float> Wp(groups * Fgp * K, 0.0f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t f = 0; f < Fg; ++f)
+      for (int64_t k = 0; k < K; ++k)
+        Wp[(g * Fgp + f / QRT_UK_CONV_PACK_MR * QRT_UK_CONV_PACK_MR) * K +
+           k * QRT_UK_CONV_PACK_MR + f % QRT_UK_CONV_PACK_MR] =
+            Wt[(g * Fg + f) * K + k];
   char shape[240];
-  std::snprintf(shape, sizeof(shape),
-                "N%lld C%lld F%lld g%lld in %lldx%lld k %lldx%lld s %lldx%lld "
-                "d %lldx%lld pads %lld %lld %lld %lld bias %d act %d acc %d",
-                (long long)N, (long long)C, (long long)F, (long long)groups,
-                (long long)H, (long long)W, (long long)KH, (long long)KW,
-                (long long)SH, (long long)SW, (long long)DH, (long long)DW,
-                (long long)PT, (long long)PL, (long long)PB, (long long)PR,
-                int(withBias), act, int(accumulate));
-  compare("conv2d_fused", shape, Y.data(), want.data(), bound.data(), Y.size());
+  for (bool packed : {false, true}) {
+    std::vector<float> Yc = Y;
+    qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, PT,
+                            PL, groups, X.data(), Wt.data(),
+                            packed ? Wp.data() : nullptr,
+                            withBias ? bias.data() : nullptr, act, alpha, beta,
+                            Yc.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
+    std::snprintf(
+        shape, sizeof(shape),
+        "N%lld C%lld F%lld g%lld in %lldx%lld k %lldx%lld s %lldx%lld "
+        "d %lldx%lld pads %lld %lld %lld %lld bias %d act %d acc %d packed %d",
+        (long long)N, (long long)C, (long long)F, (long long)groups,
+        (long long)H, (long long)W, (long long)KH, (long long)KW, (long long)SH,
+        (long long)SW, (long long)DH, (long long)DW, (long long)PT,
+        (long long)PL, (long long)PB, (long long)PR, int(withBias), act,
+        int(accumulate), int(packed));
+    compare("conv2d_fused", shape, Yc.data(), want.data(), bound.data(),
+            Yc.size());
+  }
 }
 
 /// Padded convolutions of every kind (depthwise at every width class and
@@ -656,7 +673,12 @@ void checkConvsFused() {
       // Grouped, asymmetric padding, non-square kernel.
       checkConvFused(1, 8, 12, 2, 10, 7, 3, 5, 1, 2, 1, 1, 0, 2, 1, 1, bias,
                      act, false);
-      // Pointwise (input read in place), squeeze-excite 1x1 planes.
+      // Pointwise (input read in place), squeeze-excite 1x1 planes; a late
+      // layer (7x7, hundreds of filters: split into filter blocks).
+      checkConvFused(1, 96, 300, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
+                     act, false);
+      checkConvFused(1, 12, 90, 3, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, bias,
+                     act, act == QRT_UK_ACT_NONE);
       checkConvFused(1, 24, 40, 1, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
                      act, false);
       checkConvFused(2, 96, 24, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,

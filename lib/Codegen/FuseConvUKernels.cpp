@@ -21,6 +21,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -192,6 +195,56 @@ std::optional<Activation> matchActivation(linalg::GenericOp op, Value input) {
   return act;
 }
 
+/// The f32 values of a constant tensor, if `v` is one.
+std::optional<SmallVector<float>> getConstantData(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (!dense.getElementType().isF32())
+      return std::nullopt;
+    auto values = dense.getValues<float>();
+    return SmallVector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || int64_t(data->size()) != resource.getNumElements())
+      return std::nullopt;
+    return SmallVector<float>(data->begin(), data->end());
+  }
+  return std::nullopt;
+}
+
+/// The filter `w` ([F, Cg, k...], constant) packed in the layout
+/// qrt_uk_conv2d_f32_fused reads (UKernels.h: QRT_UK_CONV_PACK_MR-row
+/// panels per group, full depth), as a new constant; null if `w` is not a
+/// constant.
+Value packFilter(OpBuilder &b, Location loc, Value w, int64_t groups) {
+  std::optional<SmallVector<float>> data = getConstantData(w);
+  if (!data)
+    return {};
+  auto type = cast<RankedTensorType>(w.getType());
+  constexpr int64_t mr = QRT_UK_CONV_PACK_MR;
+  int64_t f = type.getDimSize(0), fg = f / groups;
+  int64_t k = type.getNumElements() / f;
+  int64_t fgp = llvm::divideCeil(fg, mr) * mr;
+  SmallVector<float> packed(groups * fgp * k, 0.0f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t row = 0; row < fg; ++row)
+      for (int64_t col = 0; col < k; ++col)
+        packed[(g * fgp + row / mr * mr) * k + col * mr + row % mr] =
+            (*data)[(g * fg + row) * k + col];
+  auto packedType =
+      RankedTensorType::get({int64_t(packed.size())}, b.getF32Type());
+  auto attr = DenseResourceElementsAttr::get(
+      packedType, "conv_filter_packed",
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                         packed.size() * sizeof(float)),
+          64));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
 /// The element pointer of a dense row-major view of tensor `v`.
 Value getReadPointer(OpBuilder &b, Location loc, Value v) {
   auto type = cast<RankedTensorType>(v.getType());
@@ -287,6 +340,24 @@ void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
   };
   Value y = op.getDpsInits()[0];
   Value one = constant(1);
+  auto nullPointer = [&]() -> Value {
+    return LLVM::ZeroOp::create(b, loc,
+                                LLVM::LLVMPointerType::get(&getContext()));
+  };
+  // A constant filter of a convolution that runs as a GEMM (not depthwise,
+  // more than one output pixel) is packed once, here.
+  auto yType = cast<RankedTensorType>(y.getType());
+  auto wType = cast<RankedTensorType>(w.getType());
+  int64_t pixels = 1;
+  for (int64_t d : yType.getShape().drop_front(2))
+    pixels = ShapedType::isDynamic(d) || pixels == ShapedType::kDynamic
+                 ? ShapedType::kDynamic
+                 : pixels * d;
+  bool depthwise =
+      wType.getDimSize(1) == 1 && wType.getDimSize(0) == conv.groups;
+  Value packed;
+  if (!depthwise && pixels != 1)
+    packed = packFilter(b, loc, w, conv.groups);
   SmallVector<Value> args = {
       size(x, 0),
       size(x, 1),
@@ -306,9 +377,8 @@ void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
       constant(conv.groups),
       getReadPointer(b, loc, x),
       getReadPointer(b, loc, w),
-      bias ? getReadPointer(b, loc, bias)
-           : LLVM::ZeroOp::create(b, loc,
-                                  LLVM::LLVMPointerType::get(&getContext())),
+      packed ? getReadPointer(b, loc, packed) : nullPointer(),
+      bias ? getReadPointer(b, loc, bias) : nullPointer(),
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), act.kind),
       arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                      APFloat(act.alpha)),

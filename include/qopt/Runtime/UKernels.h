@@ -191,6 +191,11 @@ void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
 #define QRT_UK_ACT_HARDSWISH 3   ///< v * min(max(v * alpha + beta, 0), 1)
 #define QRT_UK_ACT_CLIP 4        ///< min(max(v, alpha), beta)
 
+/// Output channels per panel of a convolution filter packed ahead of time
+/// for qrt_uk_conv2d_f32_fused (the micro-tile height of the AVX-512 sgemm,
+/// which reads such panels in place).
+#define QRT_UK_CONV_PACK_MR 14
+
 /// qrt_uk_conv2d_f32 with zero padding, a bias and an activation folded in,
 /// so that neither a padded copy of X nor a pass over Y for the epilogue is
 /// needed:
@@ -204,13 +209,21 @@ void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
 /// while it is still in cache. A call whose sizes do not fit together (C or
 /// F not a multiple of groups, a size or step below 1, a padding below 0, an
 /// unknown activation) returns without writing Y.
+///
+/// `Wp` is NULL or the filter packed ahead of time (by the compiler):
+/// Wp[(g*Fgp + (f/14)*14)*K + k*14 + f%14] = Wt[g*Fg + f, k] for f < Fg,
+/// zero for Fg <= f < Fgp, with Fg = F/groups, Fgp = ceil(Fg/14)*14,
+/// K = Cg*KH*KW and k the flattened (c, kh, kw). The implementation whose
+/// micro-tile has QRT_UK_CONV_PACK_MR rows (AVX-512) then reads it in place
+/// instead of repacking Wt on every call; the others, depthwise
+/// convolutions and 1x1 output planes ignore it.
 void qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W,
                              int64_t F, int64_t KH, int64_t KW, int64_t OH,
                              int64_t OW, int64_t SH, int64_t SW, int64_t DH,
                              int64_t DW, int64_t PT, int64_t PL, int64_t groups,
-                             const float *X, const float *Wt, const float *bias,
-                             int32_t act, float alpha, float beta, float *Y,
-                             int32_t flags);
+                             const float *X, const float *Wt, const float *Wp,
+                             const float *bias, int32_t act, float alpha,
+                             float beta, float *Y, int32_t flags);
 
 //===----------------------------------------------------------------------===//
 // W8A8: int8 activations x int8 weights, int32 accumulation

@@ -63,6 +63,10 @@ struct ConvParams {
   int64_t colBlock, colBlocks, rowBlock, rowBlocks;
   ConvPlaneArgs plane;
   const float *X, *Wt;
+  /// The filter packed as QRT_UK_CONV_PACK_MR-row panels, when this ISA
+  /// reads that layout, else null.
+  const float *Wp;
+  int64_t Fgp;
   float *Y;
   int32_t flags;
   bool pointwise;
@@ -137,13 +141,20 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
       // product, not worth packing the weights for.
       getConvArch().dotRows(w, x, p.K, nf, y,
                             (p.flags & QRT_UK_ACCUMULATE) != 0);
-    } else if (p.pointwise) {
-      qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, x + p0, a.H * a.W, 1, y, p.P, 1,
-                   p.flags);
     } else {
-      float *col = tlColumns.get(p.K * np);
-      im2col(p, x, p0, np, col);
-      qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, col, np, 1, y, p.P, 1, p.flags);
+      const float *b = x + p0;
+      int64_t ldb = a.H * a.W;
+      if (!p.pointwise) {
+        float *col = tlColumns.get(p.K * np);
+        im2col(p, x, p0, np, col);
+        b = col;
+        ldb = np;
+      }
+      if (p.Wp)
+        sgemmPackedA(nf, np, p.K, p.Wp + (g * p.Fgp + f0) * p.K, b, ldb, y, p.P,
+                     (p.flags & QRT_UK_ACCUMULATE) != 0);
+      else
+        qrt_uk_sgemm(nf, np, p.K, w, p.K, 1, b, ldb, 1, y, p.P, 1, p.flags);
     }
     if (p.hasEpilogue)
       getConvArch().epilogue(p.epilogue, g * p.Fg + f0, nf, y, p.P, np);
@@ -215,13 +226,12 @@ ConvArch qrt::uk::getConvArchScalar() {
   return {"scalar", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
 }
 
-extern "C" void
-qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
-                        int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                        int64_t SH, int64_t SW, int64_t DH, int64_t DW,
-                        int64_t PT, int64_t PL, int64_t groups, const float *X,
-                        const float *Wt, const float *bias, int32_t act,
-                        float alpha, float beta, float *Y, int32_t flags) {
+extern "C" void qrt_uk_conv2d_f32_fused(
+    int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, int64_t KH,
+    int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH,
+    int64_t DW, int64_t PT, int64_t PL, int64_t groups, const float *X,
+    const float *Wt, const float *Wp, const float *bias, int32_t act,
+    float alpha, float beta, float *Y, int32_t flags) {
   if (N <= 0 || C <= 0 || F <= 0 || H <= 0 || W <= 0 || OH <= 0 || OW <= 0 ||
       KH <= 0 || KW <= 0 || SH <= 0 || SW <= 0 || DH <= 0 || DW <= 0 ||
       PT < 0 || PL < 0 || groups <= 0 || C % groups != 0 || F % groups != 0 ||
@@ -277,6 +287,13 @@ qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
 
   p.pointwise = KH == 1 && KW == 1 && SH == 1 && SW == 1 && !p.padded &&
                 OH == H && OW == W;
+  if (Wp && p.P > 1 && getSgemmArch().mr == QRT_UK_CONV_PACK_MR) {
+    p.Wp = Wp;
+    p.Fgp = (p.Fg + QRT_UK_CONV_PACK_MR - 1) / QRT_UK_CONV_PACK_MR *
+            QRT_UK_CONV_PACK_MR;
+  }
+  // Blocks of filters start at a panel of the packed filter.
+  int64_t rowAlign = p.Wp ? QRT_UK_CONV_PACK_MR : 16;
   // Column blocks: a multiple of the sgemm's 16-column panels that keeps
   // the im2col block in L2, at least 32 columns.
   int64_t block = std::max<int64_t>(32, (kColumnBudget / p.K) / 16 * 16);
@@ -289,7 +306,8 @@ qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
   int64_t tasks = N * groups * p.colBlocks;
   if (tasks < 4 * threads && p.Fg >= 64) {
     int64_t want = (4 * threads + tasks - 1) / tasks;
-    p.rowBlock = std::max<int64_t>(32, (p.Fg / want + 15) / 16 * 16);
+    p.rowBlock = std::max<int64_t>(2 * rowAlign, (p.Fg / want + rowAlign - 1) /
+                                                     rowAlign * rowAlign);
   }
   p.rowBlocks = (p.Fg + p.rowBlock - 1) / p.rowBlock;
   tasks *= p.rowBlocks;
@@ -310,6 +328,6 @@ extern "C" void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W,
       (OW - 1) * SW + (KW - 1) * DW >= W)
     return;
   qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, 0, 0,
-                          groups, X, Wt, nullptr, QRT_UK_ACT_NONE, 0.0f, 0.0f,
-                          Y, flags);
+                          groups, X, Wt, nullptr, nullptr, QRT_UK_ACT_NONE,
+                          0.0f, 0.0f, Y, flags);
 }

@@ -62,6 +62,14 @@ const SgemmArch &getSgemmArch();
 void packAPanels(const float *A, int64_t ldaM, int64_t ldaK, int64_t i0,
                  int64_t mc, int64_t k0, int64_t kc, int mr, float *ap);
 
+/// C[m*ldcM + n] (+)= sum_k A(m, k) * B[k*ldbK + n] for m < M, n < N on the
+/// calling thread, with A packed ahead of time as full-depth micro-panels of
+/// the ISA's mr rows: A(m, k) = ap[(m/mr)*mr*K + k*mr + m%mr] (rows past M
+/// of the last panel are read but not stored).
+void sgemmPackedA(int64_t M, int64_t N, int64_t K, const float *ap,
+                  const float *B, int64_t ldbK, float *C, int64_t ldcM,
+                  bool accumulate);
+
 /// A grow-only, 64-byte aligned scratch buffer. Kernels keep one per thread
 /// and purpose (thread_local), so that steady-state calls allocate nothing.
 /// Only for the baseline-ISA drivers (see the note on inline code above).
