@@ -2,8 +2,9 @@
 
 // A depthwise 3x3 stride-2 convolution on a zero-padded input, its bias and
 // a ReLU: one call on the unpadded input with pads 1 (top) and 1 (left),
-// the bias pointer and activation 1 (QRT_UK_ACT_RELU).
-// CHECK: func.func private @qrt_uk_conv2d_f32_fused(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32, f32, f32, !llvm.ptr, i32)
+// no packed filter (depthwise), the bias pointer and activation 1
+// (QRT_UK_ACT_RELU).
+// CHECK: func.func private @qrt_uk_conv2d_f32_fused(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32, f32, f32, !llvm.ptr, i32)
 // CHECK-LABEL: func.func @pad_bias_relu
 // CHECK-SAME: (%[[X:.*]]: tensor<1x16x16x16xf32>, %[[W:.*]]: tensor<16x1x3x3xf32>, %[[B:.*]]: tensor<16xf32>)
 // CHECK-NOT: tensor.pad
@@ -15,11 +16,12 @@
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : i64
 // CHECK-DAG: %[[RELU:.*]] = arith.constant 1 : i32
 // CHECK-DAG: %[[OVERWRITE:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[NULLW:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK-DAG: %[[F0:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<1x16x16x16xf32> to memref<1x16x16x16xf32>
 // CHECK-DAG: %[[BB:.*]] = bufferization.to_buffer %[[B]] read_only
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x16x8x8xf32>
-// CHECK: call @qrt_uk_conv2d_f32_fused(%[[C1]], %[[C16]], %[[C16]], %[[C16]], %[[C16]], %[[C3]], %[[C3]], %[[C8]], %[[C8]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C1]], %[[C16]], %{{.*}}, %{{.*}}, %{{.*}}, %[[RELU]], %[[F0]], %[[F0]], %{{.*}}, %[[OVERWRITE]])
+// CHECK: call @qrt_uk_conv2d_f32_fused(%[[C1]], %[[C16]], %[[C16]], %[[C16]], %[[C16]], %[[C3]], %[[C3]], %[[C8]], %[[C8]], %[[C2]], %[[C2]], %[[C1]], %[[C1]], %[[C1]], %[[C1]], %[[C16]], %{{.*}}, %{{.*}}, %[[NULLW]], %{{.*}}, %[[RELU]], %[[F0]], %[[F0]], %{{.*}}, %[[OVERWRITE]])
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: return %[[R]]
 #x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 * 2 + d5, d3 * 2 + d6)>
@@ -64,7 +66,7 @@ func.func @pad_bias_relu(%x: tensor<1x16x16x16xf32>, %w: tensor<16x1x3x3xf32>, %
 // CHECK-DAG: %[[ALPHA:.*]] = arith.constant 0.166666672 : f32
 // CHECK-DAG: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : i64
-// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){13}()}}%[[C0]], %[[C0]], {{(%[^,]*, ){4}()}}%[[HSWISH]], %[[ALPHA]], %[[BETA]],
+// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){13}()}}%[[C0]], %[[C0]], {{(%[^,]*, ){5}()}}%[[HSWISH]], %[[ALPHA]], %[[BETA]],
 #x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
 #w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
 #y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
@@ -103,7 +105,8 @@ func.func @pointwise_hardswish(%x: tensor<1x8x7x7xf32>, %w: tensor<24x8x1x1xf32>
 // -----
 
 // HardSigmoid and Clip (Clip-6's constant bounds) after bias-free 1-D
-// convolutions: activations 2 and 4, no bias (a null pointer).
+// convolutions: activations 2 and 4, no bias and no packed filter (null
+// pointers: the filter is an argument).
 // CHECK-LABEL: func.func @hardsigmoid_clip_1d
 // CHECK-DAG: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
 // CHECK-DAG: %[[HSIG:.*]] = arith.constant 2 : i32
@@ -112,8 +115,8 @@ func.func @pointwise_hardswish(%x: tensor<1x8x7x7xf32>, %w: tensor<24x8x1x1xf32>
 // CHECK-DAG: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK-DAG: %[[LO:.*]] = arith.constant -1.000000e+00 : f32
 // CHECK-DAG: %[[HI:.*]] = arith.constant 6.000000e+00 : f32
-// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){18}()}}%[[NULL]], %[[HSIG]], %[[ALPHA]], %[[BETA]],
-// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){18}()}}%[[NULL]], %[[CLIP]], %[[LO]], %[[HI]],
+// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){18}()}}%[[NULL]], %[[NULL]], %[[HSIG]], %[[ALPHA]], %[[BETA]],
+// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){18}()}}%[[NULL]], %[[NULL]], %[[CLIP]], %[[LO]], %[[HI]],
 // CHECK-NOT: linalg.generic
 #x = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3, d2 + d4)>
 #w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d4)>
@@ -170,7 +173,7 @@ func.func @hardsigmoid_clip_1d(%x: tensor<1x4x10xf32>, %w: tensor<6x4x3xf32>) ->
 // CHECK-DAG: %[[NONE:.*]] = arith.constant 0 : i32
 // CHECK: %[[XP:.*]] = tensor.pad
 // CHECK: bufferization.to_buffer %[[XP]] read_only
-// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){13}()}}%[[C0]], %[[C0]], {{(%[^,]*, ){3}()}}%[[NULL]], %[[NONE]],
+// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){13}()}}%[[C0]], %[[C0]], {{(%[^,]*, ){3}()}}%[[NULL]], %[[NULL]], %[[NONE]],
 // CHECK: %[[C:.*]] = bufferization.to_tensor
 // CHECK: %[[CB:.*]] = linalg.generic {{.*}} outs(%[[C]] :
 // CHECK: arith.addf
@@ -227,4 +230,33 @@ func.func @accumulating(%x: tensor<1x2x6x6xf32>, %w: tensor<4x2x3x3xf32>, %init:
     linalg.yield %1 : f32
   } -> tensor<1x4x4x4xf32>
   return %c : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// A constant filter is packed at compile time for the kernel (UKernels.h:
+// 14-row panels, full depth, zero rows past F): F = 3 output channels of
+// K = 2 taps become k-major rows of 14, [1, 3, 5, 0 x 11] and
+// [2, 4, 6, 0 x 11], passed after the plain filter.
+// CHECK-LABEL: func.func @packed_filter
+// CHECK: %[[P:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<28xf32>
+// CHECK: %[[PB:.*]] = bufferization.to_buffer %[[P]] read_only
+// CHECK: %[[PI:.*]] = memref.extract_aligned_pointer_as_index %[[PB]]
+// CHECK: %[[PINT:.*]] = arith.index_cast %[[PI]]
+// CHECK: %[[PPTR:.*]] = llvm.inttoptr %[[PINT]]
+// CHECK: call @qrt_uk_conv2d_f32_fused({{(%[^,]*, ){18}()}}%[[PPTR]],
+// CHECK: [[BLOB]]: "0x400000000000803F000040400000A040{{(00000000){11}()}}00000040000080400000C040{{(00000000){11}()}}"
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @packed_filter(%x: tensor<1x2x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  %w = arith.constant dense<[[[[1.0]], [[2.0]]], [[[3.0]], [[4.0]]], [[[5.0]], [[6.0]]]]> : tensor<3x2x1x1xf32>
+  %e = tensor.empty() : tensor<1x3x4x4xf32>
+  %c = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) outs(%e : tensor<1x3x4x4xf32>) attrs = {qopt_conv_zero_init} {
+  ^bb0(%in: f32, %in_0: f32, %out: f32):
+    %0 = arith.mulf %in, %in_0 : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<1x3x4x4xf32>
+  return %c : tensor<1x3x4x4xf32>
 }
