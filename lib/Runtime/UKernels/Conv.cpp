@@ -106,6 +106,11 @@ void im2col(const ConvParams &p, const float *x, int64_t p0, int64_t np,
             if (a.SW == 1) {
               if (e > b)
                 std::memcpy(d + b, src + b, (e - b) * sizeof(float));
+            } else if (a.SW == 2) {
+              // A constant stride, which the compiler turns into vector
+              // shuffles (the stem convolution of a CNN).
+              for (int64_t o = b; o < e; ++o)
+                d[o] = src[2 * o];
             } else {
               for (int64_t o = b; o < e; ++o)
                 d[o] = src[o * a.SW];
