@@ -316,6 +316,17 @@ extern "C" void qrt_uk_conv2d_f32_fused(
   }
   p.rowBlocks = (p.Fg + p.rowBlock - 1) / p.rowBlock;
   tasks *= p.rowBlocks;
+  // Still fewer tasks than threads (the 28x28 and 14x14 stages of a CNN:
+  // one column block, fewer than 64 filters): split the columns too, in
+  // whole 16-column panels, so that no thread idles through the layer.
+  if (threads > 1 && tasks < 2 * threads && p.P >= 32) {
+    int64_t want = (2 * threads + tasks - 1) / tasks;
+    int64_t block = (p.colBlock + want - 1) / want;
+    p.colBlock = std::max<int64_t>(16, (block + 15) / 16 * 16);
+    tasks /= p.colBlocks;
+    p.colBlocks = (p.P + p.colBlock - 1) / p.colBlock;
+    tasks *= p.colBlocks;
+  }
   if (serial)
     gemmTask(&p, 0, tasks);
   else
