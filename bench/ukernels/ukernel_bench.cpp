@@ -557,6 +557,149 @@ void checkConv(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t OH,
   compare("conv2d", shape, Y.data(), want.data(), bound.data(), Y.size());
 }
 
+/// The activation of qrt_uk_conv2d_f32_fused in double precision.
+double referenceActivation(int act, double v, double alpha, double beta) {
+  switch (act) {
+  case QRT_UK_ACT_RELU:
+    return std::max(v, 0.0);
+  case QRT_UK_ACT_HARDSIGMOID:
+    return std::min(std::max(v * alpha + beta, 0.0), 1.0);
+  case QRT_UK_ACT_HARDSWISH:
+    return v * std::min(std::max(v * alpha + beta, 0.0), 1.0);
+  case QRT_UK_ACT_CLIP:
+    return std::min(std::max(v, alpha), beta);
+  default:
+    return v;
+  }
+}
+
+/// qrt_uk_conv2d_f32_fused against a direct double-precision loop that
+/// reads zero outside the input: padding PT/PL above and left, PB/PR below
+/// and right (the output size follows from them), optional bias,
+/// activation `act`. The bound of an element is that of its sum (the
+/// activations do not increase errors).
+void checkConvFused(int64_t N, int64_t C, int64_t F, int64_t groups, int64_t H,
+                    int64_t W, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
+                    int64_t DH, int64_t DW, int64_t PT, int64_t PL, int64_t PB,
+                    int64_t PR, bool withBias, int act, bool accumulate) {
+  int64_t OH = (H + PT + PB - (KH - 1) * DH - 1) / SH + 1;
+  int64_t OW = (W + PL + PR - (KW - 1) * DW - 1) / SW + 1;
+  if (H + PT + PB < (KH - 1) * DH + 1 || W + PL + PR < (KW - 1) * DW + 1)
+    return; // No window fits.
+  int64_t Cg = C / groups, Fg = F / groups;
+  std::vector<float> X = randomFloats(N * C * H * W),
+                     Wt = randomFloats(F * Cg * KH * KW),
+                     Y = randomFloats(N * F * OH * OW), bias = randomFloats(F);
+  float alpha = act == QRT_UK_ACT_CLIP ? -0.5f : 1.0f / 6.0f;
+  float beta = 0.5f;
+  std::vector<double> want(Y.size()), bound(Y.size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          size_t o = ((n * F + f) * OH + oh) * OW + ow;
+          double sum = (accumulate ? Y[o] : 0.0) + (withBias ? bias[f] : 0.0);
+          double b = std::fabs(sum);
+          for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t kh = 0; kh < KH; ++kh)
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t ih = oh * SH + kh * DH - PT,
+                        iw = ow * SW + kw * DW - PL;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+                  continue;
+                double x = X[((n * C + f / Fg * Cg + c) * H + ih) * W + iw];
+                double w = Wt[((f * Cg + c) * KH + kh) * KW + kw];
+                sum += x * w;
+                b += std::fabs(x * w);
+              }
+          want[o] = referenceActivation(act, sum, alpha, beta);
+          bound[o] = b;
+        }
+  // The filter packed as UKernels.h describes (used by AVX-512).
+  int64_t K = Cg * KH * KW;
+  int64_t Fgp = (Fg + QRT_UK_CONV_PACK_MR - 1) / QRT_UK_CONV_PACK_MR *
+                QRT_UK_CONV_PACK_MR;
+  std::vector<float> Wp(groups * Fgp * K, 0.0f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t f = 0; f < Fg; ++f)
+      for (int64_t k = 0; k < K; ++k)
+        Wp[(g * Fgp + f / QRT_UK_CONV_PACK_MR * QRT_UK_CONV_PACK_MR) * K +
+           k * QRT_UK_CONV_PACK_MR + f % QRT_UK_CONV_PACK_MR] =
+            Wt[(g * Fg + f) * K + k];
+  char shape[240];
+  for (bool packed : {false, true}) {
+    std::vector<float> Yc = Y;
+    qrt_uk_conv2d_f32_fused(N, C, H, W, F, KH, KW, OH, OW, SH, SW, DH, DW, PT,
+                            PL, groups, X.data(), Wt.data(),
+                            packed ? Wp.data() : nullptr,
+                            withBias ? bias.data() : nullptr, act, alpha, beta,
+                            Yc.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
+    std::snprintf(
+        shape, sizeof(shape),
+        "N%lld C%lld F%lld g%lld in %lldx%lld k %lldx%lld s %lldx%lld "
+        "d %lldx%lld pads %lld %lld %lld %lld bias %d act %d acc %d packed %d",
+        (long long)N, (long long)C, (long long)F, (long long)groups,
+        (long long)H, (long long)W, (long long)KH, (long long)KW, (long long)SH,
+        (long long)SW, (long long)DH, (long long)DW, (long long)PT,
+        (long long)PL, (long long)PB, (long long)PR, int(withBias), act,
+        int(accumulate), int(packed));
+    compare("conv2d_fused", shape, Yc.data(), want.data(), bound.data(),
+            Yc.size());
+  }
+}
+
+/// Padded convolutions of every kind (depthwise at every width class and
+/// stride, regular, grouped, pointwise, the squeeze-excite 1x1 on a 1x1
+/// image, 1-D) with bias and each activation.
+void checkConvsFused() {
+  const int acts[] = {QRT_UK_ACT_NONE, QRT_UK_ACT_RELU, QRT_UK_ACT_HARDSIGMOID,
+                      QRT_UK_ACT_HARDSWISH, QRT_UK_ACT_CLIP};
+  for (int64_t Wd : {1, 2, 5, 7, 14, 15, 16, 17, 28, 33, 56, 70})
+    for (int64_t K : {1, 3, 5})
+      for (int64_t S : {1, 2}) {
+        int64_t P = randomInt(0, K / 2 + 1);
+        checkConvFused(randomInt(1, 2), 4, 4, 4, randomInt(1, 9), Wd, K, K, S,
+                       S, 1, 1, P, P, randomInt(0, K / 2), randomInt(0, K / 2),
+                       randomInt(0, 1), acts[randomInt(0, 4)],
+                       randomInt(0, 3) == 0);
+      }
+  for (int act : acts)
+    for (bool bias : {false, true}) {
+      // Regular 3x3 with padding, stride 2 (the stem), dilated.
+      checkConvFused(1, 3, 16, 1, 17, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, bias,
+                     act, false);
+      checkConvFused(2, 8, 12, 1, 9, 11, 3, 3, 1, 1, 2, 2, 2, 1, 0, 3, bias,
+                     act, act == QRT_UK_ACT_NONE);
+      // Grouped, asymmetric padding, non-square kernel.
+      checkConvFused(1, 8, 12, 2, 10, 7, 3, 5, 1, 2, 1, 1, 0, 2, 1, 1, bias,
+                     act, false);
+      // Pointwise (input read in place), squeeze-excite 1x1 planes; a late
+      // layer (7x7, hundreds of filters: split into filter blocks).
+      checkConvFused(1, 96, 300, 1, 7, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
+                     act, false);
+      checkConvFused(1, 12, 90, 3, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, bias,
+                     act, act == QRT_UK_ACT_NONE);
+      checkConvFused(1, 24, 40, 1, 14, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
+                     act, false);
+      checkConvFused(2, 96, 24, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, bias,
+                     act, false);
+      // Depthwise on the channel-interleaved path (at most 8 output
+      // columns, or 16 with a stride): a full and a partial block of
+      // channels, dilation, accumulation.
+      checkConvFused(2, 20, 20, 20, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, bias,
+                     act, act == QRT_UK_ACT_NONE);
+      checkConvFused(1, 17, 17, 17, 15, 15, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, bias,
+                     act, false);
+      checkConvFused(1, 16, 16, 16, 31, 29, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, bias,
+                     act, false);
+      // Depthwise 5x5 stride 2 with padding 2, 1-D (H = 1).
+      checkConvFused(1, 32, 32, 32, 14, 14, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, bias,
+                     act, false);
+      checkConvFused(2, 6, 4, 1, 1, 33, 1, 3, 1, 2, 1, 1, 0, 1, 0, 0, bias, act,
+                     false);
+    }
+}
+
 /// Depthwise planes of every width class (vector blocks, tails, the narrow
 /// unit-stride path), strides 1-3, dilation, unread margins, accumulation;
 /// then regular, grouped and pointwise convolutions.
@@ -636,6 +779,7 @@ int runChecks() {
     checkSoftmaxSpecialRows();
     checkAttentionAll();
     checkConvs();
+    checkConvsFused();
   }
   if (numFailures) {
     std::printf("%d failures\n", numFailures);
@@ -856,6 +1000,32 @@ void benchDepthwise(double minTime) {
   }
 }
 
+/// The pointwise (1x1) layers of the same network: input and output
+/// channels, plane size.
+void benchPointwise(double minTime) {
+  std::printf("\npointwise conv2d GMAC/s (1 thread)\n");
+  struct Layer {
+    int64_t C, F, O;
+  } layers[] = {{16, 16, 56},  {16, 72, 56},  {72, 24, 28},  {24, 88, 28},
+                {88, 24, 28},  {24, 96, 28},  {96, 40, 14},  {40, 240, 14},
+                {240, 40, 14}, {48, 144, 14}, {144, 48, 14}, {96, 576, 7},
+                {576, 96, 7}};
+  qrt_set_num_threads(1);
+  for (const Layer &l : layers) {
+    std::vector<float> X = randomFloats(l.C * l.O * l.O),
+                       Wt = randomFloats(l.C * l.F), Y(l.F * l.O * l.O);
+    double t = timeIt(
+        [&] {
+          qrt_uk_conv2d_f32(1, l.C, l.O, l.O, l.F, 1, 1, l.O, l.O, 1, 1, 1, 1,
+                            1, X.data(), Wt.data(), Y.data(), 0);
+        },
+        minTime);
+    std::printf("C%-4lld F%-4lld %3lldx%-3lld %8.2f GMAC/s %8.1f us\n",
+                (long long)l.C, (long long)l.F, (long long)l.O, (long long)l.O,
+                double(l.C * l.F * l.O * l.O) / t * 1e-9, t * 1e6);
+  }
+}
+
 int main(int argc, char **argv) {
   bool check = false, quick = false;
   std::string only;
@@ -867,10 +1037,11 @@ int main(int argc, char **argv) {
     else if (!std::strncmp(argv[i], "--only=", 7))
       only = argv[i] + 7;
     else {
-      std::fprintf(stderr,
-                   "usage: %s [--check | [--quick] "
-                   "[--only=sgemm|decode|prefill|attention|depthwise]]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--check | [--quick] "
+          "[--only=sgemm|decode|prefill|attention|depthwise|pointwise]]\n",
+          argv[0]);
       return 2;
     }
   }
@@ -887,5 +1058,7 @@ int main(int argc, char **argv) {
     benchAttention(minTime);
   if (only.empty() || only == "depthwise")
     benchDepthwise(minTime);
+  if (only.empty() || only == "pointwise")
+    benchPointwise(minTime);
   return 0;
 }

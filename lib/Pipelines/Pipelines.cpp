@@ -116,6 +116,8 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
     if (options.fuseAttention)
       pm.addPass(createFuseAttention());
     pm.addNestedPass<func::FuncOp>(createPrepareConvUKernels());
+    // Before fusion merges the bias and activation into other ops.
+    pm.addPass(createFuseConvUKernels());
   }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());

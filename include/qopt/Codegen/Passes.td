@@ -110,6 +110,52 @@ def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def FuseConvUKernels : Pass<"qopt-fuse-conv-ukernels", "ModuleOp"> {
+  let summary = "Fuse a convolution's padding, bias and activation into one "
+                "runtime kernel call";
+  let description = [{
+    The importer spells Conv as a `tensor.pad` of the input, the convolution
+    generic, a generic adding the bias and the activation as another
+    generic: four passes over feature maps through memory (the pad a zero
+    fill plus a copy) around one kernel. This pass replaces each
+    convolution that `qopt-prepare-conv-ukernels` marked
+    `qopt_conv_zero_init` (on tensors, before elementwise fusion) by a call
+    to `qrt_uk_conv2d_f32_fused` with, when present:
+    - the unpadded input, when it is a `tensor.pad` of constant zero that
+      pads only the spatial dimensions (static amounts; the kernel reads 0
+      outside the input);
+    - the bias, when the convolution's only user adds a 1-D tensor along the
+      channel dimension to it;
+    - the activation, when the next op is the only user and is ReLU
+      (`maximumf(x, 0)`), Clip (`minimumf(maximumf(x, lo), hi)`),
+      HardSigmoid (`clamp(x * a + b, 0, 1)`) or HardSwish (`x * clamp(x * a
+      + b, 0, 1)`) with constant parameters, as the importer spells them.
+    The kernel applies bias and activation to each output block while it is
+    in cache. As `qopt-fuse-attention` does, the call takes read-only
+    `bufferization.to_buffer` views of its operands (identity layout, so
+    bufferization copies a strided one) and writes a fresh `memref.alloc`
+    imported with `to_tensor restrict writable`.
+
+    ```mlir
+    %xp = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] { yield %zero }
+    %c = linalg.generic {...} ins(%xp, %w) outs(%e) {qopt_conv_zero_init}
+    %b = linalg.generic {...} ins(%bias) outs(%c) { addf }
+    %y = linalg.generic {...} ins(%b) outs(%e2) { maximumf(%in, 0) }
+    // becomes
+    %out = memref.alloc() {alignment = 64 : i64} : memref<1x16x56x56xf32>
+    call @qrt_uk_conv2d_f32_fused(..., %pt, %pl, %groups, %xptr, %wptr,
+        %biasptr, %relu, %alpha, %beta, %outptr, %flags)
+    %y = bufferization.to_tensor %out restrict writable
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{

@@ -183,6 +183,48 @@ void qrt_uk_conv2d_f32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
                        int64_t groups, const float *X, const float *Wt,
                        float *Y, int32_t flags);
 
+/// Activations of qrt_uk_conv2d_f32_fused's epilogue, applied to
+/// v = convolution + bias (+ the old Y when accumulating):
+#define QRT_UK_ACT_NONE 0        ///< v
+#define QRT_UK_ACT_RELU 1        ///< max(v, 0)
+#define QRT_UK_ACT_HARDSIGMOID 2 ///< min(max(v * alpha + beta, 0), 1)
+#define QRT_UK_ACT_HARDSWISH 3   ///< v * min(max(v * alpha + beta, 0), 1)
+#define QRT_UK_ACT_CLIP 4        ///< min(max(v, alpha), beta)
+
+/// Output channels per panel of a convolution filter packed ahead of time
+/// for qrt_uk_conv2d_f32_fused (the micro-tile height of the AVX-512 sgemm,
+/// which reads such panels in place).
+#define QRT_UK_CONV_PACK_MR 14
+
+/// qrt_uk_conv2d_f32 with zero padding, a bias and an activation folded in,
+/// so that neither a padded copy of X nor a pass over Y for the epilogue is
+/// needed:
+///   Y[n, f, oh, ow] = act(sum_{c, kh, kw} X'(n, g*Cg + c, oh*SH + kh*DH - PT,
+///                         ow*SW + kw*DW - PL) * Wt[f, c, kh, kw] + bias[f])
+/// where X'(n, c, h, w) is X[n, c, h, w] inside [0, H) x [0, W) and 0
+/// outside (the padding; its bottom and right extents follow from OH and
+/// OW). `bias` may be NULL (no bias); `act` is a QRT_UK_ACT_* value with its
+/// parameters `alpha` and `beta`. With `flags & QRT_UK_ACCUMULATE` the old Y
+/// is added before the activation. The epilogue runs on each block of Y
+/// while it is still in cache. A call whose sizes do not fit together (C or
+/// F not a multiple of groups, a size or step below 1, a padding below 0, an
+/// unknown activation) returns without writing Y.
+///
+/// `Wp` is NULL or the filter packed ahead of time (by the compiler):
+/// Wp[(g*Fgp + (f/14)*14)*K + k*14 + f%14] = Wt[g*Fg + f, k] for f < Fg,
+/// zero for Fg <= f < Fgp, with Fg = F/groups, Fgp = ceil(Fg/14)*14,
+/// K = Cg*KH*KW and k the flattened (c, kh, kw). The implementation whose
+/// micro-tile has QRT_UK_CONV_PACK_MR rows (AVX-512) then reads it in place
+/// instead of repacking Wt on every call; the others, depthwise
+/// convolutions and 1x1 output planes ignore it.
+void qrt_uk_conv2d_f32_fused(int64_t N, int64_t C, int64_t H, int64_t W,
+                             int64_t F, int64_t KH, int64_t KW, int64_t OH,
+                             int64_t OW, int64_t SH, int64_t SW, int64_t DH,
+                             int64_t DW, int64_t PT, int64_t PL, int64_t groups,
+                             const float *X, const float *Wt, const float *Wp,
+                             const float *bias, int32_t act, float alpha,
+                             float beta, float *Y, int32_t flags);
+
 //===----------------------------------------------------------------------===//
 // W8A8: int8 activations x int8 weights, int32 accumulation
 //===----------------------------------------------------------------------===//

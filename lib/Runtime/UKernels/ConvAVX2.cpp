@@ -6,6 +6,8 @@
 
 #include "UKernelsImpl.h"
 
+#include "qopt/Runtime/UKernels.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -18,6 +20,8 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX2() { return {"avx2", depthwisePlane}; }
+ConvArch qrt::uk::getConvArchAVX2() {
+  return {"avx2", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
+}
 
 #pragma clang attribute pop

@@ -7,6 +7,8 @@
 
 #include "UKernelsImpl.h"
 
+#include "qopt/Runtime/UKernels.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -20,6 +22,8 @@ namespace {
 #include "DepthwiseConv.inc"
 } // namespace
 
-ConvArch qrt::uk::getConvArchAVX512() { return {"avx512", depthwisePlane}; }
+ConvArch qrt::uk::getConvArchAVX512() {
+  return {"avx512", depthwisePlane, convEpilogue, depthwiseLanes, convDotRows};
+}
 
 #pragma clang attribute pop

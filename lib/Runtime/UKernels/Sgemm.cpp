@@ -193,6 +193,9 @@ struct GemmProblem {
   /// Thread grid: rows of C split `tm` ways, columns (16-column panels)
   /// `tn` ways.
   int tm, tn;
+  /// A packed ahead of time as full-depth micro-panels (sgemmPackedA), or
+  /// null.
+  const float *Ap = nullptr;
 };
 
 /// Packs one 16-column panel: dst[k*16 + j] = B(k0+k, n0+j), zero past N.
@@ -273,7 +276,8 @@ void gemmBlock(const GemmProblem &p, const SgemmArch &arch, int64_t i0,
 
       for (int64_t ic = i0; ic < i1; ic += mcMax) {
         int64_t mc = std::min(mcMax, i1 - ic);
-        packAPanels(p.A, p.ldaM, p.ldaK, ic, mc, pc, kc, mr, aBuf);
+        if (!p.Ap)
+          packAPanels(p.A, p.ldaM, p.ldaK, ic, mc, pc, kc, mr, aBuf);
 
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           int64_t n = jc + jr;
@@ -298,7 +302,8 @@ void gemmBlock(const GemmProblem &p, const SgemmArch &arch, int64_t i0,
           }
           for (int64_t ir = 0; ir < mc; ir += mr) {
             int rows = int(std::min<int64_t>(mr, mc - ir));
-            const float *a = aBuf + ir * kc;
+            const float *a =
+                p.Ap ? p.Ap + (ic + ir) * p.K + pc * mr : aBuf + ir * kc;
             float *c = p.C + (ic + ir) * p.ldcM + n * p.ldcN;
             if (nr == kNR && p.ldcN == 1) {
               arch.kernel(kc, a, b, ldb, c, p.ldcM, accumulate, rows);
@@ -465,6 +470,20 @@ extern "C" void qrt_uk_sgemm(int64_t M, int64_t N, int64_t K, const float *A,
   if (ldb_n == 1 && M <= 2 * getSgemmArch().mr)
     p.bMode = BMode::Direct;
   runGemm(p);
+}
+
+void qrt::uk::sgemmPackedA(int64_t M, int64_t N, int64_t K, const float *ap,
+                           const float *B, int64_t ldbK, float *C, int64_t ldcM,
+                           bool accumulate) {
+  GemmProblem p{M, N,    K, nullptr,    0,           0, B, ldbK, 1,
+                C, ldcM, 1, accumulate, BMode::Pack, 1, 1, ap};
+  if (M <= 2 * getSgemmArch().mr)
+    p.bMode = BMode::Direct;
+  if (M <= 0 || N <= 0 || K <= 0) {
+    runGemm(p);
+    return;
+  }
+  gemmTask(&p, 0, 1);
 }
 
 extern "C" void qrt_uk_sgemm_packed(int64_t M, int64_t N, int64_t K,

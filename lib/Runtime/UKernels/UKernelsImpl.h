@@ -62,6 +62,14 @@ const SgemmArch &getSgemmArch();
 void packAPanels(const float *A, int64_t ldaM, int64_t ldaK, int64_t i0,
                  int64_t mc, int64_t k0, int64_t kc, int mr, float *ap);
 
+/// C[m*ldcM + n] (+)= sum_k A(m, k) * B[k*ldbK + n] for m < M, n < N on the
+/// calling thread, with A packed ahead of time as full-depth micro-panels of
+/// the ISA's mr rows: A(m, k) = ap[(m/mr)*mr*K + k*mr + m%mr] (rows past M
+/// of the last panel are read but not stored).
+void sgemmPackedA(int64_t M, int64_t N, int64_t K, const float *ap,
+                  const float *B, int64_t ldbK, float *C, int64_t ldcM,
+                  bool accumulate);
+
 /// A grow-only, 64-byte aligned scratch buffer. Kernels keep one per thread
 /// and purpose (thread_local), so that steady-state calls allocate nothing.
 /// Only for the baseline-ISA drivers (see the note on inline code above).
@@ -319,9 +327,60 @@ inline int64_t depthwiseScratchSize(const ConvPlaneArgs &a) {
 using DepthwisePlaneFn = void (*)(const ConvPlaneArgs &a, const float *x,
                                   const float *w, float *y, float *scratch);
 
+/// The epilogue of qrt_uk_conv2d_f32_fused (bias may be null).
+struct ConvEpilogue {
+  const float *bias;
+  int32_t act;
+  float alpha, beta;
+};
+
+/// Applies `e` to y[r*ldy + i] for r < rows, i < n, with bias[f0 + r].
+using ConvEpilogueFn = void (*)(const ConvEpilogue &e, int64_t f0, int64_t rows,
+                                float *y, int64_t ldy, int64_t n);
+
+/// Channels of one depthwise block of the channel-interleaved path.
+constexpr int64_t kDwLanes = 16;
+
+/// One block of a depthwise convolution in channel-interleaved form: output
+/// rows [oh0, oh1) of the nc <= kDwLanes channels whose input planes start
+/// at x (H*W floats apart), filters at w (KH*KW floats apart) and output
+/// planes at y (OH*OW floats apart), with zero padding PT/PL above and left
+/// (below and right as far as the windows reach). The input rows are
+/// copied into a zero-bordered [row][column][kDwLanes] tile, so that every
+/// tap is one vector multiply-add over the channels whatever the stride or
+/// plane width; the output is copied back per channel (accumulating if
+/// a.accumulate). `scratch` holds depthwiseLanesScratchSize(...) floats.
+/// Applies no epilogue.
+using DepthwiseLanesFn = void (*)(const ConvPlaneArgs &a, int64_t PT,
+                                  int64_t PL, int64_t nc, int64_t oh0,
+                                  int64_t oh1, const float *x, const float *w,
+                                  float *y, float *scratch);
+
+/// Padded width of the channel-interleaved tile.
+inline int64_t depthwiseLanesWidth(const ConvPlaneArgs &a, int64_t PL) {
+  return std::max(a.W + PL, (a.OW - 1) * a.SW + (a.KW - 1) * a.DW + 1);
+}
+
+/// Floats of scratch a DepthwiseLanesFn call for `rows` output rows needs:
+/// the filters, the input tile and the output tile.
+inline int64_t depthwiseLanesScratchSize(const ConvPlaneArgs &a, int64_t PL,
+                                         int64_t rows) {
+  int64_t inRows = (rows - 1) * a.SH + (a.KH - 1) * a.DH + 1;
+  return kDwLanes *
+         (a.KH * a.KW + inRows * depthwiseLanesWidth(a, PL) + rows * a.OW);
+}
+
+/// y[f] = sum_k w[f*K + k] * x[k] (+ y[f] when accumulating) for f < nf:
+/// a convolution of a 1x1 plane (squeeze-excite), too small to pack.
+using ConvDotRowsFn = void (*)(const float *w, const float *x, int64_t K,
+                               int64_t nf, float *y, bool accumulate);
+
 struct ConvArch {
   const char *name;
   DepthwisePlaneFn depthwisePlane;
+  ConvEpilogueFn epilogue;
+  DepthwiseLanesFn depthwiseLanes;
+  ConvDotRowsFn dotRows;
 };
 
 ConvArch getConvArchScalar();
