@@ -332,10 +332,9 @@ void QuantizeW8A8Pass::runOnOperation() {
     }
     Location loc = plan.op->getLoc();
     StringRef name = getLayerName(loc);
-    std::string what = name.empty()
-                           ? "this " + kind.str() + "'s input"
-                           : "the input of " + kind.str() + " '" + name.str() +
-                                 "'";
+    std::string what =
+        name.empty() ? "this " + kind.str() + "'s input"
+                     : "the input of " + kind.str() + " '" + name.str() + "'";
     if (ambiguous)
       emitError(loc, "w8a8: ")
           << what
@@ -640,8 +639,8 @@ void QuantizeW8A8Pass::runOnOperation() {
           << display
           << ": int8 weights per output channel, int8 activations per tensor "
              "(static, scale "
-          << formatFloat(scale) << " from max |x| = " << formatFloat(plan.absMax)
-          << ")";
+          << formatFloat(scale)
+          << " from max |x| = " << formatFloat(plan.absMax) << ")";
       ++numStatic;
     }
     ++convQuantized;
@@ -649,8 +648,7 @@ void QuantizeW8A8Pass::runOnOperation() {
       Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
       qInput = tensor::PadOp::create(
           b, pad.getLoc(),
-          RankedTensorType::get(pad.getResultType().getShape(),
-                                b.getI8Type()),
+          RankedTensorType::get(pad.getResultType().getShape(), b.getI8Type()),
           qInput, pad.getMixedLowPad(), pad.getMixedHighPad(), zero);
     }
     ElementsAttr qAttr = makeConstant(
@@ -670,27 +668,27 @@ void QuantizeW8A8Pass::runOnOperation() {
     Value output = op.getDpsInits()[0];
     auto outputType = cast<RankedTensorType>(output.getType());
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, output);
-    Value accInit = linalg::FillOp::create(
-                        b, loc,
-                        ValueRange{arith::ConstantOp::create(
-                            b, loc, b.getI32IntegerAttr(0))},
-                        ValueRange{tensor::EmptyOp::create(b, loc, sizes,
-                                                           b.getI32Type())})
-                        .getResult(0);
-    Value acc =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{accInit.getType()}, ValueRange{qInput, qFilter},
-            ValueRange{accInit}, op.getIndexingMapsArray(),
-            op.getIteratorTypesArray(),
-            [](OpBuilder &nb, Location nl, ValueRange args) {
-              Type i32 = nb.getI32Type();
-              Value x = arith::ExtSIOp::create(nb, nl, i32, args[0]);
-              Value w = arith::ExtSIOp::create(nb, nl, i32, args[1]);
-              Value product = arith::MulIOp::create(nb, nl, x, w);
-              Value sum = arith::AddIOp::create(nb, nl, args[2], product);
-              linalg::YieldOp::create(nb, nl, ValueRange{sum});
-            })
+    Value accInit =
+        linalg::FillOp::create(
+            b, loc,
+            ValueRange{
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0))},
+            ValueRange{tensor::EmptyOp::create(b, loc, sizes, b.getI32Type())})
             .getResult(0);
+    Value acc = linalg::GenericOp::create(
+                    b, loc, TypeRange{accInit.getType()},
+                    ValueRange{qInput, qFilter}, ValueRange{accInit},
+                    op.getIndexingMapsArray(), op.getIteratorTypesArray(),
+                    [](OpBuilder &nb, Location nl, ValueRange args) {
+                      Type i32 = nb.getI32Type();
+                      Value x = arith::ExtSIOp::create(nb, nl, i32, args[0]);
+                      Value w = arith::ExtSIOp::create(nb, nl, i32, args[1]);
+                      Value product = arith::MulIOp::create(nb, nl, x, w);
+                      Value sum =
+                          arith::AddIOp::create(nb, nl, args[2], product);
+                      linalg::YieldOp::create(nb, nl, ValueRange{sum});
+                    })
+                    .getResult(0);
     // y = ((f32)acc * sx) * sw[f]: the rounding order of
     // qopt.quantized_linear's epilogue.
     int64_t rank = outputType.getRank();
@@ -746,8 +744,8 @@ void QuantizeW8A8Pass::runOnOperation() {
     }
     if (pad && pad->use_empty())
       pad.erase();
-    Operation *oldInit = fill ? fill.getOutputs().front().getDefiningOp()
-                              : nullptr;
+    Operation *oldInit =
+        fill ? fill.getOutputs().front().getDefiningOp() : nullptr;
     for (Operation *dead : {oldFilter, output.getDefiningOp(), oldInit})
       if (dead && dead->use_empty())
         dead->erase();
@@ -758,8 +756,8 @@ void QuantizeW8A8Pass::runOnOperation() {
   summary << numDynamic + numStatic << " layers (" << numDynamic << " dynamic, "
           << numStatic << " static), left " << numFullPrecision << " fp32";
   if (convQuantized + convLeft > 0)
-    summary << "; convolutions among them: " << convQuantized
-            << " quantized, " << convLeft << " left fp32";
+    summary << "; convolutions among them: " << convQuantized << " quantized, "
+            << convLeft << " left fp32";
 }
 
 } // namespace

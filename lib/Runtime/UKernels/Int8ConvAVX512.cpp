@@ -1,0 +1,22 @@
+//===- Int8ConvAVX512.cpp - AVX-512 int8 depthwise convolution plane ------===//
+//
+// Part of the qopt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Int8ConvImpl.h"
+
+using namespace qrt::uk;
+
+#pragma clang attribute push(                                                  \
+    __attribute__((target("avx512f,avx512bw,avx512vl"))), apply_to = function)
+
+namespace {
+#include "Int8DepthwiseConv.inc"
+} // namespace
+
+S8DepthwisePlaneFn qrt::uk::getS8DepthwisePlaneAVX512() {
+  return s8DepthwisePlane;
+}
+
+#pragma clang attribute pop
