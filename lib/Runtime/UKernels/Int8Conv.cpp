@@ -18,13 +18,18 @@
 //       groups of 4, column sums for VNNI's unsigned offset) per task;
 //   C = Y[n, g*Fg + f, pixel], int32 (the GEMM's int32 epilogue).
 //
-// Depthwise convolutions (one channel per group) have no reuse for a GEMM
-// and run as a direct loop per channel (Int8DepthwiseConv.inc, compiled per
-// ISA). Everything runs on the thread pool.
+// Depthwise convolutions (one channel per group) have no reuse for a GEMM;
+// they are memory bound, and the f32 depthwise kernel (getConvArch) is the
+// tuned direct loop. Integer products of int8 values (|x w| <= 2^14) and
+// their sums over a window of at most kExactWindow taps stay below 2^24, so
+// that kernel computes them exactly in f32 (with or without fused
+// multiply-adds): each channel plane is widened to f32, convolved, and the
+// exact sums converted back to int32. Larger windows take a plain int32
+// loop (Int8DepthwiseConv.inc). Everything runs on the thread pool.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Int8ConvImpl.h"
+#include "UKernelsImpl.h"
 
 #include "../ThreadPool.h"
 #include "qopt/Runtime/UKernels.h"
@@ -62,8 +67,17 @@ struct S8ConvJob {
   const uint8_t *packedA; ///< groups * panelsPerGroup micro-panels.
   int64_t panelBytes, panelsPerGroup;
   int64_t colBlock, colBlocks;
-  S8DepthwisePlaneFn depthwise;
 };
+
+/// K alignment of the packed operands for the non-AMX micro-kernels (the
+/// AVX-512 VNNI one steps over 4 groups of 4 k; the others fewer).
+constexpr int64_t kKpAlign = 16;
+/// Below this K the AMX implementation hands over to AVX-512 VNNI.
+constexpr int64_t kAmxMinK = 128;
+
+/// Largest depthwise window whose f32 sums are exact integers: 1024 *
+/// 2^14 = 2^24.
+constexpr int64_t kExactWindow = 1024;
 
 /// Gathers rows k of the im2col matrix for output pixels [p0, p0 + np) of
 /// the channel group at `x`: cols[k * np + j], k = (c, kh, kw).
@@ -131,13 +145,15 @@ void packColumns(const int8_t *rows, int64_t ldr, int64_t K, int64_t Kp,
       }
     }
 #endif
-    for (; k < Kp; k += kS8KR) {
+    // The last partial group of 4, then zeros up to Kp.
+    for (; k < K; k += kS8KR) {
       int8_t *d = panel + k * kS8NR;
       for (int64_t j = 0; j < kS8NR; ++j)
         for (int t = 0; t < kS8KR; ++t)
           d[j * kS8KR + t] =
               j < cols && k + t < K ? rows[(k + t) * ldr + j0 + j] : int8_t(0);
     }
+    std::memset(panel + k * kS8NR, 0, size_t((Kp - k) * kS8NR));
   }
   // Column sums (for VNNI's +128 offset of A): a widening reduction over
   // the rows, which the vectorizer handles.
@@ -214,36 +230,44 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
 
 void depthwiseTask(void *ctx, int64_t begin, int64_t end) {
   const S8ConvJob &job = *static_cast<const S8ConvJob *>(ctx);
-  const ConvPlaneArgs &a = job.plane;
-  int32_t *row = reinterpret_cast<int32_t *>(tlColumns.get(a.OW + 16));
+  ConvPlaneArgs a = job.plane;
+  const int64_t planeIn = a.H * a.W, window = a.KH * a.KW;
+  if (window > kExactWindow) {
+    int32_t *row = reinterpret_cast<int32_t *>(tlColumns.get(a.OW + 16));
+    for (int64_t t = begin; t < end; ++t) {
+      int64_t c = t % job.C;
+      s8DepthwisePlane(a, job.X + t * planeIn, job.Wt + c * window,
+                       job.Y + t * job.P, row);
+    }
+    return;
+  }
+  a.accumulate = false;
+  DepthwisePlaneFn plane = getConvArch().depthwisePlane;
+  const int64_t scratch = depthwiseScratchSize(a);
+  float *xf = tlColumns.get(planeIn + window + job.P + scratch + 48);
+  float *wf = xf + (planeIn + 15) / 16 * 16;
+  float *yf = wf + (window + 15) / 16 * 16;
+  float *work = yf + (job.P + 15) / 16 * 16;
   for (int64_t t = begin; t < end; ++t) {
     int64_t c = t % job.C;
-    job.depthwise(a, job.X + t * a.H * a.W, job.Wt + c * a.KH * a.KW,
-                  job.Y + t * job.P, row);
+    const int8_t *x = job.X + t * planeIn;
+    const int8_t *w = job.Wt + c * window;
+    for (int64_t i = 0; i < planeIn; ++i)
+      xf[i] = float(x[i]);
+    for (int64_t i = 0; i < window; ++i)
+      wf[i] = float(w[i]);
+    plane(a, xf, wf, yf, work);
+    int32_t *y = job.Y + t * job.P;
+    if (job.accumulate)
+      for (int64_t i = 0; i < job.P; ++i)
+        y[i] = int32_t(uint32_t(y[i]) + uint32_t(int32_t(yf[i])));
+    else
+      for (int64_t i = 0; i < job.P; ++i)
+        y[i] = int32_t(yf[i]);
   }
-}
-
-/// The depthwise plane of the widest ISA that the int8 kernels use (so that
-/// $QRT_UK_S8_ISA=portable runs the baseline build too).
-S8DepthwisePlaneFn chooseDepthwisePlane() {
-  switch (getS8Arch().isa) {
-  case S8Isa::AMX:
-  case S8Isa::AVX512VNNI:
-    return getS8DepthwisePlaneAVX512();
-  case S8Isa::AVXVNNI:
-  case S8Isa::AVX2:
-    return getS8DepthwisePlaneAVX2();
-  case S8Isa::Portable:
-    break;
-  }
-  return getS8DepthwisePlaneScalar();
 }
 
 } // namespace
-
-S8DepthwisePlaneFn qrt::uk::getS8DepthwisePlaneScalar() {
-  return s8DepthwisePlane;
-}
 
 extern "C" void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W,
                                      int64_t F, int64_t KH, int64_t KW,
@@ -265,7 +289,6 @@ extern "C" void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W,
   job.Cg = C / groups;
   job.Fg = F / groups;
   job.K = job.Cg * KH * KW;
-  job.Kp = s8PaddedK(job.K);
   job.P = OH * OW;
   job.accumulate = (flags & QRT_UK_ACCUMULATE) != 0;
   job.plane = {H, W, KH, KW, OH, OW, SH, SW, DH, DW, job.accumulate};
@@ -277,7 +300,6 @@ extern "C" void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W,
   int64_t threads = serial ? 1 : qrt_get_num_threads();
 
   if (job.Cg == 1 && job.Fg == 1) {
-    job.depthwise = chooseDepthwisePlane();
     if (serial)
       depthwiseTask(&job, 0, N * C);
     else
@@ -289,11 +311,20 @@ extern "C" void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W,
   // VNNI's below its minimum M), packed once.
   static thread_local S8Arch smallArch;
   const S8Arch *arch = &getS8Arch();
-  if (job.Fg < arch->minM && arch->small) {
+  // AMX pads K to its 64-byte tile rows; on the short K of mobile
+  // networks' 1x1 convolutions that is mostly padding, which VNNI does not
+  // need.
+  if ((job.Fg < arch->minM || job.K < kAmxMinK) && arch->small) {
     smallArch = arch->small();
     arch = &smallArch;
   }
   job.arch = arch;
+  // Both sides are packed here, so K need only be padded to what the
+  // micro-kernel steps over (VNNI: 4 groups of 4; AMX: 64-byte tile rows),
+  // not to the 64 of the compile-time packed layout.
+  job.Kp = arch->isa == S8Isa::AMX
+               ? s8PaddedK(job.K)
+               : (job.K + kKpAlign - 1) / kKpAlign * kKpAlign;
   job.panelBytes = s8PackedAPanelBytes(arch->aLayout, arch->mr, job.Kp);
   job.panelsPerGroup = (job.Fg + arch->mr - 1) / arch->mr;
   int64_t packedBytes = groups * job.panelsPerGroup * job.panelBytes;
