@@ -699,6 +699,96 @@ void checkPacking() {
       }
 }
 
+/// qrt_uk_conv2d_s8_i32 against a naive int32 loop (sums modulo 2^32), on
+/// convolutions that take each of its paths: 1x1 in place (K below and
+/// above the AMX threshold, a 1x1 image), im2col (strided, dilated,
+/// grouped, 1-D), depthwise through the exact f32 plane (stride 1 and 2)
+/// and the int32 loop (a window over 1024 taps); random and extreme
+/// (-128/127) data; overwriting and accumulating.
+int checkConv(const std::string &what) {
+  struct Shape {
+    int64_t N, C, H, W, F, KH, KW, SH, SW, DH, DW, groups;
+  };
+  const Shape shapes[] = {
+      {1, 144, 7, 7, 40, 1, 1, 1, 1, 1, 1, 1},
+      {2, 24, 20, 20, 72, 1, 1, 1, 1, 1, 1, 1},
+      {1, 96, 1, 1, 24, 1, 1, 1, 1, 1, 1, 1},
+      {1, 3, 17, 17, 16, 3, 3, 2, 2, 1, 1, 1},
+      {1, 16, 12, 12, 48, 3, 3, 1, 1, 2, 2, 1},
+      {2, 8, 5, 5, 6, 1, 1, 1, 1, 1, 1, 2},
+      {1, 12, 9, 9, 8, 3, 3, 1, 2, 1, 1, 4},
+      {1, 1, 1, 50, 20, 1, 5, 1, 1, 1, 1, 1},
+      {2, 16, 13, 13, 16, 3, 3, 1, 1, 1, 1, 16},
+      {1, 24, 20, 20, 24, 5, 5, 2, 2, 1, 1, 24},
+      {1, 2, 40, 40, 2, 33, 33, 1, 1, 1, 1, 2},
+  };
+  int checks = 0;
+  for (const Shape &s : shapes) {
+    int64_t OH = (s.H - (s.KH - 1) * s.DH - 1) / s.SH + 1;
+    int64_t OW = (s.W - (s.KW - 1) * s.DW - 1) / s.SW + 1;
+    int64_t Cg = s.C / s.groups, Fg = s.F / s.groups;
+    for (Data d : {Data::Random, Data::Extreme}) {
+      std::vector<int8_t> X(size_t(s.N * s.C * s.H * s.W)),
+          Wt(size_t(s.F * Cg * s.KH * s.KW));
+      for (int8_t &v : X)
+        v = sample(d, true);
+      for (int8_t &v : Wt)
+        v = sample(d, false);
+      std::vector<int32_t> want(size_t(s.N * s.F * OH * OW));
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t f = 0; f < s.F; ++f)
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              uint32_t acc = 0;
+              int64_t g = f / Fg;
+              for (int64_t c = 0; c < Cg; ++c)
+                for (int64_t kh = 0; kh < s.KH; ++kh)
+                  for (int64_t kw = 0; kw < s.KW; ++kw) {
+                    int64_t ih = oh * s.SH + kh * s.DH,
+                            iw = ow * s.SW + kw * s.DW;
+                    acc += uint32_t(
+                        int32_t(X[size_t(
+                            ((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw)]) *
+                        int32_t(Wt[size_t(((f * Cg + c) * s.KH + kh) * s.KW +
+                                          kw)]));
+                  }
+              want[size_t(((n * s.F + f) * OH + oh) * OW + ow)] = int32_t(acc);
+            }
+      for (int accumulate : {0, 1}) {
+        std::vector<int32_t> Y(want.size());
+        std::vector<int32_t> expect = want;
+        for (size_t i = 0; i < Y.size(); ++i) {
+          Y[i] = accumulate ? int32_t(randomInt(-1000000, 1000000)) : 12345;
+          if (accumulate)
+            expect[i] = int32_t(uint32_t(want[i]) + uint32_t(Y[i]));
+        }
+        qrt_uk_conv2d_s8_i32(s.N, s.C, s.H, s.W, s.F, s.KH, s.KW, OH, OW, s.SH,
+                             s.SW, s.DH, s.DW, s.groups, X.data(), Wt.data(),
+                             Y.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
+        ++checks;
+        if (Y != expect) {
+          size_t i = 0;
+          while (Y[i] == expect[i])
+            ++i;
+          char buf[256];
+          std::snprintf(buf, sizeof(buf),
+                        "conv2d_s8 N%lld C%lld %lldx%lld F%lld k%lldx%lld "
+                        "s%lld,%lld d%lld,%lld g%lld %s%s: element %zu is "
+                        "%d, want %d",
+                        (long long)s.N, (long long)s.C, (long long)s.H,
+                        (long long)s.W, (long long)s.F, (long long)s.KH,
+                        (long long)s.KW, (long long)s.SH, (long long)s.SW,
+                        (long long)s.DH, (long long)s.DW, (long long)s.groups,
+                        kDataNames[int(d)], accumulate ? " acc" : "", i, Y[i],
+                        expect[i]);
+          fail("FAIL %s: %s\n", what, buf);
+        }
+      }
+    }
+  }
+  return checks;
+}
+
 int runChecks() {
   checkDispatch();
   checkPacking();
@@ -729,6 +819,7 @@ int runChecks() {
         checks += checkProblem(p, what);
       checks += checkQuantize(what);
       checks += checkLinear(what);
+      checks += checkConv(what);
     }
     std::printf("%s: %d checks, %s\n", name.c_str(), checks,
                 numFailures == before ? "all exact" : "FAILED");
