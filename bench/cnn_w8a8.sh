@@ -5,7 +5,9 @@
 #   qopt fp32      qopt-compile of the f32 model
 #   qopt w8a8      --pre-pipeline=qopt-quantize-w8a8 (dynamic: int8 filters
 #                  per output channel, int8 activations per tensor at run
-#                  time; the first Gemm too, the last one is the head)
+#                  time; the first Gemm too, the last one is the head;
+#                  depthwise convolutions stay f32, the pass's default)
+#   qopt w8a8+dw   the same with quantize-depthwise=true
 #   qopt w8a8-st   static activation scales from min_max calibration on the
 #                  model's input file (scripts/calibrate.sh)
 #   ORT fp32       onnxruntime-node on the f32 model
@@ -42,18 +44,22 @@ python3 "$root/bench/models/speed/make_cnn_int8.py" --out "$work" >/dev/null
 m=mobilenetv3s
 in="input=$work/$m.input.npy"
 
-log "compiling fp32, w8a8 (dynamic) and w8a8 (static, calibrated on the input)"
+log "compiling fp32, w8a8 (dynamic, without and with depthwise) and w8a8 (static, calibrated on the input)"
 "$bin/qopt-compile" "$work/$m.onnx" -o "$work/fp32.so"
 "$bin/qopt-compile" "$work/$m.onnx" -o "$work/w8a8.so" \
   --pre-pipeline="builtin.module(qopt-quantize-w8a8)" 2>"$work/w8a8.remarks"
 grep "w8a8: quantized" "$work/w8a8.remarks" | sed 's/^.*remark: /  /'
+"$bin/qopt-compile" "$work/$m.onnx" -o "$work/w8a8+dw.so" \
+  --pre-pipeline="builtin.module(qopt-quantize-w8a8{quantize-depthwise=true})" \
+  2>"$work/w8a8+dw.remarks"
+grep "w8a8: quantized" "$work/w8a8+dw.remarks" | sed 's/^.*remark: /  /'
 QOPT_BIN="$bin" "$root/scripts/calibrate.sh" "$work/$m.onnx" \
   "$work/$m.input.npy" "$work/calib" --observers=min_max >/dev/null 2>&1
 "$bin/qopt-compile" "$work/calib/calibrated.mlirbc" -o "$work/w8a8-st.so" \
   --pre-pipeline="builtin.module(qopt-quantize-w8a8{activations=static})" \
   2>"$work/w8a8-st.remarks"
 
-for v in fp32 w8a8 w8a8-st; do
+for v in fp32 w8a8 w8a8+dw w8a8-st; do
   rm -rf "$work/out-$v"
   "$bin/qrun" run "$work/$v.so" --input "$in" --output-dir "$work/out-$v" >/dev/null
 done
@@ -76,7 +82,8 @@ ref = read(f"{work}/out-fp32/logits.npy")
 top = max(abs(v) for v in ref)
 arg = max(range(len(ref)), key=lambda i: ref[i])
 print(f"\n{'output vs qopt fp32':22} {'max abs err':>12} {'/ max |y|':>10} {'argmax':>7}")
-for name, d in [("qopt w8a8 (dynamic)", "w8a8"), ("qopt w8a8 (static)", "w8a8-st"),
+for name, d in [("qopt w8a8 (dynamic)", "w8a8"), ("qopt w8a8+dw", "w8a8+dw"),
+                ("qopt w8a8 (static)", "w8a8-st"),
                 ("ORT fp32", m), ("ORT int8", m + "_int8")]:
     y = read(f"{work}/out-{d}/logits.npy")
     err = max(abs(a - b) for a, b in zip(y, ref))
@@ -88,7 +95,7 @@ results="$work/results.jsonl"
 : >"$results"
 for t in "${threads[@]}"; do
   for r in $(seq "$rounds"); do
-    for v in fp32 w8a8 w8a8-st; do
+    for v in fp32 w8a8 w8a8+dw w8a8-st; do
       q=$("$bin/qrun" bench "$work/$v.so" --warmup 2 --repeat "$repeat" \
             --threads "$t" --json)
       python3 -c 'import json,sys; print(json.dumps({"side": "qopt " + sys.argv[2], "threads": int(sys.argv[3]), "ms": json.loads(sys.argv[1])["runs"][0]["median_ms"]}))' \

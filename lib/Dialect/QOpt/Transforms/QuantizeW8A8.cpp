@@ -181,6 +181,19 @@ Value stripObservers(Value input, SmallVectorImpl<ObserveOp> &observers) {
   return input;
 }
 
+/// Whether `op` is a depthwise convolution layer: one input channel per
+/// group (filter `[F, 1, kernel...]`) and as many filters as input channels.
+bool isDepthwise(Operation *op) {
+  auto conv = dyn_cast<linalg::GenericOp>(op);
+  if (!conv)
+    return false;
+  auto x = dyn_cast<RankedTensorType>(conv.getDpsInputs()[0].getType());
+  auto w = dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  return x && w && x.getRank() >= 3 && w.getRank() == x.getRank() &&
+         w.getDimSize(1) == 1 && !x.isDynamicDim(1) &&
+         x.getDimSize(1) == w.getDimSize(0) && x.getDimSize(1) > 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
@@ -286,6 +299,10 @@ Mode QuantizeW8A8Pass::choose(const Selection &selection, Operation *op,
   auto linear = dyn_cast<LinearOp>(op);
   if (!quantizeHead && linear && isOutputHead(linear)) {
     why = "the output head (quantize-head=false)";
+    return Mode::FullPrecision;
+  }
+  if (!quantizeDepthwise && isDepthwise(op)) {
+    why = "depthwise convolution (quantize-depthwise=false)";
     return Mode::FullPrecision;
   }
   return selection.defaultMode;

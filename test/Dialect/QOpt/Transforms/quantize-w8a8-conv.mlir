@@ -5,7 +5,8 @@
 //
 // RUN: split-file %s %t
 // RUN: qopt %t/dynamic.mlir -split-input-file --qopt-quantize-w8a8 2>/dev/null | FileCheck %t/dynamic.mlir
-// RUN: qopt %t/static.mlir -split-input-file --qopt-quantize-w8a8='activations=static' 2>/dev/null | FileCheck %t/static.mlir
+// RUN: qopt %t/static.mlir -split-input-file --qopt-quantize-w8a8='activations=static quantize-depthwise=true' 2>/dev/null | FileCheck %t/static.mlir
+// RUN: qopt %t/static.mlir -split-input-file --qopt-quantize-w8a8='activations=static' 2>&1 | FileCheck %t/static.mlir --check-prefix=DEFAULT
 // RUN: qopt %t/remarks.mlir -split-input-file -verify-diagnostics --qopt-quantize-w8a8 -o /dev/null
 // RUN: qopt %t/select.mlir --qopt-quantize-w8a8='overrides=conv_fp=fp,conv_s=static' 2>&1 -o /dev/null | FileCheck %t/select.mlir
 // RUN: qopt %t/missing-stats.mlir -split-input-file -verify-diagnostics --qopt-quantize-w8a8='activations=static'
@@ -110,7 +111,11 @@ func.func @conv_accumulate(%x: tensor<1x1x2x2xf32>, %acc: tensor<1x1x2x2xf32>) -
 // Static: s = max(|min|, |max|) / 127 = 2.54 / 127 = 0.02 from the
 // observer on the convolution's input (here between the padding and the
 // convolution, where qopt-insert-observers puts it); the observer is
-// consumed. A depthwise stride-2 convolution (group = channels) too.
+// consumed. A depthwise stride-2 convolution (group = channels) with
+// quantize-depthwise=true; by default it stays f32, with a remark.
+// DEFAULT: remark: {{.*}}w8a8: left convolution 'dw' fp32: depthwise convolution (quantize-depthwise=false)
+// DEFAULT: remark: w8a8: quantized 0 layers (0 dynamic, 0 static), left 1 fp32; convolutions among them: 0 quantized, 1 left fp32
+// DEFAULT: qopt.observe
 // CHECK-LABEL: func.func @conv_static
 // CHECK-DAG: %[[XS:.*]] = arith.constant dense<2.000000e-02> : tensor<f32>
 // CHECK-DAG: %[[Q:.*]] = qopt.quantize %arg0 scale(%[[XS]] : tensor<f32>) scheme <storage = i8, granularity = per_tensor, narrow_range = true> : tensor<1x2x4x4xf32> -> tensor<1x2x4x4xi8>

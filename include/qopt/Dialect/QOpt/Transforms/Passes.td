@@ -532,6 +532,11 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
        `qopt-quantize-weights-rtn` and `qopt-insert-observers`) stays f32
        unless `quantize-head`; this rule is about linear layers (a CNN's
        classifier head is a Gemm): convolutions are never the head;
+    5b. a depthwise convolution (one input channel per group, as many
+       filters as channels) stays f32 unless `quantize-depthwise`: it is
+       memory bound and has no GEMM, so quantizing its input costs more
+       than the int8 kernel saves (docs/benchmarks.md, "W8A8
+       convolutions");
     6. every other layer is quantized as `activations` says.
 
     Layers whose weight is not a constant f32 tensor, or whose input is not
@@ -594,6 +599,11 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
            "Which observer's statistics give a static scale: 'auto' (a "
            "clipping observer, else min_max, else abs_max), 'min_max', "
            "'abs_max', 'percentile', 'mse' or 'histogram'">,
+    Option<"quantizeDepthwise", "quantize-depthwise", "bool",
+           /*default=*/"false",
+           "Quantize depthwise convolutions too (one input channel per "
+           "group): off by default, as they have no int8 GEMM to run on and "
+           "the f32 kernel is faster than quantizing their input">,
     Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
            "Quantize the output head too (a linear layer whose result is "
            "returned, or named *lm_head*)">,
