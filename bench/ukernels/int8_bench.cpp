@@ -19,6 +19,10 @@
 //                           against every int8 implementation, best of the
 //                           calls made in S seconds (default 1.5, --quick
 //                           0.3) after a warm-up
+//   int8_bench --conv [--quick | --min-time=S] [--threads=1,2]
+//                           qrt_uk_conv2d_s8_i32 against qrt_uk_conv2d_f32
+//                           on the MobileNet-like bench model's layer
+//                           shapes: GMAC/s and the ratio
 //
 //===----------------------------------------------------------------------===//
 
@@ -969,14 +973,75 @@ int runBench(double minTime, bool json, const std::vector<int64_t> &threadList,
 
 } // namespace
 
+/// qrt_uk_conv2d_s8_i32 against qrt_uk_conv2d_f32 on the layer shapes of
+/// the MobileNetV3-small-like bench model (bench/models/speed): GMAC/s of
+/// each and the ratio, per thread count. Padding is left out (both kernels
+/// take padded inputs): the input is the padded size.
+int runConvBench(double minTime, const std::vector<int64_t> &threadList) {
+  struct Layer {
+    const char *what;
+    int64_t C, H, F, K, S, groups;
+  };
+  const Layer layers[] = {
+      {"stem 3x3 s2 3->16 @224", 3, 225, 16, 3, 2, 1},
+      {"1x1 16->72 @56", 16, 56, 72, 1, 1, 1},
+      {"1x1 72->24 @28", 72, 28, 24, 1, 1, 1},
+      {"1x1 24->88 @28", 24, 28, 88, 1, 1, 1},
+      {"1x1 40->240 @14", 40, 14, 240, 1, 1, 1},
+      {"1x1 240->40 @14", 240, 14, 40, 1, 1, 1},
+      {"1x1 96->576 @7", 96, 7, 576, 1, 1, 1},
+      {"1x1 576->96 @7", 576, 7, 96, 1, 1, 1},
+      {"dw 3x3 s1 88 @28", 88, 30, 88, 3, 1, 88},
+      {"dw 5x5 s2 96 @28", 96, 31, 96, 5, 2, 96},
+  };
+  std::printf("%-24s %3s %10s %10s %7s\n", "conv layer (int8 isa: ", "thr",
+              "f32 GMAC/s", "s8 GMAC/s", "s8/f32");
+  std::printf("  %s)\n", getS8Arch().name);
+  for (int64_t t : threadList) {
+    qrt_set_num_threads(int(t));
+    for (const Layer &l : layers) {
+      int64_t O = (l.H - l.K) / l.S + 1, Cg = l.C / l.groups;
+      std::vector<float> xf(size_t(l.C * l.H * l.H)),
+          wf(size_t(l.F * Cg * l.K * l.K)), yf(size_t(l.F * O * O));
+      std::vector<int8_t> xq(xf.size()), wq(wf.size());
+      std::vector<int32_t> yq(yf.size());
+      for (size_t i = 0; i < xf.size(); ++i)
+        xq[i] = int8_t(randomInt(-127, 127)), xf[i] = float(xq[i]);
+      for (size_t i = 0; i < wf.size(); ++i)
+        wq[i] = int8_t(randomInt(-127, 127)), wf[i] = float(wq[i]);
+      double macs = double(l.F) * double(O * O) * double(Cg * l.K * l.K);
+      double tf = timeIt(
+          [&] {
+            qrt_uk_conv2d_f32(1, l.C, l.H, l.H, l.F, l.K, l.K, O, O, l.S, l.S,
+                              1, 1, l.groups, xf.data(), wf.data(), yf.data(),
+                              0);
+          },
+          minTime);
+      double tq = timeIt(
+          [&] {
+            qrt_uk_conv2d_s8_i32(1, l.C, l.H, l.H, l.F, l.K, l.K, O, O, l.S,
+                                 l.S, 1, 1, l.groups, xq.data(), wq.data(),
+                                 yq.data(), 0);
+          },
+          minTime);
+      std::printf("%-24s %3lld %10.2f %10.2f %6.2fx\n", l.what, (long long)t,
+                  macs / tf * 1e-9, macs / tq * 1e-9, tf / tq);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  bool check = false, printIsa = false, quick = false, json = false;
+  bool check = false, printIsa = false, quick = false, json = false,
+       conv = false;
   double minTime = 1.5;
   std::vector<int64_t> threads = {1, 2}, Ms = {1, 16, 128, 512};
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (!std::strcmp(arg, "--check"))
       check = true;
+    else if (!std::strcmp(arg, "--conv"))
+      conv = true;
     else if (!std::strcmp(arg, "--print-isa"))
       printIsa = true;
     else if (!std::strcmp(arg, "--quick"))
@@ -996,7 +1061,8 @@ int main(int argc, char **argv) {
       ;
     else {
       std::fprintf(stderr,
-                   "usage: %s --check | --print-isa | [--quick] [--json] "
+                   "usage: %s --check | --print-isa | [--conv] [--quick] "
+                   "[--json] "
                    "[--cpu-time] [--min-time=S] [--threads=1,2] "
                    "[--m=1,16,128,512]\n",
                    argv[0]);
@@ -1009,5 +1075,7 @@ int main(int argc, char **argv) {
     std::printf("%s\n", getS8Arch().name);
     return 0;
   }
+  if (conv)
+    return runConvBench(quick ? 0.3 : minTime, threads);
   return runBench(quick ? 0.3 : minTime, json, threads, Ms);
 }
