@@ -19,7 +19,8 @@
 # and whether the argmax agrees. Then the speed: rounds alternate all sides
 # (so that load from other processes hits them alike), each round a qrun
 # bench / ort-run --bench median of REPEAT runs; printed are the medians
-# over the rounds and the ratios (above 1: the first side is faster).
+# over the rounds, the fastest single run of each side, and the ratios of
+# both (above 1: the row's side is faster).
 #
 # usage: bench/cnn_w8a8.sh [THREADS...]   (default: 1 2)
 #   env ROUNDS (default 7), REPEAT (default 10), ORT_RUN (ort-run.mjs to
@@ -98,7 +99,7 @@ for t in "${threads[@]}"; do
     for v in fp32 w8a8 w8a8+dw w8a8-st; do
       q=$("$bin/qrun" bench "$work/$v.so" --warmup 2 --repeat "$repeat" \
             --threads "$t" --json)
-      python3 -c 'import json,sys; print(json.dumps({"side": "qopt " + sys.argv[2], "threads": int(sys.argv[3]), "ms": json.loads(sys.argv[1])["runs"][0]["median_ms"]}))' \
+      python3 -c 'import json,sys; r=json.loads(sys.argv[1])["runs"][0]; print(json.dumps({"side": "qopt " + sys.argv[2], "threads": int(sys.argv[3]), "ms": r["median_ms"], "min": r["min_ms"]}))' \
         "$q" "$v" "$t" >>"$results"
     done
     for v in "$m" "${m}_int8"; do
@@ -106,7 +107,7 @@ for t in "${threads[@]}"; do
             --warmup 2 --repeat "$repeat")
       side="ORT fp32"
       [ "$v" = "$m" ] || side="ORT int8"
-      python3 -c 'import json,sys; print(json.dumps({"side": sys.argv[2], "threads": int(sys.argv[3]), "ms": json.loads(sys.argv[1])["median_ms"]}))' \
+      python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(json.dumps({"side": sys.argv[2], "threads": int(sys.argv[3]), "ms": r["median_ms"], "min": r["min_ms"]}))' \
         "$o" "$side" "$t" >>"$results"
     done
   done
@@ -118,14 +119,20 @@ import json, os, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {}
 for r in rows:
-    by.setdefault(r["threads"], {}).setdefault(r["side"], []).append(r["ms"])
-print(f"\n{'side':14} {'thr':>3} {'ms':>8} {'vs qopt fp32':>13} {'vs ORT fp32':>12} {'vs ORT int8':>12}")
+    by.setdefault(r["threads"], {}).setdefault(r["side"], []).append(r)
+# Median over the rounds of each round's median, and the fastest single
+# run (on a shared machine the minimum is the least disturbed estimate).
+print(f"\n{'side':14} {'thr':>3} {'median ms':>9} {'min ms':>7}   ratios of medians (mins): "
+      f"{'vs qopt fp32':>14} {'vs ORT fp32':>14} {'vs ORT int8':>14}")
 for t, sides in by.items():
-    med = {s: statistics.median(v) for s, v in sides.items()}
-    for s, ms in med.items():
-        print(f"{s:14} {t:3d} {ms:8.2f} {med['qopt fp32'] / ms:12.2f}x "
-              f"{med['ORT fp32'] / ms:11.2f}x {med['ORT int8'] / ms:11.2f}x")
+    med = {s: statistics.median(r["ms"] for r in v) for s, v in sides.items()}
+    low = {s: min(r["min"] for r in v) for s, v in sides.items()}
+    for s in med:
+        cells = " ".join(f"{med[b] / med[s]:6.2f}x ({low[b] / low[s]:4.2f}x)"
+                         for b in ("qopt fp32", "ORT fp32", "ORT int8"))
+        print(f"{s:14} {t:3d} {med[s]:9.2f} {low[s]:7.2f}   {cells}")
 n = len(next(iter(next(iter(by.values())).values())))
-print(f"\n(medians of {n} alternating rounds; ratio = that side's time / this "
-      f"row's; load average now {os.getloadavg()[0]:.2f})")
+print(f"\n({n} alternating rounds; ratio = that side's time / this row's, "
+      f"above 1: this row is faster; load average now "
+      f"{os.getloadavg()[0]:.2f})")
 PY

@@ -571,10 +571,23 @@ void QuantizeW8A8Pass::runOnOperation() {
     StringRef name = getLayerName(loc);
     std::string display = name.empty() ? std::string("an unnamed convolution")
                                        : "convolution '" + name.str() + "'";
+    // The observers on a convolution's input go either way: nothing after
+    // this pass reads convolution statistics, and an observer left in a
+    // compiled artifact records statistics on every run (the depthwise rule
+    // leaves many convolutions f32).
+    auto dropObservers = [&] {
+      SmallVector<ObserveOp> observers;
+      stripObservers(op.getDpsInputs()[0], observers);
+      for (ObserveOp observe : observers) {
+        observe.replaceAllUsesWith(observe.getInput());
+        observe.erase();
+      }
+    };
     if (plan.mode == Mode::FullPrecision) {
       emitRemark(loc, "w8a8: left ") << display << " fp32: " << plan.why;
       ++numFullPrecision;
       ++convLeft;
+      dropObservers();
       continue;
     }
     std::string reason;
@@ -588,6 +601,7 @@ void QuantizeW8A8Pass::runOnOperation() {
                              : reason);
       ++numFullPrecision;
       ++convLeft;
+      dropObservers();
       continue;
     }
     auto filterType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());

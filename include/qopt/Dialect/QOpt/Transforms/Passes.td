@@ -504,7 +504,10 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
 
     The observers on a quantized layer's input (the chain of `qopt.observe`
     that `qopt-insert-observers` built, each used only by the next) are
-    consumed and removed, in both modes; layers left in f32 keep theirs.
+    consumed and removed, in both modes; linear layers left in f32 keep
+    theirs, convolutions left in f32 lose them too (nothing reads
+    convolution statistics after this pass, and an observer left in a
+    compiled artifact records statistics on every run).
 
     Convolutions: the filter `[F, C/group, kernel...]` is quantized as a
     `[F, K]` weight (the same per-output-channel int8 arithmetic). A zero
