@@ -994,9 +994,9 @@ int runConvBench(double minTime, const std::vector<int64_t> &threadList) {
       {"dw 3x3 s1 88 @28", 88, 30, 88, 3, 1, 88},
       {"dw 5x5 s2 96 @28", 96, 31, 96, 5, 2, 96},
   };
-  std::printf("%-24s %3s %10s %10s %7s\n", "conv layer (int8 isa: ", "thr",
-              "f32 GMAC/s", "s8 GMAC/s", "s8/f32");
-  std::printf("  %s)\n", getS8Arch().name);
+  std::printf("int8 implementation: %s\n", getS8Arch().name);
+  std::printf("%-24s %3s %10s %10s %7s\n", "conv layer", "thr", "f32 GMAC/s",
+              "s8 GMAC/s", "s8/f32");
   for (int64_t t : threadList) {
     qrt_set_num_threads(int(t));
     for (const Layer &l : layers) {
