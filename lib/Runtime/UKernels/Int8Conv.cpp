@@ -67,6 +67,9 @@ struct S8ConvJob {
   const uint8_t *packedA; ///< groups * panelsPerGroup micro-panels.
   int64_t panelBytes, panelsPerGroup;
   int64_t colBlock, colBlocks;
+  /// Filter micro-panels per task (all of a group's unless the pixels alone
+  /// give too few tasks) and the number of such ranges.
+  int64_t rowPanels, rowBlocks;
 };
 
 /// K alignment of the packed operands for the non-AMX micro-kernels (the
@@ -176,8 +179,10 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
   if (arch.taskBegin)
     arch.taskBegin();
   for (int64_t t = begin; t < end; ++t) {
-    int64_t cb = t % job.colBlocks;
-    int64_t rest = t / job.colBlocks;
+    int64_t rb = t % job.rowBlocks;
+    int64_t rest = t / job.rowBlocks;
+    int64_t cb = rest % job.colBlocks;
+    rest /= job.colBlocks;
     int64_t g = rest % job.groups, n = rest / job.groups;
     int64_t p0 = cb * job.colBlock, np = std::min(job.colBlock, job.P - p0);
     const int8_t *x = job.X + (n * job.C + g * job.Cg) * a.H * a.W;
@@ -215,7 +220,9 @@ void gemmTask(void *ctx, int64_t begin, int64_t end) {
     for (int64_t n0 = 0; n0 < np; n0 += kS8TileN) {
       int cols = int(std::min<int64_t>(kS8TileN, np - n0));
       int npanels = cols > kS8NR ? 2 : 1;
-      for (int64_t r = 0; r < job.panelsPerGroup; ++r) {
+      int64_t r0 = rb * job.rowPanels,
+              r1 = std::min(job.panelsPerGroup, r0 + job.rowPanels);
+      for (int64_t r = r0; r < r1; ++r) {
         int64_t m0 = r * arch.mr;
         int rowsInPanel = int(std::min<int64_t>(arch.mr, job.Fg - m0));
         arch.kernel(p, groupA + r * job.panelBytes, rowsInPanel, n0, npanels,
@@ -359,6 +366,17 @@ extern "C" void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W,
   job.colBlock = std::min(job.P, block);
   job.colBlocks = (job.P + job.colBlock - 1) / job.colBlock;
   int64_t tasks = outer * job.colBlocks;
+  // Late layers (7x7 pixels, hundreds of filters) leave threads idle: split
+  // the filters too (each range repacks its pixel block, a small cost next
+  // to the product).
+  job.rowPanels = job.panelsPerGroup;
+  if (threads > 1 && tasks < 2 * threads && job.panelsPerGroup > 1) {
+    int64_t want =
+        std::min(job.panelsPerGroup, (2 * threads + tasks - 1) / tasks);
+    job.rowPanels = (job.panelsPerGroup + want - 1) / want;
+  }
+  job.rowBlocks = (job.panelsPerGroup + job.rowPanels - 1) / job.rowPanels;
+  tasks *= job.rowBlocks;
   if (serial || tasks == 1)
     gemmTask(&job, 0, tasks);
   else
