@@ -376,6 +376,35 @@ int checkQuantize(const std::string &what) {
   return checks;
 }
 
+/// One long row (a W8A8 convolution's per-tensor quantization, flattened),
+/// which the pool splits into chunks: the same bits as the reference, for
+/// every kind of row of makeQuantRows.
+int checkQuantizeLongRow(const std::string &what) {
+  int checks = 0;
+  for (int64_t K : {int64_t(1) << 16, int64_t(300001)}) {
+    std::vector<float> X = makeQuantRows(8, K);
+    for (int64_t r = 0; r < 8; ++r) {
+      const float *x = X.data() + r * K;
+      std::vector<int8_t> q(static_cast<size_t>(K)),
+          want(static_cast<size_t>(K));
+      float scale = 0, wantScale = 0;
+      quantizeRef(x, K, want.data(), &wantScale);
+      qrt_uk_quantize_rows_s8(1, K, x, K, q.data(), K, &scale);
+      ++checks;
+      char s[160];
+      if (!sameFloat(scale, wantScale) || q != want) {
+        std::snprintf(s, sizeof(s),
+                      "K=%lld row kind %lld: scale %.9g, "
+                      "expected %.9g, values %s",
+                      (long long)K, (long long)r, scale, wantScale,
+                      q == want ? "equal" : "differ");
+        fail("FAIL %s quantize long row %s\n", what, s);
+      }
+    }
+  }
+  return checks;
+}
+
 /// qrt_uk_s8_linear_f32 is quantize + s8_gemm, bit for bit.
 int checkLinear(const std::string &what) {
   int checks = 0;
@@ -824,6 +853,7 @@ int runChecks() {
       checks += checkQuantize(what);
       checks += checkLinear(what);
       checks += checkConv(what);
+      checks += checkQuantizeLongRow(what);
     }
     std::printf("%s: %d checks, %s\n", name.c_str(), checks,
                 numFailures == before ? "all exact" : "FAILED");
