@@ -19,6 +19,10 @@
 //                           against every int8 implementation, best of the
 //                           calls made in S seconds (default 1.5, --quick
 //                           0.3) after a warm-up
+//   int8_bench --conv [--quick | --min-time=S] [--threads=1,2]
+//                           qrt_uk_conv2d_s8_i32 against qrt_uk_conv2d_f32
+//                           on the MobileNet-like bench model's layer
+//                           shapes: GMAC/s and the ratio
 //
 //===----------------------------------------------------------------------===//
 
@@ -372,6 +376,35 @@ int checkQuantize(const std::string &what) {
   return checks;
 }
 
+/// One long row (a W8A8 convolution's per-tensor quantization, flattened),
+/// which the pool splits into chunks: the same bits as the reference, for
+/// every kind of row of makeQuantRows.
+int checkQuantizeLongRow(const std::string &what) {
+  int checks = 0;
+  for (int64_t K : {int64_t(1) << 16, int64_t(300001)}) {
+    std::vector<float> X = makeQuantRows(8, K);
+    for (int64_t r = 0; r < 8; ++r) {
+      const float *x = X.data() + r * K;
+      std::vector<int8_t> q(static_cast<size_t>(K)),
+          want(static_cast<size_t>(K));
+      float scale = 0, wantScale = 0;
+      quantizeRef(x, K, want.data(), &wantScale);
+      qrt_uk_quantize_rows_s8(1, K, x, K, q.data(), K, &scale);
+      ++checks;
+      char s[160];
+      if (!sameFloat(scale, wantScale) || q != want) {
+        std::snprintf(s, sizeof(s),
+                      "K=%lld row kind %lld: scale %.9g, "
+                      "expected %.9g, values %s",
+                      (long long)K, (long long)r, scale, wantScale,
+                      q == want ? "equal" : "differ");
+        fail("FAIL %s quantize long row %s\n", what, s);
+      }
+    }
+  }
+  return checks;
+}
+
 /// qrt_uk_s8_linear_f32 is quantize + s8_gemm, bit for bit.
 int checkLinear(const std::string &what) {
   int checks = 0;
@@ -699,6 +732,96 @@ void checkPacking() {
       }
 }
 
+/// qrt_uk_conv2d_s8_i32 against a naive int32 loop (sums modulo 2^32), on
+/// convolutions that take each of its paths: 1x1 in place (K below and
+/// above the AMX threshold, a 1x1 image), im2col (strided, dilated,
+/// grouped, 1-D), depthwise through the exact f32 plane (stride 1 and 2)
+/// and the int32 loop (a window over 1024 taps); random and extreme
+/// (-128/127) data; overwriting and accumulating.
+int checkConv(const std::string &what) {
+  struct Shape {
+    int64_t N, C, H, W, F, KH, KW, SH, SW, DH, DW, groups;
+  };
+  const Shape shapes[] = {
+      {1, 144, 7, 7, 40, 1, 1, 1, 1, 1, 1, 1},
+      {2, 24, 20, 20, 72, 1, 1, 1, 1, 1, 1, 1},
+      {1, 96, 1, 1, 24, 1, 1, 1, 1, 1, 1, 1},
+      {1, 3, 17, 17, 16, 3, 3, 2, 2, 1, 1, 1},
+      {1, 16, 12, 12, 48, 3, 3, 1, 1, 2, 2, 1},
+      {2, 8, 5, 5, 6, 1, 1, 1, 1, 1, 1, 2},
+      {1, 12, 9, 9, 8, 3, 3, 1, 2, 1, 1, 4},
+      {1, 1, 1, 50, 20, 1, 5, 1, 1, 1, 1, 1},
+      {2, 16, 13, 13, 16, 3, 3, 1, 1, 1, 1, 16},
+      {1, 24, 20, 20, 24, 5, 5, 2, 2, 1, 1, 24},
+      {1, 2, 40, 40, 2, 33, 33, 1, 1, 1, 1, 2},
+  };
+  int checks = 0;
+  for (const Shape &s : shapes) {
+    int64_t OH = (s.H - (s.KH - 1) * s.DH - 1) / s.SH + 1;
+    int64_t OW = (s.W - (s.KW - 1) * s.DW - 1) / s.SW + 1;
+    int64_t Cg = s.C / s.groups, Fg = s.F / s.groups;
+    for (Data d : {Data::Random, Data::Extreme}) {
+      std::vector<int8_t> X(size_t(s.N * s.C * s.H * s.W)),
+          Wt(size_t(s.F * Cg * s.KH * s.KW));
+      for (int8_t &v : X)
+        v = sample(d, true);
+      for (int8_t &v : Wt)
+        v = sample(d, false);
+      std::vector<int32_t> want(size_t(s.N * s.F * OH * OW));
+      for (int64_t n = 0; n < s.N; ++n)
+        for (int64_t f = 0; f < s.F; ++f)
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              uint32_t acc = 0;
+              int64_t g = f / Fg;
+              for (int64_t c = 0; c < Cg; ++c)
+                for (int64_t kh = 0; kh < s.KH; ++kh)
+                  for (int64_t kw = 0; kw < s.KW; ++kw) {
+                    int64_t ih = oh * s.SH + kh * s.DH,
+                            iw = ow * s.SW + kw * s.DW;
+                    acc += uint32_t(
+                        int32_t(X[size_t(
+                            ((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw)]) *
+                        int32_t(Wt[size_t(((f * Cg + c) * s.KH + kh) * s.KW +
+                                          kw)]));
+                  }
+              want[size_t(((n * s.F + f) * OH + oh) * OW + ow)] = int32_t(acc);
+            }
+      for (int accumulate : {0, 1}) {
+        std::vector<int32_t> Y(want.size());
+        std::vector<int32_t> expect = want;
+        for (size_t i = 0; i < Y.size(); ++i) {
+          Y[i] = accumulate ? int32_t(randomInt(-1000000, 1000000)) : 12345;
+          if (accumulate)
+            expect[i] = int32_t(uint32_t(want[i]) + uint32_t(Y[i]));
+        }
+        qrt_uk_conv2d_s8_i32(s.N, s.C, s.H, s.W, s.F, s.KH, s.KW, OH, OW, s.SH,
+                             s.SW, s.DH, s.DW, s.groups, X.data(), Wt.data(),
+                             Y.data(), accumulate ? QRT_UK_ACCUMULATE : 0);
+        ++checks;
+        if (Y != expect) {
+          size_t i = 0;
+          while (Y[i] == expect[i])
+            ++i;
+          char buf[256];
+          std::snprintf(buf, sizeof(buf),
+                        "conv2d_s8 N%lld C%lld %lldx%lld F%lld k%lldx%lld "
+                        "s%lld,%lld d%lld,%lld g%lld %s%s: element %zu is "
+                        "%d, want %d",
+                        (long long)s.N, (long long)s.C, (long long)s.H,
+                        (long long)s.W, (long long)s.F, (long long)s.KH,
+                        (long long)s.KW, (long long)s.SH, (long long)s.SW,
+                        (long long)s.DH, (long long)s.DW, (long long)s.groups,
+                        kDataNames[int(d)], accumulate ? " acc" : "", i, Y[i],
+                        expect[i]);
+          fail("FAIL %s: %s\n", what, buf);
+        }
+      }
+    }
+  }
+  return checks;
+}
+
 int runChecks() {
   checkDispatch();
   checkPacking();
@@ -729,6 +852,8 @@ int runChecks() {
         checks += checkProblem(p, what);
       checks += checkQuantize(what);
       checks += checkLinear(what);
+      checks += checkConv(what);
+      checks += checkQuantizeLongRow(what);
     }
     std::printf("%s: %d checks, %s\n", name.c_str(), checks,
                 numFailures == before ? "all exact" : "FAILED");
@@ -878,14 +1003,75 @@ int runBench(double minTime, bool json, const std::vector<int64_t> &threadList,
 
 } // namespace
 
+/// qrt_uk_conv2d_s8_i32 against qrt_uk_conv2d_f32 on the layer shapes of
+/// the MobileNetV3-small-like bench model (bench/models/speed): GMAC/s of
+/// each and the ratio, per thread count. Padding is left out (both kernels
+/// take padded inputs): the input is the padded size.
+int runConvBench(double minTime, const std::vector<int64_t> &threadList) {
+  struct Layer {
+    const char *what;
+    int64_t C, H, F, K, S, groups;
+  };
+  const Layer layers[] = {
+      {"stem 3x3 s2 3->16 @224", 3, 225, 16, 3, 2, 1},
+      {"1x1 16->72 @56", 16, 56, 72, 1, 1, 1},
+      {"1x1 72->24 @28", 72, 28, 24, 1, 1, 1},
+      {"1x1 24->88 @28", 24, 28, 88, 1, 1, 1},
+      {"1x1 40->240 @14", 40, 14, 240, 1, 1, 1},
+      {"1x1 240->40 @14", 240, 14, 40, 1, 1, 1},
+      {"1x1 96->576 @7", 96, 7, 576, 1, 1, 1},
+      {"1x1 576->96 @7", 576, 7, 96, 1, 1, 1},
+      {"dw 3x3 s1 88 @28", 88, 30, 88, 3, 1, 88},
+      {"dw 5x5 s2 96 @28", 96, 31, 96, 5, 2, 96},
+  };
+  std::printf("int8 implementation: %s\n", getS8Arch().name);
+  std::printf("%-24s %3s %10s %10s %7s\n", "conv layer", "thr", "f32 GMAC/s",
+              "s8 GMAC/s", "s8/f32");
+  for (int64_t t : threadList) {
+    qrt_set_num_threads(int(t));
+    for (const Layer &l : layers) {
+      int64_t O = (l.H - l.K) / l.S + 1, Cg = l.C / l.groups;
+      std::vector<float> xf(size_t(l.C * l.H * l.H)),
+          wf(size_t(l.F * Cg * l.K * l.K)), yf(size_t(l.F * O * O));
+      std::vector<int8_t> xq(xf.size()), wq(wf.size());
+      std::vector<int32_t> yq(yf.size());
+      for (size_t i = 0; i < xf.size(); ++i)
+        xq[i] = int8_t(randomInt(-127, 127)), xf[i] = float(xq[i]);
+      for (size_t i = 0; i < wf.size(); ++i)
+        wq[i] = int8_t(randomInt(-127, 127)), wf[i] = float(wq[i]);
+      double macs = double(l.F) * double(O * O) * double(Cg * l.K * l.K);
+      double tf = timeIt(
+          [&] {
+            qrt_uk_conv2d_f32(1, l.C, l.H, l.H, l.F, l.K, l.K, O, O, l.S, l.S,
+                              1, 1, l.groups, xf.data(), wf.data(), yf.data(),
+                              0);
+          },
+          minTime);
+      double tq = timeIt(
+          [&] {
+            qrt_uk_conv2d_s8_i32(1, l.C, l.H, l.H, l.F, l.K, l.K, O, O, l.S,
+                                 l.S, 1, 1, l.groups, xq.data(), wq.data(),
+                                 yq.data(), 0);
+          },
+          minTime);
+      std::printf("%-24s %3lld %10.2f %10.2f %6.2fx\n", l.what, (long long)t,
+                  macs / tf * 1e-9, macs / tq * 1e-9, tf / tq);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  bool check = false, printIsa = false, quick = false, json = false;
+  bool check = false, printIsa = false, quick = false, json = false,
+       conv = false;
   double minTime = 1.5;
   std::vector<int64_t> threads = {1, 2}, Ms = {1, 16, 128, 512};
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (!std::strcmp(arg, "--check"))
       check = true;
+    else if (!std::strcmp(arg, "--conv"))
+      conv = true;
     else if (!std::strcmp(arg, "--print-isa"))
       printIsa = true;
     else if (!std::strcmp(arg, "--quick"))
@@ -905,7 +1091,8 @@ int main(int argc, char **argv) {
       ;
     else {
       std::fprintf(stderr,
-                   "usage: %s --check | --print-isa | [--quick] [--json] "
+                   "usage: %s --check | --print-isa | [--conv] [--quick] "
+                   "[--json] "
                    "[--cpu-time] [--min-time=S] [--threads=1,2] "
                    "[--m=1,16,128,512]\n",
                    argv[0]);
@@ -918,5 +1105,7 @@ int main(int argc, char **argv) {
     std::printf("%s\n", getS8Arch().name);
     return 0;
   }
+  if (conv)
+    return runConvBench(quick ? 0.3 : minTime, threads);
   return runBench(quick ? 0.3 : minTime, json, threads, Ms);
 }

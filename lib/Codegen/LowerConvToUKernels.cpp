@@ -30,6 +30,7 @@ namespace {
 /// Flag bit of the ukernel ABI: add to the output instead of overwriting it.
 constexpr int32_t kAccumulate = 1;
 constexpr StringLiteral kConvKernel = "qrt_uk_conv2d_f32";
+constexpr StringLiteral kS8ConvKernel = "qrt_uk_conv2d_s8_i32";
 
 /// Whether `type` is laid out as a dense row-major array (any offset): what
 /// the kernel's raw pointers assume.
@@ -48,8 +49,11 @@ bool isDenseRowMajor(MemRefType type) {
 Value getBasePointer(OpBuilder &b, Location loc, Value memref) {
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  int64_t elementBytes =
+      cast<MemRefType>(memref.getType()).getElementTypeBitWidth() / 8;
   Value bytes = arith::MulIOp::create(
-      b, loc, meta.getOffset(), arith::ConstantIndexOp::create(b, loc, 4));
+      b, loc, meta.getOffset(),
+      arith::ConstantIndexOp::create(b, loc, elementBytes));
   Value address = arith::AddIOp::create(b, loc, base, bytes);
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
   return LLVM::IntToPtrOp::create(
@@ -73,8 +77,9 @@ struct LowerConvToUKernelsPass
         // Stays a loop nest: the output's zero init comes back.
         if (op->removeAttr(qopt::kConvZeroInitAttrName)) {
           OpBuilder b(op);
-          Value zero = arith::ConstantOp::create(b, op.getLoc(),
-                                                 b.getF32FloatAttr(0.0f));
+          Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+          Value zero = arith::ConstantOp::create(
+              b, op.getLoc(), cast<TypedAttr>(b.getZeroAttr(element)));
           linalg::FillOp::create(b, op.getLoc(), zero, op.getDpsInits()[0]);
         }
         return;
@@ -90,14 +95,17 @@ struct LowerConvToUKernelsPass
     Type ptr = LLVM::LLVMPointerType::get(ctx);
     SmallVector<Type> argTypes(14, i64);
     argTypes.append({ptr, ptr, ptr, i32});
-    auto decl = symbols.lookup<func::FuncOp>(kConvKernel);
-    if (!decl) {
-      OpBuilder b(getOperation().getBodyRegion());
-      decl = func::FuncOp::create(b, getOperation().getLoc(), kConvKernel,
-                                  FunctionType::get(ctx, argTypes, {}));
-      decl.setPrivate();
-      symbols.insert(decl);
-    }
+    auto declare = [&](StringRef name) {
+      auto decl = symbols.lookup<func::FuncOp>(name);
+      if (!decl) {
+        OpBuilder b(getOperation().getBodyRegion());
+        decl = func::FuncOp::create(b, getOperation().getLoc(), name,
+                                    FunctionType::get(ctx, argTypes, {}));
+        decl.setPrivate();
+        symbols.insert(decl);
+      }
+      return decl;
+    };
 
     for (auto &[op, conv] : convs) {
       OpBuilder b(op);
@@ -136,7 +144,9 @@ struct LowerConvToUKernelsPass
           getBasePointer(b, loc, w),
           getBasePointer(b, loc, y),
           arith::ConstantIntOp::create(b, loc, i32, flags)};
-      func::CallOp::create(b, loc, decl, args);
+      // The int8 form has the same arguments on int8/int32 buffers.
+      func::CallOp::create(
+          b, loc, declare(conv.s8 ? kS8ConvKernel : kConvKernel), args);
       op->erase();
     }
   }

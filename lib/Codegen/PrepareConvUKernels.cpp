@@ -23,13 +23,18 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `value` is a `linalg.fill` of +0.0 on tensors.
+/// Whether `value` is a `linalg.fill` of +0.0 (or integer 0) on tensors.
 linalg::FillOp getZeroFill(Value value) {
   auto fill = value.getDefiningOp<linalg::FillOp>();
   if (!fill || !fill.hasPureTensorSemantics())
     return {};
   auto constant = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
   auto zero = constant ? dyn_cast<FloatAttr>(constant.getValue()) : nullptr;
+  // The i32 accumulator of an int8 (W8A8) convolution.
+  auto intZero =
+      constant ? dyn_cast<IntegerAttr>(constant.getValue()) : nullptr;
+  if (intZero && intZero.getValue().isZero())
+    return fill;
   return zero && zero.getValue().isPosZero() ? fill : linalg::FillOp();
 }
 

@@ -93,10 +93,52 @@ bool isKernelQuantize(DynamicQuantizeOp op) {
          op.getInput().getType().getElementType().isF32();
 }
 
+/// A per-tensor int8 dynamic quantization (the input of a W8A8
+/// convolution) is a per-token one of the tensor flattened to one row: the
+/// same max |x|, scale and values. Rewritten so, it runs on
+/// qrt_uk_quantize_rows_s8 instead of a serial reduction over the tensor.
+void flattenPerTensorQuantize(IRRewriter &rewriter, DynamicQuantizeOp op) {
+  SchemeAttr scheme = op.getScheme();
+  RankedTensorType inputType = op.getInput().getType();
+  if (scheme.getGranularity() != Granularity::PerTensor ||
+      scheme.getStorageWidth() != 8 || !inputType.getElementType().isF32() ||
+      inputType.getRank() < 1)
+    return;
+  MLIRContext *ctx = op.getContext();
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  int64_t rank = inputType.getRank();
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t d = 0; d < rank; ++d)
+    all[0].push_back(d);
+  Value flat = op.getInput();
+  if (rank > 1)
+    flat = tensor::CollapseShapeOp::create(rewriter, loc, flat, all);
+  auto flatType = cast<RankedTensorType>(flat.getType());
+  auto perToken = SchemeAttr::get(
+      ctx, scheme.getStorage(), Granularity::PerToken, std::nullopt,
+      std::nullopt, scheme.getSymmetric(), scheme.getNarrowRange());
+  auto quantize = DynamicQuantizeOp::create(
+      rewriter, loc,
+      RankedTensorType::get(flatType.getShape(),
+                            op.getResult().getType().getElementType()),
+      op.getScale().getType(), flat, perToken);
+  Value values = quantize.getResult();
+  if (rank > 1)
+    values = tensor::ExpandShapeOp::create(
+        rewriter, loc, op.getResult().getType(), values, all,
+        tensor::getMixedSizes(rewriter, loc, op.getInput()));
+  rewriter.replaceOp(op, {values, quantize.getScale()});
+}
+
 struct PrepareW8A8UKernelsPass
     : public qopt::impl::PrepareW8A8UKernelsBase<PrepareW8A8UKernelsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    SmallVector<DynamicQuantizeOp> perTensor;
+    getOperation().walk([&](DynamicQuantizeOp op) { perTensor.push_back(op); });
+    for (DynamicQuantizeOp op : perTensor)
+      flattenPerTensorQuantize(rewriter, op);
     SmallVector<QuantizedLinearOp> linears;
     SmallVector<DynamicQuantizeOp> quantizes;
     getOperation().walk([&](Operation *op) {

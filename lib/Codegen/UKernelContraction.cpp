@@ -36,6 +36,38 @@ static bool isPlainMulAddBody(linalg::LinalgOp op) {
          isPair(mul.getLhs(), mul.getRhs(), a, b);
 }
 
+/// Whether the body of `op` is exactly `out + extsi(a) * extsi(b)` on i8
+/// inputs and an i32 output (in either operand order): the integer
+/// convolution of qopt-quantize-w8a8, whose sums wrap modulo 2^32 as the
+/// kernel's do.
+static bool isS8MulAddBody(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  if (!body || body->getNumArguments() != 3 ||
+      body->getOperations().size() != 5)
+    return false;
+  BlockArgument a = body->getArgument(0), b = body->getArgument(1),
+                out = body->getArgument(2);
+  if (!a.getType().isInteger(8) || !b.getType().isInteger(8) ||
+      !out.getType().isInteger(32))
+    return false;
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddIOp>()
+                 : arith::AddIOp();
+  if (!add)
+    return false;
+  Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  auto mul = product.getDefiningOp<arith::MulIOp>();
+  if (!mul || (add.getLhs() != out && add.getRhs() != out))
+    return false;
+  auto lhs = mul.getLhs().getDefiningOp<arith::ExtSIOp>();
+  auto rhs = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
+  if (!lhs || !rhs)
+    return false;
+  Value x = lhs.getIn(), y = rhs.getIn();
+  return (x == a && y == b) || (x == b && y == a);
+}
+
 bool qopt::isUKernelContraction(Operation *op) {
   auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
   if (!linalgOp || linalgOp.getNumDpsInputs() != 2 ||
@@ -70,14 +102,21 @@ std::optional<qopt::UKernelConvolution>
 qopt::matchUKernelConvolution(Operation *op) {
   auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
   if (!generic || generic.getNumDpsInputs() != 2 ||
-      generic.getNumDpsInits() != 1 || !isPlainMulAddBody(generic))
+      generic.getNumDpsInits() != 1)
+    return std::nullopt;
+  bool s8 = isS8MulAddBody(generic);
+  if (!s8 && !isPlainMulAddBody(generic))
     return std::nullopt;
   auto xType = dyn_cast<ShapedType>(generic.getDpsInputs()[0].getType());
   auto wType = dyn_cast<ShapedType>(generic.getDpsInputs()[1].getType());
   auto yType = dyn_cast<ShapedType>(generic.getDpsInits()[0].getType());
-  if (!xType || !wType || !yType || !xType.hasRank() ||
-      !xType.getElementType().isF32() || !wType.getElementType().isF32() ||
-      !yType.getElementType().isF32())
+  if (!xType || !wType || !yType || !xType.hasRank())
+    return std::nullopt;
+  if (s8 ? !xType.getElementType().isInteger(8) ||
+               !wType.getElementType().isInteger(8) ||
+               !yType.getElementType().isInteger(32)
+         : !xType.getElementType().isF32() || !wType.getElementType().isF32() ||
+               !yType.getElementType().isF32())
     return std::nullopt;
   int64_t rank = xType.getRank(), n = rank - 2;
   if ((n != 1 && n != 2) || wType.getRank() != rank ||
@@ -94,7 +133,7 @@ qopt::matchUKernelConvolution(Operation *op) {
           cg = wType.getDimSize(1);
   if (cg <= 0 || c % cg != 0 || f % (c / cg) != 0)
     return std::nullopt;
-  UKernelConvolution conv{n, c / cg, {}, {}};
+  UKernelConvolution conv{n, c / cg, {}, {}, s8};
   int64_t fg = f / conv.groups;
   // Strides and dilations: the x map at unit points of the output and kernel
   // loops. The maps are then rebuilt from them and compared exactly.

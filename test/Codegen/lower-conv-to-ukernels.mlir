@@ -111,3 +111,57 @@ func.func @zero_init(%x: memref<1x4x6x6xf32>, %xs: memref<1x4x6x6xf32, strided<[
   }
   return
 }
+
+// -----
+
+// The W8A8 form (i8 x i8 -> i32, `out + extsi(x) * extsi(w)`) calls
+// qrt_uk_conv2d_s8_i32 with the same arguments; pointers advance by the
+// element size (1 byte for the input's offset of 7, 4 for the output's 3),
+// and a grouped (2 groups) strided convolution keeps its geometry.
+// CHECK: func.func private @qrt_uk_conv2d_s8_i32(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32)
+// CHECK-LABEL: func.func @s8
+// CHECK-NOT: linalg.generic
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : i64
+// CHECK-DAG: %[[C7:.*]] = arith.constant 7 : index
+// CHECK-DAG: %[[C12:.*]] = arith.constant 12 : index
+// CHECK: %[[XB:.*]] = memref.extract_aligned_pointer_as_index %arg0
+// CHECK: arith.addi %[[XB]], %[[C7]] : index
+// CHECK: %[[YB:.*]] = memref.extract_aligned_pointer_as_index %arg2
+// CHECK: arith.addi %[[YB]], %[[C12]] : index
+// CHECK: call @qrt_uk_conv2d_s8_i32({{.*}}, %[[C2]], %[[C2]], %{{.*}}, %{{.*}}, %[[C2]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, (d1 floordiv 4) * 2 + d4, d2 * 2 + d5, d3 * 2 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @s8(%x: memref<1x4x9x9xi8, strided<[324, 81, 9, 1], offset: 7>>, %w: memref<8x2x3x3xi8>, %y: memref<1x8x4x4xi32, strided<[128, 16, 4, 1], offset: 3>>) {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : memref<1x4x9x9xi8, strided<[324, 81, 9, 1], offset: 7>>, memref<8x2x3x3xi8>) outs(%y : memref<1x8x4x4xi32, strided<[128, 16, 4, 1], offset: 3>>) {
+  ^bb0(%in: i8, %in_0: i8, %out: i32):
+    %0 = arith.extsi %in : i8 to i32
+    %1 = arith.extsi %in_0 : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// An integer body the kernel does not compute (zero-extended inputs) stays
+// a loop nest.
+// CHECK-LABEL: func.func @s8_unsigned
+// CHECK-NOT: call
+// CHECK: linalg.generic
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+func.func @s8_unsigned(%x: memref<1x2x4x4xi8>, %w: memref<2x2x3x3xi8>, %y: memref<1x2x2x2xi32>) {
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : memref<1x2x4x4xi8>, memref<2x2x3x3xi8>) outs(%y : memref<1x2x2x2xi32>) {
+  ^bb0(%in: i8, %in_0: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %in_0 : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

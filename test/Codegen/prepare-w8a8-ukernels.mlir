@@ -59,21 +59,38 @@ func.func @per_tensor(%q: tensor<4x64xi8>, %xs: tensor<f32>) -> tensor<4x32xf32>
 // -----
 
 // What the int8 kernels do not compute stays: zero points, 4-bit weights,
-// per-tensor dynamic quantization, f16 values.
+// f16 values.
 // CHECK-LABEL: func.func @not_kernels
 // CHECK-NOT: qopt_s8
 // CHECK: qopt.quantized_linear {{.*}} input_zero_point
 // CHECK: qopt.quantized_linear {{.*}}<storage = i4
-// CHECK: qopt.dynamic_quantize {{.*}} granularity = per_tensor
 // CHECK: qopt.dynamic_quantize {{.*}} tensor<4x64xf16>
 // CHECK-NOT: qopt_s8
-func.func @not_kernels(%q: tensor<4x64xi8>, %xs: tensor<4xf32>, %xz: tensor<4xi8>, %x: tensor<4x64xf32>, %h: tensor<4x64xf16>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xi8>, tensor<4x64xi8>) {
+func.func @not_kernels(%q: tensor<4x64xi8>, %xs: tensor<4xf32>, %xz: tensor<4xi8>, %h: tensor<4x64xf16>) -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xi8>) {
   %w = arith.constant dense<1> : tensor<32x64xi8>
   %ws = arith.constant dense<0.25> : tensor<32xf32>
   %a = qopt.quantized_linear %q, %w input_scale(%xs : tensor<4xf32>) input_zero_point(%xz : tensor<4xi8>) weight_scale(%ws : tensor<32xf32>) schemes(<storage = i8, granularity = per_token, symmetric = false>, <storage = i8, granularity = per_channel, axis = 0>) : tensor<4x64xi8>, tensor<32x64xi8> -> tensor<4x32xf32>
   %w4 = arith.constant dense<17> : tensor<32x32xi8>
   %b = qopt.quantized_linear %q, %w4 input_scale(%xs : tensor<4xf32>) weight_scale(%ws : tensor<32xf32>) schemes(<storage = i8, granularity = per_token>, <storage = i4, granularity = per_channel, axis = 0>) : tensor<4x64xi8>, tensor<32x32xi8> -> tensor<4x32xf32>
-  %c, %cs = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_tensor, narrow_range = true> : tensor<4x64xf32> -> tensor<4x64xi8>, tensor<f32>
   %d, %ds = qopt.dynamic_quantize %h scheme <storage = i8, granularity = per_token, narrow_range = true> : tensor<4x64xf16> -> tensor<4x64xi8>, tensor<4xf32>
-  return %a, %b, %c, %d : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xi8>, tensor<4x64xi8>
+  return %a, %b, %d : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x64xi8>
+}
+
+// -----
+
+// Per-tensor dynamic quantization (a W8A8 convolution's input) is the
+// per-token one of the flattened tensor: collapsed to one row, marked for
+// qrt_uk_quantize_rows_s8, the values expanded back. The scale is rank 0
+// either way.
+// CHECK-LABEL: func.func @per_tensor_dynamic
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : tensor<?x4x3x3xf32> into tensor<?xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[FLAT]] : tensor<?xf32>) outs(%{{.*}} : tensor<f32>) {{.*}}qopt_s8_quantize_rows = "absmax"
+// CHECK: qopt_s8_quantize_rows = "scales"
+// CHECK: %[[V:.*]] = linalg.generic {{.*}} ins(%[[FLAT]], %{{.*}} : tensor<?xf32>, tensor<f32>) outs(%{{.*}} : tensor<?xi8>) {{.*}}qopt_s8_quantize_rows = "values"
+// CHECK: %[[Q:.*]] = tensor.expand_shape %[[V]] {{\[\[}}0, 1, 2, 3]] output_shape [%{{.*}}, 4, 3, 3] : tensor<?xi8> into tensor<?x4x3x3xi8>
+// CHECK: return %[[Q]]
+// CHECK-NOT: qopt.dynamic_quantize
+func.func @per_tensor_dynamic(%x: tensor<?x4x3x3xf32>) -> (tensor<?x4x3x3xi8>, tensor<f32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = i8, granularity = per_tensor, narrow_range = true> : tensor<?x4x3x3xf32> -> tensor<?x4x3x3xi8>, tensor<f32>
+  return %q, %s : tensor<?x4x3x3xi8>, tensor<f32>
 }

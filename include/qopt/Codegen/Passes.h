@@ -37,12 +37,17 @@ struct UKernelConvolution {
   int64_t spatialRank;
   int64_t groups;
   SmallVector<int64_t, 2> strides, dilations;
+  /// The W8A8 form (`qrt_uk_conv2d_s8_i32`): i8 input and filter, i32
+  /// output, body `out + extsi(x) * extsi(w)`; else all f32.
+  bool s8 = false;
 };
 
 /// Matches the f32 convolution the ONNX importer builds: a `linalg.generic`
 /// over loops (n, f, out spatial..., c, kernel...) with the body `out + x *
 /// w`, reading x[n, (f floordiv Fg) * Cg + c, o_i * s_i + k_i * d_i], w[f, c,
 /// k...] and writing y[n, f, o...], with static channel and kernel sizes.
+/// Also matches the same generic on i8 x i8 -> i32 with the body `out +
+/// extsi(x) * extsi(w)` (qopt-quantize-w8a8's convolutions; `s8` is set).
 std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
 
 /// Unit attribute on the convolutions whose output starts as zero (set by

@@ -52,7 +52,8 @@ def ApproximateMath : Pass<"qopt-approximate-math", "func::FuncOp"> {
 }
 
 def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
-  let summary = "Lower f32 convolutions on buffers to the runtime's conv kernel";
+  let summary = "Lower f32 and int8 convolutions on buffers to the "
+                "runtime's conv kernels";
   let description = [{
     The importer spells Conv as one `linalg.generic` over (n, f, output
     spatial..., c, kernel...) on an explicitly padded input. Tiled into
@@ -63,6 +64,12 @@ def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
     `qrt_uk_conv2d_f32`, which runs im2col + the packed sgemm (regular,
     grouped and 1x1 convolutions) or a direct vectorized loop (depthwise)
     on the thread pool, accumulating into the output as the generic did.
+
+    The W8A8 form of the same generic (i8 input and filter, i32 output, body
+    `out + extsi(x) * extsi(w)`, from `qopt-quantize-w8a8`) becomes a call
+    of `qrt_uk_conv2d_s8_i32` with the same arguments (int8 GEMM
+    micro-kernels for regular, grouped and 1x1 convolutions, a direct loop
+    for depthwise ones; int32 sums modulo 2^32, as the generic's).
 
     ```mlir
     linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = [
@@ -93,7 +100,8 @@ def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
     worse one when CSE merges the fills of equal-shaped convolutions: each
     convolution then starts with a copy of the shared zero buffer. This pass
     replaces the init of every convolution `matchUKernelConvolution`
-    accepts, when it is a fill of `+0.0`, by a `tensor.empty` and marks the
+    accepts, when it is a fill of `+0.0` (or of integer 0, the i32
+    accumulator of an int8 convolution), by a `tensor.empty` and marks the
     op with the unit attribute `qopt_conv_zero_init`: the kernel then
     overwrites the output instead of accumulating. (If the lowering cannot
     take the op after all, it fills the buffer with zero first.)
@@ -257,6 +265,12 @@ def PrepareW8A8UKernels
       generics are marked `qopt_s8_quantize_rows = "absmax"`, `"scales"` and
       `"values"`; together they become a call of `qrt_uk_quantize_rows_s8`,
       which computes the same bits.
+    * `qopt.dynamic_quantize` of f32 values to `i8` per tensor (the input of
+      a W8A8 convolution) is first rewritten as the per-token one of the
+      tensor collapsed to one row (`tensor.collapse_shape`, then
+      `tensor.expand_shape` of the values): the same max |x|, scale and
+      values, so it takes the path above instead of a serial reduction over
+      the whole tensor.
 
     Everything else (zero points, other storage, per-group scales, weights
     computed at run time) is left for `qopt-expand-quant-ops`.

@@ -340,6 +340,26 @@ void qrt_uk_s8_linear_f32(int64_t M, int64_t N, int64_t K, const float *X,
                           const float *bias, float *Y, int64_t ldy_m,
                           int32_t flags);
 
+/// The W8A8 convolution (qopt-quantize-w8a8 on a Conv): the integer part
+/// of qrt_uk_conv2d_f32 on int8 tensors,
+///   Y[n, f, oh, ow] = sum_{c, kh, kw} X[n, g*Cg + c, oh*SH + kh*DH,
+///                                       ow*SW + kw*DW] * Wt[f, c, kh, kw]
+/// in int32 (sums modulo 2^32, the true sums for Cg*KH*KW <=
+/// QRT_UK_S8_MAX_EXACT_K; plus the old Y when `flags & QRT_UK_ACCUMULATE`),
+/// with the sizes and the refusal of sizes that do not fit of
+/// qrt_uk_conv2d_f32. Wt is the plain [F, Cg, KH, KW] int8 filter (packed
+/// per call: it is small next to the work). Regular, grouped and 1x1
+/// convolutions run on the int8 GEMM micro-kernels (the implementation
+/// qrt_uk_s8_gemm uses; $QRT_UK_S8_ISA applies), depthwise ones as a direct
+/// loop; both on the thread pool. The float rescale is left to the caller
+/// (generated elementwise code), so every implementation returns the same
+/// bits.
+void qrt_uk_conv2d_s8_i32(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F,
+                          int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                          int64_t SH, int64_t SW, int64_t DH, int64_t DW,
+                          int64_t groups, const int8_t *X, const int8_t *Wt,
+                          int32_t *Y, int32_t flags);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

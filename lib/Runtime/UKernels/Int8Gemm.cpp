@@ -597,12 +597,79 @@ void quantTask(void *ctx, int64_t begin, int64_t end) {
     j.arch->quantizeRow(j.X + m * j.ldxM, j.K, j.Q + m * j.ldqM, j.scale + m);
 }
 
+/// One long row (a per-tensor quantization flattened to one row: the input
+/// of a W8A8 convolution) split over the pool in chunks: max |x| per chunk,
+/// then the values with the row's 127 / amax. The same bits as the row
+/// quantizers: the same max over |x| as integers (NaN above everything),
+/// the same s8RowScale, and round half to even by adding and subtracting
+/// 1.5 * 2^23 (exact for |x * inv| <= 127 + 1, where the sum's unit in the
+/// last place is 1), then the same clamp.
+constexpr int64_t kMinParallelRow = int64_t(1) << 16;
+
+struct LongRowJob {
+  const float *x;
+  int8_t *q;
+  int64_t K, chunk;
+  uint32_t *amax; ///< One per chunk.
+  float inv;
+};
+
+void longRowAmaxTask(void *ctx, int64_t begin, int64_t end) {
+  const LongRowJob &j = *static_cast<const LongRowJob *>(ctx);
+  for (int64_t c = begin; c < end; ++c) {
+    int64_t k0 = c * j.chunk, k1 = std::min(j.K, k0 + j.chunk);
+    uint32_t m = 0;
+    for (int64_t k = k0; k < k1; ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, &j.x[k], 4);
+      m = std::max(m, bits & 0x7fffffffu);
+    }
+    j.amax[c] = m;
+  }
+}
+
+void longRowValuesTask(void *ctx, int64_t begin, int64_t end) {
+  const LongRowJob &j = *static_cast<const LongRowJob *>(ctx);
+  const float magic = 0x1.8p23f;
+  for (int64_t c = begin; c < end; ++c) {
+    int64_t k0 = c * j.chunk, k1 = std::min(j.K, k0 + j.chunk);
+    for (int64_t k = k0; k < k1; ++k) {
+      float r = (j.x[k] * j.inv + magic) - magic;
+      r = std::min(std::max(r, -127.0f), 127.0f);
+      j.q[k] = int8_t(r);
+    }
+  }
+}
+
+void quantizeLongRow(int64_t K, const float *X, int8_t *Q, float *scale,
+                     int threads) {
+  ThreadPool &pool = getGlobalThreadPool();
+  int64_t chunks = std::min<int64_t>(4 * threads, K / 4096);
+  LongRowJob job{X, Q, K, (K + chunks - 1) / chunks, nullptr, 0.0f};
+  uint32_t amax[64] = {};
+  chunks = std::min<int64_t>(chunks, 64);
+  job.chunk = (K + chunks - 1) / chunks;
+  job.amax = amax;
+  pool.parallelFor(chunks, longRowAmaxTask, &job);
+  uint32_t m = 0;
+  for (int64_t c = 0; c < chunks; ++c)
+    m = std::max(m, amax[c]);
+  if (!s8RowScale(m, *scale, job.inv)) {
+    std::memset(Q, 0, size_t(K));
+    return;
+  }
+  pool.parallelFor(chunks, longRowValuesTask, &job);
+}
+
 void quantizeRows(int64_t M, int64_t K, const float *X, int64_t ldxM, int8_t *Q,
                   int64_t ldqM, float *scale) {
   if (M <= 0)
     return;
   QuantJob job{&getS8Arch(), std::max<int64_t>(K, 0), X, ldxM, Q, ldqM, scale};
   ThreadPool &pool = getGlobalThreadPool();
+  if (M == 1 && K >= kMinParallelRow && !ThreadPool::isInParallelRegion() &&
+      pool.getNumThreads() > 1)
+    return quantizeLongRow(K, X, Q, scale, pool.getNumThreads());
   if (M > 1 && M * K >= kMinParallelPack && !ThreadPool::isInParallelRegion() &&
       pool.getNumThreads() > 1)
     pool.parallelFor(M, quantTask, &job);

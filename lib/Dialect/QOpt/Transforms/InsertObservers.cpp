@@ -138,6 +138,40 @@ void InsertObserversPass::runOnOperation() {
     }
     op.getInputMutable().assign(input);
   }
+
+  // Convolution layers (what qopt-quantize-w8a8 quantizes too): the same
+  // selection but for the head rule, which is about linear layers. The
+  // input is NCHW, so abs_max is per channel along dimension 1; the Hessian
+  // of a linear layer's input has no meaning here and is not recorded.
+  for (auto [index, op] :
+       llvm::enumerate(getConvolutionLayers(getOperation()))) {
+    if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName))
+      continue;
+    StringRef layer = getLayerName(op.getLoc());
+    if (excludeRegex && excludeRegex->match(layer))
+      continue;
+    if (includeRegex && !includeRegex->match(layer))
+      continue;
+    std::string name =
+        (layer.empty() ? "conv" + std::to_string(index) : layer.str()) +
+        ":input";
+    OpOperand &operand = *op.getDpsInputOperand(0);
+    Value input = operand.get();
+    OpBuilder b(op);
+    for (ObserverAttr kind : kinds) {
+      if (kind.getKind() == ObserverKind::Hessian ||
+          isObserved(input, name, kind.getKind()))
+        continue;
+      ObserverAttr observer = kind;
+      if (kind.getKind() == ObserverKind::AbsMax)
+        observer = ObserverAttr::get(ctx, kind.getKind(), /*axis=*/1,
+                                     kind.getPercentile(), kind.getBins());
+      input = ObserveOp::create(b, op.getLoc(), input.getType(), input, name,
+                                observer,
+                                /*stats=*/StatsAttr());
+    }
+    operand.set(input);
+  }
 }
 
 } // namespace

@@ -1,12 +1,15 @@
 //===- QuantizeW8A8.cpp - int8 weights and int8 activations --------------===//
 //
-// W8A8: linear layers whose products are integer. Weights are quantized at
-// compile time, per output channel, with the arithmetic of RTN int8
-// (qopt-quantize-weights-rtn); activations either at run time, one scale per
-// token (qopt.dynamic_quantize), or with one scale per tensor from
-// calibration statistics (qopt.quantize). The layer itself becomes
-// qopt.quantized_linear, which the CPU code generator runs on the runtime's
-// int8 GEMM kernels and qopt-expand-quant-ops expands to the reference loops.
+// W8A8: linear layers and convolutions whose products are integer. Weights
+// are quantized at compile time, per output channel, with the arithmetic of
+// RTN int8 (qopt-quantize-weights-rtn); activations either at run time, one
+// scale per token (qopt.dynamic_quantize; one per tensor for convolutions),
+// or with one scale per tensor from calibration statistics (qopt.quantize).
+// A linear layer becomes qopt.quantized_linear, which the CPU code generator
+// runs on the runtime's int8 GEMM kernels and qopt-expand-quant-ops expands
+// to the reference loops. A convolution becomes the same Conv generic on
+// int8 operands accumulating in i32 (plain linalg, so every backend runs it;
+// the CPU one calls qrt_uk_conv2d_s8_i32) and an elementwise rescale.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +19,8 @@
 #include "qopt/Dialect/QOpt/Utils/WeightQuantization.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -176,6 +181,19 @@ Value stripObservers(Value input, SmallVectorImpl<ObserveOp> &observers) {
   return input;
 }
 
+/// Whether `op` is a depthwise convolution layer: one input channel per
+/// group (filter `[F, 1, kernel...]`) and as many filters as input channels.
+bool isDepthwise(Operation *op) {
+  auto conv = dyn_cast<linalg::GenericOp>(op);
+  if (!conv)
+    return false;
+  auto x = dyn_cast<RankedTensorType>(conv.getDpsInputs()[0].getType());
+  auto w = dyn_cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  return x && w && x.getRank() >= 3 && w.getRank() == x.getRank() &&
+         w.getDimSize(1) == 1 && !x.isDynamicDim(1) &&
+         x.getDimSize(1) == w.getDimSize(0) && x.getDimSize(1) > 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
@@ -196,8 +214,9 @@ private:
   LogicalResult parseOptions(Selection &selection);
   /// The observer kind `range` names; none for `auto`.
   std::optional<ObserverKind> rangeKind;
-  /// How `op` is quantized, and why when it stays f32.
-  Mode choose(const Selection &selection, LinearOp op, std::string &why);
+  /// How `op` (a qopt.linear or a convolution layer) is quantized, and why
+  /// when it stays f32. The output-head rule applies to linear layers only.
+  Mode choose(const Selection &selection, Operation *op, std::string &why);
   ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
                             size_t align, StringRef name);
 };
@@ -254,13 +273,13 @@ LogicalResult QuantizeW8A8Pass::parseOptions(Selection &selection) {
   return success();
 }
 
-Mode QuantizeW8A8Pass::choose(const Selection &selection, LinearOp op,
+Mode QuantizeW8A8Pass::choose(const Selection &selection, Operation *op,
                               std::string &why) {
   if (op->hasAttr(QOptDialect::kKeepFullPrecisionAttrName)) {
     why = "marked qopt.keep_full_precision";
     return Mode::FullPrecision;
   }
-  StringRef name = getLayerName(op.getLoc());
+  StringRef name = getLayerName(op->getLoc());
   for (const Override &entry : selection.overrides)
     if (entry.glob.match(name)) {
       why = "override '" + entry.text + "'";
@@ -277,8 +296,13 @@ Mode QuantizeW8A8Pass::choose(const Selection &selection, LinearOp op,
     }
     return selection.defaultMode;
   }
-  if (!quantizeHead && isOutputHead(op)) {
+  auto linear = dyn_cast<LinearOp>(op);
+  if (!quantizeHead && linear && isOutputHead(linear)) {
     why = "the output head (quantize-head=false)";
+    return Mode::FullPrecision;
+  }
+  if (!quantizeDepthwise && isDepthwise(op)) {
+    why = "depthwise convolution (quantize-depthwise=false)";
     return Mode::FullPrecision;
   }
   return selection.defaultMode;
@@ -308,13 +332,50 @@ void QuantizeW8A8Pass::runOnOperation() {
   // Decide every layer first, so that missing statistics are all reported
   // before anything changes.
   struct Plan {
-    LinearOp op;
+    Operation *op = nullptr;
     Mode mode = Mode::FullPrecision;
     std::string why;
     float absMax = 0.0f;
   };
-  SmallVector<Plan> plans;
   bool missingStats = false;
+  // The calibrated max |x| of `input` into `plan`, or an error.
+  auto readStats = [&](Plan &plan, Value input, StringRef kind) {
+    bool ambiguous = false;
+    std::optional<float> absMax =
+        getCalibratedAbsMax(input, rangeKind, ambiguous);
+    if (absMax) {
+      plan.absMax = *absMax;
+      return;
+    }
+    Location loc = plan.op->getLoc();
+    StringRef name = getLayerName(loc);
+    std::string what =
+        name.empty() ? "this " + kind.str() + "'s input"
+                     : "the input of " + kind.str() + " '" + name.str() + "'";
+    if (ambiguous)
+      emitError(loc, "w8a8: ")
+          << what
+          << " has statistics of several clipping observers; choose one "
+             "with range=percentile, mse or histogram";
+    else if (rangeKind)
+      emitError(loc, "w8a8: range=")
+          << range.getValue() << " needs " << what
+          << " to have a qopt.observe of that kind with stats; run "
+             "qopt-insert-observers{observers="
+          << range.getValue()
+          << "}, qrun calibrate and qopt-apply-calibration first "
+             "(docs/calibration.md)";
+    else
+      emitError(loc, "w8a8: static activations need calibration "
+                     "statistics, but ")
+          << what
+          << " has no qopt.observe with range stats (min_max, abs_max, "
+             "percentile, mse or histogram); run "
+             "qopt-insert-observers{observers=min_max}, qrun calibrate and "
+             "qopt-apply-calibration first (docs/calibration.md)";
+    missingStats = true;
+  };
+  SmallVector<Plan> plans;
   for (LinearOp op : linears) {
     Plan plan;
     plan.op = op;
@@ -330,42 +391,35 @@ void QuantizeW8A8Pass::runOnOperation() {
         plan.why = "the weight is not a constant f32 tensor";
       }
     }
-    if (plan.mode == Mode::Static) {
-      bool ambiguous = false;
-      std::optional<float> absMax =
-          getCalibratedAbsMax(op.getInput(), rangeKind, ambiguous);
-      if (!absMax) {
-        StringRef name = getLayerName(op.getLoc());
-        std::string what = name.empty()
-                               ? std::string("this layer's input")
-                               : "the input of layer '" + name.str() + "'";
-        if (ambiguous)
-          emitError(op.getLoc(), "w8a8: ")
-              << what
-              << " has statistics of several clipping observers; choose one "
-                 "with range=percentile, mse or histogram";
-        else if (rangeKind)
-          emitError(op.getLoc(), "w8a8: range=")
-              << range.getValue() << " needs " << what
-              << " to have a qopt.observe of that kind with stats; run "
-                 "qopt-insert-observers{observers="
-              << range.getValue()
-              << "}, qrun calibrate and qopt-apply-calibration first "
-                 "(docs/calibration.md)";
-        else
-          emitError(op.getLoc(), "w8a8: static activations need calibration "
-                                 "statistics, but ")
-              << what
-              << " has no qopt.observe with range stats (min_max, abs_max, "
-                 "percentile, mse or histogram); run "
-                 "qopt-insert-observers{observers=min_max}, qrun calibrate and "
-                 "qopt-apply-calibration first (docs/calibration.md)";
-        missingStats = true;
-      } else {
-        plan.absMax = *absMax;
+    if (plan.mode == Mode::Static)
+      readStats(plan, op.getInput(), "layer");
+    plans.push_back(std::move(plan));
+  }
+  // Convolution layers (the importer's Conv generic, isConvolutionLayer),
+  // by the same rules but for the head rule, which is about linear layers.
+  SmallVector<Plan> convPlans;
+  for (linalg::GenericOp op :
+       getConvolutionLayers(getOperation(), /*requireConstantFilter=*/false)) {
+    Plan plan;
+    plan.op = op;
+    plan.mode = choose(selection, op, plan.why);
+    Value filter = op.getDpsInputs()[1];
+    if (plan.mode != Mode::FullPrecision) {
+      if (!getElementTypeOrSelf(op.getDpsInputs()[0].getType()).isF32() ||
+          !getElementTypeOrSelf(op->getResult(0).getType()).isF32()) {
+        plan.mode = Mode::FullPrecision;
+        plan.why = "its input is not f32";
+      } else if (filter.getDefiningOp<DequantizeOp>()) {
+        plan.mode = Mode::FullPrecision;
+        plan.why = "its filter is already weight-only quantized";
+      } else if (!matchPattern(filter, m_Constant())) {
+        plan.mode = Mode::FullPrecision;
+        plan.why = "the filter is not a constant f32 tensor";
       }
     }
-    plans.push_back(std::move(plan));
+    if (plan.mode == Mode::Static)
+      readStats(plan, op.getDpsInputs()[0], "convolution");
+    convPlans.push_back(std::move(plan));
   }
   if (missingStats)
     return signalPassFailure();
@@ -394,7 +448,7 @@ void QuantizeW8A8Pass::runOnOperation() {
 
   int64_t numDynamic = 0, numStatic = 0, numFullPrecision = 0;
   for (Plan &plan : plans) {
-    LinearOp op = plan.op;
+    auto op = cast<LinearOp>(plan.op);
     Location loc = op.getLoc();
     StringRef name = getLayerName(loc);
     if (plan.mode == Mode::FullPrecision) {
@@ -507,19 +561,234 @@ void QuantizeW8A8Pass::runOnOperation() {
     if (oldWeight && oldWeight->use_empty())
       oldWeight->erase();
   }
-  // The int8 GEMM kernels take linear layers; convolutions stay f32, said
-  // per layer and in the summary.
-  int64_t convs = remarkConvolutionsLeftFp32(
-      getOperation(), "w8a8",
-      "w8a8 quantizes linear layers; qopt-quantize-weights-rtn quantizes "
-      "convolution weights");
+  // Convolutions: int8 filter per output channel, int8 activations per
+  // tensor (dynamic or static), i32 accumulation, one rescale.
+  int64_t convQuantized = 0, convLeft = 0;
+  DenseMap<Value, DynamicQuantizeOp> dynamicTensorQuantizes;
+  for (Plan &plan : convPlans) {
+    auto op = cast<linalg::GenericOp>(plan.op);
+    Location loc = op.getLoc();
+    StringRef name = getLayerName(loc);
+    std::string display = name.empty() ? std::string("an unnamed convolution")
+                                       : "convolution '" + name.str() + "'";
+    // The observers on a convolution's input go either way: nothing after
+    // this pass reads convolution statistics, and an observer left in a
+    // compiled artifact records statistics on every run (the depthwise rule
+    // leaves many convolutions f32).
+    auto dropObservers = [&] {
+      SmallVector<ObserveOp> observers;
+      stripObservers(op.getDpsInputs()[0], observers);
+      for (ObserveOp observe : observers) {
+        observe.replaceAllUsesWith(observe.getInput());
+        observe.erase();
+      }
+    };
+    if (plan.mode == Mode::FullPrecision) {
+      emitRemark(loc, "w8a8: left ") << display << " fp32: " << plan.why;
+      ++numFullPrecision;
+      ++convLeft;
+      dropObservers();
+      continue;
+    }
+    std::string reason;
+    FailureOr<SmallVector<float>> filter = readConvolutionFilter(op, reason);
+    if (failed(filter)) {
+      if (!reason.empty())
+        emitWarning(loc, "w8a8: not quantized: ") << reason;
+      emitRemark(loc, "w8a8: left ")
+          << display << " fp32: "
+          << (reason.empty() ? "the filter is not a constant f32 tensor"
+                             : reason);
+      ++numFullPrecision;
+      ++convLeft;
+      dropObservers();
+      continue;
+    }
+    auto filterType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t f = filterType.getDimSize(0), k = filterType.getNumElements() / f;
+    LayerSpec spec;
+    spec.bits = 8;
+    spec.granularity = Granularity::PerChannel;
+    QuantizedWeight quantized = quantizeRTN(*filter, f, k, spec);
+
+    OpBuilder b(op);
+    // The input without its observers and, when it is a zero padding
+    // (the importer's tensor.pad before every padded Conv), without the
+    // padding: the int8 tensor is padded instead, a quarter of the copy.
+    // Zero pads quantize to zero, so the result is the same.
+    SmallVector<ObserveOp> observers;
+    Value input = stripObservers(op.getDpsInputs()[0], observers);
+    tensor::PadOp pad = input.getDefiningOp<tensor::PadOp>();
+    if (pad) {
+      Value padValue = pad.getConstantPaddingValue();
+      if (!pad->hasOneUse() || !padValue ||
+          !matchPattern(padValue, m_PosZeroFloat()))
+        pad = {};
+    }
+    Value source = pad ? pad.getSource() : input;
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    auto storageType =
+        RankedTensorType::get(sourceType.getShape(), IntegerType::get(ctx, 8));
+    SchemeAttr scheme = inputScheme(Granularity::PerTensor);
+    Value qInput, inputScale;
+    if (plan.mode == Mode::Dynamic) {
+      DynamicQuantizeOp &dynamic = dynamicTensorQuantizes[source];
+      if (!dynamic) {
+        OpBuilder::InsertionGuard guard(b);
+        setInsertionPointAfterValue(b, source);
+        dynamic = DynamicQuantizeOp::create(
+            b, loc, storageType, RankedTensorType::get({}, b.getF32Type()),
+            source, scheme);
+      }
+      qInput = dynamic.getResult();
+      inputScale = dynamic.getScale();
+      emitRemark(loc, "w8a8: ")
+          << display
+          << ": int8 weights per output channel, int8 activations per tensor "
+             "(dynamic)";
+      ++numDynamic;
+    } else {
+      float scale = plan.absMax / kQMax;
+      if (!(plan.absMax >= kTinyAbsMax))
+        scale = 1.0f;
+      QuantizeOp &quantize = staticQuantizes[{source.getAsOpaquePointer(),
+                                              llvm::bit_cast<uint32_t>(scale)}];
+      if (!quantize) {
+        OpBuilder::InsertionGuard guard(b);
+        setInsertionPointAfterValue(b, source);
+        Value scaleConstant = arith::ConstantOp::create(
+            b, loc,
+            DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                   b.getF32FloatAttr(scale)));
+        quantize = QuantizeOp::create(b, loc, storageType, source,
+                                      scaleConstant, /*zero_point=*/Value(),
+                                      /*act_order=*/Value(), scheme);
+      }
+      qInput = quantize.getResult();
+      inputScale = quantize.getScale();
+      emitRemark(loc, "w8a8: ")
+          << display
+          << ": int8 weights per output channel, int8 activations per tensor "
+             "(static, scale "
+          << formatFloat(scale)
+          << " from max |x| = " << formatFloat(plan.absMax) << ")";
+      ++numStatic;
+    }
+    ++convQuantized;
+    if (pad) {
+      Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+      qInput = tensor::PadOp::create(
+          b, pad.getLoc(),
+          RankedTensorType::get(pad.getResultType().getShape(), b.getI8Type()),
+          qInput, pad.getMixedLowPad(), pad.getMixedHighPad(), zero);
+    }
+    ElementsAttr qAttr = makeConstant(
+        RankedTensorType::get(filterType.getShape(), b.getI8Type()),
+        ArrayRef<char>(reinterpret_cast<const char *>(quantized.bytes.data()),
+                       quantized.bytes.size()),
+        /*align=*/64, getWeightResourceName("w8a8", name, "weight"));
+    ElementsAttr sAttr = makeConstant(
+        RankedTensorType::get({f}, b.getF32Type()),
+        ArrayRef<char>(reinterpret_cast<const char *>(quantized.scales.data()),
+                       quantized.scales.size() * sizeof(float)),
+        alignof(float), getWeightResourceName("w8a8", name, "weight_scale"));
+    Value qFilter = arith::ConstantOp::create(b, loc, qAttr);
+    Value filterScale = arith::ConstantOp::create(b, loc, sAttr);
+
+    // acc = conv(qx, qw) in i32, the Conv generic's maps and loops.
+    Value output = op.getDpsInits()[0];
+    auto outputType = cast<RankedTensorType>(output.getType());
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, output);
+    Value accInit =
+        linalg::FillOp::create(
+            b, loc,
+            ValueRange{
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0))},
+            ValueRange{tensor::EmptyOp::create(b, loc, sizes, b.getI32Type())})
+            .getResult(0);
+    Value acc = linalg::GenericOp::create(
+                    b, loc, TypeRange{accInit.getType()},
+                    ValueRange{qInput, qFilter}, ValueRange{accInit},
+                    op.getIndexingMapsArray(), op.getIteratorTypesArray(),
+                    [](OpBuilder &nb, Location nl, ValueRange args) {
+                      Type i32 = nb.getI32Type();
+                      Value x = arith::ExtSIOp::create(nb, nl, i32, args[0]);
+                      Value w = arith::ExtSIOp::create(nb, nl, i32, args[1]);
+                      Value product = arith::MulIOp::create(nb, nl, x, w);
+                      Value sum =
+                          arith::AddIOp::create(nb, nl, args[2], product);
+                      linalg::YieldOp::create(nb, nl, ValueRange{sum});
+                    })
+                    .getResult(0);
+    // y = ((f32)acc * sx) * sw[f]: the rounding order of
+    // qopt.quantized_linear's epilogue.
+    int64_t rank = outputType.getRank();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap scalar = AffineMap::get(rank, 0, {}, ctx);
+    AffineMap channel =
+        AffineMap::get(rank, 0, {getAffineDimExpr(1, ctx)}, ctx);
+    Value rescaled =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{outputType},
+            ValueRange{acc, inputScale, filterScale},
+            ValueRange{tensor::EmptyOp::create(b, loc, sizes,
+                                               outputType.getElementType())},
+            ArrayRef<AffineMap>{identity, scalar, channel, identity},
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &nb, Location nl, ValueRange args) {
+              Value v =
+                  arith::SIToFPOp::create(nb, nl, nb.getF32Type(), args[0]);
+              v = arith::MulFOp::create(nb, nl, v, args[1]);
+              v = arith::MulFOp::create(nb, nl, v, args[2]);
+              linalg::YieldOp::create(nb, nl, ValueRange{v});
+            })
+            .getResult(0);
+
+    // An accumulation into anything but a zero fill adds the old output.
+    auto fill = output.getDefiningOp<linalg::FillOp>();
+    Attribute fillValue;
+    if (!fill ||
+        !matchPattern(fill.getInputs().front(), m_Constant(&fillValue)) ||
+        !isa<FloatAttr>(fillValue) ||
+        !cast<FloatAttr>(fillValue).getValue().isPosZero())
+      rescaled =
+          linalg::GenericOp::create(
+              b, loc, TypeRange{outputType}, ValueRange{rescaled, output},
+              ValueRange{tensor::EmptyOp::create(b, loc, sizes,
+                                                 outputType.getElementType())},
+              ArrayRef<AffineMap>{identity, identity, identity},
+              SmallVector<utils::IteratorType>(rank,
+                                               utils::IteratorType::parallel),
+              [](OpBuilder &nb, Location nl, ValueRange args) {
+                Value v = arith::AddFOp::create(nb, nl, args[1], args[0]);
+                linalg::YieldOp::create(nb, nl, ValueRange{v});
+              })
+              .getResult(0);
+
+    Operation *oldFilter = op.getDpsInputs()[1].getDefiningOp();
+    op->getResult(0).replaceAllUsesWith(rescaled);
+    op.erase();
+    for (ObserveOp observe : observers) {
+      observe.replaceAllUsesWith(observe.getInput());
+      observe.erase();
+    }
+    if (pad && pad->use_empty())
+      pad.erase();
+    Operation *oldInit =
+        fill ? fill.getOutputs().front().getDefiningOp() : nullptr;
+    for (Operation *dead : {oldFilter, output.getDefiningOp(), oldInit})
+      if (dead && dead->use_empty())
+        dead->erase();
+  }
+
   InFlightDiagnostic summary =
       emitRemark(getOperation()->getLoc(), "w8a8: quantized ");
   summary << numDynamic + numStatic << " layers (" << numDynamic << " dynamic, "
           << numStatic << " static), left " << numFullPrecision << " fp32";
-  if (convs > 0)
-    summary << "; left " << convs << " convolution" << (convs == 1 ? "" : "s")
-            << " fp32";
+  if (convQuantized + convLeft > 0)
+    summary << "; convolutions among them: " << convQuantized << " quantized, "
+            << convLeft << " left fp32";
 }
 
 } // namespace

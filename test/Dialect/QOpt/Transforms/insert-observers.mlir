@@ -9,6 +9,7 @@
 // RUN: qopt %t/select.mlir --qopt-insert-observers='observe-head=true' | FileCheck %t/select.mlir --check-prefix=HEAD
 // RUN: qopt %t/bad-kind.mlir -verify-diagnostics --qopt-insert-observers='observers=min_max,maximum'
 // RUN: qopt %t/histogram.mlir --qopt-insert-observers='observers=percentile,mse,histogram bins=256 percentile=99.9' | FileCheck %t/histogram.mlir
+// RUN: qopt %t/conv.mlir --qopt-insert-observers='observers=min_max,abs_max,hessian exclude=skip' | FileCheck %t/conv.mlir
 // RUN: qopt %t/few-bins.mlir -verify-diagnostics --qopt-insert-observers='observers=min_max,histogram bins=64'
 // RUN: qopt %t/bad-percentile.mlir -verify-diagnostics --qopt-insert-observers='observers=percentile percentile=0'
 // RUN: qopt %t/bad-regex.mlir -verify-diagnostics --qopt-insert-observers='include=fc['
@@ -142,4 +143,46 @@ module {
 
 // expected-error @+1 {{qopt-insert-observers: invalid include regex 'fc[': brackets ([ ]) not balanced}}
 module {
+}
+
+//--- conv.mlir
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+#y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+
+// Convolutions get observers on their input (what qopt-quantize-w8a8
+// quantizes): abs_max per channel along the NCHW channel dimension, no
+// Hessian (a linear layer's statistic); named by node name or conv<N>; the
+// head rule does not apply, include/exclude do. The conv keeps its form.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[O1:.*]] = qopt.observe %arg0 name "c1:input" observer <kind = min_max> : tensor<1x2x3x3xf32>
+// CHECK: %[[O2:.*]] = qopt.observe %[[O1]] name "c1:input" observer <kind = abs_max, axis = 1> : tensor<1x2x3x3xf32>
+// CHECK-NOT: hessian
+// CHECK: linalg.generic {{.*}} ins(%[[O2]], %{{.*}} : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>)
+// CHECK: qopt.observe %{{.*}} name "conv1:input" observer <kind = min_max>
+// CHECK-NOT: "skip:input"
+func.func @conv(%x: tensor<1x2x3x3xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) {
+  %w = arith.constant dense<0.5> : tensor<2x2x2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %a = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
+  ^bb0(%i0: f32, %i1: f32, %o: f32):
+    %m = arith.mulf %i0, %i1 : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x2x2xf32> loc("c1")
+  %b = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
+  ^bb0(%i0: f32, %i1: f32, %o: f32):
+    %m = arith.mulf %i0, %i1 : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x2x2xf32>
+  %c = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
+  ^bb0(%i0: f32, %i1: f32, %o: f32):
+    %m = arith.mulf %i0, %i1 : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x2x2xf32> loc("skip")
+  return %a, %b, %c : tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>
 }

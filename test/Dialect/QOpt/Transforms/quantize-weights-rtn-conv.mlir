@@ -10,7 +10,8 @@
 // RUN: qopt %t/select.mlir --qopt-quantize-weights-rtn='bits=8 granularity=per-channel overrides=conv2=fp,conv3=int4-asym' -o %t/select.out 2>&1 | FileCheck %t/select.mlir --check-prefix=REMARK
 // RUN: FileCheck %t/select.mlir < %t/select.out
 // RUN: qopt %t/diagnostics.mlir -split-input-file -verify-diagnostics --qopt-quantize-weights-rtn='bits=3 granularity=per-group group-size=16' | FileCheck %t/diagnostics.mlir
-// GPTQ and W8A8 quantize linear layers only, and say so per convolution.
+// GPTQ quantizes linear layers only, and says so per convolution; W8A8
+// quantizes convolutions too (quantize-w8a8-conv.mlir) and says so.
 // RUN: qopt %t/others.mlir -verify-diagnostics --qopt-quantize-weights-gptq
 // RUN: qopt %t/others-w8a8.mlir -verify-diagnostics --qopt-quantize-w8a8
 
@@ -333,14 +334,14 @@ func.func @gptq(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x2x2xf32> {
 #w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
 #y = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
 #dwx = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1 + d4, d2 + d5, d3 + d6)>
-// expected-remark @+1 {{w8a8: quantized 0 layers (0 dynamic, 0 static), left 0 fp32; left 1 convolution fp32}}
+// expected-remark @+1 {{w8a8: quantized 1 layers (1 dynamic, 0 static), left 0 fp32; convolutions among them: 1 quantized, 0 left fp32}}
 module {
 func.func @w8a8(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x2x2xf32> {
   %w = arith.constant dense<[[[[1.984375, -0.5], [0.0234375, 0.0390625]], [[0.0, 0.0], [0.0, 0.25]]], [[[0.5, -3.96875], [0.046875, -0.078125]], [[0.0, 0.0], [0.0, 1.0]]]]> : tensor<2x2x2x2xf32>
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x2x2x2xf32>
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
-  // expected-remark @+1 {{w8a8: left an unnamed convolution fp32: convolution (w8a8 quantizes linear layers; qopt-quantize-weights-rtn quantizes convolution weights)}}
+  // expected-remark @+1 {{w8a8: an unnamed convolution: int8 weights per output channel, int8 activations per tensor (dynamic)}}
   %y = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>) outs(%init : tensor<1x2x2x2xf32>) {
   ^bb0(%a: f32, %b: f32, %c: f32):
     %p = arith.mulf %a, %b : f32

@@ -469,13 +469,20 @@ def FoldInputPermutations : Pass<"qopt-fold-input-permutations"> {
 }
 
 def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
-  let summary = "Quantize linear layers to int8 weights and int8 activations";
+  let summary = "Quantize linear layers and convolutions to int8 weights and "
+                "int8 activations";
   let description = [{
     Rewrites every selected `qopt.linear` with a constant f32 weight into a
     `qopt.quantized_linear` on int8 activations and int8 weights, whose
     products accumulate exactly in i32 and are rescaled once per output
     (W8A8: the CPU code generator runs it on the runtime's int8 GEMM
-    kernels, `qrt_uk_s8_*`).
+    kernels, `qrt_uk_s8_*`), and every selected convolution layer (the
+    importer's Conv generic with a constant f32 filter, `isConvolutionLayer`)
+    into the same generic on an int8 input and an int8 filter accumulating
+    in i32 (body `out + extsi(x) * extsi(w)`, the Conv's maps and loops)
+    followed by an elementwise rescale `((f32)acc * sx) * sw[f]` (the CPU
+    code generator calls `qrt_uk_conv2d_s8_i32`; any backend can run the
+    plain linalg).
 
     Weights, at compile time: int8 per output channel, symmetric, narrow
     range (the arithmetic of `qopt-quantize-weights-rtn{bits=8
@@ -489,7 +496,9 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
     * `dynamic` (the default, no calibration): `qopt.dynamic_quantize` with
       one scale per token (row of the innermost dimension),
       `max |x| / 127`, computed at run time; the layer takes `per_token`
-      input scales.
+      input scales. A convolution's NCHW input has no token rows: it gets
+      one scale per tensor (`per_tensor`), also at run time, so images of a
+      batch share it.
     * `static`: one scale for the whole input tensor from calibration,
       symmetric (int8 `[-127, 127]`, no zero point, which is what the int8
       kernels take): `s = max(|min|, |max|) / 127` from the `#qopt.stats` of
@@ -509,7 +518,20 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
 
     The observers on a quantized layer's input (the chain of `qopt.observe`
     that `qopt-insert-observers` built, each used only by the next) are
-    consumed and removed, in both modes; layers left in f32 keep theirs.
+    consumed and removed, in both modes; linear layers left in f32 keep
+    theirs, convolutions left in f32 lose them too (nothing reads
+    convolution statistics after this pass, and an observer left in a
+    compiled artifact records statistics on every run).
+
+    Convolutions: the filter `[F, C/group, kernel...]` is quantized as a
+    `[F, K]` weight (the same per-output-channel int8 arithmetic). A zero
+    `tensor.pad` of the input (the importer's padding) moves after the
+    quantization: the int8 tensor is padded with 0, which is what the f32
+    zeros quantize to, so the result is the same and the copy a quarter of
+    the size. A convolution that accumulates into anything but a zero fill
+    gets an f32 addition of that tensor after the rescale. A filter that is
+    already `qopt.dequantize` of codes (weight-only RTN ran first) is left
+    alone.
 
     Which layers, and how, in order of precedence:
 
@@ -525,17 +547,24 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
     5. otherwise the output head (a layer whose result reaches a return
        only through reshapes, or whose name contains `lm_head`; the rule of
        `qopt-quantize-weights-rtn` and `qopt-insert-observers`) stays f32
-       unless `quantize-head`;
+       unless `quantize-head`; this rule is about linear layers (a CNN's
+       classifier head is a Gemm): convolutions are never the head;
+    5b. a depthwise convolution (one input channel per group, as many
+       filters as channels) stays f32 unless `quantize-depthwise`: it is
+       memory bound and has no GEMM, so quantizing its input costs more
+       than the int8 kernel saves (docs/benchmarks.md, "W8A8
+       convolutions");
     6. every other layer is quantized as `activations` says.
 
     Layers whose weight is not a constant f32 tensor, or whose input is not
     f32, stay f32 (a warning when the weight has non-finite values or its
     blob is unavailable). Every layer gets a remark saying what happened to
-    it, and the module one summary remark, `w8a8: quantized N layers
-    (D dynamic, S static), left M fp32`; convolutions (`isConvolutionLayer`),
-    which the int8 GEMM kernels do not take, each get a remark `w8a8: left
-    'conv1' fp32: convolution (...)` and the summary adds `; left C
-    convolutions fp32`. Constants of at least
+    it (`w8a8: convolution 'conv1': int8 weights per output channel, int8
+    activations per tensor (dynamic)`, `w8a8: left convolution 'conv2'
+    fp32: <why>`), and the module one summary remark, `w8a8: quantized N
+    layers (D dynamic, S static), left M fp32`, which adds `; convolutions
+    among them: Q quantized, L left fp32` when there are convolutions.
+    Constants of at least
     `resource-threshold` bytes become `dense_resource` blobs named
     `w8a8.<layer>.{weight,weight_scale}`; a weight shared by several layers
     is quantized once. Invalid options are errors.
@@ -587,6 +616,11 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
            "Which observer's statistics give a static scale: 'auto' (a "
            "clipping observer, else min_max, else abs_max), 'min_max', "
            "'abs_max', 'percentile', 'mse' or 'histogram'">,
+    Option<"quantizeDepthwise", "quantize-depthwise", "bool",
+           /*default=*/"false",
+           "Quantize depthwise convolutions too (one input channel per "
+           "group): off by default, as they have no int8 GEMM to run on and "
+           "the f32 kernel is faster than quantizing their input">,
     Option<"quantizeHead", "quantize-head", "bool", /*default=*/"false",
            "Quantize the output head too (a linear layer whose result is "
            "returned, or named *lm_head*)">,
@@ -606,7 +640,8 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
 }
 
 def InsertObservers : Pass<"qopt-insert-observers"> {
-  let summary = "Insert calibration points on the inputs of linear layers";
+  let summary = "Insert calibration points on the inputs of linear layers "
+                "and convolutions";
   let description = [{
     The first step of calibration: puts a `qopt.observe` on the input of
     every selected `qopt.linear`, one per requested observer, chained in the
@@ -645,6 +680,12 @@ def InsertObservers : Pass<"qopt-insert-observers"> {
        shape-only and elementwise ops with no further linear layer, or one
        whose name contains `lm_head`) gets none unless `observe-head`;
     5. every other layer gets them.
+
+    Convolution layers (`isConvolutionLayer`, what `qopt-quantize-w8a8`
+    quantizes) get the same observers on their input (the padded NCHW
+    tensor), named `<layer>:input` or `conv<N>:input`, by rules 1 to 3 (the
+    head rule is about linear layers); `abs_max` is per channel along
+    dimension 1, and `hessian` is not recorded for them.
 
     A layer whose input already carries an observer of the same name and
     kind is left alone, so the pass can run twice. An unknown observer, an
