@@ -6,11 +6,14 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Runner/Calibrate.h"
+#include "qopt/Runtime/ArtifactABI.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Target/NVPTX/NVPTX.h"
 #include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -42,7 +45,7 @@ struct DiscardedReproducer : public ReproducerStream {
   llvm::raw_null_ostream stream;
 };
 
-enum class EmitKind { Artifact, Object, LLVMIR, MLIR };
+enum class EmitKind { Artifact, Object, LLVMIR, MLIR, PTX };
 } // namespace
 
 int qopt::qoptCompileMain(int argc, char **argv) {
@@ -61,7 +64,10 @@ int qopt::qoptCompileMain(int argc, char **argv) {
           clEnumValN(EmitKind::Object, "obj", "relocatable object file"),
           clEnumValN(EmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR text"),
           clEnumValN(EmitKind::MLIR, "mlir",
-                     "the module after the code generation pipeline")),
+                     "the module after the code generation pipeline"),
+          clEnumValN(EmitKind::PTX, "ptx",
+                     "--target=cuda: a directory with each kernel module's "
+                     "PTX (<module>.ptx)")),
       cl::cat(category));
   cl::list<std::string> inputShapes(
       "input-shape",
@@ -78,6 +84,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       cl::init(""), cl::cat(category));
   cl::opt<std::string> entry("entry", cl::desc("Entry function"),
                              cl::init("main"), cl::cat(category));
+  cl::opt<std::string> targetOption(
+      "target",
+      cl::desc("Where the model runs: 'cpu' (default) or 'cuda[:sm_NN[a]]' "
+               "(NVIDIA GPU; default architecture sm_90a)"),
+      cl::init("cpu"), cl::cat(category));
   cl::opt<std::string> cpu("target-cpu",
                            cl::desc("Target CPU: 'host' or an LLVM CPU name"),
                            cl::init("host"), cl::cat(category));
@@ -169,7 +180,32 @@ int qopt::qoptCompileMain(int argc, char **argv) {
     return usage("--work-dir and --observers need --calibration");
   if (!calibration.empty() && emit != EmitKind::Artifact)
     return usage("--calibration builds an artifact (--emit=artifact)");
+  bool cudaTarget = false;
+  std::string gpuChip = "sm_90a";
+  {
+    StringRef target = targetOption;
+    if (target.consume_front("cuda")) {
+      cudaTarget = true;
+      if (target.consume_front(":"))
+        gpuChip = target.str();
+      else if (!target.empty())
+        return usage("--target: expected 'cpu' or 'cuda[:sm_NN]', got '" +
+                     targetOption + "'");
+      if (std::string err = verifyNVPTXTarget(gpuChip, ""); !err.empty())
+        return usage("--target: " + err);
+    } else if (target != "cpu") {
+      return usage("--target: expected 'cpu' or 'cuda[:sm_NN]', got '" +
+                   targetOption + "'");
+    }
+  }
+  if (cudaTarget && !calibration.empty())
+    return usage("--calibration runs on the CPU: calibrate with --target=cpu "
+                 "and compile the result with --target=cuda");
+  if (!cudaTarget && emit == EmitKind::PTX)
+    return usage("--emit=ptx needs --target=cuda");
 
+  if (cudaTarget)
+    registerNVPTXTargetInterfaces(registry);
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
     printToolDiagnostic(diag, [](llvm::raw_ostream &os, Diagnostic &d) {
@@ -239,6 +275,10 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   options.features = features;
   options.optLevel = optLevel;
   options.weightsThreshold = weightsThreshold;
+  if (cudaTarget) {
+    options.device = QART_DEVICE_CUDA;
+    options.deviceArch = gpuChip;
+  }
   // A named copy: lambdas cannot capture structured bindings in C++17.
   std::string resolvedFeatures = resolveTarget(options).second;
 
@@ -277,7 +317,12 @@ int qopt::qoptCompileMain(int argc, char **argv) {
         return false;
       }
     }
-    if (codegen) {
+    if (codegen && cudaTarget) {
+      CUDACodegenOptions codegenOptions;
+      codegenOptions.chip = gpuChip;
+      codegenOptions.runtimeChecks = useRuntimeChecks;
+      buildCUDACodegenPipeline(pm, codegenOptions);
+    } else if (codegen) {
       CPUCodegenOptions codegenOptions;
       codegenOptions.vectorWidth = getVectorWidth(resolvedFeatures);
       codegenOptions.ukernels = useUkernels;
@@ -319,6 +364,31 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       }
       op->print(out->os());
       out->keep();
+      return 0;
+    }
+    if (kind == EmitKind::PTX) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(path)) {
+        llvm::errs() << "qopt-compile: error: cannot create '" << path
+                     << "': " << ec.message() << "\n";
+        return 1;
+      }
+      for (auto binary : op.getOps<gpu::BinaryOp>())
+        for (Attribute attr : binary.getObjects()) {
+          auto object = dyn_cast<gpu::ObjectAttr>(attr);
+          if (!object)
+            continue;
+          SmallString<256> file(path);
+          llvm::sys::path::append(file, binary.getName() + ".ptx");
+          std::string error;
+          auto out = openOutputFile(file, &error);
+          if (!out) {
+            llvm::errs() << "qopt-compile: error: " << error << "\n";
+            return 1;
+          }
+          // The serializer NUL-terminates PTX for the driver.
+          out->os() << object.getObject().getValue().rtrim('\0');
+          out->keep();
+        }
       return 0;
     }
     ArtifactOutput output = kind == EmitKind::Object ? ArtifactOutput::Object
