@@ -19,6 +19,11 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdlib>
+
 using namespace mlir;
 
 void qopt::buildLowerQuantToLinalgPipeline(
@@ -171,6 +176,26 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+/// The CUDA toolkit whose libdevice the kernels link: `requested`, else
+/// $CUDA_HOME or /usr/local/cuda when it has one; "" when none does (then
+/// a kernel that calls a libdevice function cannot be loaded, which
+/// qopt-compile reports).
+static std::string findCUDAToolkit(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  SmallVector<std::string> candidates;
+  if (const char *home = std::getenv("CUDA_HOME"))
+    candidates.push_back(home);
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &dir : candidates) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::exists(path))
+      return dir;
+  }
+  return "";
+}
+
 void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
                                     const CUDACodegenOptions &options) {
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
@@ -241,6 +266,7 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions toBinary;
   toBinary.compilationTarget = "isa";
+  toBinary.toolkitPath = findCUDAToolkit(options.toolkit);
   pm.addPass(createGpuModuleToBinaryPass(toBinary));
   pm.addPass(createCanonicalizerPass());
 }

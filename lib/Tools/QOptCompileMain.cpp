@@ -355,6 +355,26 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       func.setResultAttrs(i, ArrayRef<NamedAttribute>());
     if (!runPipeline(op, pre, /*codegen=*/true))
       return 1;
+    if (cudaTarget) {
+      // Without libdevice the serializer leaves its functions undefined;
+      // the driver would refuse the module only when the model first runs.
+      for (auto binary : op.getOps<gpu::BinaryOp>())
+        for (Attribute attr : binary.getObjects()) {
+          auto object = dyn_cast<gpu::ObjectAttr>(attr);
+          StringRef ptx = object ? object.getObject().getValue() : "";
+          size_t at = ptx.find(".extern .func");
+          if (at == StringRef::npos)
+            continue;
+          StringRef line = ptx.substr(at).split('\n').first;
+          llvm::errs() << "qopt-compile: error: kernel module '"
+                       << binary.getName()
+                       << "' calls a libdevice function that is not linked ("
+                       << line.trim()
+                       << "): set CUDA_HOME to a CUDA toolkit with "
+                          "nvvm/libdevice\n";
+          return 1;
+        }
+    }
     if (kind == EmitKind::MLIR) {
       std::string error;
       auto out = openOutputFile(path, &error);

@@ -123,6 +123,13 @@ struct CUDACodegenOptions : public PassPipelineOptions<CUDACodegenOptions> {
       llvm::cl::desc("PTX version, e.g. +ptx80 (default: LLVM's for the "
                      "chip)"),
       llvm::cl::init("")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit whose libdevice is linked into kernels "
+                     "that call math functions without a polynomial here "
+                     "(sin, cos, log, pow); default: $CUDA_HOME, else "
+                     "/usr/local/cuda, where nvvm/libdevice exists"),
+      llvm::cl::init("")};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of the generated kernels "

@@ -37,9 +37,9 @@ struct MapParallelLoopsPass
 
   void runOnOperation() override {
     if (blockSize < 32 || blockSize > 1024 || blockSize % 32) {
-      getOperation().emitError()
-          << "qopt-gpu-map-parallel-loops: block-size " << blockSize
-          << " is not a multiple of 32 from 32 to 1024";
+      getOperation().emitError() << "qopt-gpu-map-parallel-loops: block-size "
+                                 << static_cast<int64_t>(blockSize)
+                                 << " is not a multiple of 32 from 32 to 1024";
       return signalPassFailure();
     }
     SmallVector<scf::ParallelOp> roots;
