@@ -151,20 +151,29 @@ extern "C" void mgpuModuleUnload(void *handle) {
 extern "C" void *mgpuModuleGetFunction(void *handle, const char *name) {
   auto *m = static_cast<LazyModule *>(handle);
   qrt_cuda_device *dev = currentDevice();
-  std::lock_guard<std::mutex> lock(m->mutex);
-  auto it = m->functions.find(name);
-  if (it != m->functions.end())
-    return it->second;
-  if (!m->module) {
-    size_t size =
-        m->size ? m->size : strlen(static_cast<const char *>(m->image));
-    if (qrt_cuda_module_load(dev, m->image, size, &m->module) != QRT_OK)
-      qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
-  }
+  std::string error;
   qrt_cuda_function fn = nullptr;
-  if (qrt_cuda_module_function(m->module, name, &fn) != QRT_OK)
-    qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
-  m->functions[name] = fn;
+  {
+    // runFailed jumps out without destructors: never with the lock held.
+    std::lock_guard<std::mutex> lock(m->mutex);
+    auto it = m->functions.find(name);
+    if (it != m->functions.end())
+      return it->second;
+    if (!m->module) {
+      size_t size =
+          m->size ? m->size : strlen(static_cast<const char *>(m->image));
+      if (qrt_cuda_module_load(dev, m->image, size, &m->module) != QRT_OK)
+        error = qrt_last_error();
+    }
+    if (error.empty()) {
+      if (qrt_cuda_module_function(m->module, name, &fn) != QRT_OK)
+        error = qrt_last_error();
+      else
+        m->functions[name] = fn;
+    }
+  }
+  if (!error.empty())
+    qrt::runFailed(QRT_ERROR_DEVICE, error);
   return fn;
 }
 

@@ -3,6 +3,7 @@
 #include "qopt/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -29,6 +30,65 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
 gpu::ParallelLoopDimMappingAttr mapTo(MLIRContext *ctx, gpu::Processor p) {
   AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
   return gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id);
+}
+
+/// Keeps the accumulators of `loop` in registers: a `memref.load` and a
+/// later `memref.store` of the same buffer at the same loop-invariant
+/// indices, both directly in the body, with no other use of that buffer in
+/// the loop, become an iteration argument loaded before the loop and stored
+/// after it. Convert-linalg-to-parallel-loops reads and writes a matmul's
+/// output element at every step of K; the kernels' pointers carry no
+/// aliasing information, so LLVM cannot do this itself. Buffers that alias
+/// without being the same value are not expected here: one-shot
+/// bufferization gives a contraction's output its own buffer unless the
+/// op is elementwise.
+void promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      auto load = dyn_cast<memref::LoadOp>(op);
+      if (!load || !llvm::all_of(load.getIndices(), [&](Value v) {
+            return loop.isDefinedOutsideOfLoop(v);
+          }))
+        continue;
+      Value buffer = load.getMemRef();
+      if (!loop.isDefinedOutsideOfLoop(buffer))
+        continue;
+      memref::StoreOp store;
+      bool otherUse = false;
+      for (Operation *user : buffer.getUsers()) {
+        if (user == load || !loop->isAncestor(user))
+          continue;
+        auto s = dyn_cast<memref::StoreOp>(user);
+        if (!s || store || s->getBlock() != loop.getBody() ||
+            s.getIndices() != load.getIndices() || !load->isBeforeInBlock(s)) {
+          otherUse = true;
+          break;
+        }
+        store = s;
+      }
+      if (otherUse || !store)
+        continue;
+      rewriter.setInsertionPoint(loop);
+      Value init = memref::LoadOp::create(rewriter, load.getLoc(), buffer,
+                                          load.getIndices());
+      Value stored = store.getValueToStore();
+      auto newLoop = cast<scf::ForOp>(*loop.replaceWithAdditionalYields(
+          rewriter, init, /*replaceInitOperandUsesInLoop=*/false,
+          [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+            return SmallVector<Value>{stored};
+          }));
+      rewriter.replaceOp(load, newLoop.getRegionIterArgs().back());
+      rewriter.setInsertionPointAfter(newLoop);
+      memref::StoreOp::create(rewriter, store.getLoc(),
+                              newLoop.getResults().back(), buffer,
+                              store.getIndices());
+      rewriter.eraseOp(store);
+      loop = newLoop;
+      changed = true;
+      break;
+    }
+  }
 }
 
 struct MapParallelLoopsPass
@@ -86,6 +146,10 @@ struct MapParallelLoopsPass
         outer.emitError("internal error: cannot map the loop");
         return signalPassFailure();
       }
+      SmallVector<scf::ForOp> loops;
+      inner.getBody()->walk([&](scf::ForOp forOp) { loops.push_back(forOp); });
+      for (scf::ForOp forOp : loops)
+        promoteAccumulators(rewriter, forOp);
       inner.getBody()->walk([&](scf::ParallelOp nested) {
         SmallVector<gpu::ParallelLoopDimMappingAttr> seq(
             nested.getNumLoops(), mapTo(ctx, gpu::Processor::Sequential));

@@ -62,7 +62,8 @@ func.func @small_loop(%m: memref<40xf32>, %v: f32) {
 // -----
 
 // Dynamic sizes: blocks of 256 threads, as many as the product of the sizes
-// needs; a reduction's sequential loop stays inside the thread.
+// needs; a reduction's sequential loop stays inside the thread, its
+// accumulator in a register (loaded before the loop, stored after).
 // MAP-LABEL: func.func @dynamic_rows
 // MAP:         processor = thread_x
 // MAP:         processor = block_x
@@ -73,7 +74,13 @@ func.func @small_loop(%m: memref<40xf32>, %v: f32) {
 // CHECK:         %[[G:.*]] = affine.apply #{{.*}}()[%[[N]]]
 // CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %[[G]], %{{.*}} = %c1, %{{.*}} = %c1) threads(%{{.*}}) in (%{{.*}} = %c256,
 // CHECK:           scf.if
-// CHECK:             scf.for
+// CHECK:             %[[INIT:.*]] = memref.load %[[OUT:.*]][%[[I:.*]], %[[J:.*]]] : memref<?x?xf32>
+// CHECK:             %[[SUM:.*]] = scf.for %{{.*}} iter_args(%[[ACC:.*]] = %[[INIT]]) -> (f32) {
+// CHECK-NOT:           memref.store
+// CHECK:               %[[X:.*]] = memref.load
+// CHECK:               %[[S:.*]] = arith.addf %[[X]], %[[ACC]]
+// CHECK:               scf.yield %[[S]]
+// CHECK:             memref.store %[[SUM]], %[[OUT]][%[[I]], %[[J]]]
 func.func @dynamic_rows(%in: memref<?x?x8xf32>, %out: memref<?x?xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -86,6 +93,31 @@ func.func @dynamic_rows(%in: memref<?x?x8xf32>, %out: memref<?x?xf32>) {
       %a = memref.load %out[%i, %j] : memref<?x?xf32>
       %s = arith.addf %x, %a : f32
       memref.store %s, %out[%i, %j] : memref<?x?xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// The accumulator stays in memory when the loop reads the buffer elsewhere
+// too (here: another element of the output).
+// CHECK-LABEL: func.func @not_an_accumulator
+// CHECK:         scf.for
+// CHECK-NOT:       iter_args
+// CHECK:           memref.load
+// CHECK:           memref.load
+// CHECK:           memref.store
+func.func @not_an_accumulator(%out: memref<8x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    scf.for %k = %c0 to %c8 step %c1 {
+      %x = memref.load %out[%k, %i] : memref<8x8xf32>
+      %a = memref.load %out[%i, %i] : memref<8x8xf32>
+      %s = arith.addf %x, %a : f32
+      memref.store %s, %out[%i, %i] : memref<8x8xf32>
     }
   }
   return

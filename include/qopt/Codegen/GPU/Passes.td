@@ -101,7 +101,12 @@ def MapParallelLoops : Pass<"qopt-gpu-map-parallel-loops", "func::FuncOp"> {
     static trip count below `block-size` gets a block of that count
     rounded up to a multiple of 32. Parallel loops nested inside run
     sequentially in each thread. Loops with reductions are left alone (they
-    run on the host).
+    run on the host). Inside each thread, the accumulator of a sequential
+    loop (a `memref.load` and a later `memref.store` at the same
+    loop-invariant indices, the buffer used nowhere else in the loop: a
+    matmul's output element over K) becomes an `iter_args` value loaded
+    before the loop and stored after it, since the kernels' pointers carry
+    no aliasing information that would let LLVM do it.
 
     Example (block-size 256):
 
