@@ -18,9 +18,9 @@ done
 compile() { # NAME INPUT [qopt-compile flags...]
   local name="$1" input="$2"
   shift 2
+  # Host code for x86-64-v3 (AVX2): what any H100 host runs.
   "$build/bin/qopt-compile" "$input" --target=cuda:"$chip" \
-    -o "$dir/art/${name}_cuda.so" "$@"
-  # x86-64-v3 (AVX2): what any H100 host runs.
+    --target-cpu=x86-64-v3 -o "$dir/art/${name}_cuda.so" "$@"
   "$build/bin/qopt-compile" "$input" --target-cpu=x86-64-v3 \
     -o "$dir/art/${name}_cpu.so" "$@"
 }
