@@ -221,7 +221,8 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 
-  // Every linalg op becomes one kernel launch.
+  // Every linalg op becomes one kernel launch, copies included.
+  pm.addNestedPass<func::FuncOp>(createCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   MapParallelLoopsOptions map;

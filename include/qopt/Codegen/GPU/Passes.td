@@ -78,6 +78,27 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
                            "arith::ArithDialect"];
 }
 
+def CopiesToLinalg : Pass<"qopt-gpu-copies-to-linalg", "func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy so that copies run on the "
+                "GPU";
+  let description = [{
+    After bufferization, slices, concatenations, pads and the clones of the
+    deallocation pipeline are `memref.copy` ops, which MLIR lowers to host
+    code (`llvm.memcpy` or `memrefCopy`). In the whole-model CUDA path the
+    buffers are managed memory: a host copy is legal but migrates the pages
+    to the CPU and the next kernel's accesses fault them back. Rewritten as
+    `linalg.copy`, each copy becomes a kernel like any other linalg op.
+
+    ```mlir
+    memref.copy %a, %b : memref<4x8xf32, strided<[16, 1]>> to memref<4x8xf32>
+    // becomes
+    linalg.copy ins(%a : memref<4x8xf32, strided<[16, 1]>>)
+                outs(%b : memref<4x8xf32>)
+    ```
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
 def MapParallelLoops : Pass<"qopt-gpu-map-parallel-loops", "func::FuncOp"> {
   let summary = "Map each outermost scf.parallel to a 1-D grid of thread "
                 "blocks";
