@@ -229,7 +229,7 @@ int qrun::evalCommand(int argc, char **argv) {
   for (const std::string &candidate : candidatePaths)
     if (std::string error = checkArtifactDevice(candidate, device);
         !error.empty())
-      return runError(error);
+      return usageError(error); // as any artifact that does not load
   if (gateText == "raw")
     gate.rule = GateRule::Raw;
   std::unique_ptr<Tokenizer> tokenizer;
