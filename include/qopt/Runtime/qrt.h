@@ -34,7 +34,8 @@
 extern "C" {
 #endif
 
-/** Version of this API: runtimes load artifacts of QART_ABI_VERSION only. */
+/** Version of this API: runtimes load artifacts of ABI versions
+    QART_ABI_VERSION_MIN to QART_ABI_VERSION. */
 #define QRT_API_VERSION 1
 
 typedef enum qrt_status {
