@@ -25,8 +25,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def qrun(d, *args, check=True):
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(d, "lib"))
-    r = subprocess.run([os.path.join(d, "bin", "qrun"), *args], env=env,
-                       capture_output=True, text=True)
+    try:
+        r = subprocess.run([os.path.join(d, "bin", "qrun"), *args], env=env,
+                           capture_output=True, text=True, timeout=150)
+    except subprocess.TimeoutExpired as e:
+        r = subprocess.CompletedProcess(e.cmd, 124, e.stdout or "",
+                                        "timed out after 150 s")
     if check and r.returncode != 0:
         print("FAILED: qrun", " ".join(args), "\n", r.stdout, r.stderr,
               flush=True)
