@@ -23,8 +23,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def qrun(d, *args, check=True):
+def qrun(d, *args, check=True, extra_env=None):
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(d, "lib"))
+    env.update(extra_env or {})
     try:
         r = subprocess.run([os.path.join(d, "bin", "qrun"), *args], env=env,
                            capture_output=True, text=True, timeout=150)
@@ -37,12 +38,12 @@ def qrun(d, *args, check=True):
     return r
 
 
-def run_artifact(d, art, device, name, x, tmp):
+def run_artifact(d, art, device, name, x, tmp, extra_env=None):
     inp = os.path.join(tmp, "in.npy")
     np.save(inp, x)
     out = tempfile.mkdtemp(dir=tmp)
     r = qrun(d, "run", art, "--device", device, "--input", f"{name}={inp}",
-             "--output-dir", out)
+             "--output-dir", out, extra_env=extra_env)
     if r.returncode != 0:
         return None, r
     files = sorted(os.listdir(out))
@@ -67,12 +68,12 @@ def compare(label, got, ref):
     return ok
 
 
-def bench(d, art, device, shapes, repeat):
+def bench(d, art, device, shapes, repeat, extra_env=None):
     args = ["bench", art, "--device", device, "--json", "--warmup", "3",
             "--repeat", str(repeat)]
     for s in shapes:
         args += ["--shape", s]
-    r = qrun(d, *args)
+    r = qrun(d, *args, extra_env=extra_env)
     if r.returncode != 0:
         return {}
     line = [l for l in r.stdout.splitlines() if l.startswith("{")][-1]
@@ -126,6 +127,13 @@ def main():
                                     "cpu", "input_ids", ids, tmp)
                 label = "x".join(map(str, shape))
                 ok &= compare(f"{label} vs CPU artifact", g, c)
+                ga, r = run_artifact(d, os.path.join(art, f"{model}_cuda.so"),
+                                     "cuda", "input_ids", ids, tmp,
+                                     {"QRT_CUDA_ASYNC": "1"})
+                if ga is None:
+                    print(r.stdout, r.stderr)
+                ok &= compare(f"{label} QRT_CUDA_ASYNC=1 vs CPU artifact", ga,
+                              c)
                 if model == "bl2_fp32" and sess is not None:
                     ref = sess.run(None, {"input_ids": ids})[0]
                     ok &= compare(f"{label} vs ONNX Runtime", g, ref)
@@ -134,10 +142,12 @@ def main():
         bshapes = ["input_ids=1x1", "input_ids=1x128", "input_ids=1x512",
                    "input_ids=8x128"]
         for model in ("bl2_fp32", "bl2_int4"):
-            for device in ("cuda", "cpu"):
+            for device, env in (("cuda", None), ("cuda", {"QRT_CUDA_ASYNC": "1"}),
+                                ("cpu", None)):
                 t = bench(d, os.path.join(art, f"{model}_{device}.so"), device,
-                          bshapes, a.repeat)
-                print(f"  {model} {device}: " + ", ".join(
+                          bshapes, a.repeat, env)
+                tag = " async" if env else ""
+                print(f"  {model} {device}{tag}: " + ", ".join(
                     f"{k} {v:.3f}" for k, v in t.items() if v is not None),
                       flush=True)
         try:

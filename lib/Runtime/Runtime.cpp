@@ -847,6 +847,18 @@ qrt_status qrt_session_run(qrt_session *session) {
                   checkMessage.c_str());
     }
   }
+  if (cuda) {
+    // The results are read on the host: every kernel must have finished
+    // (launches may not wait for their kernels, QRT_CUDA_ASYNC).
+    qrt_cuda_device *dev = nullptr;
+    if (qrt_cuda_model_device(&dev) != QRT_OK ||
+        qrt_cuda_make_current(dev) != QRT_OK ||
+        qrt_cuda_stream_synchronize(dev, nullptr) != QRT_OK) {
+      std::string why = qrt_last_error();
+      freeDeviceInputs({});
+      return fail(QRT_ERROR_DEVICE, "%s", why.c_str());
+    }
+  }
   session->ran = true;
 
   // Results are fresh allocations; keep them (or a compact copy) until the
