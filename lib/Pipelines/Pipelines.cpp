@@ -228,6 +228,12 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   MapParallelLoopsOptions map;
   map.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createMapParallelLoops(map));
+  if (options.hostEmulation) {
+    // The mapped loops, sequential: what every kernel computes, on the CPU.
+    addConversionsToLLVM(pm, /*runtimeAllocator=*/true);
+    pm.addPass(createCanonicalizerPass());
+    return;
+  }
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createLowerAffinePass());

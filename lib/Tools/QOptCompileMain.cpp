@@ -89,6 +89,12 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       cl::desc("Where the model runs: 'cpu' (default) or 'cuda[:sm_NN[a]]' "
                "(NVIDIA GPU; default architecture sm_90a)"),
       cl::init("cpu"), cl::cat(category));
+  cl::opt<bool> cudaHostEmulation(
+      "cuda-host-emulation",
+      cl::desc("Test aid for --target=cuda: a CPU artifact of the CUDA "
+               "pipeline's mapped loops (qopt-cuda-codegen host-emulation), "
+               "to compare with the CPU path where no GPU is"),
+      cl::init(false), cl::Hidden, cl::cat(category));
   cl::opt<std::string> cpu("target-cpu",
                            cl::desc("Target CPU: 'host' or an LLVM CPU name"),
                            cl::init("host"), cl::cat(category));
@@ -198,6 +204,8 @@ int qopt::qoptCompileMain(int argc, char **argv) {
                    targetOption + "'");
     }
   }
+  if (cudaHostEmulation && !cudaTarget)
+    return usage("--cuda-host-emulation needs --target=cuda");
   if (cudaTarget && !calibration.empty())
     return usage("--calibration runs on the CPU: calibrate with --target=cpu "
                  "and compile the result with --target=cuda");
@@ -275,10 +283,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   options.features = features;
   options.optLevel = optLevel;
   options.weightsThreshold = weightsThreshold;
-  if (cudaTarget) {
+  if (cudaTarget && !cudaHostEmulation) {
     options.device = QART_DEVICE_CUDA;
     options.deviceArch = gpuChip;
   }
+  const bool hostEmulation = cudaHostEmulation;
   // A named copy: lambdas cannot capture structured bindings in C++17.
   std::string resolvedFeatures = resolveTarget(options).second;
 
@@ -321,6 +330,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       CUDACodegenOptions codegenOptions;
       codegenOptions.chip = gpuChip;
       codegenOptions.runtimeChecks = useRuntimeChecks;
+      codegenOptions.hostEmulation = hostEmulation;
       buildCUDACodegenPipeline(pm, codegenOptions);
     } else if (codegen) {
       CPUCodegenOptions codegenOptions;

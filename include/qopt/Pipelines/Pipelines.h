@@ -140,6 +140,14 @@ struct CUDACodegenOptions : public PassPipelineOptions<CUDACodegenOptions> {
       llvm::cl::desc("Check at run time the shape contracts that involve "
                      "dynamic sizes (qopt-insert-shape-checks), on the host"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> hostEmulation{
+      *this, "host-emulation",
+      llvm::cl::desc("Test aid: stop after the loops are mapped and lower "
+                     "them for the host CPU (blocks and threads run one "
+                     "after another) instead of to kernels; the result is "
+                     "a CPU module that qopt-compile --cuda-host-emulation "
+                     "turns into a CPU artifact"),
+      llvm::cl::init(false)};
 };
 
 /// The whole-model CUDA code generator: lowers quantized (or plain) IR on
