@@ -128,8 +128,10 @@ if chromium:
 ptxas_candidates = [os.path.join(os.environ.get("CUDA_HOME", "/nonexistent"),
                                  "bin", "ptxas"),
                     "/usr/local/cuda/bin/ptxas", shutil.which("ptxas") or ""]
-if any(p and os.access(p, os.X_OK) for p in ptxas_candidates):
+ptxas_found = [p for p in ptxas_candidates if p and os.access(p, os.X_OK)]
+if ptxas_found:
     config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", ptxas_found[0]))
 try:
     import ctypes
     ctypes.CDLL("libcuda.so.1")

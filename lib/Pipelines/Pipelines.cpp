@@ -2,6 +2,7 @@
 
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "qopt/Codegen/GPU/Passes.h"
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
@@ -9,12 +10,19 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Quant/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -170,6 +178,108 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+/// The CUDA toolkit whose libdevice the kernels link: `requested`, else
+/// $CUDA_HOME or /usr/local/cuda when it has one; "" when none does (then
+/// a kernel that calls a libdevice function cannot be loaded, which
+/// qopt-compile reports).
+static std::string findCUDAToolkit(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  SmallVector<std::string> candidates;
+  if (const char *home = std::getenv("CUDA_HOME"))
+    candidates.push_back(home);
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &dir : candidates) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::exists(path))
+      return dir;
+  }
+  return "";
+}
+
+void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
+                                    const CUDACodegenOptions &options) {
+  buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
+  if (options.runtimeChecks)
+    addShapeChecks(pm);
+  // Fewer, larger kernels: each fused op is one launch.
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // exp, tanh and erf as polynomials; what remains of libm (sin, cos, log,
+  // pow) becomes libdevice calls that gpu-module-to-binary links.
+  pm.addNestedPass<func::FuncOp>(createApproximateMath());
+
+  // As on the CPU: dense row-major buffers at the boundary, every buffer
+  // freed (artifacts run many times in one process).
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createCanonicalizerPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // Every linalg op becomes one kernel launch, copies included.
+  pm.addNestedPass<func::FuncOp>(createCopiesToLinalg());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  MapParallelLoopsOptions map;
+  map.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createMapParallelLoops(map));
+  if (options.hostEmulation) {
+    // The mapped loops, sequential: what every kernel computes, on the CPU.
+    addConversionsToLLVM(pm, /*runtimeAllocator=*/true);
+    pm.addPass(createCanonicalizerPass());
+    return;
+  }
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createLowerAffinePass());
+
+  // Kernels: to NVVM (64-bit indices, as the host passes them).
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+
+  // Host: launches to mgpu* calls, the rest as on the CPU.
+  pm.addPass(createSCFToControlFlowPass());
+  qopt::LowerRuntimeChecksOptions checks;
+  checks.runtime = true;
+  pm.addPass(qopt::createLowerRuntimeChecks(checks));
+  pm.addNestedPass<func::FuncOp>(qopt::createExpandDynamicExpandShape());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Memrefs first: gpu-to-llvm would lower allocations to malloc.
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions toBinary;
+  toBinary.compilationTarget = "isa";
+  toBinary.toolkitPath = findCUDAToolkit(options.toolkit);
+  pm.addPass(createGpuModuleToBinaryPass(toBinary));
+  pm.addPass(createCanonicalizerPass());
+}
+
 void qopt::buildRTNWeightOnlyPipeline(OpPassManager &pm,
                                       const RTNWeightOnlyOptions &options) {
   QuantizeWeightsRTNOptions rtn;
@@ -191,6 +301,11 @@ void qopt::registerQOptPipelines() {
       "Lower quantized IR to the LLVM dialect for x86-64 with fusion, "
       "vectorization and micro-kernels (the artifact path)",
       buildCPUCodegenPipeline);
+  PassPipelineRegistration<CUDACodegenOptions>(
+      "qopt-cuda-codegen",
+      "Lower quantized IR to a host module in the LLVM dialect that runs "
+      "the model's kernels on an NVIDIA GPU (PTX embedded)",
+      buildCUDACodegenPipeline);
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qopt-lower-to-llvm",
       "Lower quantized IR to the LLVM dialect for the host CPU (reference "

@@ -2,6 +2,9 @@
 
 #include "qopt/Runner/Common.h"
 
+#include "qopt/Runtime/ArtifactABI.h"
+#include "qopt/Runtime/qrt_cuda.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +35,50 @@ std::string Loaded::load(const std::string &path) {
   if (qrt_session_create(artifact, &session) != QRT_OK)
     return qrt_last_error();
   return "";
+}
+
+const std::vector<std::string> qrun::kDevices = {"cpu", "cuda"};
+
+/// Why an artifact loaded as `artifact` from `path` does not run on
+/// `device`, or "".
+static std::string deviceMismatch(const qrt_artifact *artifact,
+                                  const std::string &path,
+                                  const std::string &device) {
+  bool cuda = qrt_artifact_device(artifact) == QART_DEVICE_CUDA;
+  if (cuda && device != "cuda")
+    return path + ": compiled for CUDA (qopt-compile --target=cuda): run it "
+                  "with --device cuda";
+  if (!cuda && device == "cuda")
+    return path + ": compiled for the CPU: compile the model with "
+                  "qopt-compile --target=cuda to run it with --device cuda";
+  return "";
+}
+
+std::string Loaded::load(const std::string &path, const std::string &device) {
+  if (device == "cuda") {
+    // Say that the GPU is missing before anything about the artifact.
+    qrt_cuda_device *dev = nullptr;
+    if (qrt_cuda_model_device(&dev) != QRT_OK)
+      return std::string("--device cuda: ") + qrt_last_error();
+  }
+  if (std::string error = load(path); !error.empty())
+    return error;
+  return deviceMismatch(artifact, path, device);
+}
+
+std::string qrun::checkArtifactDevice(const std::string &path,
+                                      const std::string &device) {
+  if (device == "cuda") {
+    qrt_cuda_device *dev = nullptr;
+    if (qrt_cuda_model_device(&dev) != QRT_OK)
+      return std::string("--device cuda: ") + qrt_last_error();
+  }
+  qrt_artifact *artifact = nullptr;
+  if (qrt_artifact_load(path.c_str(), &artifact) != QRT_OK)
+    return qrt_last_error();
+  std::string error = deviceMismatch(artifact, path, device);
+  qrt_artifact_free(artifact);
+  return error;
 }
 
 std::string Loaded::bind(const Tensor &tensor) {

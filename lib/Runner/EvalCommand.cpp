@@ -180,6 +180,10 @@ int qrun::evalCommand(int argc, char **argv) {
   cli.option("--workers", workersOption, 1,
              "batches run at once, each with its share of --threads "
              "(default: one per thread)");
+  std::string device = "cpu";
+  cli.choice("--device", device, kDevices,
+             "where the candidates run: cpu (default) or cuda (artifacts of "
+             "qopt-compile --target=cuda); the baseline may be either");
   cli.option("--baseline-cache", cacheDir, "DIR",
              "reuse the baseline's results from DIR when the artifact, "
              "suites and options are the same (docs/eval.md)");
@@ -222,6 +226,10 @@ int qrun::evalCommand(int argc, char **argv) {
                           "do not take several --candidate or "
                           "--baseline-cache");
 
+  for (const std::string &candidate : candidatePaths)
+    if (std::string error = checkArtifactDevice(candidate, device);
+        !error.empty())
+      return usageError(error); // as any artifact that does not load
   if (gateText == "raw")
     gate.rule = GateRule::Raw;
   std::unique_ptr<Tokenizer> tokenizer;

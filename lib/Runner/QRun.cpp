@@ -160,6 +160,10 @@ int runCommand(int argc, char **argv) {
              "kernel threads (default 0: every usable CPU)");
   cli.option("--repeat", repeat, 1,
              "runs; the median time is printed (default 1)");
+  std::string device = "cpu";
+  cli.choice("--device", device, kDevices,
+             "where the artifact runs: cpu (default) or cuda (an artifact of "
+             "qopt-compile --target=cuda, on GPU 0)");
   if (int rc = cli.parse(argc, argv); rc >= 0)
     return rc;
   qrt_set_num_threads(static_cast<int>(threads));
@@ -177,7 +181,7 @@ int runCommand(int argc, char **argv) {
 
   Loaded loaded;
   double loadStart = nowMs();
-  if (std::string error = loaded.load(artifactPath); !error.empty())
+  if (std::string error = loaded.load(artifactPath, device); !error.empty())
     return runError(error);
   double loadMs = nowMs() - loadStart;
   for (const Tensor &input : inputs)
@@ -319,6 +323,10 @@ int benchCommand(int argc, char **argv) {
   cli.flag("--json", json,
            "print one line of JSON: artifact, threads, load_ms and runs "
            "(shape, median_ms, min_ms)");
+  std::string device = "cpu";
+  cli.choice("--device", device, kDevices,
+             "where the artifact runs: cpu (default) or cuda (an artifact of "
+             "qopt-compile --target=cuda, on GPU 0)");
   if (int rc = cli.parse(argc, argv); rc >= 0)
     return rc;
   if (shapeSpecs.empty())
@@ -326,7 +334,7 @@ int benchCommand(int argc, char **argv) {
   qrt_set_num_threads(static_cast<int>(threads));
   Loaded loaded;
   double loadStart = nowMs();
-  if (std::string error = loaded.load(artifactPath); !error.empty())
+  if (std::string error = loaded.load(artifactPath, device); !error.empty())
     return runError(error);
   double loadMs = nowMs() - loadStart;
   Json runs = Json::array();

@@ -37,11 +37,12 @@ using CUstream = void *;
 using CUdeviceptr = unsigned long long;
 
 constexpr int kCudaVersion = 12000;
-constexpr int kAttrSmCount = 16;    // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
-constexpr int kAttrCcMajor = 75;    // ..._COMPUTE_CAPABILITY_MAJOR
-constexpr int kAttrCcMinor = 76;    // ..._COMPUTE_CAPABILITY_MINOR
-constexpr int kJitErrorLog = 5;     // CU_JIT_ERROR_LOG_BUFFER
-constexpr int kJitErrorLogSize = 6; // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
+constexpr int kAttrSmCount = 16; // CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT
+constexpr int kAttrCcMajor = 75; // ..._COMPUTE_CAPABILITY_MAJOR
+constexpr int kAttrCcMinor = 76; // ..._COMPUTE_CAPABILITY_MINOR
+constexpr unsigned kMemAttachGlobal = 1; // CU_MEM_ATTACH_GLOBAL
+constexpr int kJitErrorLog = 5;          // CU_JIT_ERROR_LOG_BUFFER
+constexpr int kJitErrorLogSize = 6;      // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
 
 /// The driver entry points libqrt uses, resolved once per process.
 struct Driver {
@@ -64,6 +65,9 @@ struct Driver {
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t);
   CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+  CUresult (*memAllocManaged)(CUdeviceptr *, size_t, unsigned);
+  CUresult (*memPrefetchAsync)(CUdeviceptr, size_t, CUdevice, CUstream);
+  CUresult (*streamSynchronize)(CUstream);
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, CUstream, void **,
                            void **);
@@ -133,6 +137,16 @@ void loadDriver() {
   resolve(driver.memcpyDtoH, "cuMemcpyDtoH");
   resolve(driver.memsetD32Async, "cuMemsetD32Async");
   resolve(driver.launchKernel, "cuLaunchKernel");
+  resolve(driver.memAllocManaged, "cuMemAllocManaged");
+  resolve(driver.streamSynchronize, "cuStreamSynchronize");
+  // Optional: only a hint.
+  {
+    void *p = nullptr;
+    int status = 0;
+    if (getProc("cuMemPrefetchAsync", &p, kCudaVersion, 0, &status) == 0)
+      driver.memPrefetchAsync =
+          reinterpret_cast<decltype(driver.memPrefetchAsync)>(p);
+  }
   if (!ok)
     return;
   if (CUresult r = driver.init(0)) {
@@ -348,6 +362,48 @@ extern "C" qrt_status qrt_cuda_synchronize(qrt_cuda_device *dev) {
   if (!dev)
     return fail(QRT_ERROR_INVALID_ARGUMENT, "qrt_cuda_synchronize: no device");
   return check(driver.ctxSynchronize(), "cuCtxSynchronize");
+}
+
+extern "C" qrt_status qrt_cuda_make_current(qrt_cuda_device *dev) {
+  if (!dev)
+    return fail(QRT_ERROR_INVALID_ARGUMENT, "qrt_cuda_make_current: no device");
+  return check(driver.ctxSetCurrent(dev->context), "cuCtxSetCurrent");
+}
+
+extern "C" qrt_status qrt_cuda_malloc_managed(qrt_cuda_device *dev,
+                                              size_t bytes, void **out) {
+  if (!dev || !out)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_malloc_managed: null argument");
+  CUdeviceptr p = 0;
+  if (qrt_status s =
+          check(driver.memAllocManaged(&p, bytes ? bytes : 1, kMemAttachGlobal),
+                "cuMemAllocManaged"))
+    return s;
+  *out = reinterpret_cast<void *>(static_cast<uintptr_t>(p));
+  return QRT_OK;
+}
+
+extern "C" qrt_status qrt_cuda_free_managed(qrt_cuda_device *dev, void *ptr) {
+  if (!dev)
+    return fail(QRT_ERROR_INVALID_ARGUMENT, "qrt_cuda_free_managed: no device");
+  return check(driver.memFree(reinterpret_cast<uintptr_t>(ptr)), "cuMemFree");
+}
+
+extern "C" void qrt_cuda_prefetch(qrt_cuda_device *dev, const void *ptr,
+                                  size_t bytes, void *stream) {
+  if (dev && ptr && bytes && driver.memPrefetchAsync)
+    driver.memPrefetchAsync(reinterpret_cast<uintptr_t>(ptr), bytes,
+                            dev->device, static_cast<CUstream>(stream));
+}
+
+extern "C" qrt_status qrt_cuda_stream_synchronize(qrt_cuda_device *dev,
+                                                  void *stream) {
+  if (!dev)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_stream_synchronize: no device");
+  return check(driver.streamSynchronize(static_cast<CUstream>(stream)),
+               "cuStreamSynchronize");
 }
 
 extern "C" qrt_status

@@ -6,6 +6,7 @@
 
 #include "qopt/Runtime/UKernels.h"
 #include "qopt/Runtime/qrt.h"
+#include "qopt/Runtime/qrt_cuda.h"
 
 #include "Allocator.h"
 #include "Observe.h"
@@ -59,6 +60,8 @@ namespace {
 /// the message of the check that failed.
 thread_local jmp_buf *checkJump = nullptr;
 thread_local std::string checkMessage;
+/// QRT_ERROR_CHECK, or QRT_ERROR_DEVICE when a CUDA call failed.
+thread_local int checkStatus = QRT_ERROR_CHECK;
 
 /// Calls the artifact's entry point; false when a run-time check in it
 /// failed (the message is in checkMessage). The jump target lives in a frame
@@ -100,6 +103,8 @@ struct Mapping {
   void *base = nullptr;
   size_t size = 0;
   int refs = 0;
+  /// CUDA artifacts: the weights' copy in managed memory.
+  void *managed = nullptr;
 };
 std::mutex mappingsMutex;
 std::map<void *, Mapping> mappings; // by dlopen handle
@@ -161,6 +166,7 @@ struct qrt_artifact {
   void *handle = nullptr;
   const qart_artifact_v1 *desc = nullptr;
   std::string target;
+  int device = QART_DEVICE_CPU;
 };
 
 struct qrt_session {
@@ -193,9 +199,14 @@ struct qrt_session {
 
   void releaseOutputs() {
     std::set<void *> freed;
+    bool cuda = artifact && artifact->device == QART_DEVICE_CUDA;
     for (Output &output : outputs) {
-      if (output.allocated && freed.insert(output.allocated).second)
-        _mlir_memref_to_llvm_free(output.allocated);
+      if (output.allocated && freed.insert(output.allocated).second) {
+        if (cuda)
+          qrt_cuda_model_free(output.allocated);
+        else
+          _mlir_memref_to_llvm_free(output.allocated);
+      }
       output = Output();
     }
   }
@@ -372,6 +383,28 @@ static qrt_status mapWeights(qrt_artifact *artifact) {
   mapping.refs = 1;
   *desc->weights_base =
       static_cast<const char *>(base) + QART_WEIGHTS_DATA_OFFSET;
+  if (artifact->device == QART_DEVICE_CUDA) {
+    // The kernels read the weights on the GPU: one copy, made here, in
+    // managed memory (the host code may read small constants too).
+    qrt_cuda_device *dev = nullptr;
+    size_t bytes = desc->weights_size - QART_WEIGHTS_DATA_OFFSET;
+    void *managed = nullptr;
+    if (qrt_cuda_model_device(&dev) != QRT_OK ||
+        qrt_cuda_make_current(dev) != QRT_OK ||
+        qrt_cuda_malloc_managed(dev, bytes, &managed) != QRT_OK) {
+      std::string why = qrt_last_error();
+      munmap(base, desc->weights_size);
+      mappings.erase(artifact->handle);
+      return fail(QRT_ERROR_DEVICE,
+                  "%s: cannot copy the weights to the GPU: %s",
+                  artifact->path.c_str(), why.c_str());
+    }
+    memcpy(managed, static_cast<const char *>(base) + QART_WEIGHTS_DATA_OFFSET,
+           bytes);
+    qrt_cuda_prefetch(dev, managed, bytes, nullptr);
+    mapping.managed = managed;
+    *desc->weights_base = managed;
+  }
   return QRT_OK;
 }
 
@@ -414,6 +447,35 @@ static qrt_status checkElf(const char *path, uint64_t fileSize) {
       return truncated();
   }
   fclose(file);
+  return QRT_OK;
+}
+
+/// A CUDA artifact needs GPU 0 and an architecture whose PTX it can run:
+/// sm_NN runs on compute capability N.N and newer, sm_NNa and sm_NNf only
+/// on exactly N.N.
+static qrt_status checkCudaDevice(const char *path, const std::string &arch) {
+  qrt_cuda_device *dev = nullptr;
+  if (qrt_cuda_model_device(&dev) != QRT_OK)
+    return fail(QRT_ERROR_DEVICE,
+                "%s: compiled for CUDA (%s) but no GPU is usable: %s", path,
+                arch.c_str(), qrt_last_error());
+  char name[256] = {0};
+  int major = 0, minor = 0;
+  if (qrt_cuda_device_info(dev, name, sizeof(name), nullptr, &major, &minor) !=
+      QRT_OK)
+    return fail(QRT_ERROR_DEVICE, "%s: %s", path, qrt_last_error());
+  unsigned sm = 0;
+  char suffix = 0;
+  if (sscanf(arch.c_str(), "sm_%u%c", &sm, &suffix) < 1)
+    return fail(QRT_ERROR_INVALID_ARTIFACT, "%s: unknown GPU architecture '%s'",
+                path, arch.c_str());
+  unsigned have = unsigned(major * 10 + minor);
+  bool exact = suffix == 'a' || suffix == 'f';
+  if (exact ? have != sm : have < sm)
+    return fail(QRT_ERROR_DEVICE,
+                "%s: compiled for %s, which GPU 0 (%s, compute capability "
+                "%d.%d) cannot run; recompile with --target=cuda:sm_%u",
+                path, arch.c_str(), name, major, minor, have);
   return QRT_OK;
 }
 
@@ -465,14 +527,32 @@ qrt_status qrt_artifact_load(const char *path, qrt_artifact **out) {
   if (desc->magic != QART_MAGIC)
     return closeOnError(fail(QRT_ERROR_INVALID_ARTIFACT,
                              "%s: not a qopt artifact (bad magic)", path));
-  if (desc->abi_version != QART_ABI_VERSION)
+  if (desc->abi_version < QART_ABI_VERSION_MIN ||
+      desc->abi_version > QART_ABI_VERSION)
     return closeOnError(fail(QRT_ERROR_VERSION_MISMATCH,
                              "%s: artifact ABI version %u, this runtime "
-                             "supports version %u; recompile the model with a "
-                             "matching qopt-compile",
-                             path, desc->abi_version, QART_ABI_VERSION));
+                             "supports versions %u to %u; recompile the model "
+                             "with a matching qopt-compile",
+                             path, desc->abi_version, QART_ABI_VERSION_MIN,
+                             QART_ABI_VERSION));
   if (qrt_status status = validateDescriptor(desc, path))
     return closeOnError(status);
+  // Version 3 descriptors end before the device fields.
+  if (desc->abi_version >= 4) {
+    if (desc->device != QART_DEVICE_CPU && desc->device != QART_DEVICE_CUDA)
+      return closeOnError(fail(QRT_ERROR_INVALID_ARTIFACT,
+                               "%s: unknown device %d in the descriptor", path,
+                               desc->device));
+    artifact->device = desc->device;
+  }
+  std::string deviceArch =
+      artifact->device == QART_DEVICE_CUDA && desc->device_arch
+          ? desc->device_arch
+          : "";
+  if (artifact->device == QART_DEVICE_CUDA) {
+    if (qrt_status status = checkCudaDevice(path, deviceArch))
+      return closeOnError(status);
+  }
 
   // The code may use instructions this CPU does not have.
   std::string features = desc->target_features;
@@ -495,6 +575,7 @@ qrt_status qrt_artifact_load(const char *path, qrt_artifact **out) {
 
   artifact->desc = desc;
   artifact->target =
+      (artifact->device == QART_DEVICE_CUDA ? "cuda " + deviceArch + " " : "") +
       std::string(desc->target_cpu) + " " + std::string(desc->target_features);
   if (qrt_status status = mapWeights(artifact.get()))
     return closeOnError(status);
@@ -509,6 +590,9 @@ void qrt_artifact_free(qrt_artifact *artifact) {
     std::lock_guard<std::mutex> lock(mappingsMutex);
     auto it = mappings.find(artifact->handle);
     if (it != mappings.end() && --it->second.refs == 0) {
+      qrt_cuda_device *dev = nullptr;
+      if (it->second.managed && qrt_cuda_model_device(&dev) == QRT_OK)
+        qrt_cuda_free_managed(dev, it->second.managed);
       munmap(it->second.base, it->second.size);
       mappings.erase(it);
     }
@@ -564,6 +648,10 @@ const char *qrt_artifact_input_dim_name(const qrt_artifact *artifact, int index,
 
 const char *qrt_artifact_target(const qrt_artifact *artifact) {
   return artifact ? artifact->target.c_str() : "";
+}
+
+int qrt_artifact_device(const qrt_artifact *artifact) {
+  return artifact ? artifact->device : QART_DEVICE_CPU;
 }
 
 qrt_status qrt_session_create(const qrt_artifact *artifact, qrt_session **out) {
@@ -685,6 +773,40 @@ qrt_status qrt_session_run(qrt_session *session) {
     }
   }
 
+  // A CUDA artifact's kernels read their inputs on the GPU: copies in
+  // managed memory, freed after the run unless a result is one of them.
+  bool cuda = session->artifact->device == QART_DEVICE_CUDA;
+  std::vector<void *> deviceInputs;
+  auto freeDeviceInputs = [&](const std::set<void *> &keep) {
+    for (void *p : deviceInputs)
+      if (!keep.count(p))
+        qrt_cuda_model_free(p);
+    deviceInputs.clear();
+  };
+  if (cuda) {
+    jmp_buf target;
+    jmp_buf *outer = checkJump;
+    checkJump = &target;
+    // qrt_cuda_model_alloc jumps here when the GPU fails; nothing with a
+    // destructor lives in this block.
+    if (setjmp(target) != 0) {
+      checkJump = outer;
+      freeDeviceInputs({});
+      return fail(QRT_ERROR_DEVICE, "%s", checkMessage.c_str());
+    }
+    for (int i = 0; i < desc->num_inputs; ++i) {
+      const qrt_session::Input &input = session->inputs[i];
+      size_t bytes = 0;
+      getByteSize(input.shape.data(), desc->inputs[i].rank,
+                  qrt_dtype_size(desc->inputs[i].dtype), bytes);
+      void *copy = qrt_cuda_model_alloc(bytes);
+      deviceInputs.push_back(copy);
+      if (bytes)
+        memcpy(copy, input.data, bytes);
+    }
+    checkJump = outer;
+  }
+
   // Memref descriptors: {allocated, aligned, offset, sizes..., strides...}.
   std::vector<std::vector<int64_t>> inputDescs(desc->num_inputs);
   std::vector<void *> args(1 + desc->num_inputs);
@@ -694,7 +816,7 @@ qrt_status qrt_session_run(qrt_session *session) {
     std::vector<int64_t> &d = inputDescs[i];
     d.assign(3 + 2 * rank, 0);
     // The generated code never writes to inputs.
-    void *data = const_cast<void *>(input.data);
+    void *data = cuda ? deviceInputs[i] : const_cast<void *>(input.data);
     memcpy(&d[0], &data, sizeof(void *));
     memcpy(&d[1], &data, sizeof(void *));
     // No overflow: qrt_session_set_input checked the shape's byte size.
@@ -717,9 +839,24 @@ qrt_status qrt_session_run(qrt_session *session) {
   {
     qrt::AllocationScope scope;
     qrt::ObservationScope observing(session->observations.get());
+    checkStatus = QRT_ERROR_CHECK;
     if (!callEntry(desc->entry, args.data())) {
       scope.releaseAll();
-      return fail(QRT_ERROR_CHECK, "%s", checkMessage.c_str());
+      freeDeviceInputs({});
+      return fail(static_cast<qrt_status>(checkStatus), "%s",
+                  checkMessage.c_str());
+    }
+  }
+  if (cuda) {
+    // The results are read on the host: every kernel must have finished
+    // (launches may not wait for their kernels, QRT_CUDA_ASYNC).
+    qrt_cuda_device *dev = nullptr;
+    if (qrt_cuda_model_device(&dev) != QRT_OK ||
+        qrt_cuda_make_current(dev) != QRT_OK ||
+        qrt_cuda_stream_synchronize(dev, nullptr) != QRT_OK) {
+      std::string why = qrt_last_error();
+      freeDeviceInputs({});
+      return fail(QRT_ERROR_DEVICE, "%s", why.c_str());
     }
   }
   session->ran = true;
@@ -729,6 +866,18 @@ qrt_status qrt_session_run(qrt_session *session) {
   std::set<void *> inputPointers;
   for (const qrt_session::Input &input : session->inputs)
     inputPointers.insert(const_cast<void *>(input.data));
+  if (cuda) {
+    // A result that is an input's device copy keeps it (as its own).
+    std::set<void *> keep;
+    size_t at = 0;
+    for (int i = 0; i < desc->num_outputs; ++i) {
+      void *allocated;
+      memcpy(&allocated, &results[at], sizeof(void *));
+      keep.insert(allocated);
+      at += 3 + 2 * desc->outputs[i].rank;
+    }
+    freeDeviceInputs(keep);
+  }
   size_t word = 0;
   qrt_status status = QRT_OK;
   for (int i = 0; i < desc->num_outputs; ++i) {
@@ -876,9 +1025,19 @@ void qrt_session_reset_observations(qrt_session *session) {
     session->observations->reset();
 }
 
+void qrt::runFailed(int status, const std::string &message) {
+  checkMessage = message;
+  checkStatus = status;
+  if (checkJump)
+    longjmp(*checkJump, 1);
+  fprintf(stderr, "qopt: %s\n", checkMessage.c_str());
+  abort();
+}
+
 extern "C" void qrt_check_failed(const char *format, int64_t count,
                                  const int64_t *values) {
   formatCheckMessage(format, count, values);
+  checkStatus = QRT_ERROR_CHECK;
   if (checkJump)
     longjmp(*checkJump, 1);
   fprintf(stderr, "qopt: run-time check failed: %s\n", checkMessage.c_str());

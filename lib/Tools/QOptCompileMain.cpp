@@ -6,11 +6,14 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Runner/Calibrate.h"
+#include "qopt/Runtime/ArtifactABI.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Target/NVPTX/NVPTX.h"
 #include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -42,7 +45,7 @@ struct DiscardedReproducer : public ReproducerStream {
   llvm::raw_null_ostream stream;
 };
 
-enum class EmitKind { Artifact, Object, LLVMIR, MLIR };
+enum class EmitKind { Artifact, Object, LLVMIR, MLIR, PTX };
 } // namespace
 
 int qopt::qoptCompileMain(int argc, char **argv) {
@@ -61,7 +64,10 @@ int qopt::qoptCompileMain(int argc, char **argv) {
           clEnumValN(EmitKind::Object, "obj", "relocatable object file"),
           clEnumValN(EmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR text"),
           clEnumValN(EmitKind::MLIR, "mlir",
-                     "the module after the code generation pipeline")),
+                     "the module after the code generation pipeline"),
+          clEnumValN(EmitKind::PTX, "ptx",
+                     "--target=cuda: a directory with each kernel module's "
+                     "PTX (<module>.ptx)")),
       cl::cat(category));
   cl::list<std::string> inputShapes(
       "input-shape",
@@ -78,6 +84,17 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       cl::init(""), cl::cat(category));
   cl::opt<std::string> entry("entry", cl::desc("Entry function"),
                              cl::init("main"), cl::cat(category));
+  cl::opt<std::string> targetOption(
+      "target",
+      cl::desc("Where the model runs: 'cpu' (default) or 'cuda[:sm_NN[a]]' "
+               "(NVIDIA GPU; default architecture sm_90a)"),
+      cl::init("cpu"), cl::cat(category));
+  cl::opt<bool> cudaHostEmulation(
+      "cuda-host-emulation",
+      cl::desc("Test aid for --target=cuda: a CPU artifact of the CUDA "
+               "pipeline's mapped loops (qopt-cuda-codegen host-emulation), "
+               "to compare with the CPU path where no GPU is"),
+      cl::init(false), cl::Hidden, cl::cat(category));
   cl::opt<std::string> cpu("target-cpu",
                            cl::desc("Target CPU: 'host' or an LLVM CPU name"),
                            cl::init("host"), cl::cat(category));
@@ -169,7 +186,34 @@ int qopt::qoptCompileMain(int argc, char **argv) {
     return usage("--work-dir and --observers need --calibration");
   if (!calibration.empty() && emit != EmitKind::Artifact)
     return usage("--calibration builds an artifact (--emit=artifact)");
+  bool cudaTarget = false;
+  std::string gpuChip = "sm_90a";
+  {
+    StringRef target = targetOption;
+    if (target.consume_front("cuda")) {
+      cudaTarget = true;
+      if (target.consume_front(":"))
+        gpuChip = target.str();
+      else if (!target.empty())
+        return usage("--target: expected 'cpu' or 'cuda[:sm_NN]', got '" +
+                     targetOption + "'");
+      if (std::string err = verifyNVPTXTarget(gpuChip, ""); !err.empty())
+        return usage("--target: " + err);
+    } else if (target != "cpu") {
+      return usage("--target: expected 'cpu' or 'cuda[:sm_NN]', got '" +
+                   targetOption + "'");
+    }
+  }
+  if (cudaHostEmulation && !cudaTarget)
+    return usage("--cuda-host-emulation needs --target=cuda");
+  if (cudaTarget && !calibration.empty())
+    return usage("--calibration runs on the CPU: calibrate with --target=cpu "
+                 "and compile the result with --target=cuda");
+  if (!cudaTarget && emit == EmitKind::PTX)
+    return usage("--emit=ptx needs --target=cuda");
 
+  if (cudaTarget)
+    registerNVPTXTargetInterfaces(registry);
   MLIRContext context(registry);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
     printToolDiagnostic(diag, [](llvm::raw_ostream &os, Diagnostic &d) {
@@ -239,6 +283,11 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   options.features = features;
   options.optLevel = optLevel;
   options.weightsThreshold = weightsThreshold;
+  if (cudaTarget && !cudaHostEmulation) {
+    options.device = QART_DEVICE_CUDA;
+    options.deviceArch = gpuChip;
+  }
+  const bool hostEmulation = cudaHostEmulation;
   // A named copy: lambdas cannot capture structured bindings in C++17.
   std::string resolvedFeatures = resolveTarget(options).second;
 
@@ -277,7 +326,13 @@ int qopt::qoptCompileMain(int argc, char **argv) {
         return false;
       }
     }
-    if (codegen) {
+    if (codegen && cudaTarget) {
+      CUDACodegenOptions codegenOptions;
+      codegenOptions.chip = gpuChip;
+      codegenOptions.runtimeChecks = useRuntimeChecks;
+      codegenOptions.hostEmulation = hostEmulation;
+      buildCUDACodegenPipeline(pm, codegenOptions);
+    } else if (codegen) {
       CPUCodegenOptions codegenOptions;
       codegenOptions.vectorWidth = getVectorWidth(resolvedFeatures);
       codegenOptions.ukernels = useUkernels;
@@ -310,6 +365,26 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       func.setResultAttrs(i, ArrayRef<NamedAttribute>());
     if (!runPipeline(op, pre, /*codegen=*/true))
       return 1;
+    if (cudaTarget) {
+      // Without libdevice the serializer leaves its functions undefined;
+      // the driver would refuse the module only when the model first runs.
+      for (auto binary : op.getOps<gpu::BinaryOp>())
+        for (Attribute attr : binary.getObjects()) {
+          auto object = dyn_cast<gpu::ObjectAttr>(attr);
+          StringRef ptx = object ? object.getObject().getValue() : "";
+          size_t at = ptx.find(".extern .func");
+          if (at == StringRef::npos)
+            continue;
+          StringRef line = ptx.substr(at).split('\n').first;
+          llvm::errs() << "qopt-compile: error: kernel module '"
+                       << binary.getName()
+                       << "' calls a libdevice function that is not linked ("
+                       << line.trim()
+                       << "): set CUDA_HOME to a CUDA toolkit with "
+                          "nvvm/libdevice\n";
+          return 1;
+        }
+    }
     if (kind == EmitKind::MLIR) {
       std::string error;
       auto out = openOutputFile(path, &error);
@@ -319,6 +394,31 @@ int qopt::qoptCompileMain(int argc, char **argv) {
       }
       op->print(out->os());
       out->keep();
+      return 0;
+    }
+    if (kind == EmitKind::PTX) {
+      if (std::error_code ec = llvm::sys::fs::create_directories(path)) {
+        llvm::errs() << "qopt-compile: error: cannot create '" << path
+                     << "': " << ec.message() << "\n";
+        return 1;
+      }
+      for (auto binary : op.getOps<gpu::BinaryOp>())
+        for (Attribute attr : binary.getObjects()) {
+          auto object = dyn_cast<gpu::ObjectAttr>(attr);
+          if (!object)
+            continue;
+          SmallString<256> file(path);
+          llvm::sys::path::append(file, binary.getName() + ".ptx");
+          std::string error;
+          auto out = openOutputFile(file, &error);
+          if (!out) {
+            llvm::errs() << "qopt-compile: error: " << error << "\n";
+            return 1;
+          }
+          // The serializer NUL-terminates PTX for the driver.
+          out->os() << object.getObject().getValue().rtrim('\0');
+          out->keep();
+        }
       return 0;
     }
     ArtifactOutput output = kind == EmitKind::Object ? ArtifactOutput::Object

@@ -111,6 +111,60 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
 void buildCPUCodegenPipeline(OpPassManager &pm,
                              const CPUCodegenOptions &options);
 
+/// Options of `qopt-cuda-codegen`.
+struct CUDACodegenOptions : public PassPipelineOptions<CUDACodegenOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("GPU architecture the PTX is generated for (sm_NN, "
+                     "sm_NNa or sm_NNf; sm_80 or newer)"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX version, e.g. +ptx80 (default: LLVM's for the "
+                     "chip)"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit whose libdevice is linked into kernels "
+                     "that call math functions without a polynomial here "
+                     "(sin, cos, log, pow); default: $CUDA_HOME, else "
+                     "/usr/local/cuda, where nvvm/libdevice exists"),
+      llvm::cl::init("")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of the generated kernels "
+                     "(qopt-gpu-map-parallel-loops)"),
+      llvm::cl::init(256)};
+  PassOptions::Option<bool> runtimeChecks{
+      *this, "runtime-checks",
+      llvm::cl::desc("Check at run time the shape contracts that involve "
+                     "dynamic sizes (qopt-insert-shape-checks), on the host"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> hostEmulation{
+      *this, "host-emulation",
+      llvm::cl::desc("Test aid: stop after the loops are mapped and lower "
+                     "them for the host CPU (blocks and threads run one "
+                     "after another) instead of to kernels; the result is "
+                     "a CPU module that qopt-compile --cuda-host-emulation "
+                     "turns into a CPU artifact"),
+      llvm::cl::init(false)};
+};
+
+/// The whole-model CUDA code generator: lowers quantized (or plain) IR on
+/// tensors to a host module in the LLVM dialect that launches kernels
+/// embedded as PTX (`gpu.binary`). After `qopt-lower-quant-to-linalg`,
+/// run-time shape checks, elementwise fusion and polynomial math: one-shot
+/// bufferization and buffer deallocation as on the CPU, every linalg op to
+/// an `scf.parallel` (reductions as sequential loops inside), each mapped to
+/// a 1-D grid (`qopt-gpu-map-parallel-loops`), outlined into a kernel,
+/// lowered to NVVM and serialized to PTX for `chip` by LLVM's NVPTX backend
+/// (`gpu-module-to-binary{format=isa}`); the host code's launches become
+/// `mgpu*` calls (`gpu-to-llvm`), its buffers `qrt_cuda_model_*` managed
+/// memory once `qopt-compile` writes the artifact. Everything else (copies,
+/// reshapes, scalar index math, checks) runs on the host on managed memory.
+void buildCUDACodegenPipeline(OpPassManager &pm,
+                              const CUDACodegenOptions &options);
+
 /// Options of `qopt-rtn-weight-only`; those of `qopt-quantize-weights-rtn`.
 struct RTNWeightOnlyOptions : public PassPipelineOptions<RTNWeightOnlyOptions> {
   PassOptions::Option<int64_t> bits{

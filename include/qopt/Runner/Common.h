@@ -34,8 +34,18 @@ struct Loaded {
   ~Loaded();
   /// Returns an error message, or "" on success.
   std::string load(const std::string &path);
+  /// Also refuses an artifact compiled for another device than `device`
+  /// ("cpu" or "cuda", qrun's --device).
+  std::string load(const std::string &path, const std::string &device);
   std::string bind(const Tensor &tensor);
 };
+
+/// The devices of qrun's --device option.
+extern const std::vector<std::string> kDevices;
+/// "" when the artifact at `path` runs on `device` ("cpu" or "cuda"), else
+/// why not (a CUDA device that cannot be opened included).
+std::string checkArtifactDevice(const std::string &path,
+                                const std::string &device);
 
 /// Milliseconds of a monotonic clock.
 double nowMs();

@@ -27,6 +27,16 @@
  * `observe_points` table; the point id a call passes is an index into it
  * (version 3).
  *
+ * Version 4 names the device the code runs on. A CUDA artifact
+ * (`qopt-compile --target=cuda`) is still a host library: its entry runs on
+ * the CPU and launches the model's kernels, whose PTX it embeds, through the
+ * `mgpu*` functions libqrt provides (lib/Runtime/CudaModel.cpp). Its
+ * buffers, weights included, live in CUDA managed memory: libqrt copies the
+ * weights file there at load and the inputs there before each run, and the
+ * artifact allocates through `qrt_cuda_model_alloc`/`qrt_cuda_model_free`
+ * instead of `_mlir_memref_to_llvm_*`; its results are freed with
+ * `qrt_cuda_model_free`. A runtime reads version 3 artifacts as CPU ones.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef QOPT_RUNTIME_ARTIFACTABI_H
@@ -41,7 +51,9 @@ extern "C" {
 /** "QOPTART1" read as a little-endian integer. */
 #define QART_MAGIC 0x3154524154504f51ull
 /** Bumped whenever any structure below or the calling convention changes. */
-#define QART_ABI_VERSION 3u
+#define QART_ABI_VERSION 4u
+/** The oldest ABI version this header still describes (CPU only). */
+#define QART_ABI_VERSION_MIN 3u
 /** "QOPTWTS1" read as a little-endian integer. */
 #define QART_WEIGHTS_MAGIC 0x3153545754504f51ull
 /** Offset of the first weight in the weights file: one page, so mapped
@@ -66,6 +78,12 @@ typedef enum qart_dtype {
   QART_DTYPE_U64 = 12,
   QART_DTYPE_BOOL = 13 /* one byte per element, 0 or 1 */
 } qart_dtype;
+
+/** Where an artifact's code runs (version 4). */
+typedef enum qart_device {
+  QART_DEVICE_CPU = 0,
+  QART_DEVICE_CUDA = 1 /* NVIDIA GPU through libcuda (qrt_cuda.h) */
+} qart_device;
 
 /** One input or output of the artifact's entry point. */
 typedef struct qart_tensor_desc {
@@ -126,6 +144,12 @@ typedef struct qart_artifact_v1 {
   int32_t num_observe_points;
   int32_t reserved2;
   const qart_observe_point *observe_points;
+  /* Version 4: the device (a qart_device) and, for CUDA, the GPU
+     architecture the PTX was generated for (e.g. "sm_90a"; null or "" for
+     the CPU). */
+  int32_t device;
+  int32_t reserved3;
+  const char *device_arch;
 } qart_artifact_v1;
 
 /** The header at the start of a weights file. */

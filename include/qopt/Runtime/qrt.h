@@ -34,7 +34,8 @@
 extern "C" {
 #endif
 
-/** Version of this API: runtimes load artifacts of QART_ABI_VERSION only. */
+/** Version of this API: runtimes load artifacts of ABI versions
+    QART_ABI_VERSION_MIN to QART_ABI_VERSION. */
 #define QRT_API_VERSION 1
 
 typedef enum qrt_status {
@@ -116,8 +117,14 @@ qrt_status qrt_artifact_output(const qrt_artifact *artifact, int index,
 /** Name of the dynamic dimension `dim` of input `index`, or null. */
 const char *qrt_artifact_input_dim_name(const qrt_artifact *artifact, int index,
                                         int dim);
-/** The CPU and feature string the artifact was compiled for. */
+/** The CPU and feature string the artifact was compiled for; for a CUDA
+    artifact "cuda sm_NN" first. */
 const char *qrt_artifact_target(const qrt_artifact *artifact);
+/** Where the artifact's code runs: a qart_device (QART_DEVICE_CPU, or
+    QART_DEVICE_CUDA for `qopt-compile --target=cuda`). Loading a CUDA
+    artifact opens GPU 0 and copies the weights to it; without a driver or
+    a GPU fit for its architecture the load fails with QRT_ERROR_DEVICE. */
+int qrt_artifact_device(const qrt_artifact *artifact);
 
 /** A session holds bound inputs and the last run's outputs. Sessions of one
     artifact may run concurrently on different threads. */

@@ -66,6 +66,33 @@ qrt_status qrt_cuda_memset32(qrt_cuda_device *dev, uint64_t dst, uint32_t value,
                              size_t count, void *stream);
 qrt_status qrt_cuda_synchronize(qrt_cuda_device *dev);
 
+/** Makes the device's context current on the calling thread (each thread
+    that launches or allocates needs it once). */
+qrt_status qrt_cuda_make_current(qrt_cuda_device *dev);
+/** CUDA managed memory (cuMemAllocManaged, attached globally): one pointer
+    that both the host and the GPU dereference. */
+qrt_status qrt_cuda_malloc_managed(qrt_cuda_device *dev, size_t bytes,
+                                   void **out);
+qrt_status qrt_cuda_free_managed(qrt_cuda_device *dev, void *ptr);
+/** Migrates managed memory to the GPU ahead of use (a hint: devices without
+    concurrent managed access ignore it and it never fails the caller). */
+void qrt_cuda_prefetch(qrt_cuda_device *dev, const void *ptr, size_t bytes,
+                       void *stream);
+qrt_status qrt_cuda_stream_synchronize(qrt_cuda_device *dev, void *stream);
+
+/* The devices of CUDA artifacts (ArtifactABI.h, version 4): one per
+   process, GPU 0, opened by the first artifact load that needs it. */
+
+/** The device CUDA artifacts run on, opened on first use; QRT_ERROR_DEVICE
+    (and the reason) without a driver or GPU. */
+qrt_status qrt_cuda_model_device(qrt_cuda_device **out);
+/** The allocator of CUDA artifacts: managed memory, blocks cached by size
+    for reuse. A failure ends the artifact's run with QRT_ERROR_DEVICE
+    (these are called from compiled code only). */
+void *qrt_cuda_model_alloc(size_t bytes);
+void *qrt_cuda_model_aligned_alloc(size_t alignment, size_t bytes);
+void qrt_cuda_model_free(void *ptr);
+
 /** Launches `fn` with `params` (cuLaunchKernel's kernelParams: one pointer
     to each argument's value). */
 qrt_status qrt_cuda_launch(qrt_cuda_device *dev, qrt_cuda_function fn,

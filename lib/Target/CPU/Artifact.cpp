@@ -5,6 +5,7 @@
 #include "qopt/Runtime/ArtifactABI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -14,6 +15,7 @@
 
 #include "lld/Common/Driver.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -186,6 +188,19 @@ static bool serialize(const llvm::Constant *init, const llvm::DataLayout &dl,
     out += data->getRawDataValues();
     return true;
   }
+  // Scalars: 0-d memref globals.
+  if (isa<llvm::ConstantInt, llvm::ConstantFP>(init)) {
+    llvm::APInt bits =
+        isa<llvm::ConstantInt>(init)
+            ? cast<llvm::ConstantInt>(init)->getValue()
+            : cast<llvm::ConstantFP>(init)->getValueAPF().bitcastToAPInt();
+    uint64_t size = dl.getTypeAllocSize(init->getType());
+    for (uint64_t i = 0; i < size; ++i)
+      out += static_cast<char>(i * 8 < bits.getBitWidth()
+                                   ? bits.extractBitsAsZExtValue(8, i * 8)
+                                   : 0);
+    return true;
+  }
   if (isa<llvm::ConstantAggregateZero>(init)) {
     out.append(dl.getTypeAllocSize(init->getType()), '\0');
     return true;
@@ -203,11 +218,13 @@ static bool serialize(const llvm::Constant *init, const llvm::DataLayout &dl,
 /// `*weightsBase + offset`.
 static void externalizeWeights(llvm::Module &module,
                                llvm::GlobalVariable *weightsBase,
-                               uint64_t threshold, std::string &weights) {
+                               uint64_t threshold, std::string &weights,
+                               const llvm::StringSet<> &keep) {
   const llvm::DataLayout &dl = module.getDataLayout();
   SmallVector<llvm::GlobalVariable *> globals;
   for (llvm::GlobalVariable &global : module.globals())
     if (global.isConstant() && global.hasInitializer() &&
+        !keep.contains(global.getName()) &&
         dl.getTypeAllocSize(global.getValueType()) >= threshold)
       globals.push_back(&global);
 
@@ -427,11 +444,41 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
   if (!machine)
     return "cannot create a target machine for CPU '" + cpu + "'";
 
+  bool cuda = options.device == QART_DEVICE_CUDA;
+  // The PTX of each gpu.binary becomes `<name>_binary`, which the library's
+  // constructors hand to mgpuModuleLoadJIT before any weights are mapped:
+  // it stays in the library.
+  llvm::StringSet<> keep;
+  if (cuda)
+    for (auto binary : module.getOps<gpu::BinaryOp>())
+      keep.insert((binary.getName() + "_binary").str());
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qopt");
   if (!llvmModule)
     return "translation to LLVM IR failed";
+  if (cuda) {
+    // The kernels dereference every buffer: allocate in managed memory.
+    static const std::pair<const char *, const char *> renames[] = {
+        {"_mlir_memref_to_llvm_alloc", "qrt_cuda_model_alloc"},
+        {"_mlir_memref_to_llvm_aligned_alloc", "qrt_cuda_model_aligned_alloc"},
+        {"_mlir_memref_to_llvm_free", "qrt_cuda_model_free"},
+        {"malloc", "qrt_cuda_model_alloc"},
+        {"free", "qrt_cuda_model_free"}};
+    for (auto [from, to] : renames)
+      if (llvm::Function *fn = llvmModule->getFunction(from)) {
+        if (!fn->isDeclaration())
+          return std::string("internal error: the CUDA host code defines ") +
+                 from;
+        if (llvm::Function *existing = llvmModule->getFunction(to)) {
+          fn->replaceAllUsesWith(existing);
+          fn->eraseFromParent();
+        } else {
+          fn->setName(to);
+        }
+      }
+  }
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 
@@ -446,9 +493,12 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
       "qopt_weights_base");
   std::string weights;
   bool external = output == ArtifactOutput::SharedLibrary;
+  // A CUDA artifact's kernels cannot read the library's own data: every
+  // constant they might read goes to the weights file, which libqrt copies
+  // to the GPU.
   if (external)
-    externalizeWeights(*llvmModule, weightsBase, options.weightsThreshold,
-                       weights);
+    externalizeWeights(*llvmModule, weightsBase,
+                       cuda ? 1 : options.weightsThreshold, weights, keep);
   uint64_t weightsId = llvm::xxh3_64bits(weights);
   uint64_t weightsSize =
       weights.empty() ? 0 : QART_WEIGHTS_DATA_OFFSET + weights.size();
@@ -461,11 +511,10 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
   DescriptorBuilder descriptors(*llvmModule);
   auto *tensorType = llvm::StructType::create(
       llvmContext, {ptr, i32, i32, ptr, ptr}, "qart_tensor_desc");
-  auto *artifactType =
-      llvm::StructType::create(llvmContext,
-                               {i64, i32, i32, ptr, ptr, ptr, ptr, i64, i64,
-                                ptr, i32, i32, ptr, ptr, ptr, i32, i32, ptr},
-                               "qart_artifact_v1");
+  auto *artifactType = llvm::StructType::create(
+      llvmContext, {i64, i32, i32, ptr, ptr, ptr, ptr, i64, i64, ptr, i32,
+                    i32, ptr, ptr, ptr, i32, i32, ptr, i32, i32, ptr},
+      "qart_artifact_v1");
   auto *pointType = llvm::StructType::create(
       llvmContext,
       {ptr, i32, i32, i64, i64, llvm::Type::getDoubleTy(llvmContext)},
@@ -498,7 +547,11 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
       entryFn,
       llvm::ConstantInt::get(i32, points ? points.size() : 0),
       llvm::ConstantInt::get(i32, 0),
-      *pointTable};
+      *pointTable,
+      llvm::ConstantInt::get(i32, options.device),
+      llvm::ConstantInt::get(i32, 0),
+      cuda ? descriptors.string(options.deviceArch)
+           : llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr))};
   new llvm::GlobalVariable(*llvmModule, artifactType, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantStruct::get(artifactType, fields),

@@ -78,4 +78,76 @@ def GenerateW4Gemm : Pass<"qopt-gpu-generate-w4-gemm", "ModuleOp"> {
                            "arith::ArithDialect"];
 }
 
+def CopiesToLinalg : Pass<"qopt-gpu-copies-to-linalg", "func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy so that copies run on the "
+                "GPU";
+  let description = [{
+    After bufferization, slices, concatenations, pads and the clones of the
+    deallocation pipeline are `memref.copy` ops, which MLIR lowers to host
+    code (`llvm.memcpy` or `memrefCopy`). In the whole-model CUDA path the
+    buffers are managed memory: a host copy is legal but migrates the pages
+    to the CPU and the next kernel's accesses fault them back. Rewritten as
+    `linalg.copy`, each copy becomes a kernel like any other linalg op.
+
+    ```mlir
+    memref.copy %a, %b : memref<4x8xf32, strided<[16, 1]>> to memref<4x8xf32>
+    // becomes
+    linalg.copy ins(%a : memref<4x8xf32, strided<[16, 1]>>)
+                outs(%b : memref<4x8xf32>)
+    ```
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
+def MapParallelLoops : Pass<"qopt-gpu-map-parallel-loops", "func::FuncOp"> {
+  let summary = "Map each outermost scf.parallel to a 1-D grid of thread "
+                "blocks";
+  let description = [{
+    The whole-model CUDA path (`qopt-cuda-codegen`) turns every linalg op
+    into an `scf.parallel` over its parallel dimensions (reductions stay
+    sequential `scf.for`s inside) and then into a kernel launch with
+    upstream's `convert-parallel-loops-to-gpu`, which launches what the
+    loops' `mapping` attributes say. Upstream's `gpu-map-parallel-loops`
+    maps loop dimensions to block ids one to one, so a loop without a
+    nested parallel loop runs one thread per block, and a dimension past
+    65535 in y or z cannot launch at all.
+
+    Algorithm: for every outermost `scf.parallel` outside a GPU launch and
+    without reductions, collapse all its dimensions into one (upstream's
+    `collapseParallelLoops`: one linear index, delinearized in the body,
+    innermost dimension fastest, so consecutive threads touch consecutive
+    elements of row-major buffers), tile that dimension by `block-size`
+    with constant inner bounds and a guard (`tileParallelLoop`), and map the
+    outer loop to block x and the inner one to thread x. A loop with a
+    static trip count below `block-size` gets a block of that count
+    rounded up to a multiple of 32. Parallel loops nested inside run
+    sequentially in each thread. Loops with reductions are left alone (they
+    run on the host). Inside each thread, the accumulator of a sequential
+    loop (a `memref.load` and a later `memref.store` at the same
+    loop-invariant indices, the buffer used nowhere else in the loop: a
+    matmul's output element over K) becomes an `iter_args` value loaded
+    before the loop and stored after it, since the kernels' pointers carry
+    no aliasing information that would let LLVM do it.
+
+    Example (block-size 256):
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c1000) step (%c1, %c1) {...}
+    // becomes
+    scf.parallel (%b) = (%c0) to (%c4000) step (%c256) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        %k = arith.addi %t, %b
+        scf.if (%k < %c4000) { %i = %k / 1000, %j = %k % 1000 ... }
+      } {mapping = [#gpu.loop_dim_map<processor = thread_x, ...>]}
+    } {mapping = [#gpu.loop_dim_map<processor = block_x, ...>]}
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "256",
+           "Threads per block, a multiple of 32 from 32 to 1024">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "scf::SCFDialect",
+                           "arith::ArithDialect"];
+}
+
 #endif // QOPT_CODEGEN_GPU_PASSES_TD

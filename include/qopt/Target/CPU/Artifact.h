@@ -55,6 +55,13 @@ struct ArtifactOptions {
   /// Constants of at least this many bytes go to the weights file; the rest
   /// stay in the library's read-only data.
   uint64_t weightsThreshold = 4096;
+  /// Where the model's code runs (a qart_device): QART_DEVICE_CUDA for the
+  /// output of `qopt-cuda-codegen`, whose kernels read every constant, so
+  /// all of them go to the weights file (libqrt copies it to the GPU) and
+  /// its buffers come from libqrt's managed allocator.
+  int device = 0;
+  /// The GPU architecture of a CUDA artifact (e.g. sm_90a).
+  std::string deviceArch;
 };
 
 /// The resolved CPU name and feature string for `options`.
