@@ -267,9 +267,8 @@ struct FuseConvUKernelsPass
         return;
       // f32 convolutions only: W8A8 ones (i8 x i8 -> i32) go to
       // qrt_uk_conv2d_s8_i32 through qopt-lower-conv-to-ukernels.
-      if (!llvm::all_of(op->getOperandTypes(), [](Type t) {
-            return getElementTypeOrSelf(t).isF32();
-          }))
+      if (!llvm::all_of(op->getOperandTypes(),
+                        [](Type t) { return getElementTypeOrSelf(t).isF32(); }))
         return;
       if (std::optional<qopt::UKernelConvolution> conv =
               qopt::matchUKernelConvolution(op))
