@@ -43,7 +43,9 @@ extern "C" qrt_status qrt_cuda_gemm_plan_create(qrt_cuda_device *dev,
                                                 uint64_t a, uint64_t b,
                                                 int64_t m, int64_t n, int64_t k,
                                                 qrt_cuda_gemm_plan **out) {
-  if (!dev || !fn || !cfg || !out || !a || !b)
+  // The config and the shape are checked before the device, so that bad
+  // sizes are diagnosed the same with or without a GPU.
+  if (!cfg || !out)
     return fail(QRT_ERROR_INVALID_ARGUMENT,
                 "qrt_cuda_gemm_plan_create: null argument");
   *out = nullptr;
@@ -82,6 +84,9 @@ extern "C" qrt_status qrt_cuda_gemm_plan_create(qrt_cuda_device *dev,
              (long long)m, (long long)n, (long long)k, elemBytes);
     return fail(QRT_ERROR_SHAPE, msg);
   }
+  if (!dev || !fn || !a || !b)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_gemm_plan_create: null device, kernel or operand");
   unsigned shared = QRT_GPU_GEMM_SMEM_BYTES(cfg->block_n, cfg->stages);
   if (qrt_status s = qrt_cuda_function_set_shared(fn, shared))
     return s;
