@@ -117,9 +117,8 @@ constexpr int64_t kStepBytes = 32;
 class GemmEmitter {
 public:
   GemmEmitter(ImplicitLocOpBuilder &b, const GemmKernelConfig &cfg)
-      : b(b), cfg(cfg), ctx(b.getContext()), i1(b.getI1Type()),
-        i32(b.getI32Type()), i64(b.getI64Type()), f32(b.getF32Type()),
-        gptr(LLVM::LLVMPointerType::get(ctx, 1)),
+      : b(b), cfg(cfg), ctx(b.getContext()), i32(b.getI32Type()),
+        i64(b.getI64Type()), f32(b.getF32Type()),
         sptr(LLVM::LLVMPointerType::get(ctx, 3)),
         ptr(LLVM::LLVMPointerType::get(ctx, 0)) {}
 
@@ -173,9 +172,9 @@ private:
   ImplicitLocOpBuilder &b;
   const GemmKernelConfig &cfg;
   MLIRContext *ctx;
-  Type i1, i32, i64;
+  Type i32, i64;
   FloatType f32;
-  Type gptr, sptr, ptr;
+  Type sptr, ptr;
   Value smemBase;
   int64_t stageBytes = 0, barrierOffset = 0;
 };
