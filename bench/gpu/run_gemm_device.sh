@@ -20,6 +20,13 @@ for d in /usr/local/cuda/bin ""; do
     break
   fi
 done
-PYTHONUNBUFFERED=1 python3 bench/gpu/bench_gemm.py --dir .devwork/gpugemm "$@" 2>&1 |
-  tee "$out/gemm.txt"
+export PYTHONUNBUFFERED=1
+# The edge-shape checks first, under a timeout: a kernel that waits forever
+# on an mbarrier then still leaves the device call its output.
+timeout 90 python3 bench/gpu/bench_gemm.py --dir .devwork/gpugemm --smoke 2>&1 |
+  tee "$out/smoke.txt"
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || exit "$rc"
+timeout "${BENCH_TIMEOUT:-300}" python3 bench/gpu/bench_gemm.py \
+  --dir .devwork/gpugemm "$@" 2>&1 | tee "$out/gemm.txt"
 exit "${PIPESTATUS[0]}"
