@@ -71,6 +71,13 @@ struct Driver {
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, CUstream, void **,
                            void **);
+  CUresult (*funcSetAttribute)(CUfunction, int, int);
+  // cuTensorMapEncodeTiled; the tensor map and the enums are passed as
+  // their documented sizes and values.
+  CUresult (*tensorMapEncodeTiled)(void *, int, unsigned, void *,
+                                   const unsigned long long *,
+                                   const unsigned long long *, const unsigned *,
+                                   const unsigned *, int, int, int, int);
 };
 
 qrt_status fail(qrt_status status, const char *format, ...)
@@ -147,6 +154,8 @@ void loadDriver() {
       driver.memPrefetchAsync =
           reinterpret_cast<decltype(driver.memPrefetchAsync)>(p);
   }
+  resolve(driver.funcSetAttribute, "cuFuncSetAttribute");
+  resolve(driver.tensorMapEncodeTiled, "cuTensorMapEncodeTiled");
   if (!ok)
     return;
   if (CUresult r = driver.init(0)) {
@@ -460,4 +469,40 @@ extern "C" qrt_status qrt_cuda_w4_gemm(qrt_cuda_device *dev,
                       unsigned(splits), 1};
   unsigned block[3] = {unsigned(32 * cfg->warps_per_block), 1, 1};
   return qrt_cuda_launch(dev, fn, grid, block, 0, stream, params);
+}
+
+extern "C" qrt_status qrt_cuda_function_set_shared(qrt_cuda_function fn,
+                                                   unsigned bytes) {
+  if (!fn)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_function_set_shared: no function");
+  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+  constexpr int kMaxDynamicShared = 8;
+  return check(driver.funcSetAttribute(static_cast<CUfunction>(fn),
+                                       kMaxDynamicShared, int(bytes)),
+               "cuFuncSetAttribute");
+}
+
+extern "C" qrt_status qrt_cuda_tensor_map_2d(qrt_cuda_device *dev, void *map,
+                                             int dataType, uint64_t base,
+                                             uint64_t inner, uint64_t outer,
+                                             uint64_t rowBytes,
+                                             uint32_t boxInner,
+                                             uint32_t boxOuter, int swizzle) {
+  if (!dev || !map)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_tensor_map_2d: null argument");
+  if (reinterpret_cast<uintptr_t>(map) % 64)
+    return fail(QRT_ERROR_INVALID_ARGUMENT,
+                "qrt_cuda_tensor_map_2d: the map must be 64-byte aligned");
+  unsigned long long dims[2] = {inner, outer};
+  unsigned long long strides[1] = {rowBytes};
+  unsigned box[2] = {boxInner, boxOuter};
+  unsigned elementStrides[2] = {1, 1};
+  constexpr int kInterleaveNone = 0, kL2Promotion256 = 3, kOobZero = 0;
+  return check(driver.tensorMapEncodeTiled(
+                   map, dataType, 2, reinterpret_cast<void *>(base), dims,
+                   strides, box, elementStrides, kInterleaveNone, swizzle,
+                   kL2Promotion256, kOobZero),
+               "cuTensorMapEncodeTiled");
 }

@@ -5,7 +5,10 @@
 //
 // Each --w4-gemm=M,T,W,U[,p] adds the int4 GEMM kernel of max M, T tiles per
 // warp, W warps per block and U groups per iteration
-// (qopt-gpu-generate-w4-gemm; p: with prefetch). The output is written to a
+// (qopt-gpu-generate-w4-gemm; p: with prefetch). Each
+// --gemm=TYPE,OUT,BLOCK_N,STAGES,CONSUMERS adds a Hopper wgmma + TMA prefill
+// GEMM (qopt-gpu-generate-gemm; TYPE f16, bf16, s8 or e4m3, OUT f16 or f32),
+// e.g. --gemm=s8,f16,128,4,2. The output is written to a
 // temporary file and renamed into place only on success.
 //
 //===----------------------------------------------------------------------===//
@@ -56,6 +59,21 @@ bool parseW4(StringRef text, qopt::W4GemmKernelConfig &cfg) {
   return true;
 }
 
+/// Parses "TYPE,OUT,BLOCK_N,STAGES,CONSUMERS"; false on a malformed value.
+bool parseGemm(StringRef text, qopt::GemmKernelConfig &cfg) {
+  SmallVector<StringRef> parts;
+  text.split(parts, ',');
+  if (parts.size() != 5 ||
+      !qopt::parseGemmElementType(parts[0].trim(), cfg.type) ||
+      !qopt::parseGemmOutputType(parts[1].trim(), cfg.out))
+    return false;
+  int64_t *fields[] = {&cfg.blockN, &cfg.stages, &cfg.consumers};
+  for (auto [part, field] : llvm::zip(ArrayRef(parts).drop_front(2), fields))
+    if (part.trim().getAsInteger(10, *field))
+      return false;
+  return true;
+}
+
 } // namespace
 
 int qopt::qoptGPUKernelGenMain(int argc, char **argv) {
@@ -65,6 +83,11 @@ int qopt::qoptGPUKernelGenMain(int argc, char **argv) {
       "w4-gemm",
       cl::desc("Add an int4 GEMM kernel: MAX_M,TILES_PER_WARP,"
                "WARPS_PER_BLOCK,GROUPS_PER_ITER"),
+      cl::cat(category));
+  cl::list<std::string> gemm(
+      "gemm",
+      cl::desc("Add a Hopper prefill GEMM kernel: TYPE,OUT,BLOCK_N,STAGES,"
+               "CONSUMERS (TYPE f16|bf16|s8|e4m3, OUT f16|f32)"),
       cl::cat(category));
   cl::opt<Emit> emit(
       "emit", cl::desc("What to write"), cl::init(Emit::PTX),
@@ -86,8 +109,9 @@ int qopt::qoptGPUKernelGenMain(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "qopt GPU kernel generator\n");
 
-  if (w4Gemm.empty()) {
-    llvm::errs() << "qopt-gpu-kernel-gen: no kernel requested (--w4-gemm)\n";
+  if (w4Gemm.empty() && gemm.empty()) {
+    llvm::errs()
+        << "qopt-gpu-kernel-gen: no kernel requested (--w4-gemm, --gemm)\n";
     return 2;
   }
   std::vector<W4GemmKernelConfig> configs;
@@ -100,6 +124,26 @@ int qopt::qoptGPUKernelGenMain(int argc, char **argv) {
       return 2;
     }
     configs.push_back(cfg);
+  }
+  std::vector<GemmKernelConfig> gemmConfigs;
+  for (const std::string &text : gemm) {
+    GemmKernelConfig cfg;
+    if (!parseGemm(text, cfg)) {
+      llvm::errs() << "qopt-gpu-kernel-gen: --gemm='" << text
+                   << "' is not TYPE,OUT,BLOCK_N,STAGES,CONSUMERS\n";
+      return 2;
+    }
+    gemmConfigs.push_back(cfg);
+  }
+
+  // wgmma and setmaxnreg exist only on sm_90a; LLVM's NVPTX backend would
+  // abort on the TMA intrinsics for an older chip.
+  if (!gemmConfigs.empty() && emit != Emit::GPU && emit != Emit::NVVM &&
+      chip != "sm_90a") {
+    llvm::errs() << "qopt-gpu-kernel-gen: the --gemm kernels (wgmma, TMA) "
+                    "need --chip=sm_90a, not '"
+                 << chip << "'\n";
+    return 2;
   }
 
   DialectRegistry registry;
@@ -114,6 +158,9 @@ int qopt::qoptGPUKernelGenMain(int argc, char **argv) {
   gpu::GPUModuleOp kernels = getOrCreateKernelModule(*module);
   for (const W4GemmKernelConfig &cfg : configs)
     if (failed(buildW4GemmKernel(kernels, module->getLoc(), cfg)))
+      return 1;
+  for (const GemmKernelConfig &cfg : gemmConfigs)
+    if (failed(buildGemmKernel(kernels, module->getLoc(), cfg)))
       return 1;
   if (failed(verify(*module)))
     return 1;

@@ -35,6 +35,43 @@
  *
  * S layout: fp16 at ((T * K/128) + G) * 8 + (n % 8).
  *
+ * Hopper prefill GEMM, `qopt_gemm_<type>_<out>_n<BN>_s<S>_c<C>` kernels
+ * (sm_90a; qopt-gpu-generate-gemm):
+ *
+ *   C[m][n] = sum_k A[m][k] * B[n][k]                       (f16, bf16)
+ *   C[m][n] = sa[m] * sb[n] * sum_k A[m][k] * B[n][k]        (s8, e4m3)
+ *
+ *   A  row-major M x K, B row-major N x K (both K-major: B is the weight
+ *      as a linear layer stores it); f16/bf16 accumulate in f32, s8 in
+ *      s32 (exact), e4m3 in f32 (wgmma's fp8 accumulation).
+ *   sa per-row activation scales (f32, M), sb per-column weight scales
+ *      (f32, N): the W8A8 scheme of qopt-quantize-w8a8. Unused (may be 0)
+ *      for f16/bf16.
+ *   C  f16 or f32, row-major M x N.
+ *
+ * A and B are read by TMA through two CUtensorMaps (128 bytes each, the
+ * driver's opaque format) that the host encodes once per (A, B) pair with
+ * cuTensorMapEncodeTiled and copies into device memory:
+ * qrt_cuda_gemm_plan_create does both. The kernel reads them from global
+ * memory (not __grid_constant__ parameters: MLIR's gpu.func has no byval
+ * kernel parameters, and a plan's maps never change after the copy, which
+ * is ordered before the first launch, so no tensormap proxy fence is
+ * needed). Each map is 2-D {K, rows} (innermost first), row stride
+ * K * element bytes (a multiple of 16), box {128 bytes of K, rows}: A's
+ * box is 128 rows, B's BN rows; 128-byte swizzle, zero fill out of
+ * bounds, so M, N and K need not be multiples of the tile: rows past M or
+ * N and k past K read as zero.
+ *
+ * Kernel parameters, in order: the maps (global pointer: A's map at byte
+ * 0, B's at 128), C, sa, sb (global pointers), M, N, K (i32). Block:
+ * 128 * (1 + C) threads (warpgroup 0 issues the TMA, warpgroups 1..C run
+ * wgmma, each on 128 / C rows of the CTA's tile); grid: (ceil(M / 128),
+ * ceil(N / BN)); dynamic shared memory QRT_GPU_GEMM_SMEM_BYTES(BN, S):
+ * S stages of A (128 x 128 bytes) and B (BN x 128 bytes), 1024-aligned for
+ * the swizzle, then the stages' full and empty mbarriers. Requirements:
+ * K * element bytes % 16 == 0 (TMA's stride alignment), N % 8 == 0 (C is
+ * stored in column pairs), M, N, K >= 1 and M * N < 2^31.
+ *
  *===----------------------------------------------------------------------===*/
 
 #ifndef QOPT_RUNTIME_GPUKERNELABI_H
@@ -66,6 +103,33 @@ size_t qrt_gpu_w4_packed_scale_bytes(int64_t n, int64_t k);
     kernel layout. Returns 0, or -1 on bad sizes or a value out of range. */
 int qrt_gpu_w4_pack(int64_t n, int64_t k, const int8_t *q, const float *s,
                     uint8_t *packed_w, uint16_t *packed_s);
+
+/** Rows of C per CTA of the prefill GEMM kernels. */
+#define QRT_GPU_GEMM_BLOCK_M 128
+/** Bytes of K per pipeline stage (one 128-byte swizzle atom per row). */
+#define QRT_GPU_GEMM_STAGE_K_BYTES 128
+/** Bytes of one CUtensorMap; the kernels read two (A, then B). */
+#define QRT_GPU_GEMM_TENSOR_MAP_BYTES 128
+/** Number of prefill GEMM kernel parameters (see above). */
+#define QRT_GPU_GEMM_NUM_PARAMS 7
+/** Dynamic shared memory of a prefill GEMM kernel with BN columns and S
+    stages: the stages, then 128 bytes of mbarriers (S <= 8). */
+#define QRT_GPU_GEMM_SMEM_BYTES(bn, stages)                                    \
+  ((stages) * (QRT_GPU_GEMM_BLOCK_M + (bn)) * QRT_GPU_GEMM_STAGE_K_BYTES + 128)
+
+/** Operand element types of the prefill GEMM kernels. */
+typedef enum qrt_gpu_gemm_type {
+  QRT_GPU_GEMM_F16 = 0,
+  QRT_GPU_GEMM_BF16 = 1,
+  QRT_GPU_GEMM_S8 = 2,
+  QRT_GPU_GEMM_E4M3 = 3,
+} qrt_gpu_gemm_type;
+
+/** Output element types of the prefill GEMM kernels. */
+typedef enum qrt_gpu_gemm_out {
+  QRT_GPU_GEMM_OUT_F16 = 0,
+  QRT_GPU_GEMM_OUT_F32 = 1,
+} qrt_gpu_gemm_out;
 
 #ifdef __cplusplus
 }

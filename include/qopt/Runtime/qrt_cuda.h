@@ -116,6 +116,54 @@ qrt_status qrt_cuda_w4_gemm(qrt_cuda_device *dev, qrt_cuda_function fn,
                             uint64_t w, uint64_t s, uint64_t c, int64_t m,
                             int64_t n, int64_t k, int64_t splits, void *stream);
 
+/** Raises `fn`'s dynamic shared-memory limit to `bytes`
+    (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES): needed for more than
+    48 KB. */
+qrt_status qrt_cuda_function_set_shared(qrt_cuda_function fn, unsigned bytes);
+
+/** Encodes a 2-D tiled TMA descriptor (a CUtensorMap: 128 bytes at `map`,
+    host memory, 64-byte aligned) with cuTensorMapEncodeTiled: `outer` rows
+    of `inner` elements of CUtensorMapDataType `data_type` at device address
+    `base`, rows `row_bytes` apart, box `box_inner` x `box_outer`,
+    CUtensorMapSwizzle `swizzle`; 256-byte L2 promotion, zeros out of
+    bounds. */
+qrt_status qrt_cuda_tensor_map_2d(qrt_cuda_device *dev, void *map,
+                                  int data_type, uint64_t base, uint64_t inner,
+                                  uint64_t outer, uint64_t row_bytes,
+                                  uint32_t box_inner, uint32_t box_outer,
+                                  int swizzle);
+
+/** The compile-time shape of a generated Hopper prefill GEMM kernel
+    (GPUKernelABI.h; qrt_gpu_gemm_type and qrt_gpu_gemm_out values). */
+typedef struct qrt_gpu_gemm_config {
+  int32_t type;
+  int32_t out;
+  int32_t block_n;
+  int32_t stages;
+  int32_t consumers;
+} qrt_gpu_gemm_config;
+
+/** A prefill GEMM bound to its operands: the TMA descriptors of A and B,
+    encoded once and kept in device memory, and the launch shape. */
+typedef struct qrt_cuda_gemm_plan qrt_cuda_gemm_plan;
+
+/** Plans C (M x N) = A (M x K) x B (N x K)^T with kernel `fn` of shape
+    `cfg` on device buffers `a` and `b` (row-major, K-major both): checks
+    the sizes (GPUKernelABI.h), raises `fn`'s shared-memory limit, encodes
+    the two tensor maps and copies them to the device (synchronously, so
+    never while a stream is being captured). */
+qrt_status qrt_cuda_gemm_plan_create(qrt_cuda_device *dev, qrt_cuda_function fn,
+                                     const qrt_gpu_gemm_config *cfg, uint64_t a,
+                                     uint64_t b, int64_t m, int64_t n,
+                                     int64_t k, qrt_cuda_gemm_plan **out);
+/** Launches a plan on `stream` (capturable into a CUDA graph): C at `c`;
+    for s8 and e4m3 the f32 scales `a_scale` (M) and `b_scale` (N), which
+    must be non-zero; ignored for f16 and bf16. */
+qrt_status qrt_cuda_gemm_plan_launch(qrt_cuda_gemm_plan *plan, uint64_t c,
+                                     uint64_t a_scale, uint64_t b_scale,
+                                     void *stream);
+void qrt_cuda_gemm_plan_free(qrt_cuda_gemm_plan *plan);
+
 #ifdef __cplusplus
 }
 #endif

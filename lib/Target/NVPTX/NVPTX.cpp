@@ -33,6 +33,9 @@ void qopt::buildGPUToNVVMPipeline(OpPassManager &pm) {
   // (thread and block ids) are cast right away.
   toNVVM.indexBitwidth = 32;
   kernels.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  // NVVM ops without an LLVM intrinsic (wgmma.mma_async, the waiting
+  // mbarrier.try_wait.parity loop) become inline PTX.
+  kernels.addPass(createConvertNVVMToLLVMPass());
   // convert-gpu-to-nvvm also converts arith, cf and the other dialects
   // that implement ConvertToLLVMPatternInterface.
   kernels.addPass(createReconcileUnrealizedCastsPass());

@@ -150,4 +150,72 @@ def MapParallelLoops : Pass<"qopt-gpu-map-parallel-loops", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def GenerateGemm : Pass<"qopt-gpu-generate-gemm", "ModuleOp"> {
+  let summary = "Add a Hopper wgmma + TMA prefill GEMM kernel (f16, bf16, "
+                "W8A8 s8, FP8 e4m3) to the module's GPU kernels";
+  let description = [{
+    Generates `C[M,N] = A[M,K] x B[N,K]^T` for sm_90a as a `gpu.func` in
+    the `gpu.module @qopt_gpu_kernels` (created if missing), with both
+    operands K-major: f16 or bf16 accumulating in f32; s8 accumulating in
+    s32 and e4m3 in f32, both then scaled by a per-row activation scale
+    and a per-column weight scale (the W8A8 scheme of
+    `qopt-quantize-w8a8`); C in f16 or f32. Parameters, launch shape and
+    the TMA descriptors the host encodes are in
+    include/qopt/Runtime/GPUKernelABI.h.
+
+    Algorithm: a CTA computes a 128 x block-n tile of C with
+    `128 * (1 + consumers)` threads, warp-specialized. Warpgroup 0 is the
+    producer: one thread walks K in steps of 128 bytes (64 f16 or 128
+    8-bit elements) and, for each step, waits for the stage's `empty`
+    mbarrier, announces the stage's bytes on its `full` mbarrier
+    (`mbarrier.arrive.expect_tx`) and issues two TMA loads
+    (`cp.async.bulk.tensor.2d`, 128-byte swizzle) of the 128 A rows and
+    the block-n B rows into that stage of a `stages`-deep ring in dynamic
+    shared memory. Warpgroups 1..consumers each own 128 / consumers rows:
+    they wait on `full`, issue four `wgmma.mma_async` (m64 n<block-n>
+    k16 for 2-byte types, k32 for 1-byte ones) per 64-row subtile on
+    shared-memory descriptors (the K step is a 32-byte offset inside the
+    swizzle atom), commit, and wait until at most one group is in flight,
+    so the previous stage is free: one thread per consumer arrives on its
+    `empty` barrier. The accumulators stay in registers across the loop
+    (with two consumers, `setmaxnreg` moves registers from the producer
+    to them). The epilogue converts (s32 to f32), scales, rounds to the
+    output type and stores column pairs, skipping rows and columns past
+    M and N (TMA reads zeros there, and for k past K).
+
+    Example: `qopt --qopt-gpu-generate-gemm="element-type=s8"` on an empty
+    module gives
+
+    ```mlir
+    module attributes {gpu.container_module} {
+      gpu.module @qopt_gpu_kernels {
+        llvm.mlir.global external @qopt_gemm_smem() {addr_space = 3 : i32,
+            alignment = 1024 : i64} : !llvm.array<0 x i8>
+        gpu.func @qopt_gemm_s8_f16_n128_s4_c2(%maps: !llvm.ptr<1>,
+            %c: !llvm.ptr<1>, %sa: !llvm.ptr<1>, %sb: !llvm.ptr<1>, %m: i32,
+            %n: i32, %k: i32) kernel attributes {known_block_size = ...} {
+          ... nvvm.cp.async.bulk.tensor.shared.cluster.global ...
+          ... nvvm.wgmma.mma_async ... D[<s32>, <one>], A[<s8>, ...] ...
+        }
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"elementType", "element-type", "std::string", "\"f16\"",
+           "Operand element type: f16, bf16, s8 or e4m3">,
+    Option<"outputType", "output-type", "std::string", "\"f16\"",
+           "Element type of C: f16 or f32">,
+    Option<"blockN", "block-n", "int64_t", "128",
+           "Columns of C per CTA (wgmma's n), a multiple of 16 in 64..256">,
+    Option<"stages", "stages", "int64_t", "4",
+           "Shared-memory stages of the TMA pipeline, 2..8">,
+    Option<"consumers", "consumers", "int64_t", "2",
+           "Consumer warpgroups, 1 or 2">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "LLVM::LLVMDialect",
+                           "NVVM::NVVMDialect", "scf::SCFDialect",
+                           "arith::ArithDialect"];
+}
+
 #endif // QOPT_CODEGEN_GPU_PASSES_TD
