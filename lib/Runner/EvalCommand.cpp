@@ -226,10 +226,6 @@ int qrun::evalCommand(int argc, char **argv) {
                           "do not take several --candidate or "
                           "--baseline-cache");
 
-  for (const std::string &candidate : candidatePaths)
-    if (std::string error = checkArtifactDevice(candidate, device);
-        !error.empty())
-      return usageError(error); // as any artifact that does not load
   if (gateText == "raw")
     gate.rule = GateRule::Raw;
   std::unique_ptr<Tokenizer> tokenizer;
@@ -249,11 +245,16 @@ int qrun::evalCommand(int argc, char **argv) {
       static_cast<int>(std::max<size_t>(1, threadCount / workers)));
   threadCount = workers * static_cast<size_t>(qrt_get_num_threads());
 
-  if (textMode)
+  if (textMode) {
+    for (const std::string &candidate : candidatePaths)
+      if (std::string error = checkArtifactDevice(candidate, device);
+          !error.empty())
+        return usageError(error);
     return compareOnText(baselinePath, candidatePaths[0],
                          !textPath.empty() ? textPath : tokensPath,
                          !textPath.empty(), bootstrap, jsonPath, reportPath,
                          batch, workers, encoder, tokenizerName);
+  }
 
   // Every suite is read and checked before anything runs.
   std::vector<Suite> suites;
@@ -280,6 +281,12 @@ int qrun::evalCommand(int argc, char **argv) {
       return usageError(pplPath + ": needs at least 2 tokens for perplexity");
   }
 
+  // After the suites: a bad suite line is reported before any artifact is
+  // opened.
+  for (const std::string &candidate : candidatePaths)
+    if (std::string error = checkArtifactDevice(candidate, device);
+        !error.empty())
+      return usageError(error); // as any artifact that does not load
   ModelSet models;
   if (std::string error =
           models.load(baselinePath, candidatePaths, batch, workers);
