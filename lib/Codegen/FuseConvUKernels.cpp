@@ -336,15 +336,10 @@ void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
   OpBuilder b(chain.back());
   Location loc = op.getLoc();
   Type i64 = b.getI64Type();
-  auto size = [&](Value tensor, int64_t dim) -> Value {
-    Value index = tensor::DimOp::create(b, loc, tensor, dim);
-    return arith::IndexCastOp::create(b, loc, i64, index);
-  };
   auto constant = [&](int64_t v) -> Value {
     return arith::ConstantIntOp::create(b, loc, i64, v);
   };
   Value y = op.getDpsInits()[0];
-  Value one = constant(1);
   auto nullPointer = [&]() -> Value {
     return LLVM::ZeroOp::create(b, loc,
                                 LLVM::LLVMPointerType::get(&getContext()));
@@ -363,32 +358,16 @@ void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
   Value packed;
   if (!depthwise && pixels != 1)
     packed = packFilter(b, loc, w, conv.groups);
-  SmallVector<Value> args = {
-      size(x, 0),
-      size(x, 1),
-      is2D ? size(x, 2) : one,
-      size(x, is2D ? 3 : 2),
-      size(w, 0),
-      is2D ? size(w, 2) : one,
-      size(w, is2D ? 3 : 2),
-      is2D ? size(y, 2) : one,
-      size(y, is2D ? 3 : 2),
-      is2D ? constant(conv.strides[0]) : one,
-      constant(conv.strides.back()),
-      is2D ? constant(conv.dilations[0]) : one,
-      constant(conv.dilations.back()),
-      constant(padTop),
-      constant(padLeft),
-      constant(conv.groups),
-      getReadPointer(b, loc, x),
-      getReadPointer(b, loc, w),
-      packed ? getReadPointer(b, loc, packed) : nullPointer(),
-      bias ? getReadPointer(b, loc, bias) : nullPointer(),
-      arith::ConstantIntOp::create(b, loc, b.getI32Type(), act.kind),
-      arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                     APFloat(act.alpha)),
-      arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                     APFloat(act.beta))};
+  SmallVector<Value> args = buildConvGeometryArgs(b, loc, conv, x, w, y);
+  args.append({constant(padTop), constant(padLeft), constant(conv.groups),
+               getReadPointer(b, loc, x), getReadPointer(b, loc, w),
+               packed ? getReadPointer(b, loc, packed) : nullPointer(),
+               bias ? getReadPointer(b, loc, bias) : nullPointer(),
+               arith::ConstantIntOp::create(b, loc, b.getI32Type(), act.kind),
+               arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(act.alpha)),
+               arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                              APFloat(act.beta))});
   auto resultType = cast<RankedTensorType>(result.getType());
   SmallVector<Value> dynSizes;
   for (int64_t i = 0; i < resultType.getRank(); ++i)

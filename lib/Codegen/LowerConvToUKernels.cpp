@@ -115,35 +115,11 @@ struct LowerConvToUKernelsPass
       // qopt-prepare-conv-ukernels dropped the zero fill of the output.
       int32_t flags =
           op->hasAttr(qopt::kConvZeroInitAttrName) ? 0 : kAccumulate;
-      auto size = [&](Value memref, int64_t dim) -> Value {
-        Value index = memref::DimOp::create(b, loc, memref, dim);
-        return arith::IndexCastOp::create(b, loc, i64, index);
-      };
-      auto constant = [&](int64_t v) -> Value {
-        return arith::ConstantIntOp::create(b, loc, i64, v);
-      };
-      // 1-D convolutions are 2-D ones of height 1.
-      bool is2D = conv.spatialRank == 2;
-      Value one = constant(1);
-      SmallVector<Value> args = {
-          size(x, 0),
-          size(x, 1),
-          is2D ? size(x, 2) : one,
-          size(x, is2D ? 3 : 2),
-          size(w, 0),
-          is2D ? size(w, 2) : one,
-          size(w, is2D ? 3 : 2),
-          is2D ? size(y, 2) : one,
-          size(y, is2D ? 3 : 2),
-          is2D ? constant(conv.strides[0]) : one,
-          constant(conv.strides.back()),
-          is2D ? constant(conv.dilations[0]) : one,
-          constant(conv.dilations.back()),
-          constant(conv.groups),
-          getBasePointer(b, loc, x),
-          getBasePointer(b, loc, w),
-          getBasePointer(b, loc, y),
-          arith::ConstantIntOp::create(b, loc, i32, flags)};
+      SmallVector<Value> args = buildConvGeometryArgs(b, loc, conv, x, w, y);
+      args.append({arith::ConstantIntOp::create(b, loc, i64, conv.groups),
+                   getBasePointer(b, loc, x), getBasePointer(b, loc, w),
+                   getBasePointer(b, loc, y),
+                   arith::ConstantIntOp::create(b, loc, i32, flags)});
       // The int8 form has the same arguments on int8/int32 buffers.
       func::CallOp::create(
           b, loc, declare(conv.s8 ? kS8ConvKernel : kConvKernel), args);

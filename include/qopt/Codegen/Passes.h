@@ -8,6 +8,7 @@
 #include <optional>
 
 namespace mlir {
+class OpBuilder;
 namespace func {
 class FuncOp;
 } // namespace func
@@ -49,6 +50,14 @@ struct UKernelConvolution {
 /// Also matches the same generic on i8 x i8 -> i32 with the body `out +
 /// extsi(x) * extsi(w)` (qopt-quantize-w8a8's convolutions; `s8` is set).
 std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
+
+/// The geometry arguments every `qrt_uk_conv2d_*` kernel takes first
+/// (UKernels.h), as i64: N, C, H, W, F, KH, KW, OH, OW, stride h, stride w,
+/// dilation h, dilation w. 1-D convolutions are 2-D ones of height 1. `x`,
+/// `w` and `y` are the input, filter and output, all tensors or all memrefs.
+SmallVector<Value> buildConvGeometryArgs(OpBuilder &b, Location loc,
+                                         const UKernelConvolution &conv,
+                                         Value x, Value w, Value y);
 
 /// Unit attribute on the convolutions whose output starts as zero (set by
 /// `qopt-prepare-conv-ukernels`, which drops their init fill).
