@@ -199,7 +199,8 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.cuda.init()
     torch.empty(1, device="cuda")
-    qrt = QRT(os.path.join(args.dir, "libqrt.so"))
+    # QRT_LIB: one libqrt for several carried folders (device_all.sh).
+    qrt = QRT(os.environ.get("QRT_LIB", os.path.join(args.dir, "libqrt.so")))
     name, sms, ma, mi = qrt.info()
     props = torch.cuda.get_device_properties(0)
     print("device: %s (%d SMs, sm_%d%d), L2 %d MB, torch %s" %
