@@ -178,11 +178,13 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
-/// The CUDA toolkit whose libdevice the kernels link: `requested`, else
-/// $CUDA_HOME or /usr/local/cuda when it has one; "" when none does (then
-/// a kernel that calls a libdevice function cannot be loaded, which
-/// qopt-compile reports).
+/// The CUDA toolkit whose libdevice the kernels link: `requested` ("none":
+/// none, as on a machine without one), else $CUDA_HOME or /usr/local/cuda
+/// when it has one; "" when none does (then a kernel that calls a libdevice
+/// function cannot be loaded, which qopt-compile reports).
 static std::string findCUDAToolkit(StringRef requested) {
+  if (requested == "none")
+    return "";
   if (!requested.empty())
     return requested.str();
   SmallVector<std::string> candidates;
@@ -246,6 +248,9 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  // abs, fma, floor, sqrt... as PTX instructions: libdevice (a CUDA
+  // toolkit) is then needed only for transcendental functions.
+  kernels.addPass(createNativeMath());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

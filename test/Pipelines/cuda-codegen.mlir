@@ -1,6 +1,8 @@
 // RUN: qopt %s --qopt-cuda-codegen | FileCheck %s
 // RUN: qopt %s --qopt-cuda-codegen='chip=sm_80 block-size=128' \
 // RUN:   | FileCheck %s --check-prefix=SM80
+// RUN: qopt %s --qopt-cuda-codegen='toolkit=none' \
+// RUN:   | FileCheck %s --check-prefix=NOLIBDEVICE
 
 // Each linalg op (the fill, the matmul, the fused bias + tanh) is one
 // kernel in a gpu.binary of PTX for sm_90a; the host function allocates
@@ -18,6 +20,11 @@
 // CHECK-DAG:   gpu.binary @main_kernel_1 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a">
 // The tanh is a polynomial (qopt-approximate-math), no libdevice call.
 // CHECK-NOT:   __nv_tanhf
+
+// Without a CUDA toolkit (no libdevice), the polynomial's absolute value is
+// PTX's abs.f32 (qopt-gpu-native-math), not an unresolved __nv_fabsf.
+// NOLIBDEVICE: gpu.binary @main_kernel_1 {{.*}}abs.f32
+// NOLIBDEVICE-NOT: .extern
 
 // With block-size=128: 600 elements in 5 blocks of 128 threads.
 // SM80-DAG: %[[C5:.*]] = llvm.mlir.constant(5 : index) : i64

@@ -128,7 +128,8 @@ struct CUDACodegenOptions : public PassPipelineOptions<CUDACodegenOptions> {
       llvm::cl::desc("CUDA toolkit whose libdevice is linked into kernels "
                      "that call math functions without a polynomial here "
                      "(sin, cos, log, pow); default: $CUDA_HOME, else "
-                     "/usr/local/cuda, where nvvm/libdevice exists"),
+                     "/usr/local/cuda, where nvvm/libdevice exists; 'none': "
+                     "link none"),
       llvm::cl::init("")};
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",

@@ -218,4 +218,44 @@ def GenerateGemm : Pass<"qopt-gpu-generate-gemm", "ModuleOp"> {
                            "arith::ArithDialect"];
 }
 
+def NativeMath : Pass<"qopt-gpu-native-math", "gpu::GPUModuleOp"> {
+  let summary = "Replace calls of libdevice functions that PTX has "
+                "instructions for by LLVM intrinsics";
+  let description = [{
+    Upstream's `convert-gpu-to-nvvm` sends every `math` op to a libdevice
+    function (`math.absf` to `__nv_fabsf`; it even marks `llvm.intr.fabs`
+    illegal), and `gpu-module-to-binary` can link libdevice only from a
+    CUDA toolkit. A model whose polynomial tanh or GELU takes an absolute
+    value then cannot be compiled for the GPU on a machine without the
+    toolkit, although PTX computes `abs.f32` in one instruction.
+
+    Algorithm: on each kernel module after that conversion, every
+    `llvm.call` of one of these f32/f64 libdevice functions becomes the LLVM
+    intrinsic that the NVPTX backend selects to one instruction, and the
+    declarations no call uses any more are erased:
+
+    | function | intrinsic | PTX |
+    |---|---|---|
+    | `__nv_fabs[f]` | `llvm.intr.fabs` | `abs` |
+    | `__nv_copysign[f]` | `llvm.intr.copysign` | `and`/`or` on the bits |
+    | `__nv_fma[f]` | `llvm.intr.fma` | `fma.rn` |
+    | `__nv_floor[f]`, `__nv_ceil[f]`, `__nv_trunc[f]`, `__nv_rint[f]` | `llvm.intr.floor`, `ceil`, `trunc`, `roundeven` | `cvt.rmi`, `cvt.rpi`, `cvt.rzi`, `cvt.rni` |
+    | `__nv_sqrt[f]` | `llvm.intr.sqrt` | `sqrt.rn` (correctly rounded) |
+
+    Transcendental functions (exp, log, sin, pow, rsqrt) stay libdevice
+    calls: PTX has only approximations of them, which libdevice refines.
+    Other types (f16 calls, which upstream widens to f32 first, do not
+    occur) are left alone.
+
+    Example:
+
+    ```mlir
+    %a = llvm.call @__nv_fabsf(%x) : (f32) -> f32
+    // becomes
+    %a = llvm.intr.fabs(%x) : (f32) -> f32
+    ```
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
 #endif // QOPT_CODEGEN_GPU_PASSES_TD
