@@ -30,6 +30,7 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 #include <cstddef>
@@ -139,6 +140,18 @@ GridParams gridOf(ArrayRef<double> values, const QuantGrid &grid,
   return blockGridParams(block, grid, spec);
 }
 
+/// `fn(row)` for every row: on LLVM's thread pool when the clip search makes
+/// each row's grids cost 80 trial roundings (rows are independent: each
+/// writes only its own grids), in order otherwise.
+void forEachRow(int64_t n, const LayerSpec &spec,
+                llvm::function_ref<void(int64_t)> fn) {
+  if (spec.clipSearch)
+    llvm::parallelFor(0, n, [&](size_t row) { fn(row); });
+  else
+    for (int64_t row = 0; row < n; ++row)
+      fn(row);
+}
+
 /// GPTQ of the row-major `[n, k]` weight `w` with the row-major `[k, k]`
 /// Hessian `hessian` (already divided by the sample count).
 GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
@@ -157,8 +170,9 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
   // Per channel (or tensor): grids from the original weight, before dead
   // columns are zeroed, as the reference finds them before its loop.
   if (spec.granularity == Granularity::PerChannel) {
-    for (int64_t row = 0; row < n; ++row)
+    forEachRow(n, spec, [&](int64_t row) {
       params[row] = gridOf(ArrayRef<double>(&at(row, 0), k), grid, spec);
+    });
   } else if (spec.granularity == Granularity::PerTensor) {
     params[0] = gridOf(ArrayRef<double>(work), grid, spec);
   }
@@ -177,14 +191,13 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
   // each group is contiguous again (the plain per-group layout on permuted
   // columns); the layer's input is permuted to match.
   bool permutedLayout = perGroup && options.actOrder && !options.staticGroups;
-  if (staticGroups) {
-    std::vector<double> group(layout.groupSize);
-    for (int64_t row = 0; row < n; ++row)
+  if (staticGroups)
+    forEachRow(n, spec, [&](int64_t row) {
       for (int64_t g = 0; g < layout.groupsPerRow; ++g)
         params[layout.index(row, g * layout.groupSize)] = gridOf(
             ArrayRef<double>(&at(row, g * layout.groupSize), layout.groupSize),
             grid, spec);
-  }
+    });
 
   // Act-order: columns by descending diag(H) (stable: ties keep their
   // order).
@@ -262,11 +275,12 @@ GPTQOutcome runGPTQ(ArrayRef<float> w, std::vector<double> hessian, int64_t n,
       // comes up, from `work` as the reference does: the weight as of the
       // start of this block.
       if (perGroup && !staticGroups && col % layout.groupSize == 0)
-        for (int64_t row = 0; row < n; ++row)
+        forEachRow(n, spec, [&](int64_t row) {
           params[layout.index(row, col)] =
               gridOf(ArrayRef<double>(&at(row, col),
                                       std::min(layout.groupSize, k - col)),
                      grid, spec);
+        });
       double d = hinv[size_t(col) * k + col];
       double *column = &block[size_t(i) * n];
       for (int64_t row = 0; row < n; ++row) {

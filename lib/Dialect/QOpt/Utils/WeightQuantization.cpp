@@ -18,6 +18,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 #include <limits>
@@ -323,9 +324,12 @@ QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
         spec.granularity == Granularity::PerGroup
             ? spec.groupSize
             : (spec.granularity == Granularity::PerChannel ? k : n * k);
-    for (int64_t start = 0; start < n * k; start += blockSize)
+    // Blocks are independent (80 trial roundings each): LLVM's thread pool.
+    llvm::parallelFor(0, n * k / blockSize, [&](size_t b) {
+      int64_t start = b * blockSize;
       params[layout.index(start / k, start % k)] =
           searchGridParams(w.slice(start, blockSize), grid, spec.symmetric);
+    });
   }
   for (int64_t p = 0; p < layout.numParams; ++p)
     setParams(result, p, params[p]);
