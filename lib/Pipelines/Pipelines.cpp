@@ -202,6 +202,9 @@ static std::string findCUDAToolkit(StringRef requested) {
 
 void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
                                     const CUDACodegenOptions &options) {
+  // Calibration builds, as on the CPU: qrt_observe runs on the host and
+  // reads the (managed) buffer after the launches that wrote it.
+  pm.addPass(createLowerObserve());
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
   if (options.runtimeChecks)
     addShapeChecks(pm);

@@ -515,6 +515,9 @@ std::string calibrate::run(const Options &options, Result &out) {
   std::string error;
   if (options.data.empty())
     return "no calibration data";
+  if (std::string error = checkArtifactDevice(options.artifact, options.device);
+      !error.empty())
+    return error;
   if (options.data.size() == 1 && endsWith(options.data[0], ".jsonl")) {
     error = runSuite(options, options.data[0], out, session, model);
   } else {

@@ -949,6 +949,10 @@ int calibrateCommand(int argc, char **argv) {
              "use the first N cases or samples (default 0: all)");
   cli.option("--threads", threads, 0,
              "kernel threads (default 0: every usable CPU)");
+  std::string device = "cpu";
+  cli.choice("--device", device, kDevices,
+             "where the calibration build runs: cpu (default) or cuda (one "
+             "compiled with qopt-compile --target=cuda, on GPU 0)");
   if (int rc = cli.parse(argc, argv); rc >= 0)
     return rc;
   if (data.empty())
@@ -960,6 +964,7 @@ int calibrateCommand(int argc, char **argv) {
                           maxMemory + "'");
   qrt_set_num_threads(static_cast<int>(threads));
   options.artifact = artifactPath;
+  options.device = device;
   options.data = data;
   options.batch = batch;
   options.limit = limit;

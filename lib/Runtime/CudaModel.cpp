@@ -19,6 +19,7 @@
 
 #include "qopt/Runtime/qrt_cuda.h"
 
+#include "CudaModel.h"
 #include "Error.h"
 
 #include <cstdint>
@@ -197,6 +198,18 @@ static bool asyncLaunches() {
   return async;
 }
 
+/// Kernels launched on this thread that nobody has waited for (async
+/// launches only).
+thread_local bool kernelsPending = false;
+
+void qrt::waitForKernels() {
+  if (!kernelsPending)
+    return;
+  kernelsPending = false;
+  if (qrt_cuda_stream_synchronize(currentDevice(), nullptr) != QRT_OK)
+    qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
+}
+
 extern "C" void mgpuStreamSynchronize(void *stream) {
   if (asyncLaunches())
     return;
@@ -219,4 +232,5 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   if (qrt_cuda_launch(currentDevice(), function, grid, block, unsigned(smem),
                       stream, params) != QRT_OK)
     qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
+  kernelsPending = asyncLaunches();
 }

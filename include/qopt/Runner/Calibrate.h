@@ -60,6 +60,9 @@ struct Options {
   int64_t maxMemory = kDefaultMaxMemory;
   /// Use only the first `limit` samples when > 0.
   int64_t limit = 0;
+  /// Where the artifact runs: "cpu" or "cuda" (qrun's --device); an
+  /// artifact compiled for the other one is refused.
+  std::string device = "cpu";
   /// Called with (samples done, samples in all) after each run.
   std::function<void(size_t, size_t)> progress;
 };
