@@ -10,6 +10,10 @@ statistics recomputed from the calibration data. Standard library only.
         and compare them with the file's points named POINT
     calibration-reference.py write OUT.qstats CASE
         write a small file for qopt-apply-calibration's error paths
+    calibration-reference.py compare A.qstats B.qstats RTOL
+        the same points with the same sample counts, every statistic within
+        RTOL of the largest magnitude of its vector (bench/gpu: GPU against
+        CPU calibration)
 """
 
 import math
@@ -138,6 +142,28 @@ def check(npy, stats, point):
     assert found, "no point " + point
 
 
+def compare(a_path, b_path, rtol):
+    a, b = read_stats(a_path), read_stats(b_path)
+    index = {(p["name"], p["kind"]): p for p in b}
+    assert len(a) == len(b), "%d points against %d" % (len(a), len(b))
+    worst, where = 0.0, ""
+    for p in a:
+        q = index.get((p["name"], p["kind"]))
+        assert q is not None, "no point %s (%s) in %s" % (p["name"], KINDS[p["kind"]], b_path)
+        assert p["samples"] == q["samples"], (p["name"], p["samples"], q["samples"])
+        for field in ("min", "max", "absmax", "hessian"):
+            u, v = p[field], q[field]
+            assert len(u) == len(v), (p["name"], field, len(u), len(v))
+            if not u:
+                continue
+            scale = max(max(abs(x) for x in u), 1e-30)
+            diff = max(abs(x - y) for x, y in zip(u, v)) / scale
+            if diff > worst:
+                worst, where = diff, "%s %s" % (p["name"], field)
+    print("%d points agree: largest relative difference %.3g (%s)" % (len(a), worst, where or "-"))
+    assert worst <= rtol, "above %g" % rtol
+
+
 def main():
     command = sys.argv[1]
     if command == "npy":
@@ -149,6 +175,8 @@ def main():
         write_npy(out, x, cols)
     elif command == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif command == "compare":
+        compare(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif command == "write":
         out, case = sys.argv[2], sys.argv[3]
         good = encode_point("fc1:input", 0, -1, 4, 0, [-1.0], [2.0], [2.0])
