@@ -66,6 +66,7 @@ settings=(
   "gptq-int4-g128-actorder-clip|GPTQ int4 g128 act-order, clip search|bits=4 granularity=per-group group-size=128 act-order=true clip-search=true|gptq"
   "gptq-int3-g128-actorder-clip|GPTQ int3 g128 act-order, clip search|bits=3 granularity=per-group group-size=128 act-order=true clip-search=true|gptq"
   "gptq-int4-pc-actorder-clip|GPTQ int4 per channel act-order, clip search|bits=4 granularity=per-channel act-order=true clip-search=true|gptq"
+  "gptq-int4-g128-actorder-clip-trueseq|GPTQ int4 g128 act-order, clip search, true-sequential|bits=4 granularity=per-group group-size=128 act-order=true clip-search=true|gptq-seq"
   # kind pipeline: OPTIONS is the pre-pipeline; calibrated: it runs on the
   # IR calibrated with min_max and abs_max.
   "w8a8_dynamic|W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic}|pipeline"

@@ -144,10 +144,10 @@ def main():
             if model == "mlp":
                 continue
             ga, r = run_artifact(d, cuda, "cuda", name, x, tmp,
-                                 {"QRT_CUDA_ASYNC": "1"})
+                                 {"QRT_CUDA_SYNC": "1"})
             if ga is None:
                 print(r.stdout, r.stderr)
-            ok &= compare(f"{model} {tag} QRT_CUDA_ASYNC=1 vs CPU", ga, c)
+            ok &= compare(f"{model} {tag} QRT_CUDA_SYNC=1 vs CPU", ga, c)
             if model == "bl2_fp32" and sess is not None:
                 ref = sess.run(None, {"input_ids": x})[0]
                 ok &= compare(f"{model} {tag} vs ONNX Runtime", g, ref)
@@ -156,10 +156,10 @@ def main():
         bshapes = ["input_ids=1x1", "input_ids=1x128", "input_ids=1x512",
                    "input_ids=8x128"]
         for model in ("bl2_fp32", "bl2_int4"):
-            for device, env in (("cuda", None), ("cuda", {"QRT_CUDA_ASYNC": "1"})):
+            for device, env in (("cuda", None), ("cuda", {"QRT_CUDA_SYNC": "1"})):
                 t = bench(d, os.path.join(art, f"{model}_{device}.so"), device,
                           bshapes, a.repeat, env)
-                tag = " async" if env else ""
+                tag = " QRT_CUDA_SYNC=1 (wait after every launch)" if env else ""
                 print(f"  {model} {device}{tag}: " + ", ".join(
                     f"{k} {v:.3f}" for k, v in t.items() if v is not None),
                       flush=True)

@@ -243,6 +243,8 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   }
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
+  // One round trip to the GPU per forward, not one per kernel.
+  pm.addNestedPass<func::FuncOp>(createAsyncLaunches());
   pm.addPass(createLowerAffinePass());
 
   // Kernels: to NVVM (64-bit indices, as the host passes them).

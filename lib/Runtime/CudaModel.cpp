@@ -10,8 +10,9 @@
 // * modules load lazily: the artifact's constructors call
 //   mgpuModuleLoad(JIT) when the library is dlopen'ed, before anyone asked
 //   for a GPU; the PTX is compiled by the driver at the first launch;
-// * streams are the legacy default stream (launches are synchronous in the
-//   lowered code: each is followed by mgpuStreamSynchronize);
+// * streams are the legacy default stream: the launches of a forward are
+//   chained on it (qopt-gpu-async-launches) and mgpuStreamSynchronize waits
+//   where host code needs their results;
 // * a failing call does not abort: it ends the artifact's run with
 //   QRT_ERROR_DEVICE and the driver's message (Runtime.cpp's jump).
 //
@@ -19,7 +20,6 @@
 
 #include "qopt/Runtime/qrt_cuda.h"
 
-#include "CudaModel.h"
 #include "Error.h"
 
 #include <cstdint>
@@ -186,33 +186,19 @@ extern "C" void *mgpuStreamCreate() {
 
 extern "C" void mgpuStreamDestroy(void *) {}
 
-/// QRT_CUDA_ASYNC=1: launches do not wait for their kernel; the session
-/// waits once, after the entry returns. Only correct while the host code
-/// reads no buffer a kernel writes (an experiment: the model check compares
-/// both modes).
-static bool asyncLaunches() {
-  static const bool async = [] {
-    const char *v = getenv("QRT_CUDA_ASYNC");
+/// QRT_CUDA_SYNC=1: every launch waits for its kernel, as
+/// CUDA_LAUNCH_BLOCKING does for the runtime API, so that a failing kernel
+/// is reported at its own launch (qopt-gpu-async-launches otherwise lets
+/// the host run ahead until it needs a result).
+static bool syncEveryLaunch() {
+  static const bool sync = [] {
+    const char *v = getenv("QRT_CUDA_SYNC");
     return v && v[0] == '1';
   }();
-  return async;
-}
-
-/// Kernels launched on this thread that nobody has waited for (async
-/// launches only).
-thread_local bool kernelsPending = false;
-
-void qrt::waitForKernels() {
-  if (!kernelsPending)
-    return;
-  kernelsPending = false;
-  if (qrt_cuda_stream_synchronize(currentDevice(), nullptr) != QRT_OK)
-    qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
+  return sync;
 }
 
 extern "C" void mgpuStreamSynchronize(void *stream) {
-  if (asyncLaunches())
-    return;
   if (qrt_cuda_stream_synchronize(currentDevice(), stream) != QRT_OK)
     qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
 }
@@ -232,5 +218,6 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   if (qrt_cuda_launch(currentDevice(), function, grid, block, unsigned(smem),
                       stream, params) != QRT_OK)
     qrt::runFailed(QRT_ERROR_DEVICE, qrt_last_error());
-  kernelsPending = asyncLaunches();
+  if (syncEveryLaunch())
+    mgpuStreamSynchronize(stream);
 }

@@ -12,7 +12,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "Observe.h"
-#include "CudaModel.h"
 #include "ThreadPool.h"
 
 #include "qopt/Runtime/UKernels.h"
@@ -234,9 +233,6 @@ extern "C" void qrt_observe(int64_t point, int64_t rank, const void *desc) {
   Observations *obs = current();
   if (!obs)
     return;
-  // A CUDA calibration build's buffer is managed memory that a kernel may
-  // still be writing.
-  waitForKernels();
   if (point < 0 || point >= obs->desc->num_observe_points)
     return recordError(*obs, "observation point %lld does not exist",
                        static_cast<long long>(point));

@@ -849,7 +849,7 @@ qrt_status qrt_session_run(qrt_session *session) {
   }
   if (cuda) {
     // The results are read on the host: every kernel must have finished
-    // (launches may not wait for their kernels, QRT_CUDA_ASYNC).
+    // (the entry waits before it returns; a failed run may not have).
     qrt_cuda_device *dev = nullptr;
     if (qrt_cuda_model_device(&dev) != QRT_OK ||
         qrt_cuda_make_current(dev) != QRT_OK ||

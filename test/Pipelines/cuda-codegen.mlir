@@ -10,9 +10,16 @@
 // libqrt's managed allocator) and launches the kernels on 1-D grids.
 // CHECK-LABEL: llvm.func @main(
 // CHECK:         llvm.call @_mlir_memref_to_llvm_alloc
-// CHECK:         gpu.launch_func @main_kernel::@main_kernel blocks in (%{{.*}}, %[[ONE:.*]], %[[ONE]]) threads in (%{{.*}}, %[[ONE]], %[[ONE]]) : i64
-// CHECK:         gpu.launch_func @main_kernel_0::@main_kernel
-// CHECK:         gpu.launch_func @main_kernel_1::@main_kernel
+// The three launches go to one stream without waiting in between
+// (qopt-gpu-async-launches); the host waits once, before returning.
+// CHECK:         %[[S:.*]] = llvm.call @mgpuStreamCreate()
+// CHECK-NOT:     mgpuStreamSynchronize
+// CHECK:         gpu.launch_func <%[[S]] : !llvm.ptr> @main_kernel::@main_kernel blocks in (%{{.*}}, %[[ONE:.*]], %[[ONE]]) threads in (%{{.*}}, %[[ONE]], %[[ONE]]) : i64
+// CHECK-NOT:     mgpuStreamSynchronize
+// CHECK:         gpu.launch_func <%[[S]] : !llvm.ptr> @main_kernel_0::@main_kernel
+// CHECK-NOT:     mgpuStreamSynchronize
+// CHECK:         gpu.launch_func <%[[S]] : !llvm.ptr> @main_kernel_1::@main_kernel
+// CHECK-NEXT:    llvm.call @mgpuStreamSynchronize(%[[S]])
 // CHECK-NOT:     gpu.launch_func
 // CHECK:         llvm.return
 // CHECK-DAG:   gpu.binary @main_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a">{{.*}}.target sm_90a
@@ -29,7 +36,7 @@
 // With block-size=128: 600 elements in 5 blocks of 128 threads.
 // SM80-DAG: %[[C5:.*]] = llvm.mlir.constant(5 : index) : i64
 // SM80-DAG: %[[C128:.*]] = llvm.mlir.constant(128 : index) : i64
-// SM80: gpu.launch_func @main_kernel::@main_kernel blocks in (%[[C5]], %{{.*}}, %{{.*}}) threads in (%[[C128]], %{{.*}}, %{{.*}}) : i64
+// SM80: gpu.launch_func <%{{.*}} : !llvm.ptr> @main_kernel::@main_kernel blocks in (%[[C5]], %{{.*}}, %{{.*}}) threads in (%[[C128]], %{{.*}}, %{{.*}}) : i64
 // SM80: gpu.binary @main_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80">{{.*}}.target sm_80
 func.func @main(%x: tensor<2x8xf32>) -> tensor<2x300xf32> {
   %w = arith.constant dense<0.5> : tensor<8x300xf32>

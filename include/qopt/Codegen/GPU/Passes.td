@@ -258,4 +258,50 @@ def NativeMath : Pass<"qopt-gpu-native-math", "gpu::GPUModuleOp"> {
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
+def AsyncLaunches : Pass<"qopt-gpu-async-launches", "func::FuncOp"> {
+  let summary = "Launch kernels without waiting, and wait only where host "
+                "code needs their results";
+  let description = [{
+    After `convert-parallel-loops-to-gpu` every kernel launch is
+    synchronous: `gpu-to-llvm` follows each with a stream synchronization,
+    so a model's forward pays one round trip to the GPU per kernel (a
+    decode step of the bundled model launches about a hundred). Upstream's
+    `gpu-async-region` makes launches asynchronous but waits before every
+    host op with a memory effect, allocations included, which in this
+    pipeline come between nearly all launches.
+
+    Algorithm: in each block of a host function, the synchronous
+    `gpu.launch_func` ops become asynchronous ones chained on one stream
+    (the first depends on a fresh `gpu.wait async`, each later one on the
+    previous launch's token). A `gpu.wait` on the chain goes before the
+    first op that is not a launch and does not run beside kernels, and
+    before the block's terminator. Ops that run beside kernels: those
+    without memory effects (index arithmetic, `memref.dim`, views) and
+    those whose only effects are allocations and frees. libqrt's CUDA
+    allocator makes the latter safe: a freed block goes back to its cache
+    and is handed out again to a buffer whose kernels run after the
+    pending ones on the same stream, and host code that writes it waits
+    first. Host loads, stores, copies, calls (`qrt_observe`) and ops with
+    regions get a wait before them; the launches inside a region get their
+    own chains.
+
+    Example:
+
+    ```mlir
+    gpu.launch_func @k0::@k blocks in (...) threads in (...) args(%a : ...)
+    %b = memref.alloc() : memref<64xf32>
+    gpu.launch_func @k1::@k blocks in (...) threads in (...) args(%a, %b ...)
+    %x = memref.load %b[%c0] : memref<64xf32>
+    // becomes
+    %t0 = gpu.wait async
+    %t1 = gpu.launch_func async [%t0] @k0::@k ...
+    %b = memref.alloc() : memref<64xf32>
+    %t2 = gpu.launch_func async [%t1] @k1::@k ...
+    gpu.wait [%t2]
+    %x = memref.load %b[%c0] : memref<64xf32>
+    ```
+  }];
+  let dependentDialects = ["gpu::GPUDialect"];
+}
+
 #endif // QOPT_CODEGEN_GPU_PASSES_TD
