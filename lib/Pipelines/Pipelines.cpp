@@ -2,8 +2,9 @@
 
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 #include "qopt/Codegen/GPU/Passes.h"
-#include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"

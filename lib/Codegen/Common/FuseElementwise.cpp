@@ -1,6 +1,7 @@
 //===- FuseElementwise.cpp - elementwise fusion that spares ukernels ------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
+#include "qopt/Codegen/Common/UKernelOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -10,7 +11,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

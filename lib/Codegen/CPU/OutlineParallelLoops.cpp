@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,7 +24,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_OUTLINEPARALLELLOOPS
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 #include "qopt/Runtime/UKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,7 +26,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_LOWERTOUKERNELS
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- TileAndVectorize.cpp - tile linalg ops to vectors and vectorize ----===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,7 +17,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_TILEANDVECTORIZE
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

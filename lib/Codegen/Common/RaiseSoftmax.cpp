@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,7 +20,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_RAISESOFTMAX
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

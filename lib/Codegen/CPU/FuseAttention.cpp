@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -26,7 +26,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_FUSEATTENTION
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

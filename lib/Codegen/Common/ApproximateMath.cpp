@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_APPROXIMATEMATH
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

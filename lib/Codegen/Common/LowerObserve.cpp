@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_LOWEROBSERVE
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Expansions.h"
@@ -24,7 +24,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_PREPAREW8A8UKERNELS
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

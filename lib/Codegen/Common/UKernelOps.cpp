@@ -1,12 +1,10 @@
-//===- UKernelContraction.cpp - which contractions go to ukernels ---------===//
+//===- UKernelOps.cpp - which linalg ops go to the CPU micro-kernels ------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/UKernelOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 
 using namespace mlir;
@@ -188,34 +186,4 @@ bool qopt::isUKernelOp(Operation *op) {
          (op && (op->hasAttr(kWeightOnlyGemmAttrName) ||
                  op->hasAttr(kS8GemmAttrName) ||
                  op->hasAttr(kS8QuantizeRowsAttrName)));
-}
-
-SmallVector<Value> qopt::buildConvGeometryArgs(OpBuilder &b, Location loc,
-                                               const UKernelConvolution &conv,
-                                               Value x, Value w, Value y) {
-  Type i64 = b.getI64Type();
-  auto size = [&](Value v, int64_t dim) -> Value {
-    Value index = isa<MemRefType>(v.getType())
-                      ? Value(memref::DimOp::create(b, loc, v, dim))
-                      : Value(tensor::DimOp::create(b, loc, v, dim));
-    return arith::IndexCastOp::create(b, loc, i64, index);
-  };
-  auto constant = [&](int64_t v) -> Value {
-    return arith::ConstantIntOp::create(b, loc, i64, v);
-  };
-  bool is2D = conv.spatialRank == 2;
-  Value one = constant(1);
-  return {size(x, 0),
-          size(x, 1),
-          is2D ? size(x, 2) : one,
-          size(x, is2D ? 3 : 2),
-          size(w, 0),
-          is2D ? size(w, 2) : one,
-          size(w, is2D ? 3 : 2),
-          is2D ? size(y, 2) : one,
-          size(y, is2D ? 3 : 2),
-          is2D ? constant(conv.strides[0]) : one,
-          constant(conv.strides.back()),
-          is2D ? constant(conv.dilations[0]) : one,
-          constant(conv.dilations.back())};
 }

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/CPU/Passes.h"
 
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
@@ -22,7 +22,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_PREPAREWEIGHTONLYUKERNELS
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 //===- LowerRuntimeChecks.cpp - qopt.check to a call that ends the run ----===//
 
-#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -12,7 +12,7 @@
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_LOWERRUNTIMECHECKS
-#include "qopt/Codegen/Passes.h.inc"
+#include "qopt/Codegen/Common/Passes.h.inc"
 } // namespace mlir::qopt
 
 using namespace mlir;
