@@ -111,7 +111,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   cl::opt<bool> fuseAttention(
       "fuse-attention",
       cl::desc("Replace scaled dot-product attention by the runtime's fused "
-               "kernel (qopt-fuse-attention; needs --ukernels)"),
+               "kernel (qopt-cpu-fuse-attention; needs --ukernels)"),
       cl::init(true), cl::cat(category));
   cl::opt<bool> vectorize("vectorize",
                           cl::desc("Tile and vectorize linalg ops"),

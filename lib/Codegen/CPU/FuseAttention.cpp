@@ -25,7 +25,7 @@
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_FUSEATTENTION
+#define GEN_PASS_DEF_CPUFUSEATTENTION
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -219,8 +219,8 @@ std::optional<Operand> getMaskOperand(Value mask, AffineMap map) {
   return result;
 }
 
-struct FuseAttentionPass
-    : public qopt::impl::FuseAttentionBase<FuseAttentionPass> {
+struct CPUFuseAttentionPass
+    : public qopt::impl::CPUFuseAttentionBase<CPUFuseAttentionPass> {
   void runOnOperation() override;
 
 private:
@@ -269,7 +269,7 @@ OperandArgs getOperandArgs(OpBuilder &b, Location loc, const Operand &operand,
   return args;
 }
 
-bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
+bool CPUFuseAttentionPass::fuse(linalg::GenericOp pvOp) {
   // O = P V.
   bool vTransposed = false;
   if (matchBatchMatmul(pvOp.getResult(0), vTransposed) != pvOp)
@@ -448,7 +448,7 @@ bool FuseAttentionPass::fuse(linalg::GenericOp pvOp) {
   return true;
 }
 
-void FuseAttentionPass::runOnOperation() {
+void CPUFuseAttentionPass::runOnOperation() {
   SmallVector<linalg::GenericOp> candidates;
   getOperation().walk([&](linalg::GenericOp op) {
     if (op.getNumDpsInputs() == 2 &&

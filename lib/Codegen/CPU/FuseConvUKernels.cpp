@@ -6,7 +6,7 @@
 // pad a zero fill and a copy); qrt_uk_conv2d_f32_fused reads the unpadded
 // input and applies bias and activation to each output block while it is
 // in cache. This pass replaces the chain by one call, on tensors (as
-// qopt-fuse-attention does), before elementwise fusion merges the bias and
+// qopt-cpu-fuse-attention does), before elementwise fusion merges the bias and
 // activation into other ops.
 //
 //===----------------------------------------------------------------------===//
@@ -28,7 +28,7 @@
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_FUSECONVUKERNELS
+#define GEN_PASS_DEF_CPUFUSECONVUKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -257,8 +257,8 @@ Value getReadPointer(OpBuilder &b, Location loc, Value v) {
       b, loc, LLVM::LLVMPointerType::get(b.getContext()), asInt);
 }
 
-struct FuseConvUKernelsPass
-    : public qopt::impl::FuseConvUKernelsBase<FuseConvUKernelsPass> {
+struct CPUFuseConvUKernelsPass
+    : public qopt::impl::CPUFuseConvUKernelsBase<CPUFuseConvUKernelsPass> {
   void runOnOperation() override {
     SmallVector<std::pair<linalg::GenericOp, qopt::UKernelConvolution>> convs;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -266,7 +266,7 @@ struct FuseConvUKernelsPass
           !op->hasAttr(qopt::kConvZeroInitAttrName))
         return;
       // f32 convolutions only: W8A8 ones (i8 x i8 -> i32) go to
-      // qrt_uk_conv2d_s8_i32 through qopt-lower-conv-to-ukernels.
+      // qrt_uk_conv2d_s8_i32 through qopt-cpu-lower-conv-to-ukernels.
       if (!llvm::all_of(op->getOperandTypes(),
                         [](Type t) { return getElementTypeOrSelf(t).isF32(); }))
         return;
@@ -282,7 +282,7 @@ struct FuseConvUKernelsPass
   func::FuncOp getDeclaration(TypeRange argTypes);
 };
 
-func::FuncOp FuseConvUKernelsPass::getDeclaration(TypeRange argTypes) {
+func::FuncOp CPUFuseConvUKernelsPass::getDeclaration(TypeRange argTypes) {
   ModuleOp module = getOperation();
   if (auto decl = module.lookupSymbol<func::FuncOp>(kFusedConvKernel))
     return decl;
@@ -294,8 +294,8 @@ func::FuncOp FuseConvUKernelsPass::getDeclaration(TypeRange argTypes) {
   return decl;
 }
 
-void FuseConvUKernelsPass::fuse(linalg::GenericOp op,
-                                const qopt::UKernelConvolution &conv) {
+void CPUFuseConvUKernelsPass::fuse(linalg::GenericOp op,
+                                   const qopt::UKernelConvolution &conv) {
   bool is2D = conv.spatialRank == 2;
   Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
   // The zero padding of the spatial dimensions.

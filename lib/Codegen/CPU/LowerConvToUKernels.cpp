@@ -2,9 +2,9 @@
 //
 // A convolution is a GEMM in disguise (im2col) or, depthwise, a short
 // stencil; neither fits the innermost-dimension vectorization scheme of
-// qopt-tile-and-vectorize, which leaves convolutions as serial scalar loops.
-// The runtime's kernel does both on the thread pool; this pass calls it with
-// the sizes, steps and base pointers of dense buffers.
+// qopt-cpu-tile-and-vectorize, which leaves convolutions as serial scalar
+// loops. The runtime's kernel does both on the thread pool; this pass calls it
+// with the sizes, steps and base pointers of dense buffers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +19,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_LOWERCONVTOUKERNELS
+#define GEN_PASS_DEF_CPULOWERCONVTOUKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -60,8 +60,9 @@ Value getBasePointer(OpBuilder &b, Location loc, Value memref) {
       b, loc, LLVM::LLVMPointerType::get(b.getContext()), asInt);
 }
 
-struct LowerConvToUKernelsPass
-    : public qopt::impl::LowerConvToUKernelsBase<LowerConvToUKernelsPass> {
+struct CPULowerConvToUKernelsPass
+    : public qopt::impl::CPULowerConvToUKernelsBase<
+          CPULowerConvToUKernelsPass> {
   void runOnOperation() override {
     SmallVector<std::pair<linalg::GenericOp, qopt::UKernelConvolution>> convs;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -112,7 +113,7 @@ struct LowerConvToUKernelsPass
       Location loc = op.getLoc();
       Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1],
             y = op.getDpsInits()[0];
-      // qopt-prepare-conv-ukernels dropped the zero fill of the output.
+      // qopt-cpu-prepare-conv-ukernels dropped the zero fill of the output.
       int32_t flags =
           op->hasAttr(qopt::kConvZeroInitAttrName) ? 0 : kAccumulate;
       SmallVector<Value> args = buildConvGeometryArgs(b, loc, conv, x, w, y);

@@ -1,6 +1,6 @@
 //===- LowerParallelCalls.cpp - parallel bodies to the runtime's pool -----===//
 //
-// The second half of `qopt-outline-parallel-loops`, on the LLVM dialect,
+// The second half of `qopt-cpu-outline-parallel-loops`, on the LLVM dialect,
 // where every value a body captures has a plain LLVM type (memrefs are
 // descriptors of pointers and integers by then). A call `@body(begin, end,
 // captured...)` becomes: the captured values stored in a stack struct, and
@@ -16,7 +16,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_LOWERPARALLELCALLS
+#define GEN_PASS_DEF_CPULOWERPARALLELCALLS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -26,12 +26,12 @@ namespace {
 
 constexpr llvm::StringLiteral kParallelFor = "qrt_parallel_for";
 
-struct LowerParallelCallsPass
-    : public qopt::impl::LowerParallelCallsBase<LowerParallelCallsPass> {
+struct CPULowerParallelCallsPass
+    : public qopt::impl::CPULowerParallelCallsBase<CPULowerParallelCallsPass> {
   void runOnOperation() override;
 };
 
-void LowerParallelCallsPass::runOnOperation() {
+void CPULowerParallelCallsPass::runOnOperation() {
   ModuleOp module = getOperation();
   MLIRContext *ctx = &getContext();
   SymbolTable symbols(module);

@@ -25,7 +25,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_LOWERTOUKERNELS
+#define GEN_PASS_DEF_CPULOWERTOUKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -62,8 +62,8 @@ std::optional<SmallVector<float>> getGlobalData(memref::GlobalOp global) {
   return std::nullopt;
 }
 
-struct LowerToUKernelsPass
-    : public qopt::impl::LowerToUKernelsBase<LowerToUKernelsPass> {
+struct CPULowerToUKernelsPass
+    : public qopt::impl::CPULowerToUKernelsBase<CPULowerToUKernelsPass> {
   using Base::Base;
 
   void runOnOperation() override;
@@ -99,8 +99,8 @@ private:
   llvm::DenseMap<Operation *, memref::GlobalOp> packedS8;
 };
 
-func::FuncOp LowerToUKernelsPass::getOrDeclare(StringRef name,
-                                               FunctionType type) {
+func::FuncOp CPULowerToUKernelsPass::getOrDeclare(StringRef name,
+                                                  FunctionType type) {
   if (auto func = symbols->lookup<func::FuncOp>(name))
     return func;
   OpBuilder b(getOperation().getBodyRegion());
@@ -110,8 +110,8 @@ func::FuncOp LowerToUKernelsPass::getOrDeclare(StringRef name,
   return func;
 }
 
-void LowerToUKernelsPass::callKernel(OpBuilder &b, Location loc, StringRef name,
-                                     ArrayRef<Value> args) {
+void CPULowerToUKernelsPass::callKernel(OpBuilder &b, Location loc,
+                                        StringRef name, ArrayRef<Value> args) {
   SmallVector<Type> argTypes =
       llvm::map_to_vector(args, [](Value v) { return v.getType(); });
   func::FuncOp decl =
@@ -119,8 +119,8 @@ void LowerToUKernelsPass::callKernel(OpBuilder &b, Location loc, StringRef name,
   func::CallOp::create(b, loc, decl, args);
 }
 
-memref::GlobalOp LowerToUKernelsPass::getPackedGlobal(memref::GlobalOp global,
-                                                      bool kMajor) {
+memref::GlobalOp
+CPULowerToUKernelsPass::getPackedGlobal(memref::GlobalOp global, bool kMajor) {
   auto key = std::make_pair(global.getOperation(), unsigned(kMajor));
   if (memref::GlobalOp cached = packed.lookup(key))
     return cached;
@@ -177,7 +177,7 @@ Value toI64(OpBuilder &b, Location loc, Value index) {
 }
 
 /// Marks the loops around kernel calls as parallel: every iteration writes
-/// its own slice of the output. qopt-outline-parallel-loops then runs whole
+/// its own slice of the output. qopt-cpu-outline-parallel-loops then runs whole
 /// calls on threads (each kernel serially inside), which beats splitting
 /// each of many small calls across the pool.
 void markParallel(scf::LoopNest &nest) {
@@ -208,7 +208,7 @@ Value getRowStride(OpBuilder &b, Location loc,
   return arith::ConstantIndexOp::create(b, loc, 0);
 }
 
-LogicalResult LowerToUKernelsPass::lower(linalg::LinalgOp op) {
+LogicalResult CPULowerToUKernelsPass::lower(linalg::LinalgOp op) {
   linalg::ContractionDimensions dims = *linalg::inferContractionDims(op);
   unsigned kDim = dims.k.front(), nDim = dims.n.front();
   // The innermost m dimension is the kernel's M; outer ones (a [B, S, K]
@@ -329,7 +329,7 @@ bool isKernelLayout(MemRefType type, bool contiguous) {
           memref::isStaticShapeAndContiguousRowMajor(type));
 }
 
-LogicalResult LowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
+LogicalResult CPULowerToUKernelsPass::lowerWeightOnly(linalg::GenericOp op) {
   auto config =
       op->getAttrOfType<DictionaryAttr>(qopt::kWeightOnlyGemmAttrName);
   auto bits = config ? config.getAs<IntegerAttr>("bits") : nullptr;
@@ -445,7 +445,7 @@ std::optional<SmallVector<int8_t>> getGlobalS8Data(memref::GlobalOp global) {
 }
 
 memref::GlobalOp
-LowerToUKernelsPass::getPackedS8Global(memref::GlobalOp global) {
+CPULowerToUKernelsPass::getPackedS8Global(memref::GlobalOp global) {
   if (memref::GlobalOp cached = packedS8.lookup(global))
     return cached;
   MemRefType type = global.getType();
@@ -608,7 +608,7 @@ Value getRows(OpBuilder &b, Location loc, const RowPlan &plan,
   return rows;
 }
 
-LogicalResult LowerToUKernelsPass::lowerS8Gemm(linalg::GenericOp rescale) {
+LogicalResult CPULowerToUKernelsPass::lowerS8Gemm(linalg::GenericOp rescale) {
   unsigned numInputs = rescale.getNumDpsInputs();
   if (numInputs != 3 && numInputs != 4)
     return failure();
@@ -720,7 +720,7 @@ LogicalResult LowerToUKernelsPass::lowerS8Gemm(linalg::GenericOp rescale) {
 }
 
 LogicalResult
-LowerToUKernelsPass::lowerS8QuantizeRows(linalg::GenericOp values) {
+CPULowerToUKernelsPass::lowerS8QuantizeRows(linalg::GenericOp values) {
   if (values.getNumDpsInputs() != 2 || values.getNumDpsInits() != 1)
     return failure();
   Value x = values.getDpsInputOperand(0)->get();
@@ -785,7 +785,7 @@ LowerToUKernelsPass::lowerS8QuantizeRows(linalg::GenericOp values) {
   return success();
 }
 
-void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
+void CPULowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
   auto inputType = cast<MemRefType>(op.getInput().getType());
   int64_t rank = inputType.getRank();
   OpBuilder b(op);
@@ -824,7 +824,7 @@ void LowerToUKernelsPass::lowerSoftmax(linalg::SoftmaxOp op) {
   op->erase();
 }
 
-void LowerToUKernelsPass::runOnOperation() {
+void CPULowerToUKernelsPass::runOnOperation() {
   SymbolTable table(getOperation());
   symbols = &table;
   SmallVector<linalg::LinalgOp> targets;

@@ -14,7 +14,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_LOWERVECTOR
+#define GEN_PASS_DEF_CPULOWERVECTOR
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -75,7 +75,8 @@ struct MaskedMinMaxReduction : OpRewritePattern<vector::MaskOp> {
   }
 };
 
-struct LowerVectorPass : public qopt::impl::LowerVectorBase<LowerVectorPass> {
+struct CPULowerVectorPass
+    : public qopt::impl::CPULowerVectorBase<CPULowerVectorPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     // Tiles are 1 x ... x 1 x W: remove the unit dimensions first so that

@@ -2,10 +2,10 @@
 //
 // Only the runtime's kernels used the thread pool; every loop nest the code
 // generator emits (normalizations, RoPE, masks, residual adds, SwiGLU, copies)
-// ran on one core. The nests `qopt-tile-and-vectorize` builds over parallel
+// ran on one core. The nests `qopt-cpu-tile-and-vectorize` builds over parallel
 // dimensions are marked `qopt_parallel`. This pass moves each outermost band
 // of such loops into a function of an iteration range, called once over the
-// whole range; `qopt-lower-parallel-calls` later turns the call into a
+// whole range; `qopt-cpu-lower-parallel-calls` later turns the call into a
 // `qrt_parallel_for` that splits the range across the pool. Until then the
 // code is correct as it stands (one call does all iterations), so the two
 // steps can be tested, and run, separately.
@@ -23,7 +23,7 @@
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_OUTLINEPARALLELLOOPS
+#define GEN_PASS_DEF_CPUOUTLINEPARALLELLOOPS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -91,16 +91,17 @@ int64_t estimateCost(Block &block) {
   return cost;
 }
 
-struct OutlineParallelLoopsPass
-    : public qopt::impl::OutlineParallelLoopsBase<OutlineParallelLoopsPass> {
+struct CPUOutlineParallelLoopsPass
+    : public qopt::impl::CPUOutlineParallelLoopsBase<
+          CPUOutlineParallelLoopsPass> {
   void runOnOperation() override;
 
 private:
   void outline(func::FuncOp parent, scf::ForOp root, SymbolTable &symbols);
 };
 
-void OutlineParallelLoopsPass::outline(func::FuncOp parent, scf::ForOp root,
-                                       SymbolTable &symbols) {
+void CPUOutlineParallelLoopsPass::outline(func::FuncOp parent, scf::ForOp root,
+                                          SymbolTable &symbols) {
   SmallVector<scf::ForOp> band = getBand(root);
   // The innermost loop of a longer band usually walks the vector tiles of a
   // row: keep it whole inside each iteration, so that the index arithmetic
@@ -212,7 +213,7 @@ void OutlineParallelLoopsPass::outline(func::FuncOp parent, scf::ForOp root,
   root->erase();
 }
 
-void OutlineParallelLoopsPass::runOnOperation() {
+void CPUOutlineParallelLoopsPass::runOnOperation() {
   ModuleOp module = getOperation();
   SymbolTable symbols(module);
   SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());

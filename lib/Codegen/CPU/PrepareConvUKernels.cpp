@@ -15,7 +15,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_PREPARECONVUKERNELS
+#define GEN_PASS_DEF_CPUPREPARECONVUKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -38,8 +38,9 @@ linalg::FillOp getZeroFill(Value value) {
   return zero && zero.getValue().isPosZero() ? fill : linalg::FillOp();
 }
 
-struct PrepareConvUKernelsPass
-    : public qopt::impl::PrepareConvUKernelsBase<PrepareConvUKernelsPass> {
+struct CPUPrepareConvUKernelsPass
+    : public qopt::impl::CPUPrepareConvUKernelsBase<
+          CPUPrepareConvUKernelsPass> {
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> convs;
     getOperation().walk([&](linalg::GenericOp op) {

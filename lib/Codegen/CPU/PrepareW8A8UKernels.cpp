@@ -4,8 +4,9 @@
 // reproduce the reference expansions of qopt.quantized_linear and
 // qopt.dynamic_quantize bit for bit. So this pass expands those ops with the
 // reference itself and only marks the resulting linalg ops: after
-// bufferization qopt-lower-to-ukernels swaps each marked group for one call,
-// and a group it cannot take still computes the reference values as loops.
+// bufferization qopt-cpu-lower-to-ukernels swaps each marked group for one
+// call, and a group it cannot take still computes the reference values as
+// loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +24,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_PREPAREW8A8UKERNELS
+#define GEN_PASS_DEF_CPUPREPAREW8A8UKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -131,8 +132,9 @@ void flattenPerTensorQuantize(IRRewriter &rewriter, DynamicQuantizeOp op) {
   rewriter.replaceOp(op, {values, quantize.getScale()});
 }
 
-struct PrepareW8A8UKernelsPass
-    : public qopt::impl::PrepareW8A8UKernelsBase<PrepareW8A8UKernelsPass> {
+struct CPUPrepareW8A8UKernelsPass
+    : public qopt::impl::CPUPrepareW8A8UKernelsBase<
+          CPUPrepareW8A8UKernelsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     SmallVector<DynamicQuantizeOp> perTensor;

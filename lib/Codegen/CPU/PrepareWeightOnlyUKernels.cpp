@@ -21,7 +21,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_PREPAREWEIGHTONLYUKERNELS
+#define GEN_PASS_DEF_CPUPREPAREWEIGHTONLYUKERNELS
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -243,9 +243,9 @@ struct FuseWeightOnlyLinear : public OpRewritePattern<WeightOnlyLinearOp> {
   }
 };
 
-struct PrepareWeightOnlyUKernelsPass
-    : public qopt::impl::PrepareWeightOnlyUKernelsBase<
-          PrepareWeightOnlyUKernelsPass> {
+struct CPUPrepareWeightOnlyUKernelsPass
+    : public qopt::impl::CPUPrepareWeightOnlyUKernelsBase<
+          CPUPrepareWeightOnlyUKernelsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseWeightOnlyLinear>(&getContext());

@@ -16,7 +16,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::qopt {
-#define GEN_PASS_DEF_TILEANDVECTORIZE
+#define GEN_PASS_DEF_CPUTILEANDVECTORIZE
 #include "qopt/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::qopt
 
@@ -142,8 +142,8 @@ void vectorizeTile(RewriterBase &rewriter, Operation *tile,
     rewriter.replaceOp(tile, vectorized->replacements);
 }
 
-struct TileAndVectorizePass
-    : public qopt::impl::TileAndVectorizeBase<TileAndVectorizePass> {
+struct CPUTileAndVectorizePass
+    : public qopt::impl::CPUTileAndVectorizeBase<CPUTileAndVectorizePass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -192,7 +192,7 @@ struct TileAndVectorizePass
         if (failed(tiled))
           continue;
         // Loops over parallel dimensions write disjoint tiles:
-        // qopt-outline-parallel-loops may run their iterations on threads.
+        // qopt-cpu-outline-parallel-loops may run their iterations on threads.
         SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
         unsigned loop = 0;
         for (auto [dim, size] : llvm::enumerate(tileSizes)) {

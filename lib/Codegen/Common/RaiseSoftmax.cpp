@@ -4,8 +4,8 @@
 // each a full pass over its tensor. For attention's [B, H, S, S] scores that
 // is five passes over a tensor larger than the caches, where one pass per
 // row, with the row in L1, does the same work. Recognizing the chain as
-// `linalg.softmax` lets `qopt-lower-to-ukernels` hand it to the runtime's row
-// kernel; IREE raises the same pattern for the same reason.
+// `linalg.softmax` lets `qopt-cpu-lower-to-ukernels` hand it to the runtime's
+// row kernel; IREE raises the same pattern for the same reason.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --qopt-fuse-attention | FileCheck %s
+// RUN: qopt %s --split-input-file --qopt-cpu-fuse-attention | FileCheck %s
 
 // Llama-style (what qopt-import and qopt-raise-softmax make of
 // models/bytellama2): K transposed by linalg.transpose, the grouped-query

@@ -1,4 +1,4 @@
-// RUN: qopt %s -split-input-file --qopt-fuse-conv-ukernels --canonicalize | FileCheck %s
+// RUN: qopt %s -split-input-file --qopt-cpu-fuse-conv-ukernels --canonicalize | FileCheck %s
 
 // A depthwise 3x3 stride-2 convolution on a zero-padded input, its bias and
 // a ReLU: one call on the unpadded input with pads 1 (top) and 1 (left),

@@ -1,4 +1,4 @@
-// RUN: qopt %s -split-input-file --qopt-lower-conv-to-ukernels --canonicalize | FileCheck %s
+// RUN: qopt %s -split-input-file --qopt-cpu-lower-conv-to-ukernels --canonicalize | FileCheck %s
 
 // A depthwise 3x3 stride-2 convolution (groups 16) as the importer builds
 // it, on buffers: one kernel call with sizes, steps, groups and pointers.

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --qopt-lower-parallel-calls --verify-diagnostics | FileCheck %s
+// RUN: qopt %s --split-input-file --qopt-cpu-lower-parallel-calls --verify-diagnostics | FileCheck %s
 
 // A call of a parallel body: the captured values go to a stack struct
 // (allocated in the entry block), a task loads them back, and the range goes

@@ -1,5 +1,5 @@
-// RUN: qopt %s --split-input-file --qopt-lower-to-ukernels | FileCheck %s
-// RUN: qopt %s --split-input-file --qopt-lower-to-ukernels=pack-constant-weights=false | FileCheck %s --check-prefix=NOPACK
+// RUN: qopt %s --split-input-file --qopt-cpu-lower-to-ukernels | FileCheck %s
+// RUN: qopt %s --split-input-file --qopt-cpu-lower-to-ukernels=pack-constant-weights=false | FileCheck %s --check-prefix=NOPACK
 
 // A plain matmul on buffers: pointers and strides go to the general kernel,
 // accumulating into C.
@@ -166,7 +166,7 @@ func.func @unclassified_loops(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: mem
 
 // -----
 
-// An int8 linear layer (qopt-prepare-w8a8-ukernels' marked product and
+// An int8 linear layer (qopt-cpu-prepare-w8a8-ukernels' marked product and
 // rescale): one qrt_uk_s8_gemm call, M = rows, N = 2, K = 5, per-row
 // scales (stride 1), the bias, flags 0 (the kernel writes Y). The [N, K]
 // weight is packed at compile time as qrt_uk_pack_b_s8 lays it out: K

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-lower-vector))' | FileCheck %s
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-lower-vector))' | FileCheck %s
 
 // Unit dimensions go away: 1 x 8 tiles are 8-wide register loads and
 // stores; exp becomes a polynomial on the vector (no libm calls).

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --qopt-outline-parallel-loops | FileCheck %s
+// RUN: qopt %s --split-input-file --qopt-cpu-outline-parallel-loops | FileCheck %s
 
 // A band of two marked loops: the outer one becomes the linear range (the
 // inner one, walking vectors of a row, stays whole in each iteration).
@@ -118,7 +118,7 @@ func.func @unmarked(%x: memref<?xf32>, %n: index) {
 
 // -----
 
-// Loops around a kernel call (from qopt-lower-to-ukernels) collapse
+// Loops around a kernel call (from qopt-cpu-lower-to-ukernels) collapse
 // entirely, and one call is worth a thread: grain 1.
 // CHECK-LABEL: func.func private @calls_parallel
 // CHECK-SAME: attributes {qopt_parallel_body = 1 : i64}

@@ -1,4 +1,4 @@
-// RUN: qopt %s -split-input-file --pass-pipeline='builtin.module(func.func(qopt-prepare-conv-ukernels))' | FileCheck %s
+// RUN: qopt %s -split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-prepare-conv-ukernels))' | FileCheck %s
 
 // The zero fill of a convolution's output goes; the op is marked.
 // CHECK-LABEL: func.func @zero_init

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-prepare-w8a8-ukernels))' | FileCheck %s
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-prepare-w8a8-ukernels))' | FileCheck %s
 
 // Dynamic W8A8: the reference expansions, marked. The quantization's three
 // generics (absmax with its zero fill, scales, values) and the layer's

@@ -1,4 +1,4 @@
-// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-prepare-weight-only-ukernels))' | FileCheck %s
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-prepare-weight-only-ukernels))' | FileCheck %s
 
 // int4 per group: one generic reads packed bytes (k floordiv 2), unpacks the
 // nibble of k, sign-extends, scales and multiply-adds; marked for the kernel.

@@ -1,7 +1,7 @@
-// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-tile-and-vectorize{vector-width=8}))' | FileCheck %s
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-tile-and-vectorize{vector-width=8}))' | FileCheck %s
 // The masks of full tiles fold away in the canonicalization that follows
 // the pass in the pipeline.
-// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-tile-and-vectorize{vector-width=8}),canonicalize)' | FileCheck %s --check-prefix=PEEL
+// RUN: qopt %s --split-input-file --pass-pipeline='builtin.module(func.func(qopt-cpu-tile-and-vectorize{vector-width=8}),canonicalize)' | FileCheck %s --check-prefix=PEEL
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 

@@ -27,17 +27,17 @@ SmallVector<Value> buildConvGeometryArgs(OpBuilder &b, Location loc,
                                          Value x, Value w, Value y);
 
 /// Unit attribute on the convolutions whose output starts as zero (set by
-/// `qopt-prepare-conv-ukernels`, which drops their init fill).
+/// `qopt-cpu-prepare-conv-ukernels`, which drops their init fill).
 constexpr llvm::StringLiteral kConvZeroInitAttrName = "qopt_conv_zero_init";
 
-/// Unit attribute on the `scf.for` loops `qopt-tile-and-vectorize` creates
+/// Unit attribute on the `scf.for` loops `qopt-cpu-tile-and-vectorize` creates
 /// for parallel dimensions: their iterations write disjoint parts of the
 /// result and may run concurrently.
 constexpr llvm::StringLiteral kParallelLoopAttrName = "qopt_parallel";
 
-/// Attribute on the functions `qopt-outline-parallel-loops` creates, `(begin,
-/// end, captured values...)` bodies of parallel loop bands: the smallest
-/// number of iterations worth handing to a thread (an i64).
+/// Attribute on the functions `qopt-cpu-outline-parallel-loops` creates,
+/// `(begin, end, captured values...)` bodies of parallel loop bands: the
+/// smallest number of iterations worth handing to a thread (an i64).
 constexpr llvm::StringLiteral kParallelBodyAttrName = "qopt_parallel_body";
 
 #define GEN_PASS_REGISTRATION

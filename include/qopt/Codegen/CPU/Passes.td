@@ -13,7 +13,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
+def CPULowerConvToUKernels : Pass<"qopt-cpu-lower-conv-to-ukernels", "ModuleOp"> {
   let summary = "Lower f32 and int8 convolutions on buffers to the "
                 "runtime's conv kernels";
   let description = [{
@@ -53,11 +53,11 @@ def LowerConvToUKernels : Pass<"qopt-lower-conv-to-ukernels", "ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
-def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
+def CPUPrepareConvUKernels : Pass<"qopt-cpu-prepare-conv-ukernels", "func::FuncOp"> {
   let summary = "Drop the zero fill that initializes convolution outputs";
   let description = [{
     The importer initializes each convolution's accumulator with a
-    `linalg.fill` of zero. Once `qopt-lower-conv-to-ukernels` calls
+    `linalg.fill` of zero. Once `qopt-cpu-lower-conv-to-ukernels` calls
     `qrt_uk_conv2d_f32`, that fill is a wasted pass over the output, and a
     worse one when CSE merges the fills of equal-shaped convolutions: each
     convolution then starts with a copy of the shared zero buffer. This pass
@@ -80,7 +80,7 @@ def PrepareConvUKernels : Pass<"qopt-prepare-conv-ukernels", "func::FuncOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
-def FuseConvUKernels : Pass<"qopt-fuse-conv-ukernels", "ModuleOp"> {
+def CPUFuseConvUKernels : Pass<"qopt-cpu-fuse-conv-ukernels", "ModuleOp"> {
   let summary = "Fuse a convolution's padding, bias and activation into one "
                 "runtime kernel call";
   let description = [{
@@ -88,7 +88,7 @@ def FuseConvUKernels : Pass<"qopt-fuse-conv-ukernels", "ModuleOp"> {
     generic, a generic adding the bias and the activation as another
     generic: four passes over feature maps through memory (the pad a zero
     fill plus a copy) around one kernel. This pass replaces each
-    convolution that `qopt-prepare-conv-ukernels` marked
+    convolution that `qopt-cpu-prepare-conv-ukernels` marked
     `qopt_conv_zero_init` (on tensors, before elementwise fusion) by a call
     to `qrt_uk_conv2d_f32_fused` with, when present:
     - the unpadded input, when it is a `tensor.pad` of constant zero that
@@ -101,7 +101,7 @@ def FuseConvUKernels : Pass<"qopt-fuse-conv-ukernels", "ModuleOp"> {
       HardSigmoid (`clamp(x * a + b, 0, 1)`) or HardSwish (`x * clamp(x * a
       + b, 0, 1)`) with constant parameters, as the importer spells them.
     The kernel applies bias and activation to each output block while it is
-    in cache. As `qopt-fuse-attention` does, the call takes read-only
+    in cache. As `qopt-cpu-fuse-attention` does, the call takes read-only
     `bufferization.to_buffer` views of its operands (identity layout, so
     bufferization copies a strided one) and writes a fresh `memref.alloc`
     imported with `to_tensor restrict writable`.
@@ -126,8 +126,8 @@ def FuseConvUKernels : Pass<"qopt-fuse-conv-ukernels", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def PrepareWeightOnlyUKernels
-    : Pass<"qopt-prepare-weight-only-ukernels", "func::FuncOp"> {
+def CPUPrepareWeightOnlyUKernels
+    : Pass<"qopt-cpu-prepare-weight-only-ukernels", "func::FuncOp"> {
   let summary = "Rewrite low-bit weight-only linear layers into fused "
                 "contractions that a ukernel can take";
   let description = [{
@@ -137,7 +137,7 @@ def PrepareWeightOnlyUKernels
     unpacks and dequantizes each weight in registers and multiply-adds it, so
     the full-precision weight never exists in memory. The generic carries a
     `qopt_wo_gemm` attribute (bits, signedness, group size) by which
-    `qopt-lower-to-ukernels` hands it, after bufferization, to the runtime's
+    `qopt-cpu-lower-to-ukernels` hands it, after bufferization, to the runtime's
     `qrt_uk_wo_gemm`; left alone it still computes the right result as a
     loop nest. Zero points and f16 scales are converted to f32 first (small
     `[N, K / G]` tensors). An int3 weight's field can straddle two bytes: the
@@ -164,8 +164,8 @@ def PrepareWeightOnlyUKernels
                            "::mlir::tensor::TensorDialect"];
 }
 
-def PrepareW8A8UKernels
-    : Pass<"qopt-prepare-w8a8-ukernels", "func::FuncOp"> {
+def CPUPrepareW8A8UKernels
+    : Pass<"qopt-cpu-prepare-w8a8-ukernels", "func::FuncOp"> {
   let summary = "Expand int8 linear layers and dynamic quantization into "
                 "marked linalg ops that the int8 ukernels take";
   let description = [{
@@ -173,7 +173,7 @@ def PrepareW8A8UKernels
     qopt/Runtime/UKernels.h). This pass expands the ops those kernels
     implement with their reference expansion (that of
     `qopt-expand-quant-ops`, so the loops compute exactly the reference's
-    values) and marks the linalg ops, by which `qopt-lower-to-ukernels`
+    values) and marks the linalg ops, by which `qopt-cpu-lower-to-ukernels`
     replaces them with kernel calls after bufferization. Fusion, tiling and
     vectorization leave marked ops alone; whatever the lowering does not
     take runs as loops.
@@ -223,7 +223,7 @@ def PrepareW8A8UKernels
                            "::mlir::tensor::TensorDialect"];
 }
 
-def FuseAttention : Pass<"qopt-fuse-attention", "ModuleOp"> {
+def CPUFuseAttention : Pass<"qopt-cpu-fuse-attention", "ModuleOp"> {
   let summary = "Replace scaled dot-product attention by a call to the "
                 "runtime's fused attention kernel";
   let description = [{
@@ -263,7 +263,7 @@ def FuseAttention : Pass<"qopt-fuse-attention", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
+def CPUTileAndVectorize : Pass<"qopt-cpu-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tile linalg ops to vector-sized tiles and vectorize them";
   let description = [{
     Tiles every linalg op on tensors except micro-kernel contractions so that
@@ -302,7 +302,7 @@ def TileAndVectorize : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   ];
 }
 
-def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
+def CPULowerToUKernels : Pass<"qopt-cpu-lower-to-ukernels", "ModuleOp"> {
   let summary = "Lower f32 matmul-like contractions on buffers to ukernel "
                 "calls";
   let description = [{
@@ -337,7 +337,7 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
 
     The loops around kernel calls (batch and leading dimensions) are marked
     `qopt_parallel`: every iteration writes its own slice of the output, so
-    `qopt-outline-parallel-loops` can run whole calls on threads.
+    `qopt-cpu-outline-parallel-loops` can run whole calls on threads.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
@@ -352,12 +352,12 @@ def LowerToUKernels : Pass<"qopt-lower-to-ukernels", "ModuleOp"> {
   ];
 }
 
-def OutlineParallelLoops : Pass<"qopt-outline-parallel-loops", "ModuleOp"> {
+def CPUOutlineParallelLoops : Pass<"qopt-cpu-outline-parallel-loops", "ModuleOp"> {
   let summary = "Move bands of parallel loops into functions of an "
                 "iteration range";
   let description = [{
     Takes every outermost `scf.for` marked `qopt_parallel` (by
-    `qopt-tile-and-vectorize`: it iterates over a parallel dimension, so its
+    `qopt-cpu-tile-and-vectorize`: it iterates over a parallel dimension, so its
     iterations write disjoint tiles) together with the marked loops
     perfectly nested in it whose bounds do not depend on the band. All loops
     of the band but the innermost (all of them when the band wraps calls,
@@ -386,7 +386,7 @@ def OutlineParallelLoops : Pass<"qopt-outline-parallel-loops", "ModuleOp"> {
     ```
 
     The result is correct on its own (one call runs the whole range);
-    `qopt-lower-parallel-calls` makes the call parallel after lowering to
+    `qopt-cpu-lower-parallel-calls` makes the call parallel after lowering to
     LLVM.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
@@ -394,11 +394,11 @@ def OutlineParallelLoops : Pass<"qopt-outline-parallel-loops", "ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
-def LowerParallelCalls : Pass<"qopt-lower-parallel-calls", "ModuleOp"> {
+def CPULowerParallelCalls : Pass<"qopt-cpu-lower-parallel-calls", "ModuleOp"> {
   let summary = "Run calls of outlined parallel bodies on the runtime's "
                 "thread pool";
   let description = [{
-    On the LLVM dialect, after `qopt-outline-parallel-loops` and the
+    On the LLVM dialect, after `qopt-cpu-outline-parallel-loops` and the
     conversion to LLVM. For every function marked `qopt_parallel_body` it
     adds a task `@<body>_task(ptr ctx, i64 begin, i64 end)` that loads the
     captured values from `ctx` and calls the body, and rewrites each call of
@@ -418,10 +418,10 @@ def LowerParallelCalls : Pass<"qopt-lower-parallel-calls", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
-def LowerVector : Pass<"qopt-lower-vector", "func::FuncOp"> {
+def CPULowerVector : Pass<"qopt-cpu-lower-vector", "func::FuncOp"> {
   let summary = "Lower n-D and masked vector ops to 1-D vector ops for LLVM";
   let description = [{
-    Prepares the output of `qopt-tile-and-vectorize` for
+    Prepares the output of `qopt-cpu-tile-and-vectorize` for
     `convert-vector-to-llvm`: drops unit dimensions so that tiles of
     `1 x ... x 1 x W` become `W`-element vectors, lowers
     `vector.multi_reduction`, masks, broadcasts, transposes and transfers to

@@ -57,7 +57,7 @@ def FuseElementwise : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
   let summary = "Fuse elementwise linalg chains into their consumers";
   let description = [{
     Upstream elementwise fusion (`linalg-fuse-elementwise-ops`) with one
-    difference: nothing is fused into an op that `qopt-lower-to-ukernels`
+    difference: nothing is fused into an op that `qopt-cpu-lower-to-ukernels`
     will hand to a micro-kernel, since a fused body is no longer a plain
     multiply-add and would fall back to loops, and the marked ops of the
     int8 kernels (`qopt_s8_gemm`, `qopt_s8_quantize_rows`) are not fused
@@ -111,7 +111,7 @@ def RaiseSoftmax : Pass<"qopt-raise-softmax", "func::FuncOp"> {
     The per-row tensors may keep the reduced dimension (`[..., 1]`) or drop
     it; `arith.maximumf` and `arith.maxnumf` are both accepted (they differ
     only for NaN, which makes the row NaN either way). Intermediates that
-    have other users stay. `qopt-lower-to-ukernels` turns the result into a
+    have other users stay. `qopt-cpu-lower-to-ukernels` turns the result into a
     call to the runtime's `qrt_uk_softmax`, which makes one pass per row with
     the row in L1, so the pass belongs in pipelines that run it.
   }];

@@ -2,7 +2,7 @@
 //
 // Which linalg ops the CPU code generator hands to the runtime's
 // micro-kernels (qopt/Runtime/UKernels.h), and the attributes by which its
-// `qopt-prepare-*-ukernels` passes mark them. The CPU passes that
+// `qopt-cpu-prepare-*-ukernels` passes mark them. The CPU passes that
 // prepare, tile and lower these ops use them, and so does
 // `qopt-fuse-elementwise` (Codegen/Common), which both the CPU and the CUDA
 // pipelines run: fusing into such an op would turn it into loops.
@@ -22,7 +22,7 @@
 namespace mlir {
 namespace qopt {
 
-/// Whether `op` is a contraction that `qopt-lower-to-ukernels` sends to
+/// Whether `op` is a contraction that `qopt-cpu-lower-to-ukernels` sends to
 /// the f32 matmul micro-kernel: a linalg op over f32 whose body is exactly
 /// `out + a * b`, with exactly one reduction (k) and one n dimension, any m
 /// and batch dimensions and no other loops, and projected-permutation
@@ -31,11 +31,11 @@ namespace qopt {
 bool isUKernelContraction(Operation *op);
 
 /// Name of the attribute that marks the fused weight-only contractions of
-/// `qopt-prepare-weight-only-ukernels` (a dictionary: bits, signed,
+/// `qopt-cpu-prepare-weight-only-ukernels` (a dictionary: bits, signed,
 /// group_size).
 constexpr llvm::StringLiteral kWeightOnlyGemmAttrName = "qopt_wo_gemm";
 
-/// Geometry of a convolution that `qopt-lower-conv-to-ukernels` hands to
+/// Geometry of a convolution that `qopt-cpu-lower-conv-to-ukernels` hands to
 /// `qrt_uk_conv2d_f32`.
 struct UKernelConvolution {
   /// Spatial dimensions: 1 or 2.
@@ -56,12 +56,12 @@ struct UKernelConvolution {
 std::optional<UKernelConvolution> matchUKernelConvolution(Operation *op);
 
 /// Name of the attribute that marks the two linalg ops of an int8 linear
-/// layer from `qopt-prepare-w8a8-ukernels`: "product" (the i32
+/// layer from `qopt-cpu-prepare-w8a8-ukernels`: "product" (the i32
 /// contraction) and "rescale" (the f32 epilogue).
 constexpr llvm::StringLiteral kS8GemmAttrName = "qopt_s8_gemm";
 
 /// Name of the attribute that marks the three linalg ops of a dynamic
-/// per-token int8 quantization from `qopt-prepare-w8a8-ukernels`:
+/// per-token int8 quantization from `qopt-cpu-prepare-w8a8-ukernels`:
 /// "absmax", "scales" and "values".
 constexpr llvm::StringLiteral kS8QuantizeRowsAttrName = "qopt_s8_quantize_rows";
 
