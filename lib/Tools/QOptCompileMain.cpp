@@ -8,6 +8,7 @@
 #include "qopt/Runner/Calibrate.h"
 #include "qopt/Runtime/ArtifactABI.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Target/Common/Artifact.h"
 #include "qopt/Target/NVPTX/NVPTX.h"
 #include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
