@@ -2,8 +2,9 @@
 
 #include "qopt/InitAll.h"
 
+#include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 #include "qopt/Codegen/GPU/Passes.h"
-#include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -24,7 +25,8 @@ void mlir::qopt::registerAllDialects(DialectRegistry &registry) {
 void mlir::qopt::registerAllPasses() {
   mlir::registerAllPasses();
   registerQOptPasses();
-  registerQOptCodegenPasses();
+  registerQOptCodegenCommonPasses();
+  registerQOptCodegenCPUPasses();
   registerQOptCodegenGPUPasses();
   registerGPUToNVVMPipeline();
   registerQOptPipelines();

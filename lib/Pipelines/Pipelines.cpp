@@ -2,8 +2,9 @@
 
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "qopt/Codegen/CPU/Passes.h"
+#include "qopt/Codegen/Common/Passes.h"
 #include "qopt/Codegen/GPU/Passes.h"
-#include "qopt/Codegen/Passes.h"
 #include "qopt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -73,7 +74,7 @@ static void addConversionsToLLVM(OpPassManager &pm,
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   if (parallelCalls)
-    pm.addPass(qopt::createLowerParallelCalls());
+    pm.addPass(qopt::createCPULowerParallelCalls());
 }
 
 /// Run-time checks of the shape contracts of ops on tensors, while every op
@@ -110,8 +111,8 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   // So do int8 (W8A8) layers and dynamic quantization, marked for the
   // runtime's int8 kernels.
   if (options.ukernels) {
-    pm.addNestedPass<func::FuncOp>(createPrepareWeightOnlyUKernels());
-    pm.addNestedPass<func::FuncOp>(createPrepareW8A8UKernels());
+    pm.addNestedPass<func::FuncOp>(createCPUPrepareWeightOnlyUKernels());
+    pm.addNestedPass<func::FuncOp>(createCPUPrepareW8A8UKernels());
   }
   buildLowerQuantToLinalgPipeline(pm, LowerQuantToLinalgOptions());
   if (options.runtimeChecks)
@@ -122,18 +123,18 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
     // After the softmax is raised (the pattern's anchor), before fusion and
     // tiling take the chain's elementwise ops apart.
     if (options.fuseAttention)
-      pm.addPass(createFuseAttention());
-    pm.addNestedPass<func::FuncOp>(createPrepareConvUKernels());
+      pm.addPass(createCPUFuseAttention());
+    pm.addNestedPass<func::FuncOp>(createCPUPrepareConvUKernels());
     // Before fusion merges the bias and activation into other ops.
-    pm.addPass(createFuseConvUKernels());
+    pm.addPass(createCPUFuseConvUKernels());
   }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  TileAndVectorizeOptions vectorize;
+  CPUTileAndVectorizeOptions vectorize;
   vectorize.vectorWidth = options.vectorWidth;
   if (options.vectorize)
-    pm.addNestedPass<func::FuncOp>(createTileAndVectorize(vectorize));
+    pm.addNestedPass<func::FuncOp>(createCPUTileAndVectorize(vectorize));
   // After vectorization, so that each polynomial is built once per vector
   // (LLVM would otherwise call libm lane by lane).
   pm.addNestedPass<func::FuncOp>(createApproximateMath());
@@ -154,17 +155,17 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
   if (options.ukernels) {
-    LowerToUKernelsOptions ukernels;
+    CPULowerToUKernelsOptions ukernels;
     ukernels.packConstantWeights = options.packWeights;
-    pm.addPass(createLowerToUKernels(ukernels));
-    pm.addPass(createLowerConvToUKernels());
+    pm.addPass(createCPULowerToUKernels(ukernels));
+    pm.addPass(createCPULowerConvToUKernels());
     // The unpacked originals of packed weights are dead now.
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createSymbolDCEPass());
   }
   // Before deallocation, which cannot place its ownership flags inside a
   // vector.mask region.
-  pm.addNestedPass<func::FuncOp>(createLowerVector());
+  pm.addNestedPass<func::FuncOp>(createCPULowerVector());
   // Artifacts run many times in one process: every buffer is freed. Results
   // always come back owned by the caller (clones of arguments or constants).
   bufferization::buildBufferDeallocationPipeline(pm);
@@ -173,7 +174,7 @@ void qopt::buildCPUCodegenPipeline(OpPassManager &pm,
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createCanonicalizerPass());
   if (options.parallel)
-    pm.addPass(createOutlineParallelLoops());
+    pm.addPass(createCPUOutlineParallelLoops());
   addConversionsToLLVM(pm, /*runtimeAllocator=*/true, options.parallel);
   pm.addPass(createCanonicalizerPass());
 }

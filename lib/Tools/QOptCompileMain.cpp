@@ -8,6 +8,7 @@
 #include "qopt/Runner/Calibrate.h"
 #include "qopt/Runtime/ArtifactABI.h"
 #include "qopt/Target/CPU/Artifact.h"
+#include "qopt/Target/Common/Artifact.h"
 #include "qopt/Target/NVPTX/NVPTX.h"
 #include "qopt/Tools/CalibrationFlow.h"
 #include "qopt/Tools/ToolDiagnostics.h"
@@ -111,7 +112,7 @@ int qopt::qoptCompileMain(int argc, char **argv) {
   cl::opt<bool> fuseAttention(
       "fuse-attention",
       cl::desc("Replace scaled dot-product attention by the runtime's fused "
-               "kernel (qopt-fuse-attention; needs --ukernels)"),
+               "kernel (qopt-cpu-fuse-attention; needs --ukernels)"),
       cl::init(true), cl::cat(category));
   cl::opt<bool> vectorize("vectorize",
                           cl::desc("Tile and vectorize linalg ops"),

@@ -75,7 +75,7 @@ struct CPUCodegenOptions : public PassPipelineOptions<CPUCodegenOptions> {
   PassOptions::Option<bool> fuseAttention{
       *this, "fuse-attention",
       llvm::cl::desc("Replace scaled dot-product attention by the runtime's "
-                     "fused kernel (qopt-fuse-attention; needs ukernels)"),
+                     "fused kernel (qopt-cpu-fuse-attention; needs ukernels)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> packWeights{
       *this, "pack-weights",

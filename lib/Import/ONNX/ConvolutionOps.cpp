@@ -127,7 +127,7 @@ FailureOr<SmallVector<int64_t>> getSpatialSizes(NodeContext &ctx,
 
 /// The convolution of `x` (NC<spatial>, already padded) with `w`
 /// (`[F, C/group, kernel...]`) as one linalg.generic whose maps carry
-/// strides, dilations and groups (the form qopt-lower-conv-to-ukernels and
+/// strides, dilations and groups (the form qopt-cpu-lower-conv-to-ukernels and
 /// the weight quantizers match), plus the per-channel `bias` when given.
 Value buildConvolution(OpBuilder &b, Location loc, Value x, Value w, Value bias,
                        int64_t group, ArrayRef<int64_t> strides,

@@ -1,14 +1,14 @@
-//===- Artifact.cpp - native artifacts for the host CPU -------------------===//
+//===- Artifact.cpp - the host library of an artifact ---------------------===//
 
 #include "qopt/Target/CPU/Artifact.h"
 
+#include "qopt/Target/Common/Artifact.h"
+
 #include "qopt/Runtime/ArtifactABI.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -16,19 +16,15 @@
 #include "lld/Common/Driver.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/IR/Constants.h"
-#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/IR/ReplaceConstant.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/xxhash.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -36,88 +32,6 @@ LLD_HAS_DRIVER(elf)
 
 using namespace mlir;
 using namespace mlir::qopt;
-
-//===----------------------------------------------------------------------===//
-// Signature
-//===----------------------------------------------------------------------===//
-
-static int32_t getDType(Type type) {
-  if (type.isF32())
-    return QART_DTYPE_F32;
-  if (type.isF64())
-    return QART_DTYPE_F64;
-  if (type.isF16())
-    return QART_DTYPE_F16;
-  if (type.isBF16())
-    return QART_DTYPE_BF16;
-  auto integer = dyn_cast<IntegerType>(type);
-  if (!integer)
-    return 0;
-  bool isUnsigned = integer.isUnsigned();
-  switch (integer.getWidth()) {
-  case 1:
-    return QART_DTYPE_BOOL;
-  case 8:
-    return isUnsigned ? QART_DTYPE_U8 : QART_DTYPE_I8;
-  case 16:
-    return isUnsigned ? QART_DTYPE_U16 : QART_DTYPE_I16;
-  case 32:
-    return isUnsigned ? QART_DTYPE_U32 : QART_DTYPE_I32;
-  case 64:
-    return isUnsigned ? QART_DTYPE_U64 : QART_DTYPE_I64;
-  default:
-    return 0;
-  }
-}
-
-static FailureOr<TensorSignature>
-getTensorSignature(func::FuncOp func, Type type, DictionaryAttr attrs,
-                   StringRef kind, unsigned index) {
-  TensorSignature result;
-  auto name = attrs ? attrs.getAs<StringAttr>("qopt.onnx_name") : nullptr;
-  result.name = name ? name.str() : (kind + "_" + Twine(index)).str();
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !(result.dtype = getDType(tensor.getElementType()))) {
-    func.emitError() << kind << " '" << result.name << "' has type " << type
-                     << ", which artifacts do not support (ranked tensors of "
-                        "f16/bf16/f32/f64, i1 and 8- to 64-bit integers)";
-    return failure();
-  }
-  for (int64_t dim : tensor.getShape())
-    result.dims.push_back(ShapedType::isDynamic(dim) ? -1 : dim);
-  if (auto names = attrs ? attrs.getAs<ArrayAttr>("qopt.dim_names") : nullptr)
-    if (names.size() == static_cast<size_t>(tensor.getRank()))
-      for (Attribute dimName : names)
-        result.dimNames.push_back(cast_or_null<StringAttr>(dimName)
-                                      ? cast<StringAttr>(dimName).str()
-                                      : "");
-  return result;
-}
-
-FailureOr<ArtifactSignature> qopt::getArtifactSignature(func::FuncOp func) {
-  ArtifactSignature signature;
-  FunctionType type = func.getFunctionType();
-  for (auto [i, input] : llvm::enumerate(type.getInputs())) {
-    FailureOr<TensorSignature> tensor =
-        getTensorSignature(func, input, func.getArgAttrDict(i), "input", i);
-    if (failed(tensor))
-      return failure();
-    signature.inputs.push_back(std::move(*tensor));
-  }
-  for (auto [i, output] : llvm::enumerate(type.getResults())) {
-    FailureOr<TensorSignature> tensor = getTensorSignature(
-        func, output, func.getResultAttrDict(i), "output", i);
-    if (failed(tensor))
-      return failure();
-    signature.outputs.push_back(std::move(*tensor));
-  }
-  if (signature.outputs.empty()) {
-    func.emitError() << "entry function has no results; an artifact needs at "
-                        "least one output";
-    return failure();
-  }
-  return signature;
-}
 
 //===----------------------------------------------------------------------===//
 // Target
@@ -177,211 +91,44 @@ void qopt::registerArtifactTranslations(DialectRegistry &registry) {
 }
 
 //===----------------------------------------------------------------------===//
-// Weights
+// CUDA host code
 //===----------------------------------------------------------------------===//
 
-/// Appends the in-memory bytes of `init` to `out`; false for initializers
-/// this serializer does not know.
-static bool serialize(const llvm::Constant *init, const llvm::DataLayout &dl,
-                      std::string &out) {
-  if (auto *data = dyn_cast<llvm::ConstantDataSequential>(init)) {
-    out += data->getRawDataValues();
-    return true;
-  }
-  // Scalars: 0-d memref globals.
-  if (isa<llvm::ConstantInt, llvm::ConstantFP>(init)) {
-    llvm::APInt bits =
-        isa<llvm::ConstantInt>(init)
-            ? cast<llvm::ConstantInt>(init)->getValue()
-            : cast<llvm::ConstantFP>(init)->getValueAPF().bitcastToAPInt();
-    uint64_t size = dl.getTypeAllocSize(init->getType());
-    for (uint64_t i = 0; i < size; ++i)
-      out += static_cast<char>(i * 8 < bits.getBitWidth()
-                                   ? bits.extractBitsAsZExtValue(8, i * 8)
-                                   : 0);
-    return true;
-  }
-  if (isa<llvm::ConstantAggregateZero>(init)) {
-    out.append(dl.getTypeAllocSize(init->getType()), '\0');
-    return true;
-  }
-  if (auto *array = dyn_cast<llvm::ConstantArray>(init)) {
-    for (const llvm::Use &element : array->operands())
-      if (!serialize(cast<llvm::Constant>(element.get()), dl, out))
-        return false;
-    return true;
-  }
-  return false;
+// A CUDA artifact's library is host code like a CPU artifact's; it differs
+// in what its code calls and which globals must stay in it.
+
+/// The globals that hold the PTX of each gpu.binary of `module`
+/// (`<name>_binary`), which the library's constructors hand to
+/// mgpuModuleLoadJIT before any weights are mapped: they stay in the library.
+static llvm::StringSet<> getKernelBinaryGlobals(ModuleOp module) {
+  llvm::StringSet<> globals;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    globals.insert((binary.getName() + "_binary").str());
+  return globals;
 }
 
-/// Moves every large constant global into `weights` and rewrites its uses to
-/// `*weightsBase + offset`.
-static void externalizeWeights(llvm::Module &module,
-                               llvm::GlobalVariable *weightsBase,
-                               uint64_t threshold, std::string &weights,
-                               const llvm::StringSet<> &keep) {
-  const llvm::DataLayout &dl = module.getDataLayout();
-  SmallVector<llvm::GlobalVariable *> globals;
-  for (llvm::GlobalVariable &global : module.globals())
-    if (global.isConstant() && global.hasInitializer() &&
-        !keep.contains(global.getName()) &&
-        dl.getTypeAllocSize(global.getValueType()) >= threshold)
-      globals.push_back(&global);
-
-  llvm::Type *i8 = llvm::Type::getInt8Ty(module.getContext());
-  for (llvm::GlobalVariable *global : globals) {
-    std::string bytes;
-    if (!serialize(global->getInitializer(), dl, bytes))
-      continue;
-    uint64_t offset = llvm::alignTo(weights.size(), 64);
-    weights.resize(offset, '\0');
-    weights += bytes;
-
-    llvm::convertUsersOfConstantsToInstructions({global});
-    for (llvm::Use &use : llvm::make_early_inc_range(global->uses())) {
-      auto *user = cast<llvm::Instruction>(use.getUser());
-      llvm::Instruction *at = user;
-      if (auto *phi = dyn_cast<llvm::PHINode>(user))
-        at = phi->getIncomingBlock(use)->getTerminator();
-      llvm::IRBuilder<> b(at);
-      llvm::Value *base = b.CreateLoad(b.getPtrTy(), weightsBase);
-      use.set(b.CreateInBoundsGEP(i8, base, b.getInt64(offset)));
-    }
-    global->eraseFromParent();
-  }
-}
-
-//===----------------------------------------------------------------------===//
-// Descriptor
-//===----------------------------------------------------------------------===//
-
-namespace {
-/// Builds the artifact's constant descriptor tables.
-class DescriptorBuilder {
-public:
-  explicit DescriptorBuilder(llvm::Module &module)
-      : module(module), ctx(module.getContext()) {}
-
-  llvm::Constant *string(StringRef value) {
-    llvm::Constant *init = llvm::ConstantDataArray::getString(ctx, value);
-    return global(init, ".qart.str");
-  }
-
-  llvm::Constant *global(llvm::Constant *init, const Twine &name) {
-    auto *var =
-        new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
-                                 llvm::GlobalValue::PrivateLinkage, init, name);
-    var->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-    return var;
-  }
-
-  llvm::Constant *tensors(ArrayRef<TensorSignature> list,
-                          llvm::StructType *descType) {
-    llvm::Type *ptr = llvm::PointerType::get(ctx, 0);
-    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
-    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
-    SmallVector<llvm::Constant *> descs;
-    for (const TensorSignature &tensor : list) {
-      SmallVector<llvm::Constant *> dims, names;
-      for (int64_t dim : tensor.dims)
-        dims.push_back(llvm::ConstantInt::get(i64, dim));
-      for (const std::string &name : tensor.dimNames)
-        names.push_back(string(name));
-      llvm::Constant *dimsArray =
-          dims.empty()
-              ? llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0))
-              : global(llvm::ConstantArray::get(
-                           llvm::ArrayType::get(i64, dims.size()), dims),
-                       ".qart.dims");
-      llvm::Constant *namesArray =
-          names.empty()
-              ? llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0))
-              : global(llvm::ConstantArray::get(
-                           llvm::ArrayType::get(ptr, names.size()), names),
-                       ".qart.dimnames");
-      descs.push_back(llvm::ConstantStruct::get(
-          descType,
-          {string(tensor.name), llvm::ConstantInt::get(i32, tensor.dtype),
-           llvm::ConstantInt::get(i32, tensor.dims.size()), dimsArray,
-           namesArray}));
-    }
-    return global(llvm::ConstantArray::get(
-                      llvm::ArrayType::get(descType, descs.size()), descs),
-                  ".qart.tensors");
-  }
-
-  /// The `qart_observe_point` table of `points`, the module's
-  /// `qopt.observe_points` (written by `qopt-lower-observe`), or null.
-  FailureOr<llvm::Constant *> observePoints(ArrayAttr points,
-                                            llvm::StructType *pointType,
-                                            std::string &error) {
-    llvm::Type *ptr = llvm::PointerType::get(ctx, 0);
-    if (!points || points.empty())
-      return llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr));
-    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
-    llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
-    SmallVector<llvm::Constant *> entries;
-    for (Attribute entry : points) {
-      auto dict = dyn_cast<DictionaryAttr>(entry);
-      auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
-      auto kind = dict ? dict.getAs<IntegerAttr>("kind") : nullptr;
-      auto axis = dict ? dict.getAs<IntegerAttr>("axis") : nullptr;
-      auto channels = dict ? dict.getAs<IntegerAttr>("channels") : nullptr;
-      auto bins = dict ? dict.getAs<IntegerAttr>("bins") : nullptr;
-      auto percentile = dict ? dict.getAs<FloatAttr>("percentile") : nullptr;
-      if (!name || !kind || !axis || !channels || !bins || !percentile) {
-        error = "malformed 'qopt.observe_points' entry";
-        return failure();
+/// The kernels dereference every buffer: the host code allocates in managed
+/// memory, through libqrt's `qrt_cuda_model_*` functions. On failure returns
+/// an error message.
+static std::string useManagedAllocator(llvm::Module &llvmModule) {
+  static const std::pair<const char *, const char *> renames[] = {
+      {"_mlir_memref_to_llvm_alloc", "qrt_cuda_model_alloc"},
+      {"_mlir_memref_to_llvm_aligned_alloc", "qrt_cuda_model_aligned_alloc"},
+      {"_mlir_memref_to_llvm_free", "qrt_cuda_model_free"},
+      {"malloc", "qrt_cuda_model_alloc"},
+      {"free", "qrt_cuda_model_free"}};
+  for (auto [from, to] : renames)
+    if (llvm::Function *fn = llvmModule.getFunction(from)) {
+      if (!fn->isDeclaration())
+        return std::string("internal error: the CUDA host code defines ") +
+               from;
+      if (llvm::Function *existing = llvmModule.getFunction(to)) {
+        fn->replaceAllUsesWith(existing);
+        fn->eraseFromParent();
+      } else {
+        fn->setName(to);
       }
-      entries.push_back(llvm::ConstantStruct::get(
-          pointType,
-          {string(name.getValue()), llvm::ConstantInt::get(i32, kind.getInt()),
-           llvm::ConstantInt::get(i32, axis.getInt()),
-           llvm::ConstantInt::get(i64, channels.getInt()),
-           llvm::ConstantInt::get(i64, bins.getInt()),
-           llvm::ConstantFP::get(llvm::Type::getDoubleTy(ctx),
-                                 percentile.getValueAsDouble())}));
     }
-    return global(llvm::ConstantArray::get(
-                      llvm::ArrayType::get(pointType, entries.size()), entries),
-                  ".qart.observe");
-  }
-
-private:
-  llvm::Module &module;
-  llvm::LLVMContext &ctx;
-};
-} // namespace
-
-/// `void qopt_entry(void **args)`: unpacks `args` into the C-interface
-/// wrapper MLIR generated for the entry function.
-static std::string buildEntry(llvm::Module &module, StringRef entry,
-                              const ArtifactSignature &signature,
-                              llvm::Function *&result) {
-  std::string wrapperName = ("_mlir_ciface_" + entry).str();
-  llvm::Function *wrapper = module.getFunction(wrapperName);
-  if (!wrapper)
-    return "entry function '" + entry.str() +
-           "' has no C interface wrapper (was it lowered with "
-           "llvm.emit_c_interface?)";
-  size_t expected = 1 + signature.inputs.size();
-  if (wrapper->arg_size() != expected)
-    return "C interface of '" + entry.str() + "' takes " +
-           std::to_string(wrapper->arg_size()) + " arguments, expected " +
-           std::to_string(expected);
-  llvm::LLVMContext &ctx = module.getContext();
-  llvm::Type *ptr = llvm::PointerType::get(ctx, 0);
-  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr},
-                                       /*isVarArg=*/false);
-  result = llvm::Function::Create(type, llvm::GlobalValue::InternalLinkage,
-                                  "qopt_entry", module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", result));
-  SmallVector<llvm::Value *> args;
-  for (size_t i = 0; i < expected; ++i)
-    args.push_back(b.CreateLoad(
-        ptr, b.CreateConstInBoundsGEP1_64(ptr, result->getArg(0), i)));
-  b.CreateCall(wrapper, args);
-  b.CreateRetVoid();
   return "";
 }
 
@@ -445,52 +192,24 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
     return "cannot create a target machine for CPU '" + cpu + "'";
 
   bool cuda = options.device == QART_DEVICE_CUDA;
-  // The PTX of each gpu.binary becomes `<name>_binary`, which the library's
-  // constructors hand to mgpuModuleLoadJIT before any weights are mapped:
-  // it stays in the library.
   llvm::StringSet<> keep;
   if (cuda)
-    for (auto binary : module.getOps<gpu::BinaryOp>())
-      keep.insert((binary.getName() + "_binary").str());
+    keep = getKernelBinaryGlobals(module);
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qopt");
   if (!llvmModule)
     return "translation to LLVM IR failed";
-  if (cuda) {
-    // The kernels dereference every buffer: allocate in managed memory.
-    static const std::pair<const char *, const char *> renames[] = {
-        {"_mlir_memref_to_llvm_alloc", "qrt_cuda_model_alloc"},
-        {"_mlir_memref_to_llvm_aligned_alloc", "qrt_cuda_model_aligned_alloc"},
-        {"_mlir_memref_to_llvm_free", "qrt_cuda_model_free"},
-        {"malloc", "qrt_cuda_model_alloc"},
-        {"free", "qrt_cuda_model_free"}};
-    for (auto [from, to] : renames)
-      if (llvm::Function *fn = llvmModule->getFunction(from)) {
-        if (!fn->isDeclaration())
-          return std::string("internal error: the CUDA host code defines ") +
-                 from;
-        if (llvm::Function *existing = llvmModule->getFunction(to)) {
-          fn->replaceAllUsesWith(existing);
-          fn->eraseFromParent();
-        } else {
-          fn->setName(to);
-        }
-      }
-  }
+  if (cuda)
+    if (std::string message = useManagedAllocator(*llvmModule);
+        !message.empty())
+      return message;
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
 
-  // ABI glue: weights base, entry wrapper, descriptor.
-  llvm::Type *ptr = llvm::PointerType::get(llvmContext, 0);
-  llvm::Type *i32 = llvm::Type::getInt32Ty(llvmContext);
-  llvm::Type *i64 = llvm::Type::getInt64Ty(llvmContext);
-  auto *weightsBase = new llvm::GlobalVariable(
-      *llvmModule, ptr, /*isConstant=*/false,
-      llvm::GlobalValue::InternalLinkage,
-      llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr)),
-      "qopt_weights_base");
+  // ABI glue (lib/Target/Common): weights base, entry wrapper, descriptor.
+  llvm::GlobalVariable *weightsBase = addWeightsBase(*llvmModule);
   std::string weights;
   bool external = output == ArtifactOutput::SharedLibrary;
   // A CUDA artifact's kernels cannot read the library's own data: every
@@ -499,63 +218,23 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
   if (external)
     externalizeWeights(*llvmModule, weightsBase,
                        cuda ? 1 : options.weightsThreshold, weights, keep);
-  uint64_t weightsId = llvm::xxh3_64bits(weights);
-  uint64_t weightsSize =
-      weights.empty() ? 0 : QART_WEIGHTS_DATA_OFFSET + weights.size();
+  uint64_t weightsId = getWeightsId(weights);
 
-  llvm::Function *entryFn = nullptr;
-  if (std::string message = buildEntry(*llvmModule, entry, signature, entryFn);
+  ArtifactDescriptor descriptor;
+  descriptor.cpu = cpu;
+  descriptor.features = features;
+  if (!weights.empty())
+    descriptor.weightsFile =
+        llvm::sys::path::filename(outputPath).str() + ".weights";
+  descriptor.weightsSize = getWeightsFileSize(weights);
+  descriptor.weightsId = weightsId;
+  descriptor.weightsBase = weightsBase;
+  descriptor.device = options.device;
+  descriptor.deviceArch = options.deviceArch;
+  if (std::string message = addArtifactDescriptor(*llvmModule, module, entry,
+                                                  signature, descriptor);
       !message.empty())
     return message;
-
-  DescriptorBuilder descriptors(*llvmModule);
-  auto *tensorType = llvm::StructType::create(
-      llvmContext, {ptr, i32, i32, ptr, ptr}, "qart_tensor_desc");
-  auto *artifactType = llvm::StructType::create(
-      llvmContext, {i64, i32, i32, ptr, ptr, ptr, ptr, i64, i64, ptr, i32,
-                    i32, ptr, ptr, ptr, i32, i32, ptr, i32, i32, ptr},
-      "qart_artifact_v1");
-  auto *pointType = llvm::StructType::create(
-      llvmContext,
-      {ptr, i32, i32, i64, i64, llvm::Type::getDoubleTy(llvmContext)},
-      "qart_observe_point");
-  // Written by qopt-lower-observe (QOptDialect::kObservePointsAttrName).
-  auto points = module->getAttrOfType<ArrayAttr>("qopt.observe_points");
-  FailureOr<llvm::Constant *> pointTable =
-      descriptors.observePoints(points, pointType, error);
-  if (failed(pointTable))
-    return error;
-  std::string weightsFile =
-      llvm::sys::path::filename(outputPath).str() + ".weights";
-  llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i64, QART_MAGIC),
-      llvm::ConstantInt::get(i32, QART_ABI_VERSION),
-      llvm::ConstantInt::get(i32, 0),
-      descriptors.string("qopt-compile 0.1"),
-      descriptors.string(cpu),
-      descriptors.string(features),
-      weights.empty()
-          ? llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr))
-          : descriptors.string(weightsFile),
-      llvm::ConstantInt::get(i64, weightsSize),
-      llvm::ConstantInt::get(i64, weightsId),
-      weightsBase,
-      llvm::ConstantInt::get(i32, signature.inputs.size()),
-      llvm::ConstantInt::get(i32, signature.outputs.size()),
-      descriptors.tensors(signature.inputs, tensorType),
-      descriptors.tensors(signature.outputs, tensorType),
-      entryFn,
-      llvm::ConstantInt::get(i32, points ? points.size() : 0),
-      llvm::ConstantInt::get(i32, 0),
-      *pointTable,
-      llvm::ConstantInt::get(i32, options.device),
-      llvm::ConstantInt::get(i32, 0),
-      cuda ? descriptors.string(options.deviceArch)
-           : llvm::ConstantPointerNull::get(cast<llvm::PointerType>(ptr))};
-  new llvm::GlobalVariable(*llvmModule, artifactType, /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage,
-                           llvm::ConstantStruct::get(artifactType, fields),
-                           QART_SYMBOL);
 
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return "internal error: the generated LLVM IR does not verify";
@@ -627,12 +306,9 @@ std::string qopt::emitArtifact(ModuleOp module, StringRef entry,
     weightsTmp = temps.make(weightsPath + ".tmp-%%%%%%");
     if (weightsTmp.empty())
       return "cannot create a temporary file beside '" + weightsPath + "'";
-    qart_weights_header header = {QART_WEIGHTS_MAGIC, QART_ABI_VERSION, 0,
-                                  weightsId, weightsSize};
-    std::string file(reinterpret_cast<const char *>(&header), sizeof(header));
-    file.resize(QART_WEIGHTS_DATA_OFFSET, '\0');
-    file += weights;
-    if (std::string message = writeFile(weightsTmp, file); !message.empty())
+    if (std::string message =
+            writeFile(weightsTmp, getWeightsFile(weights, weightsId));
+        !message.empty())
       return message;
   }
   if (std::error_code ec = llvm::sys::fs::rename(soPath, outputPath))

@@ -3,15 +3,19 @@
 // Turns a module lowered to the LLVM dialect into a qopt artifact: a shared
 // library with the C ABI of qopt/Runtime/ArtifactABI.h, plus a weights file
 // that the runtime maps instead of reading. LLVM's code generator and lld run
-// in process.
+// in process. The signature, weights file and descriptor are those of every
+// artifact (qopt/Target/Common/Artifact.h); this is the host's object code,
+// that of a CUDA artifact too, whose kernels `qopt-cuda-codegen` has already
+// embedded as PTX (MLIR's NVVM target, which lib/Target/NVPTX registers).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QOPT_TARGET_CPU_ARTIFACT_H
 #define QOPT_TARGET_CPU_ARTIFACT_H
 
+#include "qopt/Target/Common/Artifact.h"
+
 #include "mlir/Support/LLVM.h"
-#include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
 #include <string>
@@ -19,31 +23,8 @@
 namespace mlir {
 class ModuleOp;
 class DialectRegistry;
-namespace func {
-class FuncOp;
-} // namespace func
 
 namespace qopt {
-
-/// One input or output of an artifact, as `qart_tensor_desc` describes it.
-struct TensorSignature {
-  std::string name;
-  int32_t dtype = 0;
-  SmallVector<int64_t> dims;         // -1 where dynamic
-  SmallVector<std::string> dimNames; // "" where unnamed; empty: none
-};
-
-/// The entry point's inputs and outputs.
-struct ArtifactSignature {
-  SmallVector<TensorSignature> inputs;
-  SmallVector<TensorSignature> outputs;
-};
-
-/// Reads the signature of `func`: every argument and result must be a ranked
-/// tensor of a supported element type. Names come from the `qopt.onnx_name`
-/// argument/result attributes (else `input_<i>`/`output_<i>`), dimension
-/// names from `qopt.dim_names`. Reports what is unsupported on `func`.
-FailureOr<ArtifactSignature> getArtifactSignature(func::FuncOp func);
 
 /// Code generation options.
 struct ArtifactOptions {
