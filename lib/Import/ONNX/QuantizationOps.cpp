@@ -103,6 +103,10 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
   } else {
     storageElement = IntegerType::get(ctx.getContext(), 8);
   }
+  // qopt.quantize always clamps to the storage range.
+  if (isa<FloatType>(storageElement) && ctx.getIntAttr("saturate", 1) == 0)
+    return ctx.emitError() << "saturate=0 (overflow to infinity or NaN) is "
+                              "not supported; float8 quantization saturates";
   FailureOr<QDQParams> params =
       getQDQParams(ctx, floatType, storageElement, storageUnsigned);
   if (failed(params))
