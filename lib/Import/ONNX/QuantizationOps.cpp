@@ -10,6 +10,7 @@
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -72,6 +73,12 @@ FailureOr<QDQParams> getQDQParams(NodeContext &ctx, RankedTensorType floatType,
     bool allZero = zp &&
                    llvm::all_of(zp->ints, [](int64_t v) { return v == 0; }) &&
                    llvm::all_of(zp->floats, [](double v) { return v == 0; });
+    // Float8 constants have no host copy; their attribute tells.
+    DenseElementsAttr dense;
+    if (!zp && isa<FloatType>(storageElement) &&
+        matchPattern(ctx.getInput(2), m_Constant(&dense)))
+      allZero = llvm::all_of(dense.getValues<APFloat>(),
+                             [](const APFloat &v) { return v.isZero(); });
     if (!allZero) {
       if (isa<FloatType>(storageElement))
         return ctx.emitError() << "fp8 zero points must be zero";
