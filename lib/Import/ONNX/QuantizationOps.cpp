@@ -31,9 +31,6 @@ FailureOr<QDQParams> getQDQParams(NodeContext &ctx, RankedTensorType floatType,
   unsigned width = storageElement.getIntOrFloatBitWidth();
   Type storage;
   if (isa<FloatType>(storageElement)) {
-    if (!isa<Float8E4M3FNType, Float8E5M2Type>(storageElement))
-      return ctx.emitError() << "storage type " << storageElement
-                             << " is not supported (f8E4M3FN and f8E5M2 are)";
     storage = storageElement;
   } else {
     if (width != 8 && width != 4)
