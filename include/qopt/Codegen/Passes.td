@@ -659,7 +659,7 @@ def ExpandFloat8Casts : Pass<"qopt-expand-float8-casts", "ModuleOp"> {
     f8E8M0 only.
 
     `arith.truncf` (from f32; f16 and bf16 are widened exactly, f64 is
-    rounded to f32 first, as ONNX Runtime does) has IEEE semantics:
+    rounded to f32 first, a double rounding) has IEEE semantics:
 
     * round to nearest, ties to even, in the normal range (the f32 exponent
       is rebiased, then the 23 - M dropped mantissa bits rounded with the
