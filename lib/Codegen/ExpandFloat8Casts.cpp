@@ -64,11 +64,9 @@ Type withElementType(Type type, Type element) {
 }
 
 /// Builds elementwise i32 arithmetic on values shaped like one given type.
-class Bits {
-public:
+struct Bits {
   Bits(OpBuilder &b, Location loc, Type like)
-      : b(b), loc(loc), i32(withElementType(like, b.getI32Type())),
-        i1(withElementType(like, b.getI1Type())) {}
+      : b(b), loc(loc), i32(withElementType(like, b.getI32Type())) {}
 
   Value c(uint32_t v) {
     auto element = IntegerAttr::get(b.getI32Type(), APInt(32, v));
@@ -83,7 +81,6 @@ public:
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   Value ori(Value x, uint32_t m) { return ori(x, c(m)); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, uint32_t v) { return add(x, c(v)); }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value shl(Value x, Value s) { return arith::ShLIOp::create(b, loc, x, s); }
   Value shl(Value x, uint32_t s) { return shl(x, c(s)); }
@@ -110,8 +107,8 @@ public:
   }
 
   /// `x >> shift` rounded to nearest, ties to even: adding half an ulp less
-  /// one, plus the kept lowest bit, carries exactly when rounding up. `x`
-  /// must stay below 2^31 + 1 - 2^(shift - 1) (true for the magnitudes here).
+  /// one, plus the kept lowest bit, carries exactly when rounding up. `x +
+  /// 2^(shift - 1)` must not wrap (the magnitudes here are below 2^31).
   Value roundingShift(Value x, Value shift) {
     Value one = c(1);
     Value halfMinusOne = sub(shl(one, sub(shift, one)), one); // 2^(shift-1) - 1
@@ -121,7 +118,7 @@ public:
 
   OpBuilder &b;
   Location loc;
-  Type i32, i1;
+  Type i32;
 };
 
 /// The float8 bits (in i32) of f32 value `x`, rounded to nearest even,
@@ -185,6 +182,8 @@ Value extendBits(Bits &bits, Value q, const Float8Format &f) {
   Value subnormal = bits.bitcast(scaled, b.getI32Type());
   Value isSubnormal = bits.cmp(P::ult, magnitude, 1u << m);
   Value result = bits.ori(sign, bits.select(isSubnormal, subnormal, normal));
+  // Quiet NaN with the code's sign, as ONNX Runtime decodes (FNUZ's 0x80 is
+  // negative).
   Value nan = bits.ori(sign, 0x7FC00000u);
   if (f.fnuz)
     return bits.select(bits.cmp(P::eq, q, 0x80), nan, result);
