@@ -41,7 +41,8 @@ def QOpt_SchemeAttr : QOpt_Attr<"Scheme", "scheme"> {
     | `per_token`   |                    | `S[0 .. r-1)` (all but the last)    |
 
     `storage` is one of `i8, ui8, i4, ui4, i3, ui3, i2, ui2` (signless `iN`
-    means signed) or `f8E4M3FN`, `f8E5M2`. Tensors of quantized values always
+    means signed) or `f8E4M3FN`, `f8E4M3FNUZ`, `f8E5M2`, `f8E5M2FNUZ`
+    (ONNX's float8 types). Tensors of quantized values always
     hold the signless integer of that width (or the fp8 type); the scheme says
     how the bits are read. Integer storage spans `[-2^(b-1), 2^(b-1) - 1]`
     (signed) or `[0, 2^b - 1]` (unsigned); `narrow_range` drops the most
@@ -77,7 +78,7 @@ def QOpt_SchemeAttr : QOpt_Attr<"Scheme", "scheme"> {
   let extraClassDeclaration = [{
     /// Bit width of one stored value.
     unsigned getStorageWidth() const;
-    /// True for f8E4M3FN / f8E5M2 storage.
+    /// True for float8 storage.
     bool isFloatStorage() const;
     /// True unless the storage is an unsigned integer type.
     bool isSignedStorage() const;

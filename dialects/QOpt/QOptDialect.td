@@ -21,7 +21,8 @@ def QOpt_Dialect : Dialect {
     the code generators, and expresses:
 
     * **Quantization parameters.** `#qopt.scheme` names the storage type
-      (i8, ui8, i4, ui4, i3, ui3, i2, ui2, f8E4M3FN, f8E5M2), the granularity
+      (i8, ui8, i4, ui4, i3, ui3, i2, ui2, f8E4M3FN, f8E4M3FNUZ, f8E5M2,
+      f8E5M2FNUZ), the granularity
       (per tensor, per channel, per group of G along an axis, per token),
       symmetry and range. The numbers themselves (scales, zero points, GPTQ's
       act-order) are SSA tensor operands, so they can be large

@@ -8,7 +8,8 @@ include "QOpt/QOptAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 // Tensors of quantized values: signless integers or fp8.
-def QOpt_StorageTensor : RankedTensorOf<[AnySignlessInteger, F8E4M3FN, F8E5M2]>;
+def QOpt_StorageTensor : RankedTensorOf<[AnySignlessInteger, F8E4M3FN, F8E4M3FNUZ,
+                                             F8E5M2, F8E5M2FNUZ]>;
 def QOpt_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def QOpt_IntTensor : RankedTensorOf<[AnySignlessIntegerOrIndex]>;
 

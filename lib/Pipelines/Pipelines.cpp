@@ -52,6 +52,8 @@ void qopt::buildLowerQuantToLinalgPipeline(
 static void addConversionsToLLVM(OpPassManager &pm,
                                  bool runtimeAllocator = false,
                                  bool parallelCalls = false) {
+  // LLVM has no float8 types: their casts become integer arithmetic.
+  pm.addPass(qopt::createExpandFloat8Casts());
   pm.addPass(createSCFToControlFlowPass());
   // Without libqrt (the reference path) a failed check aborts.
   qopt::LowerRuntimeChecksOptions checks;

@@ -303,9 +303,30 @@ LogicalResult importCastTo(NodeContext &ctx, Type toType, bool toUnsigned) {
     ctx.setResult(0, input, toUnsigned);
     return success();
   }
+  // Cast-19 and CastLike-19: saturate (the default) clamps values beyond
+  // the largest finite float8 value, infinities included, to it; NaN stays
+  // NaN. Without it they overflow as arith.truncf does (to infinity in
+  // f8E5M2, NaN in the others). Rounding comes first in ONNX, but clamping
+  // first is the same: whatever exceeds the largest value rounds to it or
+  // beyond.
+  bool saturate = isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type,
+                      Float8E5M2FNUZType>(toType) &&
+                  ctx.getIntAttr("saturate", 1) != 0;
   FailureOr<Value> result = buildElementwise(
       ctx, {input}, toType, [&](OpBuilder &b, Location loc, ValueRange args) {
-        return convertScalar(b, loc, args[0], toType, fromUnsigned, toUnsigned);
+        if (!saturate)
+          return convertScalar(b, loc, args[0], toType, fromUnsigned,
+                               toUnsigned);
+        FloatType f32 = b.getF32Type();
+        Value x = convertScalar(b, loc, args[0], f32, fromUnsigned, false);
+        double max =
+            APFloat::getLargest(cast<FloatType>(toType).getFloatSemantics())
+                .convertToDouble();
+        Value hi = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(max));
+        Value lo = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(-max));
+        x = arith::MinimumFOp::create(b, loc, x, hi);
+        x = arith::MaximumFOp::create(b, loc, x, lo);
+        return arith::TruncFOp::create(b, loc, toType, x).getResult();
       });
   if (failed(result))
     return failure();

@@ -10,6 +10,7 @@
 #include "qopt/Dialect/QOpt/IR/QOpt.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -30,9 +31,6 @@ FailureOr<QDQParams> getQDQParams(NodeContext &ctx, RankedTensorType floatType,
   unsigned width = storageElement.getIntOrFloatBitWidth();
   Type storage;
   if (isa<FloatType>(storageElement)) {
-    if (!isa<Float8E4M3FNType, Float8E5M2Type>(storageElement))
-      return ctx.emitError() << "storage type " << storageElement
-                             << " is not supported (f8E4M3FN and f8E5M2 are)";
     storage = storageElement;
   } else {
     if (width != 8 && width != 4)
@@ -72,6 +70,12 @@ FailureOr<QDQParams> getQDQParams(NodeContext &ctx, RankedTensorType floatType,
     bool allZero = zp &&
                    llvm::all_of(zp->ints, [](int64_t v) { return v == 0; }) &&
                    llvm::all_of(zp->floats, [](double v) { return v == 0; });
+    // Float8 constants have no host copy; their attribute tells.
+    DenseElementsAttr dense;
+    if (!zp && isa<FloatType>(storageElement) &&
+        matchPattern(ctx.getInput(2), m_Constant(&dense)))
+      allZero = llvm::all_of(dense.getValues<APFloat>(),
+                             [](const APFloat &v) { return v.isZero(); });
     if (!allZero) {
       if (isa<FloatType>(storageElement))
         return ctx.emitError() << "fp8 zero points must be zero";
@@ -103,6 +107,10 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
   } else {
     storageElement = IntegerType::get(ctx.getContext(), 8);
   }
+  // qopt.quantize always clamps to the storage range.
+  if (isa<FloatType>(storageElement) && ctx.getIntAttr("saturate", 1) == 0)
+    return ctx.emitError() << "saturate=0 (overflow to infinity or NaN) is "
+                              "not supported; float8 quantization saturates";
   FailureOr<QDQParams> params =
       getQDQParams(ctx, floatType, storageElement, storageUnsigned);
   if (failed(params))

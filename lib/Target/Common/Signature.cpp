@@ -19,6 +19,11 @@ static int32_t getDType(Type type) {
     return QART_DTYPE_F16;
   if (type.isBF16())
     return QART_DTYPE_BF16;
+  // .npy and the ABI have no float8 dtypes: float8 tensors cross as their
+  // bits, as ONNX test data carries f16 as uint16.
+  if (isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type,
+          Float8E5M2FNUZType>(type))
+    return QART_DTYPE_U8;
   auto integer = dyn_cast<IntegerType>(type);
   if (!integer)
     return 0;
@@ -49,7 +54,8 @@ getTensorSignature(func::FuncOp func, Type type, DictionaryAttr attrs,
   if (!tensor || !(result.dtype = getDType(tensor.getElementType()))) {
     func.emitError() << kind << " '" << result.name << "' has type " << type
                      << ", which artifacts do not support (ranked tensors of "
-                        "f16/bf16/f32/f64, i1 and 8- to 64-bit integers)";
+                        "f16/bf16/f32/f64, ONNX's float8 types, i1 and 8- "
+                        "to 64-bit integers)";
     return failure();
   }
   for (int64_t dim : tensor.getShape())

@@ -271,4 +271,58 @@ def ExpandDynamicExpandShape : Pass<"qopt-expand-dynamic-expand-shape",
                            "::mlir::memref::MemRefDialect"];
 }
 
+def ExpandFloat8Casts : Pass<"qopt-expand-float8-casts", "ModuleOp"> {
+  let summary = "Lower conversions to and from ONNX's float8 types to integer "
+                "bit manipulation";
+  let description = [{
+    LLVM has no 8-bit float types: the LLVM type converter stores
+    `f8E4M3FN`, `f8E4M3FNUZ`, `f8E5M2` and `f8E5M2FNUZ` values as `i8`, but
+    nothing lowers `arith.truncf` to them or `arith.extf` from them. This
+    pass first lets upstream's float emulation
+    (`populateEmulateUnsupportedFloatsPatterns`) rewrite every other arith
+    op on those types (compare, select, int <-> float, arithmetic) into f32
+    between an `arith.extf` and an `arith.truncf`, then expands the casts,
+    on scalars and vectors alike, into i32 arithmetic and an `arith.bitcast`
+    between `i8` and the float8 type (which the LLVM lowering drops).
+    Upstream's `arith-expand` has such expansions for bf16, f4E2M1 and
+    f8E8M0 only.
+
+    `arith.truncf` (from f32; f16 and bf16 are widened exactly, f64 is
+    rounded to f32 first, a double rounding) has IEEE semantics:
+
+    * round to nearest, ties to even, in the normal range (the f32 exponent
+      is rebiased, then the 23 - M dropped mantissa bits rounded with the
+      `+ (half - 1) + lsb` trick, whose carry may bump the exponent) and
+      below it (the mantissa with its implicit bit is shifted right by the
+      distance to the smallest subnormal, at most 31, rounded the same way;
+      a carry makes the smallest normal);
+    * a magnitude that rounds above the largest finite value, and infinity,
+      become infinity for f8E5M2 and NaN for the others (they have none);
+      NaN stays NaN (sign and all-ones for the FN types, 0x80 for FNUZ);
+    * FNUZ types have no -0: a negative value that rounds to zero is +0.
+
+    This is ONNX's `Cast(saturate=0)`; the importer implements
+    `saturate=1` by clamping to the largest finite value before the cast.
+    `arith.extf` is exact: the exponent rebiased for normal values, the
+    subnormal mantissa converted to f32 and scaled, the special encodings
+    (0x7F/0xFF in f8E4M3FN, exponent all ones in f8E5M2, 0x80 in FNUZ
+    types) to infinity or NaN. Float8 constants are left alone: LLVM IR
+    translation writes them as their i8 bits.
+
+    ```mlir
+    %y = arith.truncf %x : vector<16xf32> to vector<16xf8E4M3FN>
+    // becomes
+    %b = arith.bitcast %x : vector<16xf32> to vector<16xi32>
+    ... (andi, shrui, subi, addi, select, cmpi on vector<16xi32>)
+    %t = arith.trunci %r : vector<16xi32> to vector<16xi8>
+    %y = arith.bitcast %t : vector<16xi8> to vector<16xf8E4M3FN>
+    ```
+
+    A cast with a rounding mode other than to-nearest-even, and one
+    involving another 8-bit float type, is reported with its location.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // QOPT_CODEGEN_COMMON_PASSES_TD

@@ -47,7 +47,8 @@ static bool isSupportedStorage(Type type) {
     unsigned width = intType.getWidth();
     return width == 2 || width == 3 || width == 4 || width == 8;
   }
-  return isa<Float8E4M3FNType, Float8E5M2Type>(type);
+  return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type,
+             Float8E5M2FNUZType>(type);
 }
 
 LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -58,7 +59,7 @@ LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!isSupportedStorage(storage))
     return emitError() << "unsupported storage type " << storage
                        << "; expected one of i8, ui8, i4, ui4, i3, ui3, i2, "
-                          "ui2, f8E4M3FN, f8E5M2";
+                          "ui2, f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ";
   bool isFloat = isa<FloatType>(storage);
   if (isFloat && !symmetric)
     return emitError() << "fp8 storage " << storage << " must be symmetric";

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 func.func @storage_type(%x: tensor<4xf32>, %s: tensor<f32>) {
-  // expected-error @+1 {{unsupported storage type 'i16'; expected one of i8, ui8, i4, ui4, i3, ui3, i2, ui2, f8E4M3FN, f8E5M2}}
+  // expected-error @+1 {{unsupported storage type 'i16'; expected one of i8, ui8, i4, ui4, i3, ui3, i2, ui2, f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ}}
   %q = qopt.quantize %x scale(%s : tensor<f32>) scheme <storage = i16, granularity = per_tensor> : tensor<4xf32> -> tensor<4xi16>
   return
 }
