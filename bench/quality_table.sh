@@ -70,6 +70,7 @@ settings=(
   # kind pipeline: OPTIONS is the pre-pipeline; calibrated: it runs on the
   # IR calibrated with min_max and abs_max.
   "w8a8_dynamic|W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic}|pipeline"
+  "fp8_dynamic|FP8 E4M3 W8A8 dynamic per token|qopt-quantize-w8a8{activations=dynamic storage=f8E4M3FN}|pipeline"
   "w8a8_static|W8A8 static per tensor (min/max)|qopt-quantize-w8a8{activations=static}|calibrated"
   "sq_w8a8_static|SmoothQuant (alpha 0.5) + W8A8 static|qopt-smooth-quant{alpha=0.5},qopt-quantize-w8a8{activations=static}|calibrated"
   "w8a8_static_pct|W8A8 static per tensor (percentile 99.99)|qopt-quantize-w8a8{activations=static range=percentile}|calibrated-clip"

@@ -71,7 +71,10 @@ def QOpt_DynamicQuantizeOp : QOpt_Op<"dynamic_quantize", [Pure]> {
     no calibration, every token gets the full integer range.
 
     The scheme must be symmetric with signed integer storage of at most 8
-    bits and `narrow_range` (`[-qmax, qmax]`, `qmax = 2^(b-1) - 1`). For each
+    bits and `narrow_range` (`[-qmax, qmax]`, `qmax = 2^(b-1) - 1`), or a
+    float8 storage (`qmax` its largest finite value, 448 for `f8E4M3FN`:
+    FP8 W8A8, where `round_half_even` below is the rounding of the f32
+    value to the float8 format, nearest even). For each
     group of values (a row or the tensor), in f32 (f16 and bf16 inputs are
     extended first):
 

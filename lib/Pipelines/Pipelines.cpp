@@ -234,6 +234,9 @@ void qopt::buildCUDACodegenPipeline(OpPassManager &pm,
   // Every linalg op becomes one kernel launch, copies included.
   pm.addNestedPass<func::FuncOp>(createCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // Neither NVPTX nor the host have float8 arithmetic: FP8 layers' casts
+  // become integer arithmetic before the loops turn into kernels.
+  pm.addPass(createExpandFloat8Casts());
   pm.addPass(createCanonicalizerPass());
   MapParallelLoopsOptions map;
   map.blockSize = options.blockSize;

@@ -206,12 +206,13 @@ LogicalResult DynamicQuantizeOp::verify() {
   if (!inputElement.isF32() && !inputElement.isF16() && !inputElement.isBF16())
     return emitOpError("input must hold f32, f16 or bf16 values, got ")
            << inputElement;
-  if (scheme.isFloatStorage() || !scheme.isSignedStorage() ||
-      scheme.getStorageWidth() > 8)
-    return emitOpError("storage must be a signed integer of at most 8 bits, "
-                       "got ")
+  if (!scheme.isFloatStorage() &&
+      (!scheme.isSignedStorage() || scheme.getStorageWidth() > 8))
+    return emitOpError("storage must be a signed integer of at most 8 bits "
+                       "or a float8 type, got ")
            << scheme.getStorage();
-  if (!scheme.getSymmetric() || !scheme.getNarrowRange())
+  if (!scheme.getSymmetric() ||
+      (!scheme.isFloatStorage() && !scheme.getNarrowRange()))
     return emitOpError("the scheme must be symmetric with narrow_range: "
                        "scales come from max |x|, which maps to +-qmax");
   Granularity granularity = scheme.getGranularity();

@@ -810,8 +810,10 @@ DynamicQuantizeExpansion qopt::expandDynamicQuantize(RewriterBase &rewriter,
   Value inverse = expansion.scales.getResult(1);
 
   // q = clamp(round_half_even(x * inverse), -qmax, qmax), or 0 where the
-  // group quantizes to zeros (inverse = 0; x * 0 would be NaN for inf).
+  // group quantizes to zeros (inverse = 0; x * 0 would be NaN for inf);
+  // float8: truncf(clamp(x * inverse, -qmax, qmax)), nearest even.
   Type storage = op.getResult().getType().getElementType();
+  bool isFloatStorage = op.getScheme().isFloatStorage();
   Value valuesInit = tensor::EmptyOp::create(
       rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), storage);
   expansion.values = linalg::GenericOp::create(
@@ -821,7 +823,9 @@ DynamicQuantizeExpansion qopt::expandDynamicQuantize(RewriterBase &rewriter,
       [&](OpBuilder &b, Location loc, ValueRange args) {
         Value v = arith::MulFOp::create(
             b, loc, convertFloat(b, loc, args[0], f32), args[1]);
-        v = math::RoundEvenOp::create(b, loc, v);
+        // Integers round here; float8 rounds in the final truncation.
+        if (!isFloatStorage)
+          v = math::RoundEvenOp::create(b, loc, v);
         v = arith::MaximumFOp::create(b, loc, v,
                                       floatConstant(b, loc, f32, -qmax));
         v = arith::MinimumFOp::create(b, loc, v,
@@ -831,7 +835,10 @@ DynamicQuantizeExpansion qopt::expandDynamicQuantize(RewriterBase &rewriter,
                                   floatConstant(b, loc, f32, 0.0));
         v = arith::SelectOp::create(b, loc, zeros,
                                     floatConstant(b, loc, f32, 0.0), v);
-        yield(b, loc, arith::FPToSIOp::create(b, loc, storage, v));
+        if (isFloatStorage)
+          yield(b, loc, arith::TruncFOp::create(b, loc, storage, v));
+        else
+          yield(b, loc, arith::FPToSIOp::create(b, loc, storage, v));
       });
   Value values = expansion.values.getResult(0);
 

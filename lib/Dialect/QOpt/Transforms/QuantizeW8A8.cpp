@@ -219,6 +219,7 @@ private:
   Mode choose(const Selection &selection, Operation *op, std::string &why);
   ElementsAttr makeConstant(RankedTensorType type, ArrayRef<char> data,
                             size_t align, StringRef name);
+  bool isFP8() const { return storage == "f8E4M3FN"; }
 };
 
 LogicalResult QuantizeW8A8Pass::parseOptions(Selection &selection) {
@@ -232,6 +233,9 @@ LogicalResult QuantizeW8A8Pass::parseOptions(Selection &selection) {
     return emitError() << "unknown activations '" << activations.getValue()
                        << "'; expected dynamic or static";
   selection.defaultMode = *mode;
+  if (storage != "i8" && storage != "f8E4M3FN")
+    return emitError() << "unknown storage '" << storage.getValue()
+                       << "'; expected i8 or f8E4M3FN";
   rangeKind.reset();
   if (range != "auto") {
     rangeKind = symbolizeObserverKind(range);
@@ -404,6 +408,10 @@ void QuantizeW8A8Pass::runOnOperation() {
     plan.op = op;
     plan.mode = choose(selection, op, plan.why);
     Value filter = op.getDpsInputs()[1];
+    if (plan.mode != Mode::FullPrecision && isFP8()) {
+      plan.mode = Mode::FullPrecision;
+      plan.why = "storage=f8E4M3FN quantizes linear layers only";
+    }
     if (plan.mode != Mode::FullPrecision) {
       if (!getElementTypeOrSelf(op.getDpsInputs()[0].getType()).isF32() ||
           !getElementTypeOrSelf(op->getResult(0).getType()).isF32()) {
@@ -424,14 +432,21 @@ void QuantizeW8A8Pass::runOnOperation() {
   if (missingStats)
     return signalPassFailure();
 
+  // int8: symmetric narrow range [-127, 127]; fp8: E4M3FN's [-448, 448]
+  // (float storage has no narrow range).
+  bool fp8 = isFP8();
+  Type storageElement =
+      fp8 ? Type(Float8E4M3FNType::get(ctx)) : Type(IntegerType::get(ctx, 8));
+  float qmax = fp8 ? kFP8E4M3Max : kQMax;
+  StringRef kindName = fp8 ? "fp8 (f8E4M3FN)" : "int8";
   SchemeAttr weightScheme =
-      SchemeAttr::get(ctx, IntegerType::get(ctx, 8), Granularity::PerChannel,
+      SchemeAttr::get(ctx, storageElement, Granularity::PerChannel,
                       /*axis=*/0, /*group_size=*/std::nullopt,
-                      /*symmetric=*/true, /*narrow_range=*/true);
+                      /*symmetric=*/true, /*narrow_range=*/!fp8);
   auto inputScheme = [&](Granularity granularity) {
-    return SchemeAttr::get(ctx, IntegerType::get(ctx, 8), granularity,
-                           std::nullopt, std::nullopt, /*symmetric=*/true,
-                           /*narrow_range=*/true);
+    return SchemeAttr::get(ctx, storageElement, granularity, std::nullopt,
+                           std::nullopt, /*symmetric=*/true,
+                           /*narrow_range=*/!fp8);
   };
 
   // One quantization per activation tensor (and scale): layers that read
@@ -474,6 +489,21 @@ void QuantizeW8A8Pass::runOnOperation() {
     auto key = std::make_pair(weightAttr.getAsOpaquePointer(),
                               op.getTransposeWeight());
     auto it = weights.find(key);
+    if (it == weights.end() && fp8) {
+      SmallVector<uint8_t> q;
+      SmallVector<float> scales;
+      quantizeFP8PerChannel(*w, n, k, q, scales);
+      ElementsAttr qAttr = makeConstant(
+          RankedTensorType::get({n, k}, storageElement),
+          ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
+          /*align=*/64, getWeightResourceName("w8a8", name, "weight"));
+      ElementsAttr sAttr = makeConstant(
+          RankedTensorType::get({n}, Float32Type::get(ctx)),
+          ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
+                         scales.size() * sizeof(float)),
+          alignof(float), getWeightResourceName("w8a8", name, "weight_scale"));
+      it = weights.emplace(key, std::make_pair(qAttr, sAttr)).first;
+    }
     if (it == weights.end()) {
       // RTN int8 per output channel, symmetric narrow range, so that the
       // weights match an RTN int8 weight-only layer's exactly.
@@ -500,7 +530,7 @@ void QuantizeW8A8Pass::runOnOperation() {
     Value input = stripObservers(op.getInput(), observers);
     auto inputType = cast<RankedTensorType>(input.getType());
     auto storageType =
-        RankedTensorType::get(inputType.getShape(), IntegerType::get(ctx, 8));
+        RankedTensorType::get(inputType.getShape(), storageElement);
     Value quantized, inputScale;
     SchemeAttr scheme;
     if (plan.mode == Mode::Dynamic) {
@@ -516,12 +546,13 @@ void QuantizeW8A8Pass::runOnOperation() {
       }
       quantized = dynamic.getResult();
       inputScale = dynamic.getScale();
-      emitRemark(loc, "w8a8: int8 weights per channel, int8 activations per "
-                      "token (dynamic)");
+      emitRemark(loc, "w8a8: ")
+          << kindName << " weights per channel, " << kindName
+          << " activations per token (dynamic)";
       ++numDynamic;
     } else {
       scheme = inputScheme(Granularity::PerTensor);
-      float scale = plan.absMax / kQMax;
+      float scale = plan.absMax / qmax;
       if (!(plan.absMax >= kTinyAbsMax))
         scale = 1.0f;
       QuantizeOp &quantize = staticQuantizes[{input.getAsOpaquePointer(),
@@ -539,9 +570,9 @@ void QuantizeW8A8Pass::runOnOperation() {
       }
       quantized = quantize.getResult();
       inputScale = quantize.getScale();
-      emitRemark(loc, "w8a8: int8 weights per channel, int8 activations per "
-                      "tensor (static, scale ")
-          << formatFloat(scale)
+      emitRemark(loc, "w8a8: ")
+          << kindName << " weights per channel, " << kindName
+          << " activations per tensor (static, scale " << formatFloat(scale)
           << " from max |x| = " << formatFloat(plan.absMax) << ")";
       ++numStatic;
     }
@@ -648,7 +679,7 @@ void QuantizeW8A8Pass::runOnOperation() {
              "(dynamic)";
       ++numDynamic;
     } else {
-      float scale = plan.absMax / kQMax;
+      float scale = plan.absMax / qmax;
       if (!(plan.absMax >= kTinyAbsMax))
         scale = 1.0f;
       QuantizeOp &quantize = staticQuantizes[{source.getAsOpaquePointer(),

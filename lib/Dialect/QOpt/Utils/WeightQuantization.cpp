@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Parallel.h"
@@ -339,6 +340,32 @@ QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
                 quantizeToGrid(w[row * k + col], params[layout.index(row, col)],
                                grid));
   return result;
+}
+
+void qopt::quantizeFP8PerChannel(ArrayRef<float> w, int64_t n, int64_t k,
+                                 SmallVectorImpl<uint8_t> &codes,
+                                 SmallVectorImpl<float> &scales) {
+  codes.resize(n * k);
+  scales.resize(n);
+  for (int64_t row = 0; row < n; ++row) {
+    float amax = 0.0f;
+    for (int64_t col = 0; col < k; ++col)
+      amax = std::max(amax, std::fabs(w[row * k + col]));
+    float scale = amax >= 0x1p-119f ? amax / kFP8E4M3Max : 1.0f;
+    scales[row] = scale;
+    for (int64_t col = 0; col < k; ++col) {
+      // |w / scale| <= 448 up to the division's rounding: clamped, so that
+      // the conversion never overflows to NaN.
+      float v = std::min(std::max(w[row * k + col] / scale, -kFP8E4M3Max),
+                         kFP8E4M3Max);
+      llvm::APFloat code(v);
+      bool lost = false;
+      code.convert(llvm::APFloat::Float8E4M3FN(),
+                   llvm::APFloat::rmNearestTiesToEven, &lost);
+      codes[row * k + col] =
+          static_cast<uint8_t>(code.bitcastToAPInt().getZExtValue());
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//

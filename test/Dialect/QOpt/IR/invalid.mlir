@@ -798,16 +798,8 @@ func.func @dq_input_type(%x: tensor<2x8xf64>) {
 // -----
 
 func.func @dq_unsigned(%x: tensor<2x8xf32>) {
-  // expected-error @+1 {{'qopt.dynamic_quantize' op storage must be a signed integer of at most 8 bits, got 'ui8'}}
+  // expected-error @+1 {{'qopt.dynamic_quantize' op storage must be a signed integer of at most 8 bits or a float8 type, got 'ui8'}}
   %q, %s = qopt.dynamic_quantize %x scheme <storage = ui8, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<2xf32>
-  return
-}
-
-// -----
-
-func.func @dq_fp8(%x: tensor<2x8xf32>) {
-  // expected-error @+1 {{'qopt.dynamic_quantize' op storage must be a signed integer of at most 8 bits, got 'f8E4M3FN'}}
-  %q, %s = qopt.dynamic_quantize %x scheme <storage = f8E4M3FN, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xf8E4M3FN>, tensor<2xf32>
   return
 }
 

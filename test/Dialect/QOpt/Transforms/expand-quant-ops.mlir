@@ -330,3 +330,20 @@ func.func @dynamic_quantize_per_tensor(%x: tensor<4x8xf16>) -> (tensor<4x8xi4>, 
   %q, %s = qopt.dynamic_quantize %x scheme <storage = i4, granularity = per_tensor, narrow_range = true> : tensor<4x8xf16> -> tensor<4x8xi4>, tensor<f32>
   return %q, %s : tensor<4x8xi4>, tensor<f32>
 }
+
+// -----
+
+// FP8 dynamic quantization: qmax is E4M3FN's largest value, 448; the values
+// are clamped and then rounded by the truncation to the float8 type (no
+// integer rounding, no fptosi).
+// CHECK-LABEL: func.func @dynamic_quantize_fp8
+// CHECK-DAG:     %[[QMAX:.*]] = arith.constant 4.480000e+02 : f32
+// CHECK:         arith.divf %{{.*}}, %[[QMAX]] : f32
+// CHECK:         linalg.generic
+// CHECK-NOT:       math.roundeven
+// CHECK-NOT:       arith.fptosi
+// CHECK:           arith.truncf %{{.*}} : f32 to f8E4M3FN
+func.func @dynamic_quantize_fp8(%x: tensor<2x8xf32>) -> (tensor<2x8xf8E4M3FN>, tensor<2xf32>) {
+  %q, %s = qopt.dynamic_quantize %x scheme <storage = f8E4M3FN, granularity = per_token> : tensor<2x8xf32> -> tensor<2x8xf8E4M3FN>, tensor<2xf32>
+  return %q, %s : tensor<2x8xf8E4M3FN>, tensor<2xf32>
+}

@@ -24,6 +24,9 @@
 // RUN: qopt %t/bad-override-spec.mlir -verify-diagnostics --qopt-quantize-w8a8='overrides=fc*=int8'
 // RUN: qopt %t/bad-override-glob.mlir -verify-diagnostics --qopt-quantize-w8a8='overrides=fc[=fp'
 // RUN: qopt %t/bad-regex.mlir -verify-diagnostics --qopt-quantize-w8a8='exclude=fc['
+// RUN: qopt %t/fp8.mlir -split-input-file --qopt-quantize-w8a8='storage=f8E4M3FN' 2>/dev/null | FileCheck %t/fp8.mlir
+// RUN: qopt %t/fp8-static.mlir --qopt-quantize-w8a8='storage=f8E4M3FN activations=static' 2>/dev/null | FileCheck %t/fp8-static.mlir
+// RUN: qopt %t/bad-storage.mlir -verify-diagnostics --qopt-quantize-w8a8='storage=i4'
 
 //--- dynamic.mlir
 
@@ -447,5 +450,68 @@ module {
 //--- bad-regex.mlir
 
 // expected-error @+1 {{qopt-quantize-w8a8: invalid exclude regex 'fc[': brackets ([ ]) not balanced}}
+module {
+}
+
+//--- fp8.mlir
+
+// FP8 E4M3FN (storage=f8E4M3FN): s = max|w| / 448 per output channel,
+// codes w / s rounded to nearest even in E4M3 (3 mantissa bits):
+//   column 0: [448, 1, 0.5, -3], s = 1: every value is an E4M3 value;
+//   column 1: [14, 1.1, -0.3, 0], s = 14 / 448 = 1/32: w / s = [448, 35.2,
+//             -9.6, 0]; between 32 and 64 E4M3 steps by 4, so 35.2 -> 36;
+//             between 8 and 16 by 1, so -9.6 -> -10.
+// Activations per token at run time, into E4M3 (no narrow range).
+// CHECK-LABEL: func.func @fp8
+// CHECK-DAG: %[[Q:.*]], %[[XS:.*]] = qopt.dynamic_quantize %arg0 scheme <storage = f8E4M3FN, granularity = per_token> : tensor<?x4xf32> -> tensor<?x4xf8E4M3FN>, tensor<?xf32>
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[}}4.480000e+02, 1.000000e+00, 5.000000e-01, -3.000000e+00], [4.480000e+02, 3.600000e+01, -1.000000e+01, 0.000000e+00]]> : tensor<2x4xf8E4M3FN>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense<[1.000000e+00, 3.125000e-02]> : tensor<2xf32>
+// CHECK: qopt.quantized_linear %[[Q]], %[[W]] input_scale(%[[XS]] : tensor<?xf32>) weight_scale(%[[S]] : tensor<2xf32>) schemes(<storage = f8E4M3FN, granularity = per_token>, <storage = f8E4M3FN, granularity = per_channel, axis = 0>)
+func.func @fp8(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<[[448.0, 14.0], [1.0, 1.1], [0.5, -0.3], [-3.0, 0.0]]> : tensor<4x2xf32>
+  %y = qopt.linear %x, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+// Convolutions stay f32 with fp8 storage.
+// CHECK-LABEL: func.func @fp8_conv
+// CHECK-NOT: f8E4M3FN
+// CHECK: linalg.generic
+func.func @fp8_conv(%x: tensor<1x2x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  %w = arith.constant dense<0.5> : tensor<3x2x1x1xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(n, f, h, w, c, kh, kw) -> (n, c, h + kh, w + kw)>, affine_map<(n, f, h, w, c, kh, kw) -> (f, c, kh, kw)>, affine_map<(n, f, h, w, c, kh, kw) -> (n, f, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x2x4x4xf32>, tensor<3x2x1x1xf32>) outs(%f : tensor<1x3x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x3x4x4xf32> loc("conv1")
+  return %y : tensor<1x3x4x4xf32>
+}
+
+//--- fp8-static.mlir
+
+// Static fp8: one scale per tensor from calibration, max |x| / 448
+// (4.25 / 448 = 0.00948660...).
+// CHECK-LABEL: func.func @fp8_static
+// CHECK: %[[XS:.*]] = arith.constant dense<0.00948660{{[0-9]*}}> : tensor<f32>
+// CHECK: qopt.quantize %arg0 scale(%[[XS]] : tensor<f32>) scheme <storage = f8E4M3FN, granularity = per_tensor> : tensor<?x4xf32> -> tensor<?x4xf8E4M3FN>
+// CHECK: qopt.quantized_linear
+func.func @fp8_static(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
+  %0 = qopt.observe %x name "fc1:input" observer <kind = min_max> stats <samples = 16, min = dense<-3.5> : tensor<f32>, max = dense<4.25> : tensor<f32>> : tensor<?x4xf32>
+  %w = arith.constant dense<[[448.0, 14.0], [1.0, 1.1], [0.5, -0.3], [-3.0, 0.0]]> : tensor<4x2xf32>
+  %y = qopt.linear %0, %w : tensor<?x4xf32>, tensor<4x2xf32> -> tensor<?x2xf32> loc("fc1")
+  %r = arith.negf %y : tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+//--- bad-storage.mlir
+
+// expected-error @+1 {{qopt-quantize-w8a8: unknown storage 'i4'; expected i8 or f8E4M3FN}}
 module {
 }

@@ -484,6 +484,15 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
     code generator calls `qrt_uk_conv2d_s8_i32`; any backend can run the
     plain linalg).
 
+    FP8 (`storage=f8E4M3FN`): linear layers get E4M3 weights and activations
+    instead (the format of Hopper's FP8 tensor cores; ONNX's
+    `FLOAT8E4M3FN`): the same granularities, with `448` (the largest finite
+    E4M3) in place of `127`; codes are `w / s` rounded to nearest even in
+    E4M3 (`|w / s| <= 448`, so no saturation), products accumulate in f32.
+    Convolutions stay f32 with this storage. The int8 kernels of the CPU
+    code generator do not take these layers: they run through the generic
+    expansion (float8 casts become integer arithmetic, then f32 products).
+
     Weights, at compile time: int8 per output channel, symmetric, narrow
     range (the arithmetic of `qopt-quantize-weights-rtn{bits=8
     granularity=per-channel}`): `s[n] = max_k |w[n, k]| / 127` in f32 (`1`
@@ -612,6 +621,11 @@ def QuantizeW8A8 : Pass<"qopt-quantize-w8a8"> {
            /*default=*/"\"dynamic\"",
            "How activations get their scales: 'dynamic' (per token, at run "
            "time) or 'static' (per tensor, from calibration statistics)">,
+    Option<"storage", "storage", "std::string", /*default=*/"\"i8\"",
+           "What linear layers' weights and activations are stored as: 'i8' "
+           "(int8, symmetric narrow range, i32 accumulation) or 'f8E4M3FN' "
+           "(FP8 E4M3, scales max |x| / 448, f32 accumulation; "
+           "convolutions stay f32)">,
     Option<"range", "range", "std::string", /*default=*/"\"auto\"",
            "Which observer's statistics give a static scale: 'auto' (a "
            "clipping observer, else min_max, else abs_max), 'min_max', "

@@ -270,6 +270,17 @@ void replaceConvolutionFilter(linalg::GenericOp op, const QuantizedWeight &q,
                               const LayerSpec &spec, StringRef prefix,
                               StringRef layer, int64_t resourceThreshold);
 
+/// Largest finite magnitude of FP8 E4M3FN.
+constexpr float kFP8E4M3Max = 448.0f;
+
+/// FP8 (E4M3FN) weights per output channel of a row-major `[n, k]` weight
+/// (`qopt-quantize-w8a8{storage=f8E4M3FN}`): `scales[row] = max |w| / 448`
+/// (1 when that max is below 2^-119, as for int8), `codes` the E4M3FN bytes
+/// of `w / scale` rounded to nearest, ties to even.
+void quantizeFP8PerChannel(ArrayRef<float> w, int64_t n, int64_t k,
+                           SmallVectorImpl<uint8_t> &codes,
+                           SmallVectorImpl<float> &scales);
+
 } // namespace qopt
 } // namespace mlir
 
