@@ -90,7 +90,7 @@ QuantizedLinearOp getKernelLinear(IRRewriter &rewriter, QuantizedLinearOp op) {
 bool isKernelQuantize(DynamicQuantizeOp op) {
   SchemeAttr scheme = op.getScheme();
   return scheme.getGranularity() == Granularity::PerToken &&
-         !scheme.isFloatStorage() && scheme.getStorageWidth() == 8 &&
+         isSymmetricS8(scheme) &&
          op.getInput().getType().getElementType().isF32();
 }
 
@@ -102,8 +102,8 @@ void flattenPerTensorQuantize(IRRewriter &rewriter, DynamicQuantizeOp op) {
   SchemeAttr scheme = op.getScheme();
   RankedTensorType inputType = op.getInput().getType();
   if (scheme.getGranularity() != Granularity::PerTensor ||
-      scheme.isFloatStorage() || scheme.getStorageWidth() != 8 ||
-      !inputType.getElementType().isF32() || inputType.getRank() < 1)
+      !isSymmetricS8(scheme) || !inputType.getElementType().isF32() ||
+      inputType.getRank() < 1)
     return;
   MLIRContext *ctx = op.getContext();
   Location loc = op.getLoc();

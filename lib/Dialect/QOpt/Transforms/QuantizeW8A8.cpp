@@ -489,33 +489,25 @@ void QuantizeW8A8Pass::runOnOperation() {
     auto key = std::make_pair(weightAttr.getAsOpaquePointer(),
                               op.getTransposeWeight());
     auto it = weights.find(key);
-    if (it == weights.end() && fp8) {
-      SmallVector<uint8_t> q;
+    if (it == weights.end()) {
+      SmallVector<int8_t> codes;
       SmallVector<float> scales;
-      quantizeFP8PerChannel(*w, n, k, q, scales);
+      if (fp8) {
+        quantizeFP8PerChannel(*w, n, k, codes, scales);
+      } else {
+        // RTN int8 per output channel, symmetric narrow range, so that the
+        // weights match an RTN int8 weight-only layer's exactly.
+        LayerSpec spec;
+        spec.bits = 8;
+        spec.granularity = Granularity::PerChannel;
+        QuantizedWeight quantized = quantizeRTN(*w, n, k, spec);
+        codes = std::move(quantized.bytes);
+        scales = std::move(quantized.scales);
+      }
       ElementsAttr qAttr = makeConstant(
           RankedTensorType::get({n, k}, storageElement),
-          ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
-          /*align=*/64, getWeightResourceName("w8a8", name, "weight"));
-      ElementsAttr sAttr = makeConstant(
-          RankedTensorType::get({n}, Float32Type::get(ctx)),
-          ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
-                         scales.size() * sizeof(float)),
-          alignof(float), getWeightResourceName("w8a8", name, "weight_scale"));
-      it = weights.emplace(key, std::make_pair(qAttr, sAttr)).first;
-    }
-    if (it == weights.end()) {
-      // RTN int8 per output channel, symmetric narrow range, so that the
-      // weights match an RTN int8 weight-only layer's exactly.
-      LayerSpec spec;
-      spec.bits = 8;
-      spec.granularity = Granularity::PerChannel;
-      QuantizedWeight quantized = quantizeRTN(*w, n, k, spec);
-      SmallVector<int8_t> &q = quantized.bytes;
-      SmallVector<float> &scales = quantized.scales;
-      ElementsAttr qAttr = makeConstant(
-          RankedTensorType::get({n, k}, IntegerType::get(ctx, 8)),
-          ArrayRef<char>(reinterpret_cast<const char *>(q.data()), q.size()),
+          ArrayRef<char>(reinterpret_cast<const char *>(codes.data()),
+                         codes.size()),
           /*align=*/64, getWeightResourceName("w8a8", name, "weight"));
       ElementsAttr sAttr = makeConstant(
           RankedTensorType::get({n}, Float32Type::get(ctx)),

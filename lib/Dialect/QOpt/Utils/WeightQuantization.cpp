@@ -343,7 +343,7 @@ QuantizedWeight qopt::quantizeRTN(ArrayRef<float> w, int64_t n, int64_t k,
 }
 
 void qopt::quantizeFP8PerChannel(ArrayRef<float> w, int64_t n, int64_t k,
-                                 SmallVectorImpl<uint8_t> &codes,
+                                 SmallVectorImpl<int8_t> &codes,
                                  SmallVectorImpl<float> &scales) {
   codes.resize(n * k);
   scales.resize(n);
@@ -363,7 +363,7 @@ void qopt::quantizeFP8PerChannel(ArrayRef<float> w, int64_t n, int64_t k,
       code.convert(llvm::APFloat::Float8E4M3FN(),
                    llvm::APFloat::rmNearestTiesToEven, &lost);
       codes[row * k + col] =
-          static_cast<uint8_t>(code.bitcastToAPInt().getZExtValue());
+          static_cast<int8_t>(code.bitcastToAPInt().getZExtValue());
     }
   }
 }

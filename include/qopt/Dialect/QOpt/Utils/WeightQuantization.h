@@ -278,7 +278,7 @@ constexpr float kFP8E4M3Max = 448.0f;
 /// (1 when that max is below 2^-119, as for int8), `codes` the E4M3FN bytes
 /// of `w / scale` rounded to nearest, ties to even.
 void quantizeFP8PerChannel(ArrayRef<float> w, int64_t n, int64_t k,
-                           SmallVectorImpl<uint8_t> &codes,
+                           SmallVectorImpl<int8_t> &codes,
                            SmallVectorImpl<float> &scales);
 
 } // namespace qopt
